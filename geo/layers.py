@@ -134,7 +134,7 @@ def _legacy_crs(path: Path, doc: dict[str, Any]) -> str | None:
     if not isinstance(name, str) or crs.get("type") != "name":
         msg = (
             f"{path}: crs: a legacy GeoJSON 'crs' member of a form that cannot be honoured "
-            f"({json.dumps(crs)[:80]}); remove it and store coordinates in WGS84 (RFC 7946)"
+            f"(type {crs.get('type') if isinstance(crs, dict) else type(crs).__name__!r}); remove it and store coordinates in WGS84 (RFC 7946)"
         )
         raise UnreadableError(msg)
     if name.lower() in WGS84_NAMES:

@@ -25,24 +25,19 @@ _FALSE = {"false", "no", "0", "f", "n"}
 
 
 def detect_kind(raw: RawLayer) -> str | None:
-    """Guess the kind from geometry types and properties; None when it cannot tell."""
+    """Guess the kind from geometry types, else from properties; None when it cannot tell."""
     types = Counter(g.geom_type for g in raw.geoms if g is not None and not g.is_empty)
-    if not types:
-        return None
-    top = types.most_common(1)[0][0]
+    top = types.most_common(1)[0][0] if types else None
     for kind in ("segment", "area"):
         if top in SCHEMA[kind].geometries:
             return kind
-    if top in ("Point", "MultiPoint"):
-        keys = Counter(k for p in raw.props for k in p)
-        if keys["commodities"] or keys["location_precision"]:
-            return "deposit"
-        if keys["gauge_change"] or keys["kind"]:
-            kinds = Counter(str(p.get("kind")) for p in raw.props)
-            node_kinds = set(SCHEMA["node"].field("kind").choices)  # type: ignore[union-attr]
-            if sum(n for k, n in kinds.items() if k in node_kinds) >= sum(kinds.values()) / 2:
-                return "node"
-            return "deposit"
+    keys = Counter(k for p in raw.props for k in p)
+    if keys["commodities"] or keys["location_precision"]:
+        return "deposit"
+    if keys["gauge_change"] or keys["kind"]:
+        return "node"
+    if top is None and (keys["mode"] or keys["corridor"]):
+        return "segment"
     return None
 
 
@@ -201,6 +196,7 @@ def validate_raw(
         if (
             check_countries
             and g is not None
+            and not gp
             and g.geom_type == "Point"
             and k.field("country")
             and isinstance(norm.get("country"), str)

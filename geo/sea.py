@@ -1,0 +1,161 @@
+"""Sea and ferry legs from searoute (Eurostat MARNET), never drawn by hand.
+
+searoute is always called with explicit ``restrictions``; its "no path" warning is turned into
+a :class:`RouteError` so that a blocked passage can never come back as a 0 km or straight leg.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import shapely
+from pyproj import Geod
+
+from .errors import RouteError
+from .schema import PASSAGES, SEAROUTE_PASSAGE
+
+GEOD = Geod(ellps="WGS84")
+# Closed to ordinary container shipping; kept closed on every call.
+ALWAYS_RESTRICTED = ("northwest",)
+_FROM_SEAROUTE = {v: k for k, v in SEAROUTE_PASSAGE.items()}
+
+
+def canonical_passage(name: str) -> str:
+    """The CLI's name for a passage: ``ormuz`` -> ``hormuz``, ``south_africa`` -> ``cape``."""
+    n = name.strip().lower()
+    n = _FROM_SEAROUTE.get(n, n)
+    if n not in PASSAGES:
+        msg = f"unknown sea passage '{name}'; use one of {', '.join(PASSAGES)}"
+        raise RouteError(msg)
+    return n
+
+
+def restrictions(avoid: Iterable[str] = ()) -> list[str]:
+    """searoute's ``restrictions`` list for passages to avoid (CLI names)."""
+    names = {SEAROUTE_PASSAGE.get(canonical_passage(a), canonical_passage(a)) for a in avoid}
+    return sorted(set(ALWAYS_RESTRICTED) | names)
+
+
+@dataclass(frozen=True)
+class SeaLeg:
+    """A sea route between two points: its line, geodesic length and passages traversed."""
+
+    line: shapely.LineString
+    length_km: float
+    passages: tuple[str, ...]
+
+
+def sea_leg(
+    origin: tuple[float, float], destination: tuple[float, float], *, avoid: Iterable[str] = ()
+) -> SeaLeg:
+    """Shortest sea route from ``origin`` to ``destination`` (lon, lat) avoiding passages.
+
+    Examples
+    --------
+    >>> leg = sea_leg((51.14, 43.60), (49.40, 39.90))  # Aktau to Alat across the Caspian
+    >>> 400 < leg.length_km < 550
+    True
+    """
+    import searoute
+
+    restr = restrictions(avoid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            feat = searoute.searoute(
+                list(origin),
+                list(destination),
+                units="km",
+                append_orig_dest=True,
+                restrictions=restr,
+                return_passages=True,
+            )
+        except Warning as w:
+            msg = (
+                f"no sea path from {origin} to {destination} with passages {', '.join(restr)} "
+                f"closed ({w}); allow a passage"
+            )
+            raise RouteError(msg) from None
+    coords = [(round(x, 5), round(y, 5)) for x, y in feat.geometry.coordinates]
+    dedup = [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
+    if len(dedup) < 2:
+        msg = f"no sea path from {origin} to {destination}: searoute returned an empty line"
+        raise RouteError(msg)
+    line = shapely.LineString(dedup)
+    passages = tuple(
+        sorted(
+            _FROM_SEAROUTE.get(p, p)
+            for p in feat.properties.get("traversed_passages", [])
+            if _FROM_SEAROUTE.get(p, p) in PASSAGES
+        )
+    )
+    return SeaLeg(line, GEOD.geometry_length(line) / 1000.0, passages)
+
+
+def generate_legs(legs_toml: str, nodes: dict[str, tuple[float, float]]) -> dict[str, list[dict[str, object]]]:
+    """GeoJSON features of the sea and ferry legs declared in ``legs_toml``, by target layer.
+
+    Maintainers run ``python -m geo.sea`` after editing ``layers/sea_legs.toml``; tests check
+    that the stored lines are exactly what searoute gives today.
+    """
+    import tomllib
+
+    spec = tomllib.loads(legs_toml)
+    out: dict[str, list[dict[str, object]]] = {}
+    for entry in spec.get("leg", []):
+        a, b = nodes[entry["from"]], nodes[entry["to"]]
+        leg = sea_leg(a, b, avoid=entry.get("avoid", []))
+        props = {
+            "id": entry["id"], "name": entry["name"], "corridor": entry["corridor"],
+            "mode": entry["mode"], "status": entry["status"], "gauge_mm": None,
+            "from": entry["from"], "to": entry["to"], "precision": "schematic",
+            "passages": list(leg.passages), "source": entry["source"],
+            "as_of": entry.get("as_of"),
+            "notes": (entry.get("notes", "") + " Line generated with searoute (Eurostat MARNET), "
+                      f"restrictions {restrictions(entry.get('avoid', []))}.").strip(),
+        }  # fmt: skip
+        coords = [list(c) for c in leg.line.coords]
+        coords[0], coords[-1] = list(a), list(b)
+        feat = {"type": "Feature", "properties": props,
+                "geometry": {"type": "LineString", "coordinates": coords}}  # fmt: skip
+        out.setdefault(entry["layer"], []).append(feat)
+    return out
+
+
+def _main() -> None:  # pragma: no cover - maintainer tool
+    import json
+
+    from .layers import bundled_dir
+
+    d = bundled_dir("layers")
+    nodes = {
+        f["properties"]["id"]: tuple(f["geometry"]["coordinates"])
+        for f in json.loads((d / "nodes.geojson").read_text(encoding="utf-8"))["features"]
+    }
+    generated = generate_legs((d / "sea_legs.toml").read_text(encoding="utf-8"), nodes)
+    from .store import atomic_write_text
+
+    for layer, feats in generated.items():
+        path = d / f"{layer}.geojson"
+        doc = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"features": []}
+        ids = {f["properties"]["id"] for f in feats}
+        keep = [f for f in doc["features"] if f["properties"]["id"] not in ids]
+        doc = {"type": "FeatureCollection", "features": keep + feats}
+        atomic_write_text(path, dump_features(doc))
+        print(f"{path.name}: {len(feats)} sea/ferry legs regenerated")
+
+
+def dump_features(doc: dict[str, object]) -> str:
+    """One feature per line: diffs of a layer file stay readable."""
+    import json
+
+    feats = doc["features"]
+    assert isinstance(feats, list)
+    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in feats]
+    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
