@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry import shape
 
 from .errors import GeoError, Problem, UnreadableError, ValidationError
+from .schema import SCHEMA
 
 TEXT_SUFFIXES = {".geojson", ".json", ".csv"}
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -215,7 +216,7 @@ def _reproject_raw(raw: RawLayer, crs: Any) -> None:
 
 
 def _clean_value(v: Any) -> Any:
-    if isinstance(v, float) and math.isnan(v):
+    if v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
         return None
     if isinstance(v, np.generic):
         return v.item()
@@ -278,20 +279,19 @@ def _read_ogr(path: Path) -> RawLayer:
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         msg = f"{path}: file has no geometry column; export it with geometries"
         raise UnreadableError(msg)
-    raw = RawLayer(str(path))
-    geoms = list(gdf.geometry)
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        raw.geoms = geoms
-        raw.props = [{} for _ in geoms]
         try:
-            _reproject_raw(raw, gdf.crs)
-        except Exception as e:
+            gdf = gdf.to_crs(4326)
+        except Exception as e:  # pyproj raises several types for impossible transforms
             msg = f"{path}: cannot reproject from {gdf.crs.to_string()} to WGS84 ({e})"
             raise UnreadableError(msg) from None
-        geoms, raw.problems = raw.geoms, []
+    raw = RawLayer(str(path))
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    for i, g in enumerate(geoms):
-        props = {c: _clean_value(gdf[c].iat[i]) for c in cols}
+    # Shapefiles cut field names to 10 characters: give the schema's names back.
+    full = {f.name[:10]: f.name for k in SCHEMA.values() for f in k.fields if len(f.name) > 10}
+    names = {c: full.get(c, c) if c not in full.values() else c for c in cols}
+    for i, g in enumerate(gdf.geometry):
+        props = {names[c]: _clean_value(gdf[c].iat[i]) for c in cols}
         raw.props.append(props)
         if g is None or g.is_empty:
             raw.geoms.append(g)
@@ -303,8 +303,6 @@ def _read_ogr(path: Path) -> RawLayer:
             raw.geoms.append(None)
         else:
             raw.geoms.append(g)
-    if len(raw.geoms) > len(raw.props):  # reprojection path filled geoms before props
-        raw.geoms = raw.geoms[len(raw.props) :]
     return raw
 
 

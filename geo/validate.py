@@ -93,11 +93,12 @@ def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, st
         if not isinstance(value, bool):
             return value, f"expected true or false, got {value!r}"
     elif f.type == "date":
+        text = str(value)[:10].replace("/", "-")  # Shapefile dates come as YYYY/MM/DD
         try:
-            dt.date.fromisoformat(str(value)[:10])
+            dt.date.fromisoformat(text)
         except ValueError:
             return value, f"'{value}' is not an ISO date; write YYYY-MM-DD"
-        value = str(value)[:10]
+        value = text
     elif f.type == "country":
         value = str(value).strip()
         if value not in country_codes:
