@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 KIND_HELP = "Layer kind (detected when omitted):\n\n" + "\n\n".join(describe(k) for k in KINDS)
@@ -67,6 +67,227 @@ def validate(
         else:
             out.print(f"{f}: valid {gdf.attrs['kind']} layer, {len(gdf)} features", markup=False)
     raise typer.Exit(code)
+
+
+# --- output formats ----------------------------------------------------------------------------
+
+FORMATS = ("table", "json", "csv", "markdown")
+Format = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise GeoError(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}")
+
+
+def _cell(v: object) -> str:
+    from .report import cell
+
+    return cell(v)
+
+
+def _emit_rows(rows: list[dict[str, object]], fmt: str, title: str | None = None) -> None:
+    """Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON."""
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    cols = list(rows[0]) if rows else []
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([_cell(r[c]) for c in cols])
+        sys.stdout.write(buf.getvalue())
+    elif fmt == "markdown":
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "|".join("---" for _ in cols) + "|")
+        for r in rows:
+            print("| " + " | ".join(_cell(r[c]).replace("|", "\\|") for c in cols) + " |")
+    else:
+        from rich.table import Table
+
+        t = Table(title=title, show_lines=False, header_style="bold")
+        for c in cols:
+            t.add_column(c, overflow="fold")
+        for r in rows:
+            t.add_row(*[_cell(r[c]) for c in cols], style=None)
+        out.print(t)
+
+
+Avoid = Annotated[
+    list[str] | None,
+    typer.Option("--avoid", help="Alpha-3 country codes and sea passages to avoid, comma-separated "
+                 "(suez, panama, babalmandab, bosporus, hormuz, malacca, gibraltar, cape)."),
+]  # fmt: skip
+Modes = Annotated[str | None, typer.Option("--modes", help="Comma-separated subset of rail,road,ferry,sea.")]
+Status = Annotated[
+    str | None,
+    typer.Option("--status", help="Statuses that count as usable (default operational; 'all' adds "
+                 "under_construction, planned, proposed, suspended)."),
+]  # fmt: skip
+BufferKm = Annotated[float, typer.Option("--buffer-km", help="Deposits within this many km count as nearby.")]
+LayerOpt = Annotated[
+    list[Path] | None, typer.Option("--layer", help="Extra layer file for this run (repeatable).")
+]
+
+
+def _extra(layers: list[Path] | None) -> list[object]:
+    from .layers import load_layer
+
+    return [load_layer(p) for p in layers or []]
+
+
+@app.command()
+def route(
+    origin: Annotated[str, typer.Argument(help="Node id or name (any case/accents), or a deposit.")],
+    destination: Annotated[str, typer.Argument(help="Node id or name.")],
+    via: Annotated[list[str] | None, typer.Option("--via", help="Pass through this node (repeatable).")] = None,
+    avoid: Avoid = None,
+    modes: Modes = None,
+    status: Status = None,
+    fmt: Format = "table",
+    buffer_km: BufferKm = 100.0,
+    map_file: Annotated[Path | None, typer.Option("--map", help="Write a map of the route to FILE.")] = None,
+    layer: LayerOpt = None,
+) -> None:
+    """Shortest route between two places under constraints, with its statistics."""
+    from . import api
+
+    _check_format(fmt)
+    try:
+        result = api.route(origin, destination, via=via or [], avoid=avoid or [], modes=modes,
+                           status=status, buffer_km=buffer_km, extra_layers=_extra(layer))  # fmt: skip
+        if map_file is not None:
+            from .report import write_route_map
+
+            write_route_map(result, map_file)
+    except GeoError as e:
+        fail(e)
+    from .report import print_route
+
+    print_route(result, fmt, out)
+
+
+@app.command()
+def stats(
+    route_ids: Annotated[list[str] | None, typer.Argument(help="Reference route ids (all by default).")] = None,
+    fmt: Format = "table",
+    buffer_km: BufferKm = 100.0,
+    layer: LayerOpt = None,
+) -> None:
+    """Statistics of the reference routes (layers/routes.toml), side by side."""
+    from . import api
+    from .report import stats_rows
+
+    _check_format(fmt)
+    try:
+        frame = api.reference_stats(route_ids or None, buffer_km=buffer_km, extra_layers=_extra(layer))
+    except GeoError as e:
+        fail(e)
+    if fmt == "json":
+        _emit_rows(stats_rows(frame, full=True), "json")
+    else:
+        _emit_rows(stats_rows(frame, full=False), fmt, "Reference routes")
+
+
+@app.command()
+def bypass(
+    to: Annotated[str, typer.Option("--to", help="Destination node.")] = "Duisburg",
+    avoid: Avoid = None,
+    status: Status = None,
+    fmt: Format = "table",
+    layer: LayerOpt = None,
+) -> None:
+    """The price of bypassing Russia: shortest route against the shortest avoiding RUS, per origin."""
+    from . import api
+
+    _check_format(fmt)
+    try:
+        frame = api.bypass(to=to, avoid=avoid or [], status=status, extra_layers=_extra(layer))
+    except GeoError as e:
+        fail(e)
+    from .report import bypass_rows
+
+    _emit_rows(bypass_rows(frame), fmt, f"Bypassing {', '.join(frame.attrs['avoid'])} to {frame.attrs['to']}")
+
+
+layers_app = typer.Typer(help="List, add and remove layers.", no_args_is_help=False, invoke_without_command=True)
+app.add_typer(layers_app, name="layers")
+
+
+@layers_app.callback()
+def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
+    """List the bundled layers and the user's layers."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .store import list_layers, user_dir
+
+    _check_format(fmt)
+    try:
+        rows = [{"name": r["name"], "kind": r["kind"], "features": r["count"],
+                 "stored": "bundled" if r["bundled"] else "user", "path": r["path"]}
+                for r in list_layers()]  # fmt: skip
+    except GeoError as e:
+        fail(e)
+    _emit_rows(rows, fmt, f"Layers (user layers in {user_dir()})")
+
+
+@layers_app.command("add")
+def layers_add(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), FlatGeobuf or CSV.")],
+    name: Annotated[str | None, typer.Option(help="Layer name (default: file name).")] = None,
+    kind: Annotated[str | None, typer.Option(help=KIND_HELP)] = None,
+    color_by: Annotated[str | None, typer.Option("--color-by", help="Property that colours the layer on maps.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a user layer of that name.")] = False,
+) -> None:
+    """Validate a file and store a normalised copy as a user layer."""
+    from .store import add_layer
+
+    try:
+        info = add_layer(file, name=name, kind=kind, color_by=color_by, force=force)
+    except GeoError as e:
+        fail(e)
+    out.print(f"added {info['kind']} layer '{info['name']}' ({info['count']} features) to {info['path']}",
+              markup=False)
+
+
+@layers_app.command("remove")
+def layers_remove(name: Annotated[str, typer.Argument(help="User layer name.")]) -> None:
+    """Remove a user layer."""
+    from .store import remove_layer
+
+    try:
+        remove_layer(name)
+    except GeoError as e:
+        fail(e)
+    out.print(f"removed user layer '{name}'", markup=False)
+
+
+@app.command("map")
+def map_cmd(
+    spec: Annotated[Path | None, typer.Argument(help="A map spec (.toml); all specs in maps/ by default.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the main map (or SPEC) to FILE.")] = None,
+    layer: LayerOpt = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the result in the default browser.")] = False,
+) -> None:
+    """Build map specs into self-contained HTML (maps/corridor.toml -> maps/corridor.html)."""
+    from .report import build_maps
+
+    try:
+        written = build_maps(spec, out_file, _extra(layer), out)
+    except GeoError as e:
+        fail(e)
+    for p in written:
+        out.print(f"wrote {p}", markup=False)
+    if open_browser and written:
+        import webbrowser
+
+        webbrowser.open(written[-1].resolve().as_uri())
 
 
 def main() -> None:

@@ -38,7 +38,8 @@ from .schema import SCHEMA
 
 COORD_DECIMALS = 5
 COUNTRY_DECIMALS = 3  # the country base is only a backdrop
-COUNTRY_SIMPLIFY_DEG = 0.02  # display-only simplification, ~2 km
+COUNTRY_SIMPLIFY_DEG = 0.04  # display-only simplification, ~4 km
+COUNTRY_MIN_AREA = 0.02  # deg²: smaller islands are left out of the base (largest part kept)
 
 # ---------------------------------------------------------------------------------------------
 # Map spec
@@ -277,8 +278,8 @@ GAUGE_RING = '<circle cx="8" cy="8" r="7.2" fill="none" stroke="#ff8f00" stroke-
 # Deposits: coloured by the family of their first (main) commodity.
 COMMODITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Uranium", "#8bc34a", ("uranium",)),
-    ("Rare earths & rare metals", "#8e24aa", ("rare_earths", "rare_metals")),
-    ("Battery metals (lithium, nickel, cobalt)", "#ec407a", ("lithium", "nickel", "cobalt")),
+    ("Rare earths, rare metals", "#8e24aa", ("rare_earths", "rare_metals")),
+    ("Battery metals (Li, Ni, Co)", "#ec407a", ("lithium", "nickel", "cobalt")),
     ("Copper", "#e65100", ("copper",)),
     ("Gold & silver", "#fbc02d", ("gold", "silver")),
     (
@@ -287,7 +288,7 @@ COMMODITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("zinc", "lead", "tin", "antimony", "aluminium"),
     ),
     (
-        "Iron & ferro-alloy metals",
+        "Iron & ferro-alloys",
         "#8d5524",
         ("iron", "chromium", "manganese", "tungsten", "molybdenum", "vanadium", "titanium"),
     ),
@@ -544,19 +545,18 @@ def _node_layer(nodes: gpd.GeoDataFrame, *, label: str, group: str) -> dict[str,
     rows = _rows(nodes, cols)
     icons: list[str] = []
     feats = []
-    for i, row in enumerate(nodes.itertuples(index=False)):
-        d = row._asdict() if hasattr(row, "_asdict") else {}
-        kind = str(nodes["kind"].iat[i]) if "kind" in nodes else "terminal"
-        gauge = bool(nodes["gauge_change"].iat[i]) if "gauge_change" in nodes else False
-        gauge = gauge if not _missing(nodes["gauge_change"].iat[i] if "gauge_change" in nodes else None) else False
-        del d
+    kinds = nodes["kind"].astype(str).tolist() if "kind" in nodes else ["terminal"] * len(nodes)
+    gauges = nodes["gauge_change"].tolist() if "gauge_change" in nodes else [False] * len(nodes)
+    names = [fmt(v) for v in nodes["name"]] if "name" in nodes else [""] * len(nodes)
+    for i, (kind, g) in enumerate(zip(kinds, gauges, strict=True)):
+        gauge = not _missing(g) and bool(g)
         icon = node_symbol(kind, gauge_change=gauge)
         if icon not in icons:
             icons.append(icon)
         geom = nodes.geometry.iat[i]
         point = geom if geom.geom_type == "Point" else geom.representative_point()
         kind_text = NODE_SHAPES.get(kind, ("", kind))[1]
-        tip = f"{fmt(nodes['name'].iat[i]) if 'name' in nodes else ''} ({kind_text}"
+        tip = f"{names[i]} ({kind_text}"
         tip += ", gauge change)" if gauge else ")"
         feats.append(
             {"c": _latlngs(point), "i": icons.index(icon), "t": tip, "v": rows[i]}
@@ -612,6 +612,43 @@ def _main_group(commodities: Any) -> int:
     return _GROUP_OF.get(str(commodities[0]), len(COMMODITY_GROUPS))
 
 
+def _encode_rings(geom: Any, decimals: int) -> list[list[list[int]]]:
+    """Polygons as [[ring, hole, ...], ...], each ring a flat list of integer deltas.
+
+    ``[lat0, lon0, dlat1, dlon1, ...]`` in units of ``10**-decimals`` degree: about half the
+    size of plain coordinates; the runtime adds the deltas back up.
+    """
+    polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+    scale = 10**decimals
+    out = []
+    for poly in polys:
+        if poly.is_empty:
+            continue
+        rings = []
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.rint(shapely.get_coordinates(ring) * scale).astype(np.int64)[:, ::-1]
+            keep = np.ones(len(xy), dtype=bool)
+            keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
+            xy = xy[keep]
+            if len(xy) < 4:
+                continue
+            d = np.vstack([xy[:1], np.diff(xy, axis=0)])
+            rings.append(d.ravel().tolist())
+        if rings:
+            out.append(rings)
+    return out
+
+
+def _display_geometry(geom: Any, tolerance: float, min_area: float) -> Any:
+    """A country outline for display: simplified, islands below ``min_area`` (deg²) dropped."""
+    if geom is None or geom.is_empty:
+        return geom
+    if geom.geom_type == "MultiPolygon" and min_area > 0:
+        parts = sorted(geom.geoms, key=lambda p: -p.area)
+        geom = shapely.MultiPolygon([parts[0], *(p for p in parts[1:] if p.area >= min_area)])
+    return geom.simplify(tolerance, preserve_topology=True) if tolerance > 0 else geom
+
+
 def _polygon_layer(
     gdf: gpd.GeoDataFrame,
     *,
@@ -621,17 +658,11 @@ def _polygon_layer(
     pane: str,
     base: bool = False,
     interactive: bool = False,
+    simplify: bool = False,
+    ref: list[int] | None = None,
 ) -> dict[str, Any]:
-    geoms = gdf.geometry.simplify(COUNTRY_SIMPLIFY_DEG, preserve_topology=True)
-    cols = _columns(gdf, "area", first=("name", "id"))
-    rows = _rows(gdf, cols) if interactive else [[] for _ in range(len(gdf))]
-    feats = []
-    for i, g in enumerate(geoms):
-        c = _latlngs(g, COUNTRY_DECIMALS)
-        if c:
-            tip = fmt(gdf["name"].iat[i]) if "name" in gdf else ""
-            feats.append({"c": c, "t": tip, "v": rows[i]})
-    return {
+    """Polygons; ``simplify`` for the country base; ``ref``: reuse those base features."""
+    layer: dict[str, Any] = {
         "kind": "polygons",
         "group": group,
         "label": _e(label),
@@ -639,10 +670,22 @@ def _polygon_layer(
         "base": base,
         "pane": pane,
         "interactive": interactive,
-        "cols": cols if interactive else [],
         "style": style,
-        "f": feats,
     }
+    if ref is not None:
+        return {**layer, "ref": ref, "scale": 0, "cols": [], "f": []}
+    decimals = COUNTRY_DECIMALS if simplify else COORD_DECIMALS
+    cols = _columns(gdf, "area", first=("name", "id")) if interactive else []
+    rows = _rows(gdf, cols) if interactive else [[] for _ in range(len(gdf))]
+    names = [fmt(v) for v in gdf["name"]] if "name" in gdf else [""] * len(gdf)
+    feats = []
+    for i, g in enumerate(gdf.geometry):
+        if simplify:
+            g = _display_geometry(g, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
+        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        feats.append({"c": _encode_rings(g, decimals), "t": names[i], "v": rows[i]})
+    return {**layer, "scale": 10**decimals, "cols": cols, "f": feats}
 
 
 ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
@@ -794,12 +837,17 @@ def _legend_html(
 ) -> str:
     rows: list[str] = []
 
+    def section(title: str) -> None:
+        if rows:
+            rows.append("</section>")
+        rows.append(f"<section><h3>{_e(title)}</h3>")
+
     def row(symbol: str, text: str) -> None:
         rows.append(f'<div class="cm-row">{symbol}<span>{_e(text)}</span></div>')
 
     if not _empty(segments):
         assert segments is not None
-        rows.append("<h3>Corridors</h3>")
+        section("Corridors")
         corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
         others = sorted(c for c in corridors if c not in CORRIDORS)
         rus = segments["russia_km"].map(_through_russia) if "russia_km" in segments else None
@@ -807,14 +855,14 @@ def _legend_html(
             own = segments["corridor"].astype(str) == c
             if rus is not None and bool(rus[own].all()):
                 continue  # drawn entirely in the Russia colour
-            label = CORRIDORS.get(c, (c, ""))[0] + (" (highlighted)" if c == highlight else "")
+            label = CORRIDORS.get(c, (c, ""))[0]
             weight = 5.5 if c == highlight else 3.2
             row(_swatch_line(_corridor_color(c, others), weight), label)
         if rus is not None and bool(rus.any()):
-            row(_swatch_line(RUSSIA_COLOR, 3.2), "Through Russia or Belarus (any corridor)")
+            row(_swatch_line(RUSSIA_COLOR, 3.2), "Through Russia / Belarus")
         if has_routes:
-            row(_swatch_line(ROUTE_COLORS[0], 9, 0.35), "Reference route (see layers, table)")
-        rows.append("<h3>Line status</h3>")
+            row(_swatch_line(ROUTE_COLORS[0], 9, 0.35), "Reference route")
+        section("Line status")
         statuses = {str(s) for s in segments["status"]} if "status" in segments else set()
         for status, label in STATUS_LABEL.items():
             present = status in statuses or (status == "planned" and "proposed" in statuses)
@@ -822,29 +870,33 @@ def _legend_html(
                 row(_swatch_line("#444", 3, 0.6 if status == "suspended" else 1,
                                  STATUS_DASH[status]), label)  # fmt: skip
     if shade:
+        if not rows:
+            section("Base")
         rows.append(
             f'<div class="cm-row"><span class="cm-box-sw" style="background:{SHADE_COLOR}">'
             f"</span><span>{_e(' & '.join(shade))} shaded</span></div>"
         )
     if not _empty(nodes):
         assert nodes is not None
-        rows.append("<h3>Places</h3>")
+        section("Places")
         kinds = {str(k) for k in nodes["kind"]} if "kind" in nodes else set()
         for kind, (_, label) in NODE_SHAPES.items():
             if kind in kinds:
                 row(f'<span class="cm-sym">{node_symbol(kind, size=14)}</span>', label)
         if "gauge_change" in nodes and bool(nodes["gauge_change"].fillna(False).astype(bool).any()):
             ring = node_symbol("city", gauge_change=True, size=14)
-            row(f'<span class="cm-sym">{ring}</span>', "gauge change 1435 ↔ 1520 mm")
+            row(f'<span class="cm-sym">{ring}</span>', "gauge change 1435/1520")
     if not _empty(deposits):
         assert deposits is not None
-        rows.append("<h3>Deposits, by main commodity</h3>")
+        section("Deposits, by main commodity")
         present = {_main_group(v) for v in deposits["commodities"]} if "commodities" in deposits else set()
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
         for i, (label, _) in enumerate(groups):
             if i in present:
                 row(f'<span class="cm-dot cm-c{i}"></span>', label)
-        row('<span class="cm-clu">12</span>', "cluster: click or zoom in to split")
+        row('<span class="cm-clu">12</span>', "cluster (click to split)")
+    if rows:
+        rows.append("</section>")
     body = "".join(rows)
     return (
         '<div id="cm-legend" class="cm-panel cm-legend" role="region" aria-label="Legend">'
@@ -962,27 +1014,29 @@ def build_map(
     if not _empty(countries):
         assert countries is not None
         base_style = {"color": "#a69f91", "weight": 0.6, "fillColor": "#f3efe6", "fillOpacity": 1}
-        layers.append(
-            _polygon_layer(
-                countries,
-                label="Countries (Natural Earth, offline)",
-                group="",
-                style=base_style,
-                pane="cmBase",
-                base=True,
-            )
+        base_layer = _polygon_layer(
+            countries,
+            label="Countries (Natural Earth, offline)",
+            group="",
+            style=base_style,
+            pane="cmBase",
+            base=True,
+            simplify=True,
         )
-        code = countries["id"].astype(str) if "id" in countries else pd.Series([], dtype=str)
-        shaded = countries[code.isin(spec.shade).to_numpy()]
-        if len(shaded):
-            style = {"color": "#b5655a", "weight": 0.8, "fillColor": SHADE_COLOR, "fillOpacity": 0.55}
+        layers.append(base_layer)
+        codes = countries["id"].astype(str).tolist() if "id" in countries else []
+        kept = [i for i, g in enumerate(countries.geometry) if g is not None and not g.is_empty]
+        ref = [n for n, i in enumerate(kept) if codes and codes[i] in spec.shade]
+        if ref:
+            style = {"color": "#b5655a", "weight": 0.8, "fillColor": SHADE_COLOR, "fillOpacity": 0.4}
             layers.append(
                 _polygon_layer(
-                    shaded,
+                    countries,
                     label=f"{' & '.join(spec.shade)} shaded",
                     group="Base",
                     style=style,
                     pane="cmShade",
+                    ref=ref,
                 )
             )
     route_ids: list[int] = []
@@ -1186,19 +1240,19 @@ font:600 13px/1.3 inherit;font-family:inherit;padding:6px 9px;color:#1d1d1d}
 .cm-collapsed .cm-head::after{content:"\\25B8"}
 .cm-collapsed .cm-body{display:none}
 .cm-body{padding:0 9px 8px}
-.cm-legend{min-width:190px}
-.cm-legend h3{font-size:10.5px;text-transform:uppercase;letter-spacing:.05em;color:#666;
-margin:7px 0 2px;font-weight:600}
-.cm-row{display:flex;align-items:center;gap:7px;white-space:nowrap;line-height:18px}
+.cm-legend .cm-body{display:grid;grid-template-columns:auto auto;column-gap:16px;font-size:11.5px}
+.cm-legend h3{font-size:10px;text-transform:uppercase;letter-spacing:.05em;color:#666;
+margin:6px 0 1px;font-weight:600}
+.cm-row{display:flex;align-items:center;gap:6px;white-space:nowrap;line-height:16px}
 .cm-row svg,.cm-sym,.cm-dot,.cm-box-sw,.cm-clu{flex:none}
 .cm-sym{width:28px;display:inline-flex;justify-content:center}
 .cm-dot{display:inline-block;width:10px;height:10px;border-radius:50%;border:1.5px solid #fff;
 box-shadow:0 0 0 1px rgba(0,0,0,.35);margin:0 8px}
 .cm-box-sw{display:inline-block;width:24px;height:12px;margin:0 2px;border:1px solid #b5655a;
 opacity:.8}
-.cm-clu{display:inline-flex;width:20px;height:20px;border-radius:50%;background:#4e4a45;color:#fff;
-font-size:9px;align-items:center;justify-content:center;margin:0 4px;
-box-shadow:0 0 0 3px rgba(78,74,69,.35)}
+.cm-clu{display:inline-flex;width:18px;height:18px;border-radius:50%;background:rgba(93,64,55,.88);
+color:#fff;font-size:9px;align-items:center;justify-content:center;margin:0 5px;
+box-shadow:0 0 0 3px rgba(109,76,65,.28)}
 .cm-stats table{border-collapse:collapse;font-size:11.5px}
 .cm-stats th{font-weight:600;color:#555;text-align:right;padding:2px 5px;border-bottom:1px solid #ccc;
 white-space:nowrap}
@@ -1223,9 +1277,9 @@ white-space:nowrap}
 .leaflet-popup-content{max-height:340px;overflow:auto;min-width:220px}
 .cm-node,.cm-dep{background:none;border:0}
 .cm-dep{border-radius:50%;border:1.5px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.45)}
-.cm-cluster{background:rgba(78,74,69,.35);border-radius:50%}
-.cm-cluster div{width:28px;height:28px;margin:4px;border-radius:50%;background:#4e4a45;color:#fff;
-display:flex;align-items:center;justify-content:center;font-size:11px;font-weight:600}
+.cm-cluster{background:rgba(109,76,65,.28);border-radius:50%}
+.cm-cluster div{margin:4px;border-radius:50%;background:rgba(93,64,55,.88);color:#fff;
+display:flex;align-items:center;justify-content:center;font-size:10.5px;font-weight:600}
 .cm-btn{display:flex!important;align-items:center;justify-content:center}
 .cm-measuring,.cm-measuring .leaflet-interactive{cursor:crosshair!important}
 .cm-measure-out{display:none;background:#fff;padding:3px 7px;border-radius:4px;margin-top:4px;
@@ -1336,10 +1390,28 @@ RUNTIME_JS = r"""
     return g;
   }
 
+  // Rings arrive as flat integer deltas (see geo.maps._encode_rings).
+  function decode(polys, scale) {
+    return polys.map(function (rings) {
+      return rings.map(function (d) {
+        var out = new Array(d.length / 2), la = 0, lo = 0;
+        for (var i = 0; i < d.length; i += 2) {
+          la += d[i];
+          lo += d[i + 1];
+          out[i / 2] = [la / scale, lo / scale];
+        }
+        return out;
+      });
+    });
+  }
+
   function polygons(map, spec) {
     var opts = L.extend({pane: spec.pane, interactive: !!spec.interactive}, spec.style);
     var g = L.featureGroup();
-    spec.f.forEach(function (f) {
+    var feats = spec.ref ? spec.ref.map(function (i) { return map._cm.polys[i]; }) :
+      spec.f.map(function (f) { return {c: decode(f.c, spec.scale), t: f.t, v: f.v}; });
+    if (spec.base) { map._cm.polys = feats; }
+    feats.forEach(function (f) {
       var p = L.polygon(f.c, opts);
       if (spec.interactive) {
         p.bindTooltip(function () { return tip(f.t); }, {sticky: true});
@@ -1385,7 +1457,7 @@ RUNTIME_JS = r"""
       spiderfyOnMaxZoom: true,
       iconCreateFunction: function (cluster) {
         var n = cluster.getChildCount();
-        var d = n < 100 ? 36 : n < 1000 ? 40 : 46;
+        var d = n < 100 ? 28 : n < 1000 ? 34 : 40;
         var inner = el("div", null, n);
         inner.style.width = inner.style.height = (d - 8) + "px";
         var outer = el("div");
@@ -1579,17 +1651,17 @@ RUNTIME_JS = r"""
   }
 
   CM.finish = function (map, opts) {
-    var base = {}, overlays = {};
+    // Added one by one: an object keyed by label would merge equal labels and reorder them.
+    var control = new Grouped({}, {}, {collapsed: true, position: "topright"});
     map._cm.base.forEach(function (b, i) {
-      base[b.label] = b.layer;
+      control.addBaseLayer(b.layer, b.label);
       if (i === 0 && !map.hasLayer(b.layer)) { b.layer.addTo(map); }
     });
-    map._cm.layers.forEach(function (o) { overlays[o.label] = o.layer; });
-    map._cm.control = new Grouped(base, overlays, {collapsed: true, position: "topright"})
-      .addTo(map);
+    map._cm.layers.forEach(function (o) { control.addOverlay(o.layer, o.label); });
+    map._cm.control = control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft", maxWidth: 160}).addTo(map);
-    panel(map, opts.legend, "bottomleft");
-    panel(map, opts.stats, "bottomright");
+    panel(map, opts.stats, "bottomleft");
+    panel(map, opts.legend, "topright");
     new Fullscreen().addTo(map);
     map._cm.measure = new Measure().addTo(map);
     var title = document.querySelector(".cm-title");

@@ -138,15 +138,31 @@ def _index(net: Network) -> dict[str, str]:
 
 
 def resolve(net: Network, place: str, *, allow_deposit: bool = False) -> tuple[str, str]:
-    """('node'|'deposit', id) for a node or deposit id or name, any case or accents."""
+    """('node'|'deposit', id) for a node or deposit id, name or alias, any case or accents.
+
+    An exact match wins; else a unique node whose name contains the text (``Duisburg`` finds
+    "Duisburg (duisport)"); deposits are matched after nodes.
+    """
     key = normalise(place)
-    hit = _index(net).get(key)
+    index = _index(net)
+    hit = index.get(key)
+    if hit is None and key:
+        for prefix in ("node:", "deposit:"):
+            found = sorted({v for k, v in index.items() if key in k and v.startswith(prefix)})
+            starts = [v for v in found if normalise(v.split(":", 1)[1]).startswith(key)]
+            if len(found) == 1 or len(starts) == 1:
+                hit = found[0] if len(found) == 1 else starts[0]
+                break
+            if len(found) > 1:
+                names = ", ".join(_display(net, v) for v in found[:6])
+                msg = f"'{place}' is ambiguous: {names}; give the id or the full name"
+                raise RouteError(msg)
     if hit is None:
         import difflib
 
-        close = difflib.get_close_matches(key, list(_index(net)), n=3, cutoff=0.7)
-        names = [_display(net, _index(net)[c]) for c in close]
-        hint = f"; did you mean {', '.join(names)}?" if names else "; see `corridor layers` for places"
+        close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.7)
+        names = sorted({_display(net, index[c]) for c in close})
+        hint = f"; did you mean {', '.join(names)}?" if names else "; `corridor layers` lists the layers"
         msg = f"unknown place '{place}'{hint}"
         raise RouteError(msg)
     kind, ident = hit.split(":", 1)
@@ -159,7 +175,7 @@ def resolve(net: Network, place: str, *, allow_deposit: bool = False) -> tuple[s
 def _display(net: Network, hit: str) -> str:
     kind, ident = hit.split(":", 1)
     if kind == "node":
-        return f"'{net.nodes.loc[ident, 'name']}'"
+        return f"'{net.nodes.loc[ident, 'name']}' ({ident})"
     return f"'{ident}' (deposit)"
 
 

@@ -1,0 +1,127 @@
+"""The Python API: functions that mirror the CLI and return (Geo)DataFrames.
+
+>>> import geo
+>>> legs = geo.route("Xi'an", "Duisburg", avoid=["RUS"])        # doctest: +SKIP
+>>> legs.attrs["stats"]["transits_russia"]                       # doctest: +SKIP
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import RouteError
+from .network import Network, load_network
+from .routing import find_route, make_constraints
+from .stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
+
+# Origins of `corridor bypass`: Central Asian capitals and hubs present in the network.
+BYPASS_ORIGINS = ("astana", "almaty", "tashkent", "ashgabat", "dostyk", "khorgos", "aktogay",
+                  "andijan", "turkmenabat")  # fmt: skip
+
+
+def network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
+    """The route network (bundled layers, the user's layers and ``extra_layers``)."""
+    return load_network(extra_layers)
+
+
+def route(
+    origin: str,
+    destination: str,
+    *,
+    via: Sequence[str] = (),
+    avoid: Sequence[str] = (),
+    modes: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    buffer_km: float = DEFAULT_BUFFER_KM,
+    extra_layers: Sequence[gpd.GeoDataFrame] = (),
+) -> gpd.GeoDataFrame:
+    """The shortest route under constraints: its legs, with statistics in ``attrs``.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per leg in travel order; ``attrs["stats"]`` holds every statistic,
+        ``attrs["path"]`` the node names.
+    """
+    net = load_network(extra_layers)
+    c = make_constraints(avoid, [modes] if isinstance(modes, str) else modes,
+                         [status] if isinstance(status, str) else status)  # fmt: skip
+    r = find_route(net, origin, destination, via=via, constraints=c)
+    legs = legs_frame(r)
+    legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
+    legs.attrs["path"] = r.path
+    legs.attrs["query"] = {"from": origin, "to": destination, "via": list(via),
+                           "constraints": c.describe()}  # fmt: skip
+    return legs
+
+
+def reference_stats(
+    route_ids: Sequence[str] | None = None,
+    *,
+    buffer_km: float = DEFAULT_BUFFER_KM,
+    extra_layers: Sequence[gpd.GeoDataFrame] = (),
+) -> gpd.GeoDataFrame:
+    """Statistics of the reference routes, one row per route (geometry: the whole route)."""
+    return reference_routes(route_ids, network=load_network(extra_layers), buffer_km=buffer_km)
+
+
+def _best(net: Network, origin: str, to: str, avoid: Sequence[str], status: Any) -> dict[str, Any]:
+    try:
+        r = find_route(net, origin, to, constraints=make_constraints(avoid, None, status))
+    except RouteError as e:
+        return {"error": str(e)}
+    s = route_stats(r, network=net)
+    return {"km": s["length_km"], "days_low": s["transit_days"]["low"],
+            "days_high": s["transit_days"]["high"], "countries": s["countries"]}  # fmt: skip
+
+
+def bypass(
+    *,
+    to: str = "Duisburg",
+    avoid: Sequence[str] = (),
+    status: str | Sequence[str] | None = None,
+    origins: Sequence[str] | None = None,
+    extra_layers: Sequence[gpd.GeoDataFrame] = (),
+) -> pd.DataFrame:
+    """Per origin: the shortest route against the shortest avoiding Russia (and ``avoid``).
+
+    Origins are the Central Asian capitals and hubs of :data:`BYPASS_ORIGINS` and every
+    producing deposit (bundled and user), unless ``origins`` is given.
+    """
+    net = load_network(extra_layers)
+    st = [status] if isinstance(status, str) else status
+    avoid_all = sorted({"RUS", *(a.strip() for v in avoid for a in str(v).split(",") if a.strip())})
+    if origins is None:
+        nodes = [n for n in BYPASS_ORIGINS if n in net.graph and net.graph.degree(n)]
+        deps = net.deposits
+        producing = deps[deps.get("status", pd.Series(dtype=object)) == "producing"]
+        origins = [*nodes, *producing["id"].astype(str)]
+    rows = []
+    for o in origins:
+        free = _best(net, o, to, [], st)
+        constrained = _best(net, o, to, avoid_all, st)
+        row: dict[str, Any] = {"origin": o, "kind": "deposit" if o in set(net.deposits["id"]) else "node"}
+        if "error" in free:
+            row.update(shortest_km=None, bypass_km=None, extra_km=None, extra_days_low=None,
+                       extra_days_high=None, note=free["error"])  # fmt: skip
+        elif "error" in constrained:
+            row.update(shortest_km=free["km"], bypass_km=None, extra_km=None,
+                       extra_days_low=None, extra_days_high=None, note=constrained["error"])  # fmt: skip
+        else:
+            row.update(
+                shortest_km=free["km"], bypass_km=constrained["km"],
+                extra_km=round(constrained["km"] - free["km"], 1),
+                extra_days_low=round(constrained["days_low"] - free["days_low"], 1),
+                extra_days_high=round(constrained["days_high"] - free["days_high"], 1),
+                note="shortest route already avoids " + ", ".join(avoid_all)
+                if free["km"] == constrained["km"] else "",
+            )  # fmt: skip
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(to=to, avoid=avoid_all)
+    return frame

@@ -1,0 +1,162 @@
+"""What the CLI prints and writes: tables of statistics, and map builds with a progress bar."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from rich.console import Console
+
+from .stats import STAT_KEYS
+
+
+def cell(v: Any) -> str:
+    """A value as one table cell: lists joined, dicts compact, floats as printed by Python."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list | tuple):
+        return ", ".join(cell(x) for x in v)
+    if isinstance(v, dict):
+        if set(v) == {"low", "high"}:
+            return f"{v['low']}-{v['high']}"
+        if "count" in v:
+            return str(v["count"])
+        return ", ".join(f"{k} {cell(x)}" for k, x in v.items())
+    return str(v)
+
+
+def route_json(legs: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The JSON object of `corridor route --format json`: the statistics, path and legs."""
+    stats = legs.attrs["stats"]
+    leg_rows = [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for row in pd.DataFrame(legs.drop(columns="geometry")).to_dict("records")
+    ]
+    return {**{k: stats[k] for k in STAT_KEYS}, "path": legs.attrs["path"], "legs": leg_rows}
+
+
+def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
+    import csv
+    import sys
+
+    data = route_json(legs)
+    if fmt == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    summary = [(k, cell(data[k])) for k in STAT_KEYS]
+    summary[STAT_KEYS.index("border_crossings")] = (
+        "border_crossings",
+        f"{data['border_crossings']['count']}: "
+        + ", ".join(f"{b['from']}>{b['to']}" for b in data["border_crossings"]["list"]),
+    )
+    for key in ("gauge_breaks", "transshipments"):
+        v = data[key]
+        summary[STAT_KEYS.index(key)] = (key, f"{v['count']}" + (f" ({', '.join(v['at'])})" if v["at"] else ""))
+    dn = data["deposits_nearby"]
+    summary[STAT_KEYS.index("deposits_nearby")] = (
+        "deposits_nearby", f"{dn['count']}" + (f" ({cell(dn['by_commodity'])})" if dn["count"] else ""))
+    if fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["statistic", "value"])
+        w.writerows(summary)
+        return
+    if fmt == "markdown":
+        print("| statistic | value |\n|---|---|")
+        for k, v in summary:
+            print(f"| {k} | {v} |")
+        print("\n| # | from | to | mode | km | countries |\n|---|---|---|---|---|---|")
+        for i, leg in enumerate(data["legs"], 1):
+            print(f"| {i} | {leg['from']} | {leg['to']} | {leg['mode']} | {leg['length_km']} | {cell(leg['countries'])} |")
+        return
+    from rich.table import Table
+
+    t = Table(title=" > ".join(data["path"]), show_header=False, title_justify="left")
+    t.add_column("statistic", style="bold")
+    t.add_column("value", overflow="fold")
+    for k, v in summary:
+        t.add_row(k, v)
+    console.print(t)
+    lt = Table(title="Legs", header_style="bold", title_justify="left")
+    for c in ("#", "from", "to", "mode", "km", "status", "countries"):
+        lt.add_column(c, overflow="fold")
+    for i, leg in enumerate(data["legs"], 1):
+        lt.add_row(str(i), leg["from"], leg["to"], leg["mode"], str(leg["length_km"]),
+                   leg["status"], cell(leg["countries"]))  # fmt: skip
+    console.print(lt)
+
+
+def stats_rows(frame: gpd.GeoDataFrame, *, full: bool) -> list[dict[str, Any]]:
+    """Rows of `corridor stats`: every key for JSON, a readable selection for tables."""
+    rows = []
+    for _, r in frame.iterrows():
+        if full:
+            rows.append({"id": r["id"], "name": r["name"], **{k: r[k] for k in STAT_KEYS},
+                         "path": r["path"]})  # fmt: skip
+            continue
+        rows.append({
+            "id": r["id"], "km": r["length_km"], "days": cell(r["transit_days"]),
+            "countries": "-".join(r["countries"]), "RUS km": r["russia_km"],
+            "borders": r["border_crossings"]["count"], "gauge breaks": r["gauge_breaks"]["count"],
+            "sea km": r["sea_km"], "deposits": r["deposits_nearby"]["count"],
+            "traced": f"{r['precision_share']['traced']:.0%}",
+        })  # fmt: skip
+    return rows
+
+
+def bypass_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]  # fmt: skip
+
+
+def write_route_map(legs: gpd.GeoDataFrame, path: Path) -> None:
+    """A small map of one route: its legs and statistics (`corridor route --map FILE`)."""
+    from .maps import route_map, save_html
+
+    save_html(route_map(legs), path)
+
+
+def build_maps(
+    spec: Path | None, out_file: Path | None, extra: Sequence[Any], console: Console
+) -> list[Path]:
+    """Build one spec or every spec (in ./maps when run in a checkout, else the bundled ones)."""
+    from rich.progress import Progress
+
+    from .errors import SpecError
+    from .layers import bundled_dir
+    from .maps import build_from_spec
+
+    if spec is not None:
+        specs = [spec]
+        if not spec.exists():
+            msg = f"{spec}: map spec not found"
+            raise SpecError(msg)
+    else:
+        here = Path.cwd() / "maps"
+        folder = here if any(here.glob("*.toml")) else bundled_dir("maps")
+        specs = sorted(folder.glob("*.toml"))
+        if out_file is not None:
+            specs = [p for p in specs if p.stem == "corridor"] or specs[:1]
+    written = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("building maps", total=len(specs))
+        for s in specs:
+            target = out_file if out_file is not None else _default_out(s)
+            written.append(build_from_spec(s, out=target, extra_layers=extra))
+            progress.advance(task)
+    return written
+
+
+def _default_out(spec: Path) -> Path:
+    """Beside the spec when that folder is writable (a checkout), else in the current folder."""
+    import os
+
+    target = spec.with_suffix(".html")
+    if os.access(spec.parent, os.W_OK) and "site-packages" not in spec.parts:
+        return target
+    return Path.cwd() / target.name
