@@ -146,6 +146,7 @@ def asset_text(name: str) -> str:
     text = p.read_text(encoding="utf-8")
     text = _SOURCEMAP.sub("", text)
     if ASSETS[name].kind == "css":
+        text = re.sub(r"/\*(?!!).*?\*/", "", text, flags=re.DOTALL)  # keep /*! licences */
         text = _inline_css_urls(text, p.parent)
     # Inline content must not close its own element early.
     text = re.sub(r"</(script|style)", r"<\\/\1", text, flags=re.IGNORECASE)

@@ -835,69 +835,66 @@ def _legend_html(
     shade: Sequence[str],
     has_routes: bool,
 ) -> str:
-    rows: list[str] = []
+    """The legend: only what the map draws; three columns (lines, places, deposits)."""
+    cols: list[list[str]] = [[], [], []]
 
-    def section(title: str) -> None:
-        if rows:
-            rows.append("</section>")
-        rows.append(f"<section><h3>{_e(title)}</h3>")
+    def head(col: int, title: str) -> None:
+        cols[col].append(f"<h3>{_e(title)}</h3>")
 
-    def row(symbol: str, text: str) -> None:
-        rows.append(f'<div class="cm-row">{symbol}<span>{_e(text)}</span></div>')
+    def row(col: int, symbol: str, text: str) -> None:
+        cols[col].append(f'<div class="cm-row">{symbol}<span>{_e(text)}</span></div>')
 
     if not _empty(segments):
         assert segments is not None
-        section("Corridors")
+        head(0, "Corridors")
         corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
         others = sorted(c for c in corridors if c not in CORRIDORS)
         rus = segments["russia_km"].map(_through_russia) if "russia_km" in segments else None
         for c in corridors:
-            own = segments["corridor"].astype(str) == c
+            own = (segments["corridor"].astype(str) == c).to_numpy()
             if rus is not None and bool(rus[own].all()):
                 continue  # drawn entirely in the Russia colour
-            label = CORRIDORS.get(c, (c, ""))[0]
             weight = 5.5 if c == highlight else 3.2
-            row(_swatch_line(_corridor_color(c, others), weight), label)
+            row(0, _swatch_line(_corridor_color(c, others), weight), CORRIDORS.get(c, (c, ""))[0])
         if rus is not None and bool(rus.any()):
-            row(_swatch_line(RUSSIA_COLOR, 3.2), "Through Russia / Belarus")
+            row(0, _swatch_line(RUSSIA_COLOR, 3.2), "Through Russia / Belarus")
         if has_routes:
-            row(_swatch_line(ROUTE_COLORS[0], 9, 0.35), "Reference route")
-        section("Line status")
+            row(0, _swatch_line(ROUTE_COLORS[0], 9, 0.35), "Reference route")
+        head(0, "Line status")
         statuses = {str(s) for s in segments["status"]} if "status" in segments else set()
         for status, label in STATUS_LABEL.items():
-            present = status in statuses or (status == "planned" and "proposed" in statuses)
-            if present:
-                row(_swatch_line("#444", 3, 0.6 if status == "suspended" else 1,
-                                 STATUS_DASH[status]), label)  # fmt: skip
-    if shade:
-        if not rows:
-            section("Base")
-        rows.append(
-            f'<div class="cm-row"><span class="cm-box-sw" style="background:{SHADE_COLOR}">'
-            f"</span><span>{_e(' & '.join(shade))} shaded</span></div>"
-        )
+            if status in statuses or (status == "planned" and "proposed" in statuses):
+                weight_op = 0.6 if status == "suspended" else 1
+                row(0, _swatch_line("#444", 3, weight_op, STATUS_DASH[status]), label)
     if not _empty(nodes):
         assert nodes is not None
-        section("Places")
+        head(1, "Places")
         kinds = {str(k) for k in nodes["kind"]} if "kind" in nodes else set()
         for kind, (_, label) in NODE_SHAPES.items():
             if kind in kinds:
-                row(f'<span class="cm-sym">{node_symbol(kind, size=14)}</span>', label)
+                row(1, f'<span class="cm-sym">{node_symbol(kind, size=14)}</span>', label)
         if "gauge_change" in nodes and bool(nodes["gauge_change"].fillna(False).astype(bool).any()):
             ring = node_symbol("city", gauge_change=True, size=14)
-            row(f'<span class="cm-sym">{ring}</span>', "gauge change 1435/1520")
+            row(1, f'<span class="cm-sym">{ring}</span>', "gauge change 1435/1520")
+    if shade:
+        head(1, "Countries")
+        row(
+            1,
+            f'<span class="cm-box-sw" style="background:{SHADE_COLOR}"></span>',
+            f"{' & '.join(shade)} (shaded)",
+        )
     if not _empty(deposits):
         assert deposits is not None
-        section("Deposits, by main commodity")
-        present = {_main_group(v) for v in deposits["commodities"]} if "commodities" in deposits else set()
+        head(2, "Deposits, main commodity")
+        present = (
+            {_main_group(v) for v in deposits["commodities"]} if "commodities" in deposits else set()
+        )
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
         for i, (label, _) in enumerate(groups):
             if i in present:
-                row(f'<span class="cm-dot cm-c{i}"></span>', label)
-        row('<span class="cm-clu">12</span>', "cluster (click to split)")
-    if rows:
-        rows.append("</section>")
-    body = "".join(rows)
+                row(2, f'<span class="cm-dot cm-c{i}"></span>', label)
+        row(2, '<span class="cm-clu">12</span>', "cluster (click to split)")
+    body = "".join(f"<section>{''.join(c)}</section>" for c in cols if c)
     return (
         '<div id="cm-legend" class="cm-panel cm-legend" role="region" aria-label="Legend">'
         '<button type="button" class="cm-head" aria-expanded="true">Legend</button>'
@@ -1240,7 +1237,8 @@ font:600 13px/1.3 inherit;font-family:inherit;padding:6px 9px;color:#1d1d1d}
 .cm-collapsed .cm-head::after{content:"\\25B8"}
 .cm-collapsed .cm-body{display:none}
 .cm-body{padding:0 9px 8px}
-.cm-legend .cm-body{display:grid;grid-template-columns:auto auto;column-gap:16px;font-size:11.5px}
+.cm-legend .cm-body{display:flex;gap:16px;font-size:11.5px}
+.cm-legend h3:first-child{margin-top:0}
 .cm-legend h3{font-size:10px;text-transform:uppercase;letter-spacing:.05em;color:#666;
 margin:6px 0 1px;font-weight:600}
 .cm-row{display:flex;align-items:center;gap:6px;white-space:nowrap;line-height:16px}
@@ -1660,8 +1658,8 @@ RUNTIME_JS = r"""
     map._cm.layers.forEach(function (o) { control.addOverlay(o.layer, o.label); });
     map._cm.control = control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft", maxWidth: 160}).addTo(map);
-    panel(map, opts.stats, "bottomleft");
-    panel(map, opts.legend, "topright");
+    panel(map, opts.stats, "topright");
+    panel(map, opts.legend, "bottomright");
     new Fullscreen().addTo(map);
     map._cm.measure = new Measure().addTo(map);
     var title = document.querySelector(".cm-title");
