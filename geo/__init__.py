@@ -1,14 +1,24 @@
-"""Corridor Map: maps and route statistics for Central Asia's Russia-bypassing corridors."""
+"""Corridor Map: maps and route statistics for Central Asia's Russia-bypassing corridors.
 
-from .errors import GeoError, RouteError, UnreadableError, ValidationError
+>>> import geo
+>>> legs = geo.route("Xi'an", "Duisburg", avoid=["RUS"])        # doctest: +SKIP
+"""
+
+from .api import bypass, network, reference_stats, route
+from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
 from .layers import load_bundled, load_layer
 
 __all__ = [
     "GeoError",
     "RouteError",
+    "SpecError",
     "UnreadableError",
     "ValidationError",
+    "bypass",
     "load_bundled",
     "load_layer",
+    "network",
+    "reference_stats",
+    "route",
 ]
 __version__ = "0.1.0"

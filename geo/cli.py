@@ -69,6 +69,15 @@ def validate(
     raise typer.Exit(code)
 
 
+@app.command()
+def schema(kind: Annotated[str | None, typer.Argument(help="segment, node, deposit or area.")] = None) -> None:
+    """Print the layer schema: every kind's geometry and properties."""
+    if kind is not None and kind not in KINDS:
+        fail(GeoError(f"unknown kind '{kind}'; use one of {', '.join(KINDS)}"))
+    for k in [kind] if kind else KINDS:
+        out.print(describe(k) + "\n", markup=False)
+
+
 # --- output formats ----------------------------------------------------------------------------
 
 FORMATS = ("table", "json", "csv", "markdown")

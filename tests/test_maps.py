@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import folium
+import folium.plugins
 import pytest
 
 from geo.assets import asset_text, strip_cdn_links, use_offline_assets
@@ -80,7 +81,8 @@ def test_hostile_values_are_escaped(page: str) -> None:
         assert raw not in page, raw
     assert "javascript:alert" not in page.split("<body>")[1].split("<script>")[0]  # not in HTML
     assert "\\u003cscript\\u003ealert(1)" in page  # the text is there, as inert JSON
-    assert "&lt;b&gt;Hostile&lt;/b&gt; layer" in page  # layer names are escaped too
+    # Layer names are HTML-escaped, then JSON-escaped: "&lt;b&gt;" with "&" as \u0026.
+    assert "\\u0026lt;b\\u0026gt;Hostile\\u0026lt;/b\\u0026gt; layer" in page
     # Nothing but our own scripts: every <script> in the page is one we wrote.
     scripts = re.findall(r"<script\b[^>]*>", page, re.IGNORECASE)
     assert set(scripts) == {"<script>"}

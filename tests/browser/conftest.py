@@ -1,0 +1,156 @@
+"""Browser fixtures: Debian's chromium through Playwright, offline, failing on any page error.
+
+If the browser cannot start, the tests skip locally and fail in CI (``CI=true``), so a broken
+browser setup never passes silently where it matters.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CORRIDOR_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1400, "height": 850}
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+
+
+def _unavailable(why: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser unavailable in CI: {why}")
+    pytest.skip(f"browser unavailable: {why}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:
+        _unavailable(f"playwright is not installed ({e})")
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    except Exception as e:  # any launch failure: missing binary, sandbox, libraries
+        pw.stop()
+        _unavailable(f"{CHROMIUM} did not start ({str(e).splitlines()[0]})")
+    yield b
+    b.close()
+    pw.stop()
+
+
+@dataclass
+class MapPage:
+    """A page with the network blocked and every console error, page error or request kept."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_function("window.CorridorMap && CorridorMap.map && CorridorMap.map._cm"
+                                    " && CorridorMap.map._cm.control")  # fmt: skip
+        self.page.wait_for_timeout(300)  # chunked marker loading, first animation frames
+
+    def js(self, expr: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expr, arg)
+
+    def drawn(self) -> int:
+        """Vector paths plus marker icons currently on the map."""
+        return int(
+            self.js(
+                "document.querySelectorAll('.leaflet-pane path').length + "
+                "document.querySelectorAll('.leaflet-marker-icon').length"
+            )
+        )
+
+    def check_clean(self) -> None:
+        assert not self.blocked, f"the page tried to load {self.blocked[:3]}"
+        assert not self.errors, f"console or page errors: {self.errors[:3]}"
+        assert not self.dialogs, f"the page opened dialogs: {self.dialogs}"
+
+
+HOOKS = """
+window.__fired = [];
+['alert', 'confirm', 'prompt'].forEach(function (n) {
+  window[n] = function (m) { window.__fired.push(n + ':' + String(m)); };
+});
+"""
+
+
+@pytest.fixture
+def map_page(browser: Any) -> Iterator[MapPage]:
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=True)
+    page = context.new_page()
+    mp = MapPage(page)
+    page.add_init_script(HOOKS)
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            mp.blocked.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: mp.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: mp.errors.append(f"pageerror: {e}"))
+    page.on("dialog", lambda d: (mp.dialogs.append(d.message), d.dismiss()))
+    yield mp
+    context.close()
+
+
+def _fixtures_module() -> Any:
+    spec = importlib.util.spec_from_file_location("map_fixtures", DATA / "map_fixtures.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def fixture_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture map (hand-made frames plus the hostile layer), written once per session."""
+    from geo.maps import build_map, save_html
+
+    fx = _fixtures_module()
+    out = tmp_path_factory.mktemp("maps") / "map_fixture.html"
+    return save_html(build_map(fx.SPEC, **fx.frames(n_deposits=1500)), out)
+
+
+@pytest.fixture(params=["fixture", "corridor"])
+def any_map(request: pytest.FixtureRequest) -> Path:
+    """Each map to check: the fixture map, and maps/corridor.html when it has been built."""
+    if request.param == "fixture":
+        return Path(request.getfixturevalue("fixture_map"))
+    p = ROOT / "maps" / "corridor.html"
+    if not p.is_file():
+        why = "maps/corridor.html not built (run `corridor map maps/corridor.toml`)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)  # CI builds the map before the browser tests
+        pytest.skip(why)
+    return p

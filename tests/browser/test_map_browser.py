@@ -1,0 +1,232 @@
+"""The rendered maps in a real browser: offline, interactive, safe, and not blank."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from pyproj import Geod
+
+from .conftest import MapPage
+
+pytestmark = pytest.mark.browser
+
+COUNT_OVERLAYS = (
+    "document.querySelectorAll('.leaflet-control-layers-overlays input[type=checkbox]').length"
+)
+
+
+def test_map_loads_without_errors(map_page: MapPage, any_map: Path) -> None:
+    map_page.open(any_map)
+    assert map_page.drawn() > 10
+    assert map_page.js("document.querySelectorAll('.leaflet-control-layers-base input').length") >= 1
+    assert map_page.js("CorridorMap.map.getZoom()") >= 2
+    assert map_page.js("CorridorMap.map.getMaxZoom()") <= 18  # markercluster needs a max zoom
+    assert map_page.js("document.querySelector('.leaflet-control-scale') !== null")
+    assert map_page.js("document.querySelector('.cm-fs a') !== null")
+    map_page.check_clean()
+
+
+def test_every_overlay_toggles(map_page: MapPage, any_map: Path) -> None:
+    map_page.open(any_map)
+    map_page.js("CorridorMap.map._cm.control.expand()")
+    n = map_page.js(COUNT_OVERLAYS)
+    assert n >= 1
+    labels = map_page.js(
+        "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+        ".map(l => l.textContent.trim())"
+    )
+    for i in range(n):
+        box = map_page.page.locator(".leaflet-control-layers-overlays input[type=checkbox]").nth(i)
+        before = map_page.drawn()
+        box.click()
+        map_page.page.wait_for_timeout(60)
+        after = map_page.drawn()
+        assert after != before, f"overlay {labels[i]!r} did not change the map"
+        box.click()  # back as it was, so later overlays are measured alone
+        map_page.page.wait_for_timeout(60)
+    map_page.check_clean()
+
+
+def test_route_popup_shows_statistics(map_page: MapPage, any_map: Path) -> None:
+    map_page.open(any_map)
+    rows = map_page.page.locator("#cm-stats tr[data-cm-route]")
+    assert rows.count() >= 1
+    rows.first.click()
+    popup = map_page.page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=3000)
+    text = popup.inner_text()
+    for label in ("Length (km)", "Countries", "Border crossings", "Gauge breaks"):
+        assert label in text
+    map_page.check_clean()
+
+
+def test_fixture_route_popup_numbers(map_page: MapPage, fixture_map: Path) -> None:
+    map_page.open(fixture_map)
+    map_page.page.locator('#cm-stats tr[data-cm-route="1"]').click()  # the northern route
+    text = map_page.page.locator(".leaflet-popup-content").inner_text()
+    assert "Northern: Dostyk – Duisburg via Moscow" in text
+    assert "3,350" in text and "14–18" in text and "KAZ RUS BLR POL DEU" in text
+    map_page.check_clean()
+
+
+def _cluster_counts(mp: MapPage) -> tuple[int, int]:
+    return (
+        mp.js("document.querySelectorAll('.marker-cluster').length"),
+        mp.js("document.querySelectorAll('.cm-dep').length"),
+    )
+
+
+def test_deposit_clusters_split_on_zoom(map_page: MapPage, any_map: Path) -> None:
+    map_page.open(any_map)
+    clusters, single = _cluster_counts(map_page)
+    if clusters == 0:
+        pytest.skip("no deposit clusters at the initial zoom on this map")
+    # Zoom in on the biggest cluster: it must break into smaller clusters or single deposits.
+    target = map_page.js(
+        """(() => {
+          let best = null;
+          CorridorMap.map.eachLayer(l => {
+            if (l.getChildCount && l._icon && (!best || l.getChildCount() > best.getChildCount()))
+              best = l;
+          });
+          const c = best.getLatLng();
+          return [c.lat, c.lng, best.getChildCount()];
+        })()"""
+    )
+    map_page.js(
+        "([lat, lng]) => CorridorMap.map.setView([lat, lng], CorridorMap.map.getZoom() + 3,"
+        " {animate: false})",
+        target,
+    )
+    map_page.page.wait_for_timeout(500)
+    clusters2, single2 = _cluster_counts(map_page)
+    biggest2 = map_page.js(
+        """(() => { let n = 0; CorridorMap.map.eachLayer(l => {
+             if (l.getChildCount && l._icon) n = Math.max(n, l.getChildCount()); }); return n; })()"""
+    )
+    assert (clusters2, single2) != (clusters, single)
+    assert biggest2 < target[2] or single2 > single
+    map_page.check_clean()
+
+
+def test_deposit_popup_is_built_on_click(map_page: MapPage, fixture_map: Path) -> None:
+    map_page.open(fixture_map)
+    map_page.js("CorridorMap.map.setView([45.28, 67.5], 12, {animate: false})")
+    map_page.page.wait_for_timeout(400)
+    icons = map_page.page.locator(".cm-dep")
+    assert icons.count() >= 1
+    icons.first.click()
+    popup = map_page.page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=3000)
+    text = popup.inner_text()
+    assert "commodities" in text and "https://example.org/deposits/" in text
+    link = map_page.page.locator(".leaflet-popup-content a").first
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    assert link.get_attribute("target") == "_blank"
+    map_page.check_clean()
+
+
+def test_legend_and_stats_are_visible(map_page: MapPage, any_map: Path) -> None:
+    map_page.open(any_map)
+    for sel in ("#cm-legend", "#cm-stats"):
+        loc = map_page.page.locator(sel)
+        assert loc.is_visible(), sel
+        box = loc.bounding_box()
+        assert box is not None and box["width"] > 150 and box["height"] > 60
+        assert box["x"] >= 0 and box["y"] >= 0
+        assert box["x"] + box["width"] <= 1400 and box["y"] + box["height"] <= 850
+    legend = map_page.page.locator("#cm-legend").inner_text()
+    assert "TITR" in legend
+    # The panels leave the Caspian free: the map's centre is not under either of them.
+    for sel in ("#cm-legend", "#cm-stats"):
+        b = map_page.page.locator(sel).bounding_box()
+        assert b is not None
+        assert not (b["x"] < 700 < b["x"] + b["width"] and b["y"] < 425 < b["y"] + b["height"])
+    map_page.page.locator("#cm-legend .cm-head").click()
+    assert not map_page.page.locator("#cm-legend .cm-body").is_visible()  # collapses
+    map_page.check_clean()
+
+
+def test_hostile_layer_runs_nothing(map_page: MapPage, fixture_map: Path) -> None:
+    map_page.open(fixture_map)
+    control = map_page.js(
+        "CorridorMap.map._cm.control.expand(); "
+        "document.querySelector('.leaflet-control-layers-overlays').textContent"
+    )
+    assert "<b>Hostile</b> layer" in control  # the name shows literally
+    # Open the popups and tooltips of the hostile features.
+    texts = map_page.js(
+        """(() => {
+          const entry = CorridorMap.map._cm.layers.find(o => o.label.indexOf('Hostile') >= 0);
+          const out = [];
+          entry.layer.eachLayer(mk => {
+            mk.openPopup();
+            out.push(document.querySelector('.leaflet-popup-content').textContent);
+            mk.openTooltip();
+            out.push(document.querySelector('.leaflet-tooltip').textContent);
+          });
+          return out;
+        })()"""
+    )
+    joined = "\n".join(texts)
+    assert "<script>alert(1)</script>" in joined
+    assert "<img src=x onerror=alert(1)>" in joined
+    assert "javascript:alert(1)" in joined
+    assert "</script><script>alert(4)</script>" in joined
+    hrefs = map_page.js(
+        "Array.from(document.querySelectorAll('.leaflet-popup-content a')).map(a => a.href)"
+    )
+    assert all(h.startswith(("http://", "https://")) for h in hrefs), hrefs
+    injected = map_page.js(
+        "document.querySelectorAll('.leaflet-popup-content *:not(div):not(table):not(tr)"
+        ":not(th):not(td):not(a):not(tbody), .leaflet-tooltip *:not(span)').length"
+    )
+    assert injected == 0
+    map_page.page.wait_for_timeout(200)
+    assert map_page.js("window.__fired") == []
+    map_page.check_clean()
+
+
+def test_measure_tool_is_geodesic(map_page: MapPage, fixture_map: Path) -> None:
+    map_page.open(fixture_map)
+    a, b = (43.60, 51.17), (39.95, 49.42)  # Aktau, Alat
+    map_page.page.locator(".cm-measure a").click()
+    for lat, lon in (a, b):
+        map_page.js(f"CorridorMap.map.fire('click', {{latlng: L.latLng({lat}, {lon})}})")
+    shown = map_page.page.locator(".cm-measure-out").inner_text()
+    km = float(shown.split(" km")[0].replace(",", ""))
+    expected = Geod(ellps="WGS84").inv(a[1], a[0], b[1], b[0])[2] / 1000
+    assert km == pytest.approx(expected, rel=0.005)  # the sphere vs the ellipsoid
+    map_page.page.keyboard.press("Escape")
+    assert not map_page.page.locator(".cm-measure-out").is_visible()
+    map_page.page.locator(".cm-fs a").click()
+    map_page.page.wait_for_timeout(200)
+    size = map_page.js("[CorridorMap.map.getSize().x, CorridorMap.map.getSize().y]")
+    assert size[0] >= 1000 and size[1] >= 600
+    map_page.check_clean()
+
+
+def test_screenshot_is_not_blank(map_page: MapPage, any_map: Path, tmp_path: Path) -> None:
+    map_page.open(any_map)
+    map_page.page.wait_for_timeout(300)
+    shot = tmp_path / f"{any_map.stem}.png"
+    png = map_page.page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 20_000
+    map_page.check_clean()
+    # Count colours in the browser itself: no image library needed.
+    page = map_page.page
+    page.set_content("<canvas id=c></canvas>")
+    colours = page.evaluate(
+        """async (uri) => {
+          const img = new Image(); img.src = uri; await img.decode();
+          const c = document.getElementById('c'); c.width = img.width; c.height = img.height;
+          const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+          const d = ctx.getImageData(0, 0, img.width, img.height).data; const seen = new Set();
+          for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
+          return seen.size;
+        }""",
+        "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+    )
+    assert colours > 200, f"{shot} looks blank ({colours} colours)"

@@ -1,0 +1,130 @@
+"""The bundled data held to its standards: every layer file validates, lines stay on land or
+water, points lie in their country, segments meet their nodes, sea legs are searoute's."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+import shapely
+from pyproj import Geod
+
+from geo.countries import SEA
+from geo.layers import load_layer
+from geo.network import load_network
+from geo.sea import generate_legs
+from geo.stats import reference_specs, transit_parameters
+
+LAYERS = Path(__file__).parents[1] / "layers"
+GEOD = Geod(ellps="WGS84")
+GEOJSON = sorted(LAYERS.glob("*.geojson"))
+# Natural Earth 1:50m coastlines are generalised: a coastal line may leave them by a few km.
+RAIL_ON_WATER_MAX_KM = 8.0  # the Marmaray tunnel under the Bosporus is 1.4 km of this
+SEA_ON_LAND_MAX_KM = 20.0  # ports sit on land; searoute joins them to its network
+
+
+def features(name: str) -> list[dict]:
+    return json.loads((LAYERS / name).read_text(encoding="utf-8"))["features"]
+
+
+@pytest.mark.parametrize("path", GEOJSON, ids=[p.name for p in GEOJSON])
+def test_every_layer_file_validates(path: Path) -> None:
+    gdf = load_layer(path)  # raises with every problem, countries checked for points
+    assert len(gdf) > 0
+    assert gdf["source"].notna().all()
+
+
+def test_expected_layers_and_sizes() -> None:
+    names = {p.stem for p in GEOJSON}
+    assert {"countries", "nodes", "trans_caspian", "bri_alternatives", "deposits"} <= names
+    assert len(features("deposits.geojson")) >= 80
+    assert len(features("countries.geojson")) == 241
+
+
+@pytest.mark.parametrize("name", ["routes.toml", "transit.toml", "sea_legs.toml"])
+def test_toml_files_parse(name: str) -> None:
+    data = tomllib.loads((LAYERS / name).read_text(encoding="utf-8"))
+    assert data
+
+
+def test_transit_parameters_all_sourced() -> None:
+    tp = transit_parameters()
+    assert {"rail_1520_km_per_day", "rail_1435_km_per_day", "ferry_km_per_day", "ship_knots",
+            "border_hours", "gauge_change_hours", "ferry_wait_days"} <= set(tp.values)  # fmt: skip
+    for key, (fast, slow) in tp.values.items():
+        assert tp.sources[key].startswith("http"), key
+        assert fast > 0 and slow > 0
+
+
+def test_segments_meet_their_nodes_exactly() -> None:
+    nodes = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in features("nodes.geojson")}
+    for name in ("trans_caspian.geojson", "bri_alternatives.geojson"):
+        for f in features(name):
+            p, coords = f["properties"], f["geometry"]["coordinates"]
+            assert p["from"] in nodes and p["to"] in nodes, p["id"]
+            assert coords[0] == nodes[p["from"]], (p["id"], "from")
+            assert coords[-1] == nodes[p["to"]], (p["id"], "to")
+
+
+def test_bundled_network_has_no_dangling_segment() -> None:
+    net = load_network()
+    assert net.dangling == []
+    assert net.snapped == []
+
+
+def test_rail_and_road_on_land_ferry_and_sea_on_water() -> None:
+    segs = load_network().segments
+    for r in segs.itertuples():
+        sea = r.km_by_country.get(SEA, 0.0)
+        if r.mode in ("rail", "road"):
+            assert sea <= RAIL_ON_WATER_MAX_KM, f"{r.id}: {sea:.1f} km of a {r.mode} line on water"
+        elif r.mode == "sea" or (r.mode == "ferry" and r.corridor != "Southern"):
+            land = r.length_km - sea
+            assert land <= SEA_ON_LAND_MAX_KM, f"{r.id}: {land:.1f} km of a {r.mode} leg on land"
+
+
+def test_every_feature_has_a_source_and_honest_precision() -> None:
+    for name in ("trans_caspian.geojson", "bri_alternatives.geojson"):
+        for f in features(name):
+            p = f["properties"]
+            assert p["source"], p["id"]
+            if p["precision"] == "traced":
+                assert p.get("via"), f"{p['id']}: traced lines name their stations"
+
+
+def test_sea_legs_are_exactly_what_searoute_gives() -> None:
+    nodes = {f["properties"]["id"]: tuple(f["geometry"]["coordinates"]) for f in features("nodes.geojson")}
+    generated = generate_legs((LAYERS / "sea_legs.toml").read_text(encoding="utf-8"), nodes)
+    for layer, feats in generated.items():
+        stored = {f["properties"]["id"]: f for f in features(f"{layer}.geojson")}
+        for f in feats:
+            s = stored[f["properties"]["id"]]
+            assert s["geometry"] == f["geometry"], f["properties"]["id"]
+            assert s["properties"]["passages"] == f["properties"]["passages"]
+
+
+def test_reference_routes_all_compute_and_are_named_honestly() -> None:
+    from geo.stats import reference_routes
+
+    specs = reference_specs()
+    ids = [s.id for s in specs]
+    assert any("titr" in s.id for s in specs) and any("northern" in s.id for s in specs)
+    frame = reference_routes()
+    assert list(frame["id"]) == ids
+    assert (frame["length_km"] > 0).all()
+    by_id = frame.set_index("id")
+    for rid in ids:
+        if "titr" in rid:
+            assert not by_id.loc[rid, "transits_russia"], rid
+    assert by_id.loc["northern_corridor", "transits_russia"]
+    assert "suez" in by_id.loc["sea_suez", "chokepoints"]
+    assert "cape" in by_id.loc["sea_cape", "chokepoints"] and "suez" not in by_id.loc["sea_cape", "chokepoints"]
+
+
+def test_line_vertices_are_rounded() -> None:
+    for name in ("trans_caspian.geojson", "bri_alternatives.geojson", "nodes.geojson"):
+        for f in features(name):
+            xy = shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
+            assert (abs(xy * 1e5 - (xy * 1e5).round()) < 1e-6).all(), f["properties"]["id"]
