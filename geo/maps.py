@@ -1501,7 +1501,11 @@ RUNTIME_JS = r"""
   var BUILDERS = {lines: lines, polygons: polygons, nodes: nodes, deposits: deposits,
     route: route};
 
-  CM.add = function (map, spec) { return register(map, spec, BUILDERS[spec.kind](map, spec)); };
+  CM.add = function (map, spec) {
+    var layer = BUILDERS[spec.kind](map, spec);
+    layer._cmKind = spec.kind;
+    return register(map, spec, layer);
+  };
 
   CM.showRoute = function (map, i) {
     var line = map._cm.routes[i];

@@ -106,7 +106,11 @@ def generate_legs(legs_toml: str, nodes: dict[str, tuple[float, float]]) -> dict
     out: dict[str, list[dict[str, object]]] = {}
     for entry in spec.get("leg", []):
         a, b = nodes[entry["from"]], nodes[entry["to"]]
-        leg = sea_leg(a, b, avoid=entry.get("avoid", []))
+        # A port far from searoute's network joins it through an offshore approach point,
+        # so that searoute's straight connector does not cut across land.
+        sa = tuple(entry.get("approach_from", a))
+        sb = tuple(entry.get("approach_to", b))
+        leg = sea_leg(sa, sb, avoid=entry.get("avoid", []))
         props = {
             "id": entry["id"], "name": entry["name"], "corridor": entry["corridor"],
             "mode": entry["mode"], "status": entry["status"], "gauge_mm": None,
@@ -117,6 +121,7 @@ def generate_legs(legs_toml: str, nodes: dict[str, tuple[float, float]]) -> dict
                       f"restrictions {restrictions(entry.get('avoid', []))}.").strip(),
         }  # fmt: skip
         coords = [list(c) for c in leg.line.coords]
+        coords = ([list(a)] if sa != a else []) + coords + ([list(b)] if sb != b else [])
         coords[0], coords[-1] = list(a), list(b)
         feat = {"type": "Feature", "properties": props,
                 "geometry": {"type": "LineString", "coordinates": coords}}  # fmt: skip
