@@ -74,7 +74,7 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> str:
     feats = []
     for _, row in gdf.iterrows():
         props = {c: _jsonable(row[c]) for c in cols}
-        geom = mapping(shapely.set_precision(_orient(row.geometry), 1e-6))
+        geom = mapping(_orient(shapely.set_precision(row.geometry, 1e-6)))
         feats.append({"type": "Feature", "properties": props, "geometry": geom})
     return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False,
                       indent=None, separators=(",", ":")) + "\n"  # fmt: skip

@@ -135,3 +135,11 @@ def test_line_vertices_are_rounded() -> None:
         for f in features(name):
             xy = shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
             assert (abs(xy * 1e5 - (xy * 1e5).round()) < 1e-6).all(), f["properties"]["id"]
+
+
+def test_layers_readme_shows_the_schema_declared_in_code() -> None:
+    from geo.schema import KINDS, describe
+
+    readme = (LAYERS / "README.md").read_text(encoding="utf-8")
+    for kind in KINDS:
+        assert describe(kind) in readme, f"layers/README.md: schema of '{kind}' is stale"

@@ -1,0 +1,168 @@
+"""User layers: add, list, use in statistics, remove; every bad input refused cleanly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+import geo
+from geo.cli import app
+from geo.store import user_dir, user_layers
+
+DATA = Path(__file__).parent / "data"
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CORRIDOR_HOME", str(tmp_path / "home"))
+    return tmp_path / "home" / "layers"
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    r = runner.invoke(app, list(args))
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    return r.exit_code, r.stdout, r.stderr
+
+
+def digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def prospects(tmp_path: Path) -> Path:
+    """Two uranium prospects close to the TITR main line in southern Kazakhstan."""
+    feats = [
+        {"type": "Feature", "properties": {
+            "id": f"prospect_{i}", "name": f"Prospect {i}", "commodities": ["uranium"],
+            "kind": "occurrence", "status": "exploration", "country": "KAZ",
+            "location_precision": "approximate", "source": "https://example.org/survey",
+            "grade": "high" if i == 1 else "low"},
+         "geometry": {"type": "Point", "coordinates": [x, y]}}
+        for i, (x, y) in enumerate([(68.30, 42.90), (69.60, 42.30)], 1)
+    ]  # fmt: skip
+    p = tmp_path / "prospects.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return p
+
+
+def test_round_trip_add_list_stats_remove(home: Path, prospects: Path) -> None:
+    before = digest(prospects)
+    base = geo.route("Shu", "Arys").attrs["stats"]["deposits_nearby"]["count"]
+    code, out, err = cli("layers", "add", str(prospects), "--name", "prospects", "--color-by", "grade")
+    assert code == 0, err
+    assert "added deposit layer 'prospects' (2 features)" in out
+    assert (home / "prospects.geojson").is_file()
+    assert digest(prospects) == before  # the input is never modified
+    code, out, _ = cli("layers", "--format", "csv")
+    assert code == 0
+    assert "prospects,deposit,2,user," in out and "deposits,deposit,90,bundled," in out
+    stats = geo.route("Shu", "Arys").attrs["stats"]["deposits_nearby"]
+    assert stats["count"] == base + 2
+    assert {"prospect_1", "prospect_2"} <= set(stats["ids"])
+    code, out, _ = cli("layers", "remove", "prospects")
+    assert code == 0 and not (home / "prospects.geojson").exists()
+    assert geo.route("Shu", "Arys").attrs["stats"]["deposits_nearby"]["count"] == base
+
+
+def test_force_needed_to_replace(home: Path, prospects: Path) -> None:
+    assert cli("layers", "add", str(prospects))[0] == 0
+    code, _, err = cli("layers", "add", str(prospects))
+    assert code == 1 and "exists already; pass --force" in err
+    assert cli("layers", "add", str(prospects), "--force")[0] == 0
+
+
+def test_stored_copy_is_normalised_rfc7946(home: Path, tmp_path: Path) -> None:
+    # A clockwise outer ring in EPSG:3857 comes back counter-clockwise in WGS84.
+    ring = [(6.6e6, 5.4e6), (6.6e6, 5.5e6), (6.7e6, 5.5e6), (6.7e6, 5.4e6), (6.6e6, 5.4e6)]
+    gdf = gpd.GeoDataFrame({"id": ["z1"], "name": ["Zone"], "source": ["https://example.org"]},
+                           geometry=[shapely.Polygon(ring)], crs=3857)  # fmt: skip
+    src = tmp_path / "zone.gpkg"
+    gdf.to_file(src, driver="GPKG")
+    assert cli("layers", "add", str(src), "--kind", "area")[0] == 0
+    stored = json.loads((home / "zone.geojson").read_text())
+    coords = stored["features"][0]["geometry"]["coordinates"][0]
+    assert shapely.Polygon(coords).exterior.is_ccw
+    assert all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in coords)
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "shpzip", "fgb", "csv"])
+def test_every_input_format(home: Path, tmp_path: Path, fmt: str) -> None:
+    nodes = gpd.read_file(DATA / "valid_nodes.geojson")
+    if fmt == "csv":
+        src = DATA / "valid_nodes.csv"
+    elif fmt == "shpzip":
+        folder = tmp_path / "shp"
+        folder.mkdir()
+        nodes.to_file(folder / "n.shp")
+        src = tmp_path / "nodes.zip"
+        with zipfile.ZipFile(src, "w") as z:
+            for f in folder.iterdir():
+                z.write(f, f.name)
+    elif fmt == "geojson":
+        src = DATA / "valid_nodes.geojson"
+    else:
+        src = tmp_path / f"nodes.{fmt}"
+        nodes.to_file(src, driver={"gpkg": "GPKG", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}[fmt])
+    code, out, err = cli("layers", "add", str(src), "--name", f"n_{fmt}")
+    assert code == 0, err
+    (layer,) = user_layers()
+    assert layer.attrs["kind"] == "node" and len(layer) == 2
+    assert sorted(layer["id"]) == ["aktau", "almaty"]
+
+
+BAD = sorted(p.name for p in DATA.glob("bad_*"))
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_input_refused_nothing_written(home: Path, name: str) -> None:
+    src = DATA / name
+    before = digest(src)
+    code, out, err = cli("layers", "add", str(src))
+    assert code != 0
+    assert err.strip() and str(src) in err
+    assert not home.exists() or not any(home.iterdir())
+    assert digest(src) == before
+
+
+def test_remove_unknown_layer(home: Path) -> None:
+    code, _, err = cli("layers", "remove", "nothing")
+    assert code == 1 and "no user layer named 'nothing'" in err
+
+
+def test_bad_color_by_refused(home: Path, prospects: Path) -> None:
+    code, _, err = cli("layers", "add", str(prospects), "--color-by", "colour")
+    assert code == 1 and "--color-by: no property 'colour'" in err
+    assert not home.exists() or not any(home.iterdir())
+
+
+def test_user_segment_joins_the_network_with_status_all(home: Path, tmp_path: Path) -> None:
+    """A planned direct line Shu - Kyzylorda changes the route only with --status all."""
+    net = geo.network()
+    shu = net.nodes.loc["shu"].geometry
+    kyz = net.nodes.loc["kyzylorda"].geometry
+    line = {"type": "Feature", "properties": {
+        "id": "shortcut", "name": "Planned shortcut", "corridor": "TITR", "mode": "rail",
+        "status": "planned", "gauge_mm": 1520, "from": None, "to": None, "precision": "straight",
+        "source": "https://example.org/plan"},
+        "geometry": {"type": "LineString", "coordinates": [[shu.x + 0.01, shu.y], [kyz.x, kyz.y + 0.01]]}}  # fmt: skip
+    src = tmp_path / "plan.geojson"
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": [line]}))
+    assert cli("layers", "add", str(src))[0] == 0
+    normal = geo.route("Shu", "Kyzylorda")
+    assert "shortcut" not in list(normal["segment_id"])
+    planned = geo.route("Shu", "Kyzylorda", status="all")
+    assert list(planned["segment_id"]) == ["shortcut"]
+    assert any("segment shortcut: from end joined to node shu" in s for s in geo.network().snapped)
+
+
+def test_user_dir_follows_corridor_home(home: Path) -> None:
+    assert user_dir() == home
