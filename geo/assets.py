@@ -168,11 +168,11 @@ class OfflineAssets(MacroElement):
     """
 
     def __init__(self, names: tuple[str, ...]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "OfflineAssets"
         self.names = names
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         figure = self.get_root()
         if not isinstance(figure, Figure):
             msg = "OfflineAssets must be added to a map that is in a Figure"
@@ -191,7 +191,7 @@ class OfflineAssets(MacroElement):
         for name in ORDER:
             if name in names:
                 figure.header.add_child(inline_element(name), name=f"inline_{name}")
-        super().render(**kwargs)
+        super().render(**kwargs)  # type: ignore[no-untyped-call]
 
 
 def strip_cdn_links(root: Element) -> set[str]:

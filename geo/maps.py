@@ -265,7 +265,7 @@ NODE_SHAPES: dict[str, tuple[str, str]] = {
     "port": ('<rect x="2.5" y="2.5" width="11" height="11" rx="2" fill="#0b4f8a"/>', "port"),
     "dry_port": ('<path d="M8 1.5 14.5 8 8 14.5 1.5 8Z" fill="#00897b"/>', "dry port"),
     "border_crossing": ('<path d="M8 1.8 14.6 14H1.4Z" fill="#37474f"/>', "border crossing"),
-    "hub": ('<circle cx="8" cy="8" r="6" fill="#6a1b9a"/>', "hub"),
+    "hub": ('<circle cx="8" cy="8" r="5" fill="#263238"/>', "hub (station, junction)"),
     "terminal": ('<rect x="4" y="4" width="8" height="8" fill="#5d4037"/>', "terminal"),
     "city": (
         '<circle cx="8" cy="8" r="4.3" fill="#fff" stroke="#222" stroke-width="2"/>',
@@ -369,9 +369,7 @@ def _latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> Any:
         keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)  # rounding may merge vertices
         return xy[keep][:, ::-1].tolist()
     if kind == "Polygon":
-        return [_latlngs(geom.exterior, decimals)] + [
-            _latlngs(r, decimals) for r in geom.interiors
-        ]
+        return [_latlngs(geom.exterior, decimals)] + [_latlngs(r, decimals) for r in geom.interiors]
     if kind in ("MultiLineString", "MultiPolygon", "GeometryCollection", "MultiPoint"):
         return [_latlngs(g, decimals) for g in geom.geoms if not g.is_empty]
     msg = f"cannot draw a {kind}"
@@ -422,7 +420,7 @@ class _Script(MacroElement):
     )
 
     def __init__(self, call: str, payload: Any, name: str = "CorridorLayer") -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = name
         self.call = call
         self.payload = _json(payload)
@@ -434,7 +432,7 @@ class _Html(MacroElement):
     _template = Template("{% macro html(this, kwargs) %}{{ this.markup }}\n{% endmacro %}")
 
     def __init__(self, markup: str, name: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = name
         self.markup = markup
 
@@ -448,7 +446,7 @@ class _Head(MacroElement):
     )
 
     def __init__(self, title: str, css: str, js: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "CorridorHead"
         self.title = _e(title)
         self.css = css
@@ -476,7 +474,9 @@ def _style(color: str, weight: float, dash: str | None, opacity: float = 0.95) -
 def _corridor_color(corridor: str, others: list[str]) -> str:
     if corridor in CORRIDORS:
         return CORRIDORS[corridor][1]
-    return OTHER_COLORS[others.index(corridor) % len(OTHER_COLORS)] if corridor in others else "#555"
+    if corridor in others:
+        return OTHER_COLORS[others.index(corridor) % len(OTHER_COLORS)]
+    return "#555"
 
 
 def _through_russia(v: Any) -> bool:
@@ -485,7 +485,6 @@ def _through_russia(v: Any) -> bool:
 
 def _segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[dict[str, Any]]:
     cols = _columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
-    cols = [*cols[: cols.index("precision") + 1], *[c for c in cols[cols.index("precision") + 1 :]]]
     rows = _rows(segments, cols)
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
@@ -558,9 +557,7 @@ def _node_layer(nodes: gpd.GeoDataFrame, *, label: str, group: str) -> dict[str,
         kind_text = NODE_SHAPES.get(kind, ("", kind))[1]
         tip = f"{names[i]} ({kind_text}"
         tip += ", gauge change)" if gauge else ")"
-        feats.append(
-            {"c": _latlngs(point), "i": icons.index(icon), "t": tip, "v": rows[i]}
-        )
+        feats.append({"c": _latlngs(point), "i": icons.index(icon), "t": tip, "v": rows[i]})
     return {
         "kind": "nodes",
         "group": group,
@@ -587,7 +584,7 @@ def _deposit_layer(deposits: gpd.GeoDataFrame, *, label: str, group: str) -> dic
     pts = geoms.where(geoms.geom_type == "Point", geoms.representative_point())
     lat = np.round(shapely.get_y(pts.to_numpy()), COORD_DECIMALS)
     lon = np.round(shapely.get_x(pts.to_numpy()), COORD_DECIMALS)
-    main = [_main_group(v) for v in (deposits["commodities"] if "commodities" in deposits else [])]
+    main = [_main_group(v) for v in deposits.get("commodities", [])]
     if not main:
         main = [len(COMMODITY_GROUPS)] * len(deposits)
     data = [_columnar([fmt(v) for v in deposits[c].tolist()]) for c in cols]
@@ -684,7 +681,7 @@ def _polygon_layer(
             g = _display_geometry(g, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
         if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
             continue
-        feats.append({"c": _encode_rings(g, decimals), "t": names[i], "v": rows[i]})
+        feats.append({"k": i, "c": _encode_rings(g, decimals), "t": names[i], "v": rows[i]})
     return {**layer, "scale": 10**decimals, "cols": cols, "f": feats}
 
 
@@ -699,40 +696,65 @@ ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
     ("transshipments", "Transshipments"),
     ("sea_km", "Sea (km)"),
     ("chokepoints", "Chokepoints"),
+    ("length_km_by_mode", "km by mode"),
+    ("length_km_by_country", "km by country"),
     ("deposits_nearby", "Deposits nearby"),
     ("precision_share", "Geometry precision"),
     ("path", "Path"),
 )
 
 
+def _item(v: Any) -> str:
+    """One item of a statistic's list: a border crossing {from, to, at} reads 'CHN→KAZ at X'."""
+    if isinstance(v, dict) and ("from" in v or "to" in v):
+        at = f" at {fmt(v['at'])}" if not _missing(v.get("at")) else ""
+        return f"{fmt(v.get('from'))}→{fmt(v.get('to'))}{at}"
+    return fmt(v)
+
+
 def _route_value(key: str, v: Any) -> str:
-    """One statistic as text, exactly as the statistics module computed it."""
+    """One statistic as text, as the statistics module computed it (only rounded for display)."""
     if isinstance(v, np.ndarray):
         v = v.tolist()
-    if key in ("length_km", "russia_km", "sea_km"):
+    if key.endswith("_km") and not isinstance(v, dict | list):
         return _km(v)
-    if key == "transit_days" and isinstance(v, dict):
-        lo, hi = v.get("low"), v.get("high")
-        if _missing(lo) and _missing(hi):
-            return "—"
-        return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
-    if key == "border_crossings" and isinstance(v, dict):
-        names = fmt(v.get("list", []))
-        return f"{fmt(v.get('count'))}" + (f" ({names})" if names else "")
-    if key == "deposits_nearby" and isinstance(v, dict):
-        by = v.get("by_commodity") or {}
-        parts = ", ".join(f"{k} {fmt(by[k])}" for k in sorted(by))
-        return f"{fmt(v.get('count'))}" + (f" ({parts})" if parts else "")
-    if key == "precision_share" and isinstance(v, dict):
-        return ", ".join(
-            f"{k} {float(v[k]) * 100:.0f}%" for k in ("traced", "schematic", "straight") if k in v
+    if isinstance(v, dict):
+        if "low" in v or "high" in v:
+            lo, hi = v.get("low"), v.get("high")
+            if _missing(lo) and _missing(hi):
+                return "—"
+            return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
+        if "count" in v:
+            items = v.get("list", v.get("at", []))
+            by = v.get("by_commodity") or {}
+            parts = [_item(x) for x in items] if isinstance(items, list | tuple) else []
+            parts += [f"{k} {fmt(by[k])}" for k in sorted(by)]
+            return f"{fmt(v['count'])}" + (f" ({'; '.join(parts)})" if parts else "")
+        if key == "precision_share":
+            return ", ".join(f"{k} {float(x) * 100:.0f}%" for k, x in v.items())
+        return "; ".join(
+            f"{k} {_km(x) if key.startswith('length_km') else fmt(x)}" for k, x in v.items()
         )
     if key == "path" and isinstance(v, list | tuple):
         return " → ".join(fmt(x) for x in v)
     if isinstance(v, list | tuple):
-        return " ".join(fmt(x) for x in v)
-    text = fmt(v)
-    return text or "—"
+        return (" " if key == "countries" else ", ").join(_item(x) for x in v) or "—"
+    return fmt(v) or "—"
+
+
+def _count(v: Any) -> str:
+    """The headline number of a statistic for the comparison table."""
+    if isinstance(v, dict) and "count" in v:
+        return fmt(v["count"]) or "—"
+    if isinstance(v, np.ndarray | list | tuple):
+        return str(len(v))
+    return fmt(v) or "—"
+
+
+def _short(name: str, limit: int = 30) -> str:
+    """A route's short name: the part before ':' (``TITR main: Xi'an - ...`` -> ``TITR main``)."""
+    head = name.split(":", 1)[0].strip()
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
 
 
 def _route_layers(
@@ -755,7 +777,7 @@ def _route_layers(
             {
                 "kind": "route",
                 "group": "Reference routes",
-                "label": _swatch_line(color, 7, 0.45) + _e(fmt(row.get("name")) or rid),
+                "label": _swatch_line(color, 7, 0.45) + _e(_short(fmt(row.get("name")) or rid)),
                 "show": rid in shown,
                 "route": i,
                 "cols": [*keys, *extra, "Route id"],
@@ -797,7 +819,12 @@ def _user_layer(name: str, gdf: gpd.GeoDataFrame, n: int) -> dict[str, Any]:
                 styles.append(style)
             tip = fmt(gdf["name"].iat[i]) if "name" in gdf else ""
             feats.append(
-                {"c": _latlngs(gdf.geometry.iat[i]), "s": styles.index(style), "t": tip, "v": rows[i]}
+                {
+                    "c": _latlngs(gdf.geometry.iat[i]),
+                    "s": styles.index(style),
+                    "t": tip,
+                    "v": rows[i],
+                }
             )
         return {
             "kind": "lines",
@@ -844,10 +871,11 @@ def _legend_html(
     def row(col: int, symbol: str, text: str) -> None:
         cols[col].append(f'<div class="cm-row">{symbol}<span>{_e(text)}</span></div>')
 
-    if not _empty(segments):
-        assert segments is not None
+    if segments is not None and len(segments):
         head(0, "Corridors")
-        corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
+        corridors = sorted(
+            {str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c)
+        )
         others = sorted(c for c in corridors if c not in CORRIDORS)
         rus = segments["russia_km"].map(_through_russia) if "russia_km" in segments else None
         for c in corridors:
@@ -866,8 +894,7 @@ def _legend_html(
             if status in statuses or (status == "planned" and "proposed" in statuses):
                 weight_op = 0.6 if status == "suspended" else 1
                 row(0, _swatch_line("#444", 3, weight_op, STATUS_DASH[status]), label)
-    if not _empty(nodes):
-        assert nodes is not None
+    if nodes is not None and len(nodes):
         head(1, "Places")
         kinds = {str(k) for k in nodes["kind"]} if "kind" in nodes else set()
         for kind, (_, label) in NODE_SHAPES.items():
@@ -883,12 +910,9 @@ def _legend_html(
             f'<span class="cm-box-sw" style="background:{SHADE_COLOR}"></span>',
             f"{' & '.join(shade)} (shaded)",
         )
-    if not _empty(deposits):
-        assert deposits is not None
+    if deposits is not None and len(deposits):
         head(2, "Deposits, main commodity")
-        present = (
-            {_main_group(v) for v in deposits["commodities"]} if "commodities" in deposits else set()
-        )
+        present = {_main_group(v) for v in deposits.get("commodities", [])}
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
         for i, (label, _) in enumerate(groups):
             if i in present:
@@ -907,15 +931,16 @@ STATS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("length_km", "km", "length of the route (km)"),
     ("transit_days", "days", "transit time, low–high (days)"),
     ("russia_km", "RU/BY km", "km through Russia and Belarus"),
+    ("countries", "countries", "number of countries crossed"),
     ("border_crossings", "borders", "border crossings"),
     ("gauge_breaks", "gauge", "gauge breaks (1435/1520 mm)"),
     ("sea_km", "sea km", "km at sea, ferries included"),
     ("deposits_nearby", "deposits", "deposits near the route"),
-    ("countries", "countries", "countries crossed"),
 )
 
 
 def _stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:
+    """The comparison table: one row per route, headline numbers, details in the row's title."""
     head = "".join(
         f'<th title="{_e(tip)}">{_e(h)}</th>' for k, h, tip in STATS_COLUMNS if k in routes
     )
@@ -927,19 +952,25 @@ def _stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:
             if key not in routes:
                 continue
             v = row[key]
-            if isinstance(v, dict) and key in ("border_crossings", "deposits_nearby"):
-                text = fmt(v.get("count")) or "—"
-            elif key == "countries":
-                text = " ".join(fmt(x) for x in (v.tolist() if isinstance(v, np.ndarray) else v or []))
+            detail = _route_value(key, v)
+            if key == "transit_days" and isinstance(v, dict):
+                lo, hi = v.get("low"), v.get("high")
+                text = (
+                    "—" if lo is None or hi is None or _missing(lo) or _missing(hi)
+                    else f"{float(lo):.0f}–{float(hi):.0f}"
+                )  # fmt: skip
+            elif key.endswith("_km"):
+                text = detail
             else:
-                text = _route_value(key, v)
+                text = _count(v)
             cls = ' class="cm-ru"' if key == "russia_km" and _through_russia(v) else ""
-            cells.append(f"<td{cls}>{_e(text)}</td>")
+            cells.append(f'<td{cls} title="{_e(detail)}">{_e(text)}</td>')
         color = ROUTE_COLORS[i % len(ROUTE_COLORS)]
         name = fmt(row.get("name")) or fmt(row.get("id"))
         body.append(
-            f'<tr data-cm-route="{int(i)}" title="Show this route on the map">'
-            f'<td class="cm-rn"><span class="cm-rsw" style="background:{color}"></span>{_e(name)}</td>'
+            f'<tr data-cm-route="{int(i)}">'
+            f'<td class="cm-rn" title="{_e(name)} (click to show on the map)">'
+            f'<span class="cm-rsw" style="background:{color}"></span>{_e(_short(name))}</td>'
             f"{''.join(cells)}</tr>"
         )
     return (
@@ -948,7 +979,8 @@ def _stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:
         "</button>"
         f'<div class="cm-body"><table><thead><tr><th>route</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
-        '<p class="cm-note">Figures from the route statistics; click a row to show the route.</p>'
+        '<p class="cm-note">From the route statistics. Click a row to show the route; '
+        "hover a number for details.</p>"
         "</div></div>"
     )
 
@@ -1008,8 +1040,7 @@ def build_map(
         name="corridor_init",
     )
     layers: list[dict[str, Any]] = []
-    if not _empty(countries):
-        assert countries is not None
+    if countries is not None and len(countries):
         base_style = {"color": "#a69f91", "weight": 0.6, "fillColor": "#f3efe6", "fillOpacity": 1}
         base_layer = _polygon_layer(
             countries,
@@ -1022,10 +1053,15 @@ def build_map(
         )
         layers.append(base_layer)
         codes = countries["id"].astype(str).tolist() if "id" in countries else []
-        kept = [i for i, g in enumerate(countries.geometry) if g is not None and not g.is_empty]
-        ref = [n for n, i in enumerate(kept) if codes and codes[i] in spec.shade]
+        drawn = {f["k"] for f in base_layer["f"]}
+        ref = [i for i, code in enumerate(codes) if code in spec.shade and i in drawn]
         if ref:
-            style = {"color": "#b5655a", "weight": 0.8, "fillColor": SHADE_COLOR, "fillOpacity": 0.4}
+            style = {
+                "color": "#b5655a",
+                "weight": 0.8,
+                "fillColor": SHADE_COLOR,
+                "fillOpacity": 0.4,
+            }
             layers.append(
                 _polygon_layer(
                     countries,
@@ -1037,8 +1073,7 @@ def build_map(
                 )
             )
     route_ids: list[int] = []
-    if not _empty(routes):
-        assert routes is not None
+    if routes is not None and len(routes):
         sel = routes
         if spec.stats_routes is not None:
             keep = routes["id"].astype(str).isin(spec.stats_routes).to_numpy()
@@ -1047,14 +1082,11 @@ def build_map(
         route_layers, route_ids = _route_layers(sel.reset_index(drop=True), shown)
         layers += route_layers
         routes = sel.reset_index(drop=True)
-    if not _empty(segments):
-        assert segments is not None
+    if segments is not None and len(segments):
         layers += _segment_layers(segments, spec.highlight)
-    if not _empty(nodes):
-        assert nodes is not None
+    if nodes is not None and len(nodes):
         layers.append(_node_layer(nodes, label="Ports, border crossings, hubs", group="Places"))
-    if not _empty(deposits):
-        assert deposits is not None
+    if deposits is not None and len(deposits):
         layers.append(_deposit_layer(deposits, label="Deposits", group="Deposits"))
     for n, (name, gdf) in enumerate(user_layers):
         if not _empty(gdf):
@@ -1068,8 +1100,7 @@ def build_map(
         ),
         name="corridor_legend",
     )
-    if route_ids:
-        assert routes is not None
+    if route_ids and routes is not None:
         m.add_child(_Html(_stats_html(routes, route_ids), "CorridorStats"), name="corridor_stats")
     m.add_child(_Html(f'<div class="cm-title">{_e(spec.title)}</div>', "CorridorTitle"))
     m.add_child(_Script("finish", {"legend": "cm-legend", "stats": "cm-stats"}, "CorridorEnd"))
@@ -1126,8 +1157,8 @@ def save_html(m: folium.Map, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, p)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -1235,7 +1266,6 @@ color:#222;max-height:46vh;overflow:auto}
 font:600 13px/1.3 inherit;font-family:inherit;padding:6px 9px;color:#1d1d1d}
 .cm-head::after{content:"\\25BE";float:right;margin-left:10px;color:#777}
 .cm-collapsed .cm-head::after{content:"\\25B8"}
-.cm-collapsed .cm-body{display:none}
 .cm-body{padding:0 9px 8px}
 .cm-legend .cm-body{display:flex;gap:16px;font-size:11.5px}
 .cm-legend h3:first-child{margin-top:0}
@@ -1251,12 +1281,12 @@ opacity:.8}
 .cm-clu{display:inline-flex;width:18px;height:18px;border-radius:50%;background:rgba(93,64,55,.88);
 color:#fff;font-size:9px;align-items:center;justify-content:center;margin:0 5px;
 box-shadow:0 0 0 3px rgba(109,76,65,.28)}
-.cm-stats table{border-collapse:collapse;font-size:11.5px}
-.cm-stats th{font-weight:600;color:#555;text-align:right;padding:2px 5px;border-bottom:1px solid #ccc;
-white-space:nowrap}
-.cm-stats td{text-align:right;padding:2px 5px;border-bottom:1px solid #eee;white-space:nowrap}
+.cm-stats table{border-collapse:collapse;font-size:11px;line-height:1.25}
+.cm-stats th{font-weight:600;color:#555;text-align:right;padding:1px 4px;
+border-bottom:1px solid #ccc;white-space:nowrap}
+.cm-stats td{text-align:right;padding:1px 4px;border-bottom:1px solid #eee;white-space:nowrap}
 .cm-stats th:first-child,.cm-stats td:first-child{text-align:left}
-.cm-stats td:last-child{white-space:normal;min-width:90px;text-align:left}
+.cm-stats{max-width:660px;max-height:42vh}
 .cm-stats tr[data-cm-route]{cursor:pointer}
 .cm-stats tbody tr:hover{background:#f4efe6}
 .cm-ru{color:#7a1212;font-weight:600}
@@ -1267,6 +1297,7 @@ white-space:nowrap}
 color:#666;margin:6px 0 1px}
 .leaflet-control-layers-overlays svg{vertical-align:middle;margin-right:3px}
 .leaflet-control-layers-expanded{max-height:70vh;overflow:auto}
+.leaflet-top.leaflet-right{z-index:1001}
 .cm-popup-title{font-weight:600;font-size:13px;margin-bottom:4px}
 .cm-props{border-collapse:collapse}
 .cm-props th{text-align:left;color:#666;font-weight:500;padding:1px 8px 1px 0;vertical-align:top;
@@ -1284,6 +1315,7 @@ display:flex;align-items:center;justify-content:center;font-size:10.5px;font-wei
 box-shadow:0 1px 4px rgba(0,0,0,.3);white-space:nowrap;font-weight:600}
 .cm-measure-on .cm-measure-out{display:block}
 .cm-measure-on a.cm-btn{background:#ffe7a8}
+.cm-panel.cm-collapsed .cm-body{display:none}
 .cm-fullscreen{position:fixed!important;top:0;left:0;width:100%!important;height:100%!important;
 z-index:10000}
 """
@@ -1350,12 +1382,14 @@ RUNTIME_JS = r"""
     [["cmBase", 250], ["cmShade", 300], ["cmRoutes", 380], ["cmLines", 420], ["cmTitr", 440]]
       .forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
     map.attributionControl.addAttribution("Base: Natural Earth");
+    // Keep popups clear of the title box when the map pans to show them.
+    L.Popup.mergeOptions({autoPanPaddingTopLeft: L.point(50, 64)});
     opts.tiles.forEach(function (t) {
       var layer = L.tileLayer(t.url, {
         attribution: t.attr, subdomains: t.sub || "abc", maxZoom: 19,
         errorTileUrl: "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
       });
-      map._cm.base.push({layer: layer, label: CM.text(t.name)});
+      map._cm.base.push({layer: layer, label: CM.text(t.name), online: true});
     });
   };
 
@@ -1406,9 +1440,12 @@ RUNTIME_JS = r"""
   function polygons(map, spec) {
     var opts = L.extend({pane: spec.pane, interactive: !!spec.interactive}, spec.style);
     var g = L.featureGroup();
-    var feats = spec.ref ? spec.ref.map(function (i) { return map._cm.polys[i]; }) :
-      spec.f.map(function (f) { return {c: decode(f.c, spec.scale), t: f.t, v: f.v}; });
-    if (spec.base) { map._cm.polys = feats; }
+    var feats = spec.ref ? spec.ref.map(function (k) { return map._cm.polys[k]; }) :
+      spec.f.map(function (f) { return {k: f.k, c: decode(f.c, spec.scale), t: f.t, v: f.v}; });
+    if (spec.base) {
+      map._cm.polys = {};
+      feats.forEach(function (f) { map._cm.polys[f.k] = f; });
+    }
     feats.forEach(function (f) {
       var p = L.polygon(f.c, opts);
       if (spec.interactive) {
@@ -1469,7 +1506,14 @@ RUNTIME_JS = r"""
       var p = spec.p[i];
       markers[i] = L.marker([p[0], p[1]], {icon: icon(p[2]), keyboard: false, cmIndex: i});
     }
-    group.addLayers(markers);
+    // Leaflet.markercluster 1.4 checks each marker against its pending list while the group is
+    // off the map (quadratic: minutes for 100,000 points). A fresh group's pending list is
+    // empty, so hand it the whole array; onAdd then clusters it in chunks.
+    if (!group._map && Array.isArray(group._needsClustering) && !group._needsClustering.length) {
+      group._needsClustering = markers;
+    } else {
+      group.addLayers(markers);
+    }
     function values(i) { return spec.data.map(function (c) { return column(c, i); }); }
     var hover = L.tooltip({direction: "top", offset: [0, -6]});
     group.on("mouseover", function (e) {
@@ -1657,12 +1701,13 @@ RUNTIME_JS = r"""
     var control = new Grouped({}, {}, {collapsed: true, position: "topright"});
     map._cm.base.forEach(function (b, i) {
       control.addBaseLayer(b.layer, b.label);
-      if (i === 0 && !map.hasLayer(b.layer)) { b.layer.addTo(map); }
+      // Only an offline base is shown by default: tiles load only when the reader picks them.
+      if (i === 0 && !b.online && !map.hasLayer(b.layer)) { b.layer.addTo(map); }
     });
     map._cm.layers.forEach(function (o) { control.addOverlay(o.layer, o.label); });
     map._cm.control = control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft", maxWidth: 160}).addTo(map);
-    panel(map, opts.stats, "topright");
+    panel(map, opts.stats, "bottomleft");
     panel(map, opts.legend, "bottomright");
     new Fullscreen().addTo(map);
     map._cm.measure = new Measure().addTo(map);

@@ -147,7 +147,8 @@ def build_maps(
         task = progress.add_task("building maps", total=len(specs))
         for s in specs:
             target = out_file if out_file is not None else _default_out(s)
-            written.append(build_from_spec(s, out=target, extra_layers=extra))
+            layers = [(str(g.attrs.get("path", "layer")).rsplit("/", 1)[-1].split(".")[0], g) for g in extra]
+            written.append(build_from_spec(s, out=target, extra_layers=layers))
             progress.advance(task)
     return written
 

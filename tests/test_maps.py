@@ -130,8 +130,9 @@ def test_empty_inputs_still_render() -> None:
 def test_large_deposit_layer_stays_compact() -> None:
     deposits = fx.deposits(20_000)
     page = render_html(
-        build_map(fx.SPEC, countries=None, segments=None, nodes=None, deposits=deposits,
-                  routes=None)  # fmt: skip
+        build_map(
+            fx.SPEC, countries=None, segments=None, nodes=None, deposits=deposits, routes=None
+        )
     )
     assert len(page) < 200_000 + 20_000 * 120  # compact arrays, not one marker object each
 
@@ -185,7 +186,10 @@ def test_bundled_spec_loads() -> None:
         ('title = "t"\ncenter = [44, 58]\nzoom = "4"\nlayers = []', "zoom"),
         ('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = "countries"', "layers"),
         ('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\ncolour = 1', "colour"),
-        ('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\n[stats]\nroutes = 3', "stats.routes"),
+        (
+            'title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\n[stats]\nroutes = 3',
+            "stats.routes",
+        ),
         ('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\ntiles = ["Bing"]', "tiles"),
         ('title = "t"\ncenter = [44, 58]\nzoom = 15\nlayers = []', "zoom"),
         ('title = "t"\ncenter = [44, 58', None),

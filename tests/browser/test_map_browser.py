@@ -20,7 +20,9 @@ COUNT_OVERLAYS = (
 def test_map_loads_without_errors(map_page: MapPage, any_map: Path) -> None:
     map_page.open(any_map)
     assert map_page.drawn() > 10
-    assert map_page.js("document.querySelectorAll('.leaflet-control-layers-base input').length") >= 1
+    assert (
+        map_page.js("document.querySelectorAll('.leaflet-control-layers-base input').length") >= 1
+    )
     assert map_page.js("CorridorMap.map.getZoom()") >= 2
     assert map_page.js("CorridorMap.map.getMaxZoom()") <= 18  # markercluster needs a max zoom
     assert map_page.js("document.querySelector('.leaflet-control-scale') !== null")
@@ -30,7 +32,7 @@ def test_map_loads_without_errors(map_page: MapPage, any_map: Path) -> None:
 
 def test_every_overlay_toggles(map_page: MapPage, any_map: Path) -> None:
     map_page.open(any_map)
-    map_page.js("CorridorMap.map._cm.control.expand()")
+    map_page.js("() => { CorridorMap.map._cm.control.expand(); }")  # returns nothing to serialise
     n = map_page.js(COUNT_OVERLAYS)
     assert n >= 1
     labels = map_page.js(
@@ -96,15 +98,16 @@ def test_deposit_clusters_split_on_zoom(map_page: MapPage, any_map: Path) -> Non
         })()"""
     )
     map_page.js(
-        "([lat, lng]) => CorridorMap.map.setView([lat, lng], CorridorMap.map.getZoom() + 3,"
-        " {animate: false})",
+        "([lat, lng]) => { CorridorMap.map.setView([lat, lng], CorridorMap.map.getZoom() + 3,"
+        " {animate: false}); }",
         target,
     )
     map_page.page.wait_for_timeout(500)
     clusters2, single2 = _cluster_counts(map_page)
     biggest2 = map_page.js(
         """(() => { let n = 0; CorridorMap.map.eachLayer(l => {
-             if (l.getChildCount && l._icon) n = Math.max(n, l.getChildCount()); }); return n; })()"""
+             if (l.getChildCount && l._icon) n = Math.max(n, l.getChildCount()); });
+           return n; })()"""
     )
     assert (clusters2, single2) != (clusters, single)
     assert biggest2 < target[2] or single2 > single
@@ -113,15 +116,24 @@ def test_deposit_clusters_split_on_zoom(map_page: MapPage, any_map: Path) -> Non
 
 def test_deposit_popup_is_built_on_click(map_page: MapPage, fixture_map: Path) -> None:
     map_page.open(fixture_map)
-    map_page.js("CorridorMap.map.setView([45.28, 67.5], 12, {animate: false})")
-    map_page.page.wait_for_timeout(400)
-    icons = map_page.page.locator(".cm-dep")
-    assert icons.count() >= 1
-    icons.first.click()
+    # Let the cluster group zoom to its first deposit ("Inkai"), then click that marker.
+    map_page.page.evaluate(
+        """() => new Promise(done => {
+          const entry = CorridorMap.map._cm.layers.find(o => o.layer.zoomToShowLayer);
+          const first = entry.layer.getLayers().find(m => m.options.cmIndex === 0);
+          entry.layer.zoomToShowLayer(first, () => {
+            first._icon.id = 'cm-first-deposit';
+            done();
+          });
+        })"""
+    )
+    map_page.page.wait_for_timeout(300)
+    map_page.page.locator("#cm-first-deposit").click()
     popup = map_page.page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible", timeout=3000)
     text = popup.inner_text()
-    assert "commodities" in text and "https://example.org/deposits/" in text
+    assert "Inkai" in text and "commodities" in text and "uranium" in text
+    assert "https://example.org/deposits/0" in text
     link = map_page.page.locator(".leaflet-popup-content a").first
     assert link.get_attribute("rel") == "noopener noreferrer"
     assert link.get_attribute("target") == "_blank"
@@ -152,8 +164,8 @@ def test_legend_and_stats_are_visible(map_page: MapPage, any_map: Path) -> None:
 def test_hostile_layer_runs_nothing(map_page: MapPage, fixture_map: Path) -> None:
     map_page.open(fixture_map)
     control = map_page.js(
-        "CorridorMap.map._cm.control.expand(); "
-        "document.querySelector('.leaflet-control-layers-overlays').textContent"
+        "() => { CorridorMap.map._cm.control.expand(); "
+        "return document.querySelector('.leaflet-control-layers-overlays').textContent; }"
     )
     assert "<b>Hostile</b> layer" in control  # the name shows literally
     # Open the popups and tooltips of the hostile features.
@@ -163,9 +175,9 @@ def test_hostile_layer_runs_nothing(map_page: MapPage, fixture_map: Path) -> Non
           const out = [];
           entry.layer.eachLayer(mk => {
             mk.openPopup();
-            out.push(document.querySelector('.leaflet-popup-content').textContent);
+            out.push(mk.getPopup().getElement().textContent);  // the old one may still fade
             mk.openTooltip();
-            out.push(document.querySelector('.leaflet-tooltip').textContent);
+            out.push(mk.getTooltip().getElement().textContent);
           });
           return out;
         })()"""
@@ -194,7 +206,10 @@ def test_measure_tool_is_geodesic(map_page: MapPage, fixture_map: Path) -> None:
     a, b = (43.60, 51.17), (39.95, 49.42)  # Aktau, Alat
     map_page.page.locator(".cm-measure a").click()
     for lat, lon in (a, b):
-        map_page.js(f"CorridorMap.map.fire('click', {{latlng: L.latLng({lat}, {lon})}})")
+        map_page.js(
+            "([lat, lon]) => { CorridorMap.map.fire('click', {latlng: L.latLng(lat, lon)}); }",
+            [lat, lon],
+        )
     shown = map_page.page.locator(".cm-measure-out").inner_text()
     km = float(shown.split(" km")[0].replace(",", ""))
     expected = Geod(ellps="WGS84").inv(a[1], a[0], b[1], b[0])[2] / 1000
@@ -230,3 +245,38 @@ def test_screenshot_is_not_blank(map_page: MapPage, any_map: Path, tmp_path: Pat
         "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
     )
     assert colours > 200, f"{shot} looks blank ({colours} colours)"
+
+
+def test_many_deposits_stay_usable(
+    map_page: MapPage, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from geo.maps import MapSpec, build_map, save_html
+
+    from .conftest import _fixtures_module
+
+    fx = _fixtures_module()
+    spec = MapSpec(title="30,000 deposits", center=(44.0, 67.0), zoom=4, layers=())
+    page = save_html(
+        build_map(
+            spec,
+            countries=None,
+            segments=None,
+            nodes=None,
+            deposits=fx.deposits(30_000),
+            routes=None,
+        ),
+        tmp_path_factory.mktemp("big") / "map_many.html",
+    )
+    map_page.open(page)
+    map_page.page.wait_for_function(
+        "document.querySelectorAll('.marker-cluster').length > 0", timeout=20_000
+    )
+    total = map_page.js(
+        """(() => { let n = 0; CorridorMap.map.eachLayer(l => {
+             if (l.getChildCount && l._icon) n += l.getChildCount(); }); return n; })()"""
+    )
+    assert total > 25_000  # nearly all points are in the clusters on screen at zoom 4
+    map_page.page.locator(".marker-cluster").first.click()  # zooms in, splits
+    map_page.page.wait_for_timeout(600)
+    assert map_page.js("CorridorMap.map.getZoom()") > 4
+    map_page.check_clean()

@@ -135,7 +135,9 @@ def routes() -> gpd.GeoDataFrame:
                 "countries": countries,
                 "transits_russia": tr,
                 "russia_km": rkm,
-                "border_crossings": {"count": borders, "list": [f"crossing {i}" for i in range(borders)]},
+                "border_crossings": {
+                    "count": borders, "list": [f"crossing {i}" for i in range(borders)]
+                },
                 "gauge_breaks": gauges,
                 "transshipments": trans,
                 "sea_km": sea,
@@ -144,7 +146,9 @@ def routes() -> gpd.GeoDataFrame:
                 "deposits_nearby": {"count": 12, "by_commodity": {"uranium": 5, "copper": 7},
                                     "ids": ["inkai", "aktogay"]},
                 "precision_share": {"traced": 0.5, "schematic": 0.4, "straight": 0.1},
-                "path": [_name(seg.loc[s, "from"]) for s in path] + [_name(seg.loc[path[-1], "to"])],
+                "path": [
+                    *(_name(seg.loc[s, "from"]) for s in path), _name(seg.loc[path[-1], "to"])
+                ],
             }
         )  # fmt: skip
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
