@@ -100,12 +100,13 @@ def bypass(
         nodes = [n for n in BYPASS_ORIGINS if n in net.graph and net.graph.degree(n)]
         deps = net.deposits
         producing = deps[deps.get("status", pd.Series(dtype=object)) == "producing"]
-        origins = [*nodes, *producing["id"].astype(str)]
+        origins = [*nodes, *(f"deposit:{d}" for d in producing["id"].astype(str))]
     rows = []
     for o in origins:
         free = _best(net, o, to, [], st)
         constrained = _best(net, o, to, avoid_all, st)
-        row: dict[str, Any] = {"origin": o, "kind": "deposit" if o in set(net.deposits["id"]) else "node"}
+        kind, _, ident = o.rpartition(":") if o.startswith("deposit:") else ("node", "", o)
+        row: dict[str, Any] = {"origin": ident, "kind": kind}
         if "error" in free:
             row.update(shortest_km=None, bypass_km=None, extra_km=None, extra_days_low=None,
                        extra_days_high=None, note=free["error"])  # fmt: skip

@@ -86,7 +86,7 @@ Format = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or
 
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
-        raise GeoError(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}")
+        fail(GeoError(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}"))
 
 
 def _cell(v: object) -> str:

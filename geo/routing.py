@@ -143,9 +143,15 @@ def resolve(net: Network, place: str, *, allow_deposit: bool = False) -> tuple[s
     An exact match wins; else a unique node whose name contains the text (``Duisburg`` finds
     "Duisburg (duisport)"); deposits are matched after nodes.
     """
-    key = normalise(place)
     index = _index(net)
-    hit = index.get(key)
+    kind_prefix, _, rest = str(place).partition(":")
+    ids = set(net.nodes.index.astype(str)) if kind_prefix == "node" else set(net.deposits["id"].astype(str))
+    if rest and kind_prefix in ("node", "deposit") and rest in ids:
+        hit: str | None = f"{kind_prefix}:{rest}"  # explicit 'deposit:aktogay' beats the node
+        key = ""
+    else:
+        key = normalise(place)
+        hit = index.get(key)
     if hit is None and key:
         for prefix in ("node:", "deposit:"):
             found = sorted({v for k, v in index.items() if key in k and v.startswith(prefix)})
