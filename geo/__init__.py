@@ -4,7 +4,7 @@
 >>> legs = geo.route("Xi'an", "Duisburg", avoid=["RUS"])        # doctest: +SKIP
 """
 
-from .api import bypass, network, reference_stats, route
+from .api import bypass, exports, exports_summary, network, reference_stats, route
 from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
 from .layers import load_bundled, load_layer
 
@@ -15,6 +15,8 @@ __all__ = [
     "UnreadableError",
     "ValidationError",
     "bypass",
+    "exports",
+    "exports_summary",
     "load_bundled",
     "load_layer",
     "network",

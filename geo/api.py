@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import RouteError
+from .exports import exports, exports_summary
 from .network import Network, load_network
 from .routing import find_route, make_constraints
 from .stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats

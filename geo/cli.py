@@ -225,6 +225,42 @@ def bypass(
     _emit_rows(bypass_rows(frame), fmt, f"Bypassing {', '.join(frame.attrs['avoid'])} to {frame.attrs['to']}")
 
 
+@app.command()
+def exports(
+    market: Annotated[list[str] | None, typer.Option("--market", help="Market node (repeatable; default: all market ports).")] = None,
+    commodity: Annotated[list[str] | None, typer.Option("--commodity", help="Only deposits with this commodity (repeatable).")] = None,
+    avoid: Avoid = None,
+    status: Status = None,
+    fmt: Format = "table",
+    summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Also print the summary by commodity and country (tables).")] = True,
+    layer: LayerOpt = None,
+) -> None:
+    """Every deposit's best route to each market, with and without Russia and China."""
+    from .exports import exports as run_exports
+    from .exports import exports_summary
+    from .network import load_network
+    from .report import export_rows, summary_rows
+
+    _check_format(fmt)
+    try:
+        frame = run_exports(markets=market or None, commodities=commodity or None, avoid=avoid or [],
+                            status=status, network=load_network(_extra(layer)))  # fmt: skip
+    except GeoError as e:
+        fail(e)
+    if fmt == "json":
+        import json
+
+        summ = exports_summary(frame)
+        print(json.dumps({"routes": export_rows(frame, full=True), "summary": summary_rows(summ)},
+                         ensure_ascii=False, indent=2, default=str))  # fmt: skip
+        return
+    avoided = ", ".join(frame.attrs.get("avoid") or []) or "nothing"
+    _emit_rows(export_rows(frame, full=fmt == "csv"), fmt, f"Best routes to market (avoiding {avoided})")
+    if summary and fmt != "csv":
+        print()
+        _emit_rows(summary_rows(exports_summary(frame), full=False), fmt, "Summary: Russia-free and Russia-and-China-free paths")
+
+
 layers_app = typer.Typer(help="List, add and remove layers.", no_args_is_help=False, invoke_without_command=True)
 app.add_typer(layers_app, name="layers")
 

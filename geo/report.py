@@ -57,10 +57,11 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
     )
     for key in ("gauge_breaks", "transshipments"):
         v = data[key]
-        summary[STAT_KEYS.index(key)] = (key, f"{v['count']}" + (f" ({', '.join(v['at'])})" if v["at"] else ""))
+        at = f" ({', '.join(v['at'])})" if v["at"] else ""
+        summary[STAT_KEYS.index(key)] = (key, f"{v['count']}{at}")
     dn = data["deposits_nearby"]
-    summary[STAT_KEYS.index("deposits_nearby")] = (
-        "deposits_nearby", f"{dn['count']}" + (f" ({cell(dn['by_commodity'])})" if dn["count"] else ""))
+    by = f" ({cell(dn['by_commodity'])})" if dn["count"] else ""
+    summary[STAT_KEYS.index("deposits_nearby")] = ("deposits_nearby", f"{dn['count']}{by}")
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["statistic", "value"])
@@ -72,7 +73,9 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
             print(f"| {k} | {v} |")
         print("\n| # | from | to | mode | km | countries |\n|---|---|---|---|---|---|")
         for i, leg in enumerate(data["legs"], 1):
-            print(f"| {i} | {leg['from']} | {leg['to']} | {leg['mode']} | {leg['length_km']} | {cell(leg['countries'])} |")
+            countries = cell(leg["countries"])
+            cells = (i, leg["from"], leg["to"], leg["mode"], leg["length_km"], countries)
+            print("| " + " | ".join(str(c) for c in cells) + " |")
         return
     from rich.table import Table
 
@@ -147,10 +150,15 @@ def build_maps(
         task = progress.add_task("building maps", total=len(specs))
         for s in specs:
             target = out_file if out_file is not None else _default_out(s)
-            layers = [(str(g.attrs.get("path", "layer")).rsplit("/", 1)[-1].split(".")[0], g) for g in extra]
+            layers = [(_layer_name(g), g) for g in extra]
             written.append(build_from_spec(s, out=target, extra_layers=layers))
             progress.advance(task)
     return written
+
+
+def _layer_name(gdf: gpd.GeoDataFrame) -> str:
+    """The name a `--layer FILE` gets on the map: the file name without its extensions."""
+    return str(gdf.attrs.get("path", "layer")).rsplit("/", 1)[-1].split(".")[0]
 
 
 def _default_out(spec: Path) -> Path:
@@ -161,3 +169,48 @@ def _default_out(spec: Path) -> Path:
     if os.access(spec.parent, os.W_OK) and "site-packages" not in spec.parts:
         return target
     return Path.cwd() / target.name
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item") and not isinstance(v, list | dict | str):
+        return v.item()
+    return v
+
+
+def export_rows(frame: pd.DataFrame, *, full: bool) -> list[dict[str, Any]]:
+    """Rows of `corridor exports`: every column for JSON/CSV, a readable selection for tables."""
+    if full:
+        return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    rows = []
+    for r in frame.to_dict("records"):
+        days = "" if r["km"] is None or r["km"] != r["km"] else f"{r['days_low']}-{r['days_high']}"
+        rows.append({
+            "deposit": r["name"], "commodities": r["commodities"], "market": r["market_name"],
+            "km": _clean(r["km"]), "days": days, "countries": "-".join(r["countries"] or []),
+            "via RUS": _clean(r["transits_russia"]), "via CHN": _clean(r["transits_china"]),
+            "corridor": _clean(r["main_corridor"]), "RUS-free km": _clean(r["rus_free_km"]),
+            "RUS+CHN-free km": _clean(r["rus_chn_free_km"]),
+            "note": _clean(r["blocked"]) or "",
+        })  # fmt: skip
+    return rows
+
+
+def summary_rows(summary: pd.DataFrame, *, full: bool = True) -> list[dict[str, Any]]:
+    """Rows of the exports summary: every column, or a compact selection for tables."""
+    rows = [{k: _clean(v) for k, v in r.items()} for r in summary.to_dict("records")]
+    if full:
+        return rows
+
+    def rng(r: dict[str, Any], key: str) -> str:
+        lo, hi = r[f"median_extra_days_low_{key}"], r[f"median_extra_days_high_{key}"]
+        return "" if lo is None else f"{lo}-{hi}"
+
+    return [{
+        "by": r["by"], "group": r["group"], "market": r["market"], "deposits": r["deposits"],
+        "with route": r["routes"], "RUS-free": r["rus_free"], "RUS+CHN-free": r["rus_chn_free"],
+        "output": cell(r["output"]), "extra km (no RUS)": r["median_extra_km_rus"],
+        "extra days (no RUS)": rng(r, "rus"), "extra km (no RUS/CHN)": r["median_extra_km_rus_chn"],
+        "extra days (no RUS/CHN)": rng(r, "rus_chn"),
+    } for r in rows]  # fmt: skip

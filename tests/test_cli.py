@@ -118,3 +118,22 @@ def test_console_script_never_shows_a_traceback() -> None:
     assert r.returncode == 1
     assert r.stderr.strip().startswith("unknown place 'Atlantis'")
     assert "Traceback" not in r.stderr
+
+
+def test_exports_uranium_to_yokohama() -> None:
+    code, out, err = cli("exports", "--commodity", "uranium", "--market", "Yokohama",
+                         "--avoid", "RUS", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    rows = data["routes"]
+    kaz = [r for r in rows if r["country"] == "KAZ"]
+    assert len(kaz) >= 10 and all("uranium" in r["commodities"] for r in rows)
+    assert all(r["market"] == "yokohama_port" and r["km"] > 0 for r in kaz)
+    assert not any(r["transits_russia"] for r in rows)
+    summary = {(s["by"], s["group"]): s for s in data["summary"]}
+    assert summary[("commodity", "uranium")]["rus_chn_free"] >= 10
+
+
+def test_exports_unknown_commodity_is_an_error() -> None:
+    code, _, err = cli("exports", "--commodity", "unobtainium")
+    assert code == 1 and "unobtainium" in err

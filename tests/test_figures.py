@@ -27,6 +27,8 @@ def computed_km(fig: dict) -> float:
         args += ["--via", v]
     if fig.get("avoid"):
         args += ["--avoid", ",".join(fig["avoid"])]
+    if fig.get("modes"):
+        args += ["--modes", ",".join(fig["modes"])]
     if fig.get("status"):
         args += ["--status", ",".join(fig["status"])]
     r = CliRunner().invoke(app, args)

@@ -1,0 +1,338 @@
+"""Supply routes for critical minerals: every deposit's way to market, with and without Russia
+and China.
+
+One Dijkstra per market and constraint set (the graph is undirected, so a search from the market
+reaches every deposit's access node at once) replaces one :func:`~geo.routing.find_route` per
+deposit and market. Each row's statistics are those :func:`~geo.stats.route_stats` gives for the
+same route: they are computed from the same legs with the same helpers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from .countries import SEA, countries_at
+from .errors import RouteError
+from .network import Network, load_network
+from .routing import Constraints, Leg, _leg, _subgraph, find_route, make_constraints, resolve
+from .schema import COMMODITIES
+from .stats import _country_sequence, _gauge_breaks, _transit_days
+
+GEOD = Geod(ellps="WGS84")
+# Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
+# Montreal is only a likely port for Kazakh uranium (see its node's notes).
+MARKETS = ("yokohama_port", "busan_port", "rotterdam_port", "constanta_port", "mumbai_port",
+           "lianyungang", "montreal_port")  # fmt: skip
+# The comparisons every row carries, in addition to the route under the caller's ``avoid``.
+FREE_OF = {"rus": ("RUS",), "rus_chn": ("RUS", "CHN")}
+COLUMNS = (
+    "deposit", "name", "commodities", "country", "output_value", "output_unit",
+    "market", "market_name",
+    "km", "days_low", "days_high", "countries", "transits_russia", "transits_china",
+    "main_corridor", "path", "blocked",
+    "shortest_km", "shortest_days_low", "shortest_days_high",
+    "extra_km", "extra_days_low", "extra_days_high",
+    "rus_free_km", "rus_free_days_low", "rus_free_days_high", "rus_free_blocked",
+    "rus_chn_free_km", "rus_chn_free_days_low", "rus_chn_free_days_high", "rus_chn_free_blocked",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Best:
+    """The best route of one deposit to one market under one constraint set, or why none."""
+
+    km: float | None
+    days_low: float | None
+    days_high: float | None
+    countries: list[str]
+    transits_russia: bool | None
+    transits_china: bool | None
+    main_corridor: str | None
+    path: list[str]
+    blocked: str | None
+
+
+def _access_legs(net: Network, deps: pd.DataFrame) -> dict[str, Leg]:
+    """Every deposit's access leg, as :func:`geo.routing._access_leg` builds it, vectorised."""
+    g = net.graph
+    nodes = [n for n in g.nodes if g.degree(n) > 0]
+    if not nodes or not len(deps):
+        return {}
+    nx_ = np.array([g.nodes[n]["x"] for n in nodes], dtype=float)
+    ny_ = np.array([g.nodes[n]["y"] for n in nodes], dtype=float)
+    px = np.array([p.x for p in deps.geometry], dtype=float)
+    py = np.array([p.y for p in deps.geometry], dtype=float)
+    codes = countries_at(px, py)
+    out: dict[str, Leg] = {}
+    for i, (dep_id, name, country) in enumerate(
+        zip(deps["id"], deps["name"], deps["country"], strict=True)
+    ):
+        d = GEOD.inv(np.full(len(nodes), px[i]), np.full(len(nodes), py[i]), nx_, ny_)[2]
+        best = nodes[int(np.argmin(d))]  # first of equals, as min() in routing
+        nd = g.nodes[best]
+        line = shapely.LineString([(px[i], py[i]), (nd["x"], nd["y"])])
+        km = GEOD.geometry_length(line) / 1000.0
+        code = codes[i] or country
+        out[str(dep_id)] = Leg(f"access:{dep_id}", str(dep_id), best, str(name), str(nd["name"]),
+                               "road", "operational", "access", "straight", None, km, {code: km},
+                               (), line, access=True)  # fmt: skip
+    return out
+
+
+def _summarise(legs: Sequence[Leg]) -> _Best:
+    """The numbers of :func:`geo.stats.route_stats` that a supply route needs, from its legs."""
+    all_km: dict[str, float] = {}
+    for leg in legs:
+        for k, v in leg.km_by_country.items():
+            all_km[k] = all_km.get(k, 0.0) + v
+    all_km.pop(SEA, None)
+    runs = _country_sequence(legs)
+    gauge = _gauge_breaks(legs)
+    days = _transit_days(legs, max(len(runs) - 1, 0), len(gauge))
+    by_corridor: dict[str, float] = {}
+    for leg in legs:
+        if not leg.access:
+            by_corridor[leg.corridor] = by_corridor.get(leg.corridor, 0.0) + leg.length_km
+    main = max(by_corridor, key=lambda k: by_corridor[k]) if by_corridor else "access"
+    return _Best(
+        km=round(sum(leg.length_km for leg in legs), 1),
+        days_low=days["low"], days_high=days["high"],
+        countries=list(dict.fromkeys(c for c, _ in runs)),
+        transits_russia=all_km.get("RUS", 0.0) > 0, transits_china=all_km.get("CHN", 0.0) > 0,
+        main_corridor=main, path=[legs[0].from_name, *[leg.to_name for leg in legs]], blocked=None,
+    )  # fmt: skip
+
+
+def _blocked(why: str) -> _Best:
+    return _Best(None, None, None, [], None, None, None, [], why)
+
+
+class _Solver:
+    """Best routes from every deposit to one market under one constraint set."""
+
+    def __init__(self, net: Network, access: dict[str, Leg]) -> None:
+        self.net, self.access = net, access
+        self._graphs: dict[Constraints, nx.Graph] = {}
+        self._trees: dict[tuple[Constraints, str], dict[str, list[str]]] = {}
+        self._legs: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
+
+    def _tree(self, c: Constraints, market: str) -> dict[str, list[str]]:
+        key = (c, market)
+        if key not in self._trees:
+            if c not in self._graphs:
+                self._graphs[c] = _subgraph(self.net, c)
+            g = self._graphs[c]
+            paths: dict[str, list[str]] = {}
+            if market in g and not any(
+                self.net.graph.nodes[market]["country"] == k for k in c.avoid_countries
+            ):
+                _, paths = nx.single_source_dijkstra(g, market, weight="length_km")
+            self._trees[key] = paths
+        return self._trees[key]
+
+    def network_legs(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
+        """The legs from ``start`` to ``market`` or the text of find_route's RouteError."""
+        key = (c, start, market)
+        if key in self._legs:
+            return self._legs[key]
+        paths = self._tree(c, market)
+        result: list[Leg] | str
+        avoided = self.net.graph.nodes[start]["country"] in c.avoid_countries
+        if start == market and not avoided:
+            result = []  # the deposit's access node is the market: the route is the access leg
+        elif start in paths and not avoided:
+            p = paths[start][::-1]  # the search ran from the market
+            g = self._graphs[c]
+            result = [_leg(self.net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
+        else:
+            try:  # no path: routing names the constraint that blocks it
+                find_route(self.net, start, market, constraints=c)
+                result = "no route"  # pragma: no cover - the search and routing agree
+            except RouteError as e:
+                result = str(e)
+        self._legs[key] = result
+        return result
+
+    def best(self, c: Constraints, dep_id: str, market: str) -> _Best:
+        access = self.access[dep_id]
+        legs = self.network_legs(c, access.to_id, market)
+        if isinstance(legs, str):
+            return _blocked(legs)
+        return _summarise([access, *legs])
+
+
+def _split(values: Iterable[str] | str | None) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [x.strip() for v in values for x in str(v).split(",") if x.strip()]
+
+
+def _output(dep: Any) -> tuple[float | None, str | None]:
+    v, u = getattr(dep, "output_value", None), getattr(dep, "output_unit", None)
+    if v is None or pd.isna(v) or not isinstance(u, str) or not u:
+        return None, None
+    return float(v), u
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b, 1)
+
+
+def exports(
+    *,
+    markets: Sequence[str] | None = None,
+    commodities: Sequence[str] | None = None,
+    avoid: Sequence[str] = (),
+    status: str | Sequence[str] | None = None,
+    network: Network | None = None,
+) -> pd.DataFrame:
+    """Every deposit's best route to every market, under ``avoid`` and without it.
+
+    Parameters
+    ----------
+    markets
+        Node ids or names of the market ports; default :data:`MARKETS` (those in the network).
+    commodities
+        Keep deposits producing any of these (names of the deposit schema); default all.
+    avoid
+        Countries (alpha-3) and sea passages the route must avoid, as ``corridor route --avoid``.
+    status
+        Segment statuses allowed (``all`` for every one); default operational.
+    network
+        The network; default the bundled and user layers (deposits included).
+
+    Returns
+    -------
+    DataFrame
+        One row per deposit and market (columns :data:`COLUMNS`): the best route under the
+        constraints (``km``, ``days_low``/``days_high``, ``countries`` in order,
+        ``transits_russia``, ``transits_china``, ``main_corridor``: the corridor with most km,
+        ``path``) or ``blocked``: the constraint that blocks it; the unconstrained best
+        (``shortest_*``) and the difference (``extra_*``); and the best avoiding Russia
+        (``rus_free_*``) and Russia and China (``rus_chn_free_*``), each also avoiding ``avoid``.
+
+    Examples
+    --------
+    >>> frame = exports(markets=["rotterdam_port"], commodities=["uranium"],
+    ...                 avoid=["RUS"])  # doctest: +SKIP
+    >>> frame[["deposit", "km", "extra_km"]].head()  # doctest: +SKIP
+    """
+    net = network or load_network()
+    st = _split(status) or None
+    av = _split(avoid)
+    constrained = make_constraints(av, None, st)
+    base = Constraints(frozenset(), frozenset(), constrained.modes, constrained.statuses)
+    free = {k: make_constraints([*av, *codes], None, st) for k, codes in FREE_OF.items()}
+    if markets is None:
+        market_ids = [m for m in MARKETS if m in net.graph]
+    else:
+        market_ids = [resolve(net, m)[1] for m in _split(markets)]
+    deps = net.deposits.drop_duplicates("id", keep="last")
+    if commodities is not None:
+        wanted = set(_split(commodities))
+        unknown = sorted(wanted - set(COMMODITIES))
+        if unknown:
+            msg = f"commodities: '{unknown[0]}' is not one of {', '.join(COMMODITIES)}"
+            raise RouteError(msg)
+        keep = deps["commodities"].apply(lambda cs: isinstance(cs, list) and bool(wanted & set(cs)))
+        deps = deps[keep]
+    solver = _Solver(net, _access_legs(net, deps))
+    rows: list[dict[str, Any]] = []
+    for dep in deps.itertuples(index=False):
+        dep_id = str(dep.id)
+        out_value, out_unit = _output(dep)
+        for m in market_ids:
+            best = solver.best(constrained, dep_id, m)
+            short = best if base == constrained else solver.best(base, dep_id, m)
+            row: dict[str, Any] = {
+                "deposit": dep_id, "name": dep.name, "commodities": list(dep.commodities),
+                "country": dep.country, "output_value": out_value, "output_unit": out_unit,
+                "market": m, "market_name": net.graph.nodes[m]["name"],
+                "km": best.km, "days_low": best.days_low, "days_high": best.days_high,
+                "countries": best.countries, "transits_russia": best.transits_russia,
+                "transits_china": best.transits_china, "main_corridor": best.main_corridor,
+                "path": best.path, "blocked": best.blocked,
+                "shortest_km": short.km, "shortest_days_low": short.days_low,
+                "shortest_days_high": short.days_high,
+                "extra_km": _diff(best.km, short.km),
+                "extra_days_low": _diff(best.days_low, short.days_low),
+                "extra_days_high": _diff(best.days_high, short.days_high),
+            }  # fmt: skip
+            for key, c in free.items():
+                b = best if c == constrained else solver.best(c, dep_id, m)
+                row.update({f"{key}_free_km": b.km, f"{key}_free_days_low": b.days_low,
+                            f"{key}_free_days_high": b.days_high,
+                            f"{key}_free_blocked": b.blocked})  # fmt: skip
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame.attrs.update(
+        markets=market_ids,
+        avoid=sorted(constrained.avoid_countries | constrained.avoid_passages),
+        status=sorted(constrained.statuses),
+    )
+    return frame
+
+
+def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per commodity and per country, and per market: how many deposits can avoid Russia
+    (and China), what they produce and what avoiding costs.
+
+    Parameters
+    ----------
+    frame
+        The result of :func:`exports`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``by`` ("commodity" or "country"), ``group``, ``market``, ``deposits``,
+        ``routes`` (deposits with a route under the frame's constraints), ``rus_free`` and
+        ``rus_chn_free`` (deposits with a route avoiding Russia, and Russia and China),
+        ``output`` ({unit: summed output_value} over the group's deposits that state one),
+        ``median_extra_km_rus``, ``median_extra_days_low_rus``, ``median_extra_days_high_rus``
+        and the same for ``rus_chn``: the median over deposits with both routes of what the
+        free route costs more than the shortest.
+    """
+    extras = [f"median_extra_{w}_{k}" for k in FREE_OF for w in ("km", "days_low", "days_high")]
+    out_cols = ["by", "group", "market", "deposits", "routes", "rus_free", "rus_chn_free", "output",
+                *extras]  # fmt: skip
+    if frame.empty:
+        return pd.DataFrame(columns=out_cols)
+    triples = zip(frame["deposit"], frame["output_value"], frame["output_unit"], strict=True)
+    output = {d: (float(v), u) for d, v, u in triples if isinstance(u, str)}
+    long = frame.assign(commodity=frame["commodities"]).explode("commodity")
+    rows = []
+    for by, source in (("commodity", long), ("country", frame)):
+        for (group, market), part in source.groupby([by, "market"], sort=True):
+            sums: dict[str, float] = {}
+            for dep_id in part["deposit"].unique():
+                o = output.get(dep_id)
+                if o is not None:
+                    sums[o[1]] = sums.get(o[1], 0.0) + o[0]
+            row: dict[str, Any] = {
+                "by": by, "group": group, "market": market, "deposits": part["deposit"].nunique(),
+                "routes": int(part["km"].notna().sum()),
+                "rus_free": int(part["rus_free_km"].notna().sum()),
+                "rus_chn_free": int(part["rus_chn_free_km"].notna().sum()),
+                "output": {k: round(v, 3) for k, v in sorted(sums.items())},
+            }  # fmt: skip
+            for key in FREE_OF:
+                for w, short in (("km", "shortest_km"), ("days_low", "shortest_days_low"),
+                                 ("days_high", "shortest_days_high")):  # fmt: skip
+                    extra = (part[f"{key}_free_{w}"] - part[short]).dropna()
+                    row[f"median_extra_{w}_{key}"] = (
+                        round(float(extra.median()), 1) if len(extra) else None
+                    )
+            rows.append(row)
+    return pd.DataFrame(rows, columns=out_cols)
