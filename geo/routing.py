@@ -214,14 +214,32 @@ def _leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
                geom)  # fmt: skip
 
 
+SUBGRAPH_CACHE_SIZE = 32
+
+
 def _subgraph(net: Network, c: Constraints) -> nx.Graph:
-    """The cheapest allowed edge between each pair of nodes, as a simple graph."""
+    """The cheapest allowed edge between each pair of nodes, as a simple graph (read only).
+
+    Kept on the network per constraints (a network is built once and not changed after), so
+    repeated queries do not rebuild it. The entry remembers the graph object and its node count,
+    so a graph replaced or grown by hand still gets a fresh subgraph (counting a MultiGraph's
+    edges would cost as much as a query).
+    """
+    cache: dict[Constraints, tuple[nx.MultiGraph, int, nx.Graph]] = net.__dict__.setdefault(
+        "_subgraphs", {}
+    )
+    hit = cache.get(c)
+    if hit is not None and hit[0] is net.graph and hit[1] == len(net.graph):
+        return hit[2]
     g = nx.Graph()
     for u, v, e in net.graph.edges(data=True):
         if not _allowed(e, c):
             continue
         if not g.has_edge(u, v) or g[u][v]["length_km"] > e["length_km"]:
             g.add_edge(u, v, length_km=e["length_km"], edge=e)
+    if len(cache) >= SUBGRAPH_CACHE_SIZE and c not in cache:
+        cache.pop(next(iter(cache)))
+    cache[c] = (net.graph, len(net.graph), g)
     return g
 
 

@@ -95,28 +95,55 @@ def _gauge_breaks(legs: Sequence[Leg]) -> list[str]:
     return breaks
 
 
-def _cross_track_km(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
-                    bx: np.ndarray, by: np.ndarray) -> np.ndarray:  # fmt: skip
-    """Great-circle distance (km) from points P to arcs AB, clamped to the arc ends."""
+def _unit(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Unit vectors (..., 3) of points on the sphere."""
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
 
-    def xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        lo, la = np.radians(lon), np.radians(lat)
-        return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
 
-    p, a, b = xyz(px, py), xyz(ax, ay), xyz(bx, by)
+def _arc_normals(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = np.cross(a, b)
     nn = np.linalg.norm(n, axis=-1, keepdims=True)
-    degenerate = nn[..., 0] < 1e-12
-    n = np.where(degenerate[..., None], 0.0, n / np.where(nn == 0, 1, nn))
-    s = np.clip(np.sum(p * n, axis=-1), -1, 1)
-    cross = np.abs(np.arcsin(s))
-    # the foot of the perpendicular must lie between A and B, else the nearer end counts
-    foot = p - s[..., None] * n
-    inside = (np.sum(np.cross(a, foot) * n, axis=-1) >= 0) & (np.sum(np.cross(foot, b) * n, axis=-1) >= 0)
-    da = np.arccos(np.clip(np.sum(p * a, axis=-1), -1, 1))
-    db = np.arccos(np.clip(np.sum(p * b, axis=-1), -1, 1))
-    ang = np.where(inside & ~degenerate, cross, np.minimum(da, db))
-    return np.asarray(ang * EARTH_RADIUS_KM)
+    degenerate = nn[:, 0] < 1e-12
+    n = np.where(degenerate[:, None], 0.0, n / np.where(nn == 0, 1, nn))
+    return n, degenerate
+
+
+def _candidate_pairs(x: np.ndarray, y: np.ndarray, lo: np.ndarray,
+                     hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(point, piece) index pairs with the point inside the piece's box ``lo``..``hi``.
+
+    A grid of ``cell``-degree cells lists the pieces whose box touches each cell; a point then
+    only meets the pieces of its own cell. Plain array arithmetic: no geometry is created per
+    point, so a million points cost a few array passes. Pairs come sorted by point.
+    """
+    origin, top = lo.min(axis=0), hi.max(axis=0)
+    cell = max(float(np.median(hi - lo)), 0.25)  # about one piece's box per cell
+    c0 = ((lo - origin) / cell).astype(np.int64)
+    c1 = ((hi - origin) / cell).astype(np.int64)
+    nx_, ny_ = int(c1[:, 0].max()) + 1, int(c1[:, 1].max()) + 1
+    # every (cell, piece) pair of each piece's box
+    wx, wy = c1[:, 0] - c0[:, 0] + 1, c1[:, 1] - c0[:, 1] + 1
+    per = wx * wy
+    piece = np.repeat(np.arange(len(lo)), per)
+    k = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
+    cid = (c0[piece, 0] + k // wy[piece]) * ny_ + c0[piece, 1] + k % wy[piece]
+    piece_by_cell = piece[np.argsort(cid, kind="stable")]
+    count = np.bincount(cid, minlength=nx_ * ny_)
+    first = np.cumsum(count) - count
+    # the points' cells; points outside every box never get a cell
+    ip = np.flatnonzero((x >= origin[0]) & (x <= top[0]) & (y >= origin[1]) & (y <= top[1]))
+    pc = ((x[ip] - origin[0]) / cell).astype(np.int64) * ny_
+    pc += ((y[ip] - origin[1]) / cell).astype(np.int64)
+    m = count[pc]
+    has = m > 0
+    ip, pc, m = ip[has], pc[has], m[has]
+    pair_p = np.repeat(ip, m)
+    within = np.arange(len(pair_p)) - np.repeat(np.cumsum(m) - m, m)
+    pair_e = piece_by_cell[np.repeat(first[pc], m) + within]
+    x, y = x[pair_p], y[pair_p]
+    inside = (x >= lo[pair_e, 0]) & (x <= hi[pair_e, 0]) & (y >= lo[pair_e, 1]) & (y <= hi[pair_e, 1])
+    return pair_p[inside], pair_e[inside]
 
 
 def deposits_near(
@@ -124,8 +151,8 @@ def deposits_near(
 ) -> np.ndarray:
     """Boolean mask of ``deposits`` within ``buffer_km`` of ``geometry`` (great-circle km).
 
-    A spatial index gives candidates with a generous window; the distance itself is measured
-    on the sphere, so the result does not depend on latitude.
+    A grid over the line's pieces gives candidates with a generous window; the distance itself
+    is measured on the sphere, so the result does not depend on latitude.
     """
     n = len(deposits)
     if n == 0:
@@ -133,19 +160,71 @@ def deposits_near(
     coords = [np.asarray(part.coords) for part in _parts(geometry)]
     starts = np.concatenate([c[:-1, :2] for c in coords])
     ends = np.concatenate([c[1:, :2] for c in coords])
-    pieces = shapely.linestrings(np.stack([starts, ends], axis=1))
-    tree = shapely.STRtree(pieces)
-    max_lat = min(89.0, float(np.abs(np.concatenate([starts[:, 1], ends[:, 1]])).max()) + buffer_km / 100)
-    # degrees of longitude shrink with latitude; this window is wider than buffer_km everywhere
-    window = buffer_km / (111.0 * math.cos(math.radians(max_lat))) * 1.05 + 0.01
-    xy = shapely.get_coordinates(deposits.geometry.values)
-    pts = shapely.points(xy)
-    ip, ie = tree.query(pts, predicate="dwithin", distance=window)
+    a, b = _unit(starts[:, 0], starts[:, 1]), _unit(ends[:, 0], ends[:, 1])
+    nrm, degenerate = _arc_normals(a, b)
+    lo, hi = _piece_boxes(starts, ends, a, b, nrm, buffer_km)
+    x, y = shapely.get_x(deposits.geometry.values), shapely.get_y(deposits.geometry.values)
     mask = np.zeros(n, dtype=bool)
-    if ip.size:
-        d = _cross_track_km(xy[ip, 0], xy[ip, 1], starts[ie, 0], starts[ie, 1], ends[ie, 0], ends[ie, 1])
-        mask[ip[d <= buffer_km]] = True
+    ip, ie = _candidate_pairs(x, y, lo, hi)
+    if not ip.size:
+        return mask
+    # Per piece: the normal N of the arc's plane, N x A, B x N, A and B. The foot of the
+    # perpendicular from P lies on the arc when P.(N x A) >= 0 and P.(B x N) >= 0; then the
+    # distance is asin(|P.N|), else the nearer end's acos(P.A) or acos(P.B). Comparing those
+    # dot products with the sine and cosine of the buffer angle needs no trigonometry per pair.
+    rows = np.concatenate([nrm, np.cross(nrm, a), np.cross(b, nrm), a, b], axis=1)  # (pieces, 15)
+    theta = buffer_km / EARTH_RADIUS_KM
+    sin_t, cos_t = math.sin(min(theta, math.pi / 2)), math.cos(min(theta, math.pi))
+    # pairs are sorted by point: unit vectors once per candidate point, not once per pair
+    new = np.empty(len(ip), dtype=bool)
+    new[0], new[1:] = True, ip[1:] != ip[:-1]
+    pts = ip[new]
+    local = np.cumsum(new) - 1
+    p = _unit(x[pts], y[pts])
+    chunk = 1 << 18  # bounds the temporary arrays of very dense candidate sets
+    for i in range(0, len(ip), chunk):
+        sl = slice(i, i + chunk)
+        e = ie[sl]
+        pk, rk = p[local[sl]], rows[e]
+        px, py, pz = pk[:, 0], pk[:, 1], pk[:, 2]
+        d = [px * rk[:, j] + py * rk[:, j + 1] + pz * rk[:, j + 2] for j in range(0, 15, 3)]
+        inside = (d[1] >= 0) & (d[2] >= 0) & ~degenerate[e]
+        near = np.where(inside, np.abs(d[0]) <= sin_t, np.maximum(d[3], d[4]) >= cos_t)
+        if theta >= math.pi / 2:  # a buffer past a quarter circle takes every perpendicular
+            near |= inside
+        mask[ip[sl][near]] = True
     return mask
+
+
+def _piece_boxes(starts: np.ndarray, ends: np.ndarray, a: np.ndarray, b: np.ndarray,
+                 nrm: np.ndarray, buffer_km: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Lon/lat boxes holding every point within ``buffer_km`` of each arc (generously).
+
+    An arc reaches past its ends' latitudes where its great circle peaks between them; a degree
+    of longitude shrinks with the cosine of the highest latitude in the box.
+    """
+    lat_lo, lat_hi = np.minimum(starts[:, 1], ends[:, 1]), np.maximum(starts[:, 1], ends[:, 1])
+    # the great circle's northernmost point is the pole-ward direction projected on its plane
+    for sign in (1.0, -1.0):
+        z = np.array([0.0, 0.0, sign])
+        peak = z - (nrm @ z)[:, None] * nrm
+        norm = np.linalg.norm(peak, axis=1)
+        ok = norm > 1e-12
+        peak[ok] /= norm[ok, None]
+        # the peak lies on the arc when it is between A and B (same test as the foot)
+        on_arc = ok & (np.einsum("ij,ij->i", peak, np.cross(nrm, a)) >= 0)
+        on_arc &= np.einsum("ij,ij->i", peak, np.cross(b, nrm)) >= 0
+        peak_lat = np.degrees(np.arcsin(np.clip(peak[:, 2], -1, 1)))
+        if sign > 0:
+            lat_hi = np.where(on_arc, np.maximum(lat_hi, peak_lat), lat_hi)
+        else:
+            lat_lo = np.where(on_arc, np.minimum(lat_lo, peak_lat), lat_lo)
+    wy = buffer_km / 111.19 * 1.05 + 0.01
+    far = np.minimum(89.0, np.maximum(np.abs(lat_lo), np.abs(lat_hi)) + wy)
+    wx = buffer_km / (111.19 * np.cos(np.radians(far))) * 1.05 + 0.01
+    lo = np.stack([np.minimum(starts[:, 0], ends[:, 0]) - wx, lat_lo - wy], axis=1)
+    hi = np.stack([np.maximum(starts[:, 0], ends[:, 0]) + wx, lat_hi + wy], axis=1)
+    return lo, hi
 
 
 def _parts(g: shapely.Geometry) -> list[shapely.LineString]:

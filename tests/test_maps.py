@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import re
@@ -9,12 +10,26 @@ from pathlib import Path
 
 import folium
 import folium.plugins
+import geopandas as gpd
 import pytest
+import shapely
 
 from geo.assets import asset_text, strip_cdn_links, use_offline_assets
 from geo.errors import GeoError, SpecError
-from geo.layers import bundled_dir
-from geo.maps import build_map, fmt, load_spec, render_html, save_html
+from geo.layers import bundled_dir, load_layer
+from geo.maps import (
+    ROUTE_FIELDS,
+    STAT_LABELS,
+    build_from_spec,
+    build_map,
+    fmt,
+    load_spec,
+    render_html,
+    route_map,
+    save_html,
+    value_colors,
+)
+from geo.stats import STAT_KEYS
 
 DATA = Path(__file__).parent / "data"
 _spec = importlib.util.spec_from_file_location("map_fixtures", DATA / "map_fixtures.py")
@@ -208,3 +223,226 @@ def test_bad_spec_names_file_and_key(tmp_path: Path, text: str, key: str | None)
 def test_missing_spec() -> None:
     with pytest.raises(SpecError, match="not found"):
         load_spec(DATA / "map_does_not_exist.toml")
+
+
+# --- user layers: colour-by, --layer, the network they join -----------------------------------
+
+USER_DEPOSITS = DATA / "map_user_deposits.geojson"
+# Values of "grade" in map_user_deposits.geojson, sorted as the map sorts them, with their colours.
+GRADES = (("<b>unrated</b>", "#1f77b4"), ("high", "#ff7f0e"), ("low", "#2ca02c"),
+          ("medium", "#d62728"))  # fmt: skip
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CORRIDOR_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def _user_deposits(color_by: str | None = "grade") -> gpd.GeoDataFrame:
+    gdf = load_layer(USER_DEPOSITS)
+    gdf.attrs.update(name="prospects", color_by=color_by)
+    return gdf
+
+
+def _only_user(*layers: tuple[str, gpd.GeoDataFrame]) -> str:
+    m = build_map(fx.SPEC, countries=None, segments=None, nodes=None, deposits=None, routes=None,
+                  user_layers=list(layers))  # fmt: skip
+    return render_html(m)
+
+
+def _legend(page: str) -> str:
+    return page.split('id="cm-legend"', 1)[1].split("</div></div>", 1)[0]
+
+
+def test_color_by_deposits_get_a_legend_entry() -> None:
+    page = _only_user(("prospects", _user_deposits()))
+    legend = _legend(page)
+    assert 'data-cm-layer="prospects"' in legend and "prospects, by grade" in legend
+    for value, color in GRADES:
+        row = f'<span class="cm-dot" style="background:{color}"></span><span>{html.escape(value)}'
+        assert row in legend, value
+    assert "<b>unrated</b>" not in page  # the value is escaped, in the legend and the payload
+    payload = json.loads(re.findall(r"CorridorMap\.add\(map_\w+, (.*)\);\n", page)[-1])
+    assert payload["cls"] == "cm-k" and payload["group"] == "Your layers"
+    # Each deposit's colour class is the palette index of its grade.
+    grade_of = {v: i for i, (v, _) in enumerate(GRADES)}
+    grades = load_layer(USER_DEPOSITS)["grade"].tolist()
+    assert [p[2] for p in payload["p"]] == [grade_of[g] for g in grades]
+    assert ".cm-k1{background:#ff7f0e}" in page
+
+
+@pytest.mark.parametrize("kind", ["node", "segment", "area"])
+def test_color_by_works_for_every_kind(kind: str) -> None:
+    gdf = {"node": fx.nodes, "segment": fx.segments, "area": fx.countries}[kind]()
+    if kind == "area":
+        gdf = gdf[gdf["id"].isin(["KAZ", "UZB", "TUR", "CHN"])].reset_index(drop=True)
+        gdf.attrs["kind"] = "area"
+    prop = {"node": "country", "segment": "corridor", "area": "continent"}[kind]
+    gdf.attrs["color_by"] = prop
+    page = _only_user(("mine", gdf))
+    _, entries = value_colors(gdf, prop)
+    legend = _legend(page)
+    assert f"mine, by {prop}" in legend
+    for value, color in entries:
+        assert color in legend and f"<span>{html.escape(value)}</span>" in legend
+    payload = json.loads(re.findall(r"CorridorMap\.add\(map_\w+, (.*)\);\n", page)[-1])
+    used = json.dumps(payload)
+    assert all(color in used for _, color in entries)  # every value's colour is drawn
+
+
+def test_values_beyond_the_palette_share_other() -> None:
+    gdf = gpd.GeoDataFrame({"v": [f"v{i:02d}" for i in range(13)] + [None]},
+                           geometry=[shapely.Point(60, 45)] * 14, crs=4326)  # fmt: skip
+    codes, entries = value_colors(gdf, "v")
+    assert codes == [*range(10), 10, 10, 10, 10]
+    assert len(entries) == 11 and entries[-1] == ("3 other values and no value", "#9e9e9e")
+    with pytest.raises(GeoError, match="color_by: no property 'w'"):
+        value_colors(gdf, "w")
+
+
+def test_user_layer_without_color_by_is_listed() -> None:
+    legend = _legend(_only_user(("prospects", _user_deposits(color_by=None))))
+    assert "<span>prospects</span>" in legend and "cm-colorby" not in legend
+    assert "Deposits, main commodity" in legend and "Uranium" in legend
+
+
+def test_builds_with_user_layers_are_byte_identical(home: Path, tmp_path: Path) -> None:
+    from geo.store import add_layer
+
+    spec = bundled_dir("maps") / "corridor.toml"
+    plain = build_from_spec(spec, out=tmp_path / "plain.html").read_text(encoding="utf-8")
+    add_layer(USER_DEPOSITS, name="prospects", color_by="grade")
+    a = build_from_spec(spec, out=tmp_path / "a.html", extra_layers=[USER_DEPOSITS])
+    b = build_from_spec(spec, out=tmp_path / "b.html", extra_layers=[USER_DEPOSITS])
+    assert a.read_bytes() == b.read_bytes()
+    page = a.read_text(encoding="utf-8")
+    assert 'data-cm-layer="prospects"' in _legend(page)  # the stored layer, coloured by grade
+    assert "map_user_deposits (5)" in page  # the --layer file, named after it
+    # The user's deposits joined the network: routes past them count more deposits nearby.
+    assert _deposit_counts(page) != _deposit_counts(plain)
+    assert sum(_deposit_counts(page)) > sum(_deposit_counts(plain))
+
+
+def _deposit_counts(page: str) -> list[int]:
+    """The 'deposits' column of the reference route comparison table."""
+    table = page.split('id="cm-stats"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr data-cm-route=.*?</tr>", table)
+    return [int(re.findall(r"<td[^>]*>([^<]*)</td>", r)[-1]) for r in rows]
+
+
+# --- route maps ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def route_legs() -> gpd.GeoDataFrame:
+    """Three hand-made legs with every statistic (made up) and a hostile place name."""
+    a, b, c, d = (76.95, 43.24), (51.17, 43.60), (49.42, 39.95), (44.80, 41.72)
+    legs = gpd.GeoDataFrame(
+        {
+            "segment_id": ["almaty-aktau", "aktau-alat", "alat-tbilisi"],
+            "from": ["Almaty", "Aktau", "<script>alert(1)</script>"],
+            "to": ["Aktau", "<script>alert(1)</script>", "Tbilisi"],
+            "mode": ["rail", "ferry", "rail"],
+            "status": ["operational", "operational", "under_construction"],
+            "corridor": ["TITR"] * 3,
+            "gauge_mm": [1520, None, 1520],
+            "precision": ["schematic"] * 3,
+            "length_km": [2400.5, 480.0, 550.2],
+            "countries": [["KAZ"], ["KAZ", "AZE"], ["AZE", "GEO"]],
+        },
+        geometry=[shapely.LineString([a, b]), shapely.LineString([b, c]),
+                  shapely.LineString([c, d])],
+        crs=4326,
+    )  # fmt: skip
+    legs.attrs["stats"] = {
+        "length_km": 3430.7, "length_km_by_mode": {"rail": 2950.7, "ferry": 480.0},
+        "length_km_by_country": {"KAZ": 2640.5, "AZE": 520.2, "GEO": 270.0},
+        "countries": ["KAZ", "AZE", "GEO"], "transits_russia": False, "russia_km": 0.0,
+        "border_crossings": {"count": 2, "list": [
+            {"from": "KAZ", "to": "AZE", "at": "between Aktau and <b>Alat</b>"},
+            {"from": "AZE", "to": "GEO", "at": "Böyük Kəsik"}]},
+        "gauge_breaks": {"count": 0, "at": []},
+        "transshipments": {"count": 2, "at": ["Aktau", "<script>alert(1)</script>"]},
+        "sea_km": 470.0, "chokepoints": [], "transit_days": {"low": 6.5, "high": 14.0},
+        "deposits_nearby": {"count": 3, "by_commodity": {"copper": 1, "uranium": 2},
+                            "ids": ["a", "b", "c"]},
+        "precision_share": {"traced": 0.1, "schematic": 0.9, "straight": 0.0},
+    }  # fmt: skip
+    legs.attrs["path"] = ["Almaty", "Aktau", "<script>alert(1)</script>", "Tbilisi"]
+    legs.attrs["query"] = {"from": "Almaty", "to": "Tbilisi", "via": [],
+                           "constraints": "avoiding RUS"}  # fmt: skip
+    return legs
+
+
+@pytest.fixture(scope="module")
+def route_page(route_legs: gpd.GeoDataFrame) -> str:
+    return render_html(route_map(route_legs))
+
+
+def test_every_statistic_has_a_label() -> None:
+    assert [k for k, _ in STAT_LABELS] == [k for k, _ in ROUTE_FIELDS if k != "path"]
+    assert {k for k, _ in STAT_LABELS} == set(STAT_KEYS)
+
+
+def test_route_map_has_stats_box_and_legend(route_page: str) -> None:
+    body = route_page.split("<body>", 1)[1]
+    box = body.split('id="cm-stats"', 1)[1].split("</table>", 1)[0]
+    assert 'class="cm-panel cm-stats cm-route-stats"' in body
+    for key, label in STAT_LABELS:
+        assert f'<tr data-cm-stat="{key}"><th>{html.escape(label)}</th>' in box, key
+    for text in ("3,431", "rail 2,951; ferry 480", "KAZ 2,640; AZE 520; GEO 270", "KAZ AZE GEO",
+                 "6.5–14", "KAZ→AZE between Aktau and &lt;b&gt;Alat&lt;/b&gt;",
+                 "AZE→GEO at Böyük Kəsik", "3 (copper 1; uranium 2)", "traced 10%, schematic 90%",
+                 ">470<", ">no<"):  # fmt: skip
+        assert text in box, text
+    legend = body.split('id="cm-legend"', 1)[1]
+    assert 'class="cm-panel cm-legend"' in body
+    assert "<span>rail</span>" in legend and "<span>ferry</span>" in legend
+    assert "<span>under construction</span>" in legend  # the dashed leg
+    assert "Route avoiding RUS." in body
+    assert "<title>Route: Almaty → Tbilisi</title>" in route_page
+    assert "CorridorMap.fit(" in route_page
+
+
+def test_route_map_loads_nothing_and_escapes(route_page: str) -> None:
+    assert not LOADS.findall(route_page)
+    for url in re.findall(r"https?://[^\s\"'<>\\)]+", route_page):
+        assert re.match(r"https://(\{s\}\.basemaps\.cartocdn\.com|tile\.openstreetmap\.org"
+                        r"|www\.openstreetmap\.org|carto\.com|leafletjs\.com)"
+                        r"|http://www\.w3\.org/2000/svg", url), url  # fmt: skip
+    for raw in HOSTILE_RAW:
+        assert raw not in route_page, raw
+    assert "<b>Alat</b>" not in route_page
+    assert set(re.findall(r"<script\b[^>]*>", route_page, re.IGNORECASE)) == {"<script>"}
+    assert not re.search(r"_[0-9a-f]{32}\b", route_page)  # stable ids
+
+
+def test_route_map_is_reproducible(route_legs: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    before = route_legs.copy()
+    a = save_html(route_map(route_legs), tmp_path / "a.html")
+    b = save_html(route_map(route_legs.copy()), tmp_path / "b.html")
+    assert a.read_bytes() == b.read_bytes()
+    assert route_legs.equals(before)
+
+
+def test_route_map_needs_statistics(route_legs: gpd.GeoDataFrame) -> None:
+    with pytest.raises(GeoError, match="attrs\\['stats'\\]"):
+        route_map(route_legs.iloc[0:0])
+    bare = gpd.GeoDataFrame(route_legs.copy())
+    bare.attrs = {}
+    with pytest.raises(GeoError, match="'legs'"):
+        route_map(bare)
+
+
+def test_route_command_writes_a_map(home: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    out = tmp_path / "route.html"
+    r = CliRunner().invoke(app, ["route", "Xi'an", "Duisburg", "--avoid", "RUS", "--map", str(out)])
+    assert r.exit_code == 0, r.output
+    page = out.read_text(encoding="utf-8")
+    assert 'id="cm-stats"' in page and 'id="cm-legend"' in page and not LOADS.findall(page)
+    assert "Transit time (days)" in page and "Russia/Belarus (km)" in page

@@ -1,0 +1,480 @@
+"""The map page's CSS and JavaScript runtime (``window.CorridorMap``).
+
+Constants only: no data is ever formatted into them. Python hands the runtime JSON payloads
+(:mod:`geo.maplayers`) and escaped HTML panels (:mod:`geo.mappanels`); the runtime builds
+Leaflet layers, the grouped layer control, popups (``textContent`` only, http(s) links only),
+the measuring tool and the full-screen button.
+"""
+
+CSS = """
+.leaflet-container{background:#cfe2ee;font:12px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,
+"Helvetica Neue",Arial,sans-serif}
+.cm-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:800;
+background:rgba(255,255,255,.93);padding:6px 16px;border-radius:6px;
+box-shadow:0 1px 5px rgba(0,0,0,.3);font-weight:600;font-size:15px;color:#1d1d1d;
+pointer-events:none;max-width:55%;text-align:center}
+.cm-panel{background:rgba(255,255,255,.95);border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.35);
+color:#222;max-height:46vh;overflow:auto}
+.cm-head{display:block;width:100%;text-align:left;border:0;background:none;cursor:pointer;
+font:600 13px/1.3 inherit;font-family:inherit;padding:6px 9px;color:#1d1d1d}
+.cm-head::after{content:"\\25BE";float:right;margin-left:10px;color:#777}
+.cm-collapsed .cm-head::after{content:"\\25B8"}
+.cm-body{padding:0 9px 8px}
+.cm-legend .cm-body{display:flex;gap:16px;font-size:11.5px}
+.cm-legend h3:first-child{margin-top:0}
+.cm-legend h3{font-size:10px;text-transform:uppercase;letter-spacing:.05em;color:#666;
+margin:6px 0 1px;font-weight:600}
+.cm-row{display:flex;align-items:center;gap:6px;white-space:nowrap;line-height:16px}
+.cm-row svg,.cm-sym,.cm-dot,.cm-box-sw,.cm-clu{flex:none}
+.cm-sym{width:28px;display:inline-flex;justify-content:center}
+.cm-dot{display:inline-block;width:10px;height:10px;border-radius:50%;border:1.5px solid #fff;
+box-shadow:0 0 0 1px rgba(0,0,0,.35);margin:0 8px}
+.cm-box-sw{display:inline-block;width:24px;height:12px;margin:0 2px;border:1px solid #b5655a;
+opacity:.8}
+.cm-clu{display:inline-flex;width:18px;height:18px;border-radius:50%;background:rgba(93,64,55,.88);
+color:#fff;font-size:9px;align-items:center;justify-content:center;margin:0 5px;
+box-shadow:0 0 0 3px rgba(109,76,65,.28)}
+.cm-stats table{border-collapse:collapse;font-size:11px;line-height:1.25}
+.cm-stats th{font-weight:600;color:#555;text-align:right;padding:1px 4px;
+border-bottom:1px solid #ccc;white-space:nowrap}
+.cm-stats td{text-align:right;padding:1px 4px;border-bottom:1px solid #eee;white-space:nowrap}
+.cm-stats th:first-child,.cm-stats td:first-child{text-align:left}
+.cm-stats{max-width:660px;max-height:42vh}
+.cm-stats tr[data-cm-route]{cursor:pointer}
+.cm-stats tbody tr:hover{background:#f4efe6}
+.cm-ru{color:#7a1212;font-weight:600}
+.cm-rsw{display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:5px;opacity:.7}
+.cm-note{margin:5px 0 0;color:#777;font-size:10.5px}
+.cm-route-stats{max-width:430px}
+.cm-route-stats th{text-align:left;vertical-align:top;border-bottom:1px solid #eee}
+.cm-route-stats td{text-align:left;white-space:normal;word-break:break-word}
+.cm-sub{font-weight:600;margin:3px 0 1px;white-space:nowrap}
+.cm-sw{vertical-align:middle;margin-right:3px}
+.cm-lc-group{font-weight:600;font-size:10.5px;text-transform:uppercase;letter-spacing:.05em;
+color:#666;margin:6px 0 1px}
+.leaflet-control-layers-overlays svg{vertical-align:middle;margin-right:3px}
+.leaflet-control-layers-expanded{max-height:70vh;overflow:auto}
+.leaflet-top.leaflet-right{z-index:1001}
+.cm-popup-title{font-weight:600;font-size:13px;margin-bottom:4px}
+.cm-props{border-collapse:collapse}
+.cm-props th{text-align:left;color:#666;font-weight:500;padding:1px 8px 1px 0;vertical-align:top;
+white-space:nowrap}
+.cm-props td{padding:1px 0;word-break:break-word}
+.leaflet-popup-content{max-height:340px;overflow:auto;min-width:220px}
+.cm-node,.cm-dep{background:none;border:0}
+.cm-dep{border-radius:50%;border:1.5px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.45)}
+.cm-cluster{background:rgba(109,76,65,.28);border-radius:50%}
+.cm-cluster div{margin:4px;border-radius:50%;background:rgba(93,64,55,.88);color:#fff;
+display:flex;align-items:center;justify-content:center;font-size:10.5px;font-weight:600}
+.cm-btn{display:flex!important;align-items:center;justify-content:center}
+.cm-measuring,.cm-measuring .leaflet-interactive{cursor:crosshair!important}
+.cm-measure-out{display:none;background:#fff;padding:3px 7px;border-radius:4px;margin-top:4px;
+box-shadow:0 1px 4px rgba(0,0,0,.3);white-space:nowrap;font-weight:600}
+.cm-measure-on .cm-measure-out{display:block}
+.cm-measure-on a.cm-btn{background:#ffe7a8}
+.cm-panel.cm-collapsed .cm-body{display:none}
+.cm-fullscreen{position:fixed!important;top:0;left:0;width:100%!important;height:100%!important;
+z-index:10000}
+"""
+
+RUNTIME_JS = r"""
+(function () {
+  "use strict";
+  var CM = window.CorridorMap = {};
+  var URL_RE = /^https?:\/\/[^\s<>"']+$/i;
+  var ICON_FS = '<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true"><path ' +
+    'd="M2 6V2h4M10 2h4v4M14 10v4h-4M6 14H2v-4" fill="none" stroke="#333" stroke-width="2"/></svg>';
+  var ICON_RULER = '<svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true"><path ' +
+    'd="M2 12 12 2l4 4L6 16Z" fill="none" stroke="#333" stroke-width="1.6"/><path d="M5 9l2 2M8 ' +
+    '6l2 2M11 3l2 2" stroke="#333" stroke-width="1.4"/></svg>';
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  CM.el = el;
+
+  // Text whose http(s) URLs become links; nothing is ever parsed as HTML.
+  function linkify(parent, text) {
+    String(text).split(/(\s+)/).forEach(function (part) {
+      var m = /^(.*?)([.,;:)\]]*)$/.exec(part);
+      if (m && URL_RE.test(m[1])) {
+        var a = el("a", null, m[1]);
+        a.href = m[1];
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        parent.appendChild(a);
+        if (m[2]) { parent.appendChild(document.createTextNode(m[2])); }
+      } else if (part) {
+        parent.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+  CM.linkify = linkify;
+
+  function table(title, cols, values) {
+    var box = el("div", "cm-popup");
+    box.appendChild(el("div", "cm-popup-title", title));
+    var t = el("table", "cm-props");
+    for (var i = 0; i < cols.length; i++) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, cols[i]));
+      var td = el("td");
+      linkify(td, values[i] === "" || values[i] === undefined ? "\u2014" : values[i]);
+      tr.appendChild(td);
+      t.appendChild(tr);
+    }
+    box.appendChild(t);
+    return box;
+  }
+  CM.table = table;
+
+  function tip(text) { return el("span", null, text); }
+
+  CM.init = function (map, opts) {
+    map._cm = {layers: [], routes: {}, base: []};
+    CM.map = map;
+    [["cmBase", 250], ["cmShade", 300], ["cmRoutes", 380], ["cmLines", 420], ["cmTitr", 440]]
+      .forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
+    map.attributionControl.addAttribution("Base: Natural Earth");
+    // Keep popups clear of the title box when the map pans to show them.
+    L.Popup.mergeOptions({autoPanPaddingTopLeft: L.point(50, 64)});
+    opts.tiles.forEach(function (t) {
+      var layer = L.tileLayer(t.url, {
+        attribution: t.attr, subdomains: t.sub || "abc", maxZoom: 19,
+        errorTileUrl: "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+      });
+      map._cm.base.push({layer: layer, label: CM.text(t.name), online: true});
+    });
+  };
+
+  CM.text = function (s) { var d = el("div", null, s); return d.innerHTML; };
+
+  function register(map, spec, layer) {
+    layer.cmGroup = spec.group;
+    if (spec.base) { map._cm.base.unshift({layer: layer, label: spec.label}); }
+    else { map._cm.layers.push({layer: layer, label: spec.label}); }
+    if (spec.show) { layer.addTo(map); }
+    return layer;
+  }
+
+  function lines(map, spec) {
+    var g = L.featureGroup();
+    spec.f.forEach(function (f) {
+      var s = spec.styles[f.s];
+      var opts = L.extend({pane: spec.pane}, s);
+      delete opts.casing;
+      if (s.casing) {
+        g.addLayer(L.polyline(f.c, {pane: spec.pane, color: "#fff", weight: s.casing,
+          opacity: 0.9, interactive: false, lineCap: "round"}));
+      }
+      var line = L.polyline(f.c, opts);
+      line.bindTooltip(function () { return tip(f.t); }, {sticky: true});
+      line.bindPopup(function () { return table(f.v[0] || f.t, spec.cols, f.v); },
+        {maxWidth: 380});
+      g.addLayer(line);
+    });
+    return g;
+  }
+
+  // Rings arrive as flat integer deltas (see geo.maps._encode_rings).
+  function decode(polys, scale) {
+    return polys.map(function (rings) {
+      return rings.map(function (d) {
+        var out = new Array(d.length / 2), la = 0, lo = 0;
+        for (var i = 0; i < d.length; i += 2) {
+          la += d[i];
+          lo += d[i + 1];
+          out[i / 2] = [la / scale, lo / scale];
+        }
+        return out;
+      });
+    });
+  }
+
+  function polygons(map, spec) {
+    var opts = L.extend({pane: spec.pane, interactive: !!spec.interactive}, spec.style);
+    var g = L.featureGroup();
+    var feats = spec.ref ? spec.ref.map(function (k) { return map._cm.polys[k]; }) :
+      spec.f.map(function (f) { return {k: f.k, c: decode(f.c, spec.scale), t: f.t, v: f.v}; });
+    if (spec.base) {
+      map._cm.polys = {};
+      feats.forEach(function (f) { map._cm.polys[f.k] = f; });
+    }
+    feats.forEach(function (f) {
+      var p = L.polygon(f.c, spec.styles ? L.extend({}, opts, spec.styles[f.s]) : opts);
+      if (spec.interactive) {
+        p.bindTooltip(function () { return tip(f.t); }, {sticky: true});
+        p.bindPopup(function () { return table(f.v[0] || f.t, spec.cols, f.v); }, {maxWidth: 380});
+      }
+      g.addLayer(p);
+    });
+    return g;
+  }
+
+  function nodes(map, spec) {
+    var icons = spec.icons.map(function (svg) {
+      var big = svg.indexOf('width="22"') > 0 || svg.indexOf('width="20"') > 0;
+      var n = big ? 22 : 16;
+      return L.divIcon({html: svg, className: "cm-node", iconSize: [n, n],
+        iconAnchor: [n / 2, n / 2], tooltipAnchor: [n / 2, 0], popupAnchor: [0, -n / 2]});
+    });
+    var g = L.featureGroup();
+    spec.f.forEach(function (f) {
+      var mk = L.marker(f.c, {icon: icons[f.i], zIndexOffset: 1000, keyboard: false,
+        alt: f.t});
+      mk.bindTooltip(function () { return tip(f.t); }, {direction: "right"});
+      mk.bindPopup(function () { return table(f.v[0] || f.t, spec.cols, f.v); }, {maxWidth: 380});
+      g.addLayer(mk);
+    });
+    return g;
+  }
+
+  function column(c, i) { return c.d ? c.d[c.i[i]] : c.v[i]; }
+
+  // Deposits: markers built from compact [lat, lon, group] arrays; popups and tooltips are made
+  // on demand from the column table, so 100,000 points stay usable.
+  function deposits(map, spec) {
+    var icons = {};
+    function icon(g) {
+      if (!icons[g]) {
+        icons[g] = L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") + g, iconSize: [11, 11],
+          html: ""});
+      }
+      return icons[g];
+    }
+    var group = L.markerClusterGroup({
+      chunkedLoading: true, maxClusterRadius: 45, showCoverageOnHover: false,
+      spiderfyOnMaxZoom: true,
+      iconCreateFunction: function (cluster) {
+        var n = cluster.getChildCount();
+        var d = n < 100 ? 28 : n < 1000 ? 34 : 40;
+        var inner = el("div", null, n);
+        inner.style.width = inner.style.height = (d - 8) + "px";
+        var outer = el("div");
+        outer.appendChild(inner);
+        return L.divIcon({html: outer.innerHTML, className: "marker-cluster cm-cluster",
+          iconSize: [d, d]});
+      }
+    });
+    var markers = new Array(spec.p.length);
+    for (var i = 0; i < spec.p.length; i++) {
+      var p = spec.p[i];
+      markers[i] = L.marker([p[0], p[1]], {icon: icon(p[2]), keyboard: false, cmIndex: i});
+    }
+    // Leaflet.markercluster 1.4 checks each marker against its pending list while the group is
+    // off the map (quadratic: minutes for 100,000 points). A fresh group's pending list is
+    // empty, so hand it the whole array; onAdd then clusters it in chunks.
+    if (!group._map && Array.isArray(group._needsClustering) && !group._needsClustering.length) {
+      group._needsClustering = markers;
+    } else {
+      group.addLayers(markers);
+    }
+    function values(i) { return spec.data.map(function (c) { return column(c, i); }); }
+    var hover = L.tooltip({direction: "top", offset: [0, -6]});
+    group.on("mouseover", function (e) {
+      var i = e.layer.options.cmIndex;
+      if (i === undefined) { return; }
+      hover.setLatLng(e.layer.getLatLng()).setContent(tip(column(spec.data[0], i)));
+      map.openTooltip(hover);
+    });
+    group.on("mouseout", function () { map.closeTooltip(hover); });
+    group.on("click", function (e) {
+      var i = e.layer.options.cmIndex;
+      if (i === undefined) { return; }
+      var v = values(i);
+      L.popup({maxWidth: 380, offset: [0, -4]}).setLatLng(e.layer.getLatLng())
+        .setContent(table(v[0], spec.cols, v)).openOn(map);
+    });
+    return group;
+  }
+
+  function route(map, spec) {
+    var f = spec.f[0];
+    var line = L.polyline(f.c, L.extend({pane: "cmRoutes"}, spec.style));
+    line.bindTooltip(function () { return tip(f.t); }, {sticky: true});
+    line.bindPopup(function () { return table(f.t, spec.cols, f.v); }, {maxWidth: 420});
+    map._cm.routes[spec.route] = line;
+    return line;
+  }
+
+  var BUILDERS = {lines: lines, polygons: polygons, nodes: nodes, deposits: deposits,
+    route: route};
+
+  CM.add = function (map, spec) {
+    var layer = BUILDERS[spec.kind](map, spec);
+    layer._cmKind = spec.kind;
+    return register(map, spec, layer);
+  };
+
+  CM.fit = function (map, bounds) {
+    map.fitBounds(bounds, {paddingTopLeft: [50, 60], paddingBottomRight: [40, 40], maxZoom: 9});
+  };
+
+  CM.showRoute = function (map, i) {
+    var line = map._cm.routes[i];
+    if (!line) { return; }
+    if (!map.hasLayer(line)) { line.addTo(map); }
+    map.fitBounds(line.getBounds(), {padding: [30, 30]});
+    line.openPopup(line.getCenter());
+  };
+
+  // Layer control with group headings (one per layer's cmGroup).
+  var Grouped = L.Control.Layers.extend({
+    _update: function () {
+      this._cmLast = null;
+      return L.Control.Layers.prototype._update.call(this);
+    },
+    _addItem: function (obj) {
+      if (obj.overlay) {
+        var g = obj.layer.cmGroup || "";
+        if (g !== this._cmLast) {
+          this._overlaysList.appendChild(el("div", "cm-lc-group", g));
+          this._cmLast = g;
+        }
+      }
+      return L.Control.Layers.prototype._addItem.call(this, obj);
+    }
+  });
+
+  var Fullscreen = L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function (map) {
+      var bar = el("div", "leaflet-bar leaflet-control cm-fs");
+      var a = el("a", "cm-btn");
+      a.href = "#";
+      a.title = "Full screen";
+      a.setAttribute("role", "button");
+      a.innerHTML = ICON_FS;
+      bar.appendChild(a);
+      var c = map.getContainer();
+      function fallback() { c.classList.toggle("cm-fullscreen"); map.invalidateSize(); }
+      L.DomEvent.on(a, "click", function (e) {
+        L.DomEvent.stop(e);
+        if (document.fullscreenElement) { document.exitFullscreen(); return; }
+        if (c.classList.contains("cm-fullscreen") || !c.requestFullscreen) { fallback(); return; }
+        c.requestFullscreen().catch(fallback);
+      });
+      document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
+      return bar;
+    }
+  });
+
+  // Geodesic distance: the sum of L.LatLng.distanceTo over the clicked legs.
+  var Measure = L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function (map) {
+      this._map = map;
+      this._pts = [];
+      this._on = false;
+      var bar = el("div", "leaflet-control cm-measure");
+      var inner = el("div", "leaflet-bar");
+      var a = el("a", "cm-btn");
+      a.href = "#";
+      a.title = "Measure distance: click points on the map; click here or press Esc to end";
+      a.setAttribute("role", "button");
+      a.innerHTML = ICON_RULER;
+      inner.appendChild(a);
+      bar.appendChild(inner);
+      this._out = el("div", "cm-measure-out");
+      bar.appendChild(this._out);
+      this._bar = bar;
+      this._line = L.polyline([], {color: "#111", weight: 2.5, dashArray: "6 5",
+        interactive: false});
+      this._marks = L.layerGroup();
+      var self = this;
+      L.DomEvent.on(a, "click", function (e) { L.DomEvent.stop(e); self.toggle(); });
+      L.DomEvent.disableClickPropagation(bar);
+      return bar;
+    },
+    toggle: function () { if (this._on) { this.stop(); } else { this.start(); } },
+    start: function () {
+      var map = this._map;
+      this._on = true;
+      this._pts = [];
+      this._line.setLatLngs([]).addTo(map);
+      this._marks.clearLayers().addTo(map);
+      map.on("click", this._add, this);
+      map.doubleClickZoom.disable();
+      L.DomEvent.on(document, "keydown", this._key, this);
+      map.getContainer().classList.add("cm-measuring");
+      this._bar.classList.add("cm-measure-on");
+      this._out.textContent = "Click on the map to measure";
+    },
+    stop: function () {
+      var map = this._map;
+      this._on = false;
+      map.off("click", this._add, this);
+      map.doubleClickZoom.enable();
+      L.DomEvent.off(document, "keydown", this._key, this);
+      map.removeLayer(this._line);
+      map.removeLayer(this._marks);
+      map.getContainer().classList.remove("cm-measuring");
+      this._bar.classList.remove("cm-measure-on");
+    },
+    _key: function (e) { if (e.key === "Escape") { this.stop(); } },
+    _add: function (e) { this.addPoint(e.latlng); },
+    addPoint: function (latlng) {
+      this._pts.push(L.latLng(latlng));
+      this._line.addLatLng(latlng);
+      L.circleMarker(latlng, {radius: 3.5, color: "#111", weight: 1.5, fillColor: "#fff",
+        fillOpacity: 1, interactive: false}).addTo(this._marks);
+      var km = this.meters() / 1000;
+      var legs = this._pts.length - 1;
+      this._out.textContent = km.toLocaleString("en", {maximumFractionDigits: km < 100 ? 1 : 0}) +
+        " km" + (legs > 1 ? " (" + legs + " legs)" : "");
+    },
+    meters: function () {
+      var d = 0;
+      for (var i = 1; i < this._pts.length; i++) { d += this._pts[i - 1].distanceTo(this._pts[i]); }
+      return d;
+    }
+  });
+
+  function panel(map, id, position) {
+    var node = document.getElementById(id);
+    if (!node) { return; }
+    var c = L.control({position: position});
+    c.onAdd = function () {
+      L.DomEvent.disableClickPropagation(node);
+      L.DomEvent.disableScrollPropagation(node);
+      node.classList.add("leaflet-control");
+      return node;
+    };
+    c.addTo(map);
+    var head = node.querySelector(".cm-head");
+    if (head) {
+      L.DomEvent.on(head, "click", function () {
+        var closed = node.classList.toggle("cm-collapsed");
+        head.setAttribute("aria-expanded", closed ? "false" : "true");
+      });
+    }
+    Array.prototype.forEach.call(node.querySelectorAll("[data-cm-route]"), function (tr) {
+      L.DomEvent.on(tr, "click", function () {
+        CM.showRoute(map, parseInt(tr.getAttribute("data-cm-route"), 10));
+      });
+    });
+  }
+
+  CM.finish = function (map, opts) {
+    // Added one by one: an object keyed by label would merge equal labels and reorder them.
+    var control = new Grouped({}, {}, {collapsed: true, position: "topright"});
+    map._cm.base.forEach(function (b, i) {
+      control.addBaseLayer(b.layer, b.label);
+      // Only an offline base is shown by default: tiles load only when the reader picks them.
+      if (i === 0 && !b.online && !map.hasLayer(b.layer)) { b.layer.addTo(map); }
+    });
+    map._cm.layers.forEach(function (o) { control.addOverlay(o.layer, o.label); });
+    map._cm.control = control.addTo(map);
+    L.control.scale({imperial: false, position: "bottomleft", maxWidth: 160}).addTo(map);
+    panel(map, opts.stats, "bottomleft");
+    panel(map, opts.legend, "bottomright");
+    new Fullscreen().addTo(map);
+    map._cm.measure = new Measure().addTo(map);
+    var title = document.querySelector(".cm-title");
+    if (title) { map.getContainer().appendChild(title); }
+  };
+})();
+"""

@@ -1,0 +1,513 @@
+"""Map layers: validated GeoDataFrames -> the JSON payloads the page runtime draws.
+
+Coordinates are rounded (:data:`COORD_DECIMALS`), features keep a fixed order, and every
+property value goes out as display text (:func:`geo.mapstyle.fmt`), never as markup. Each
+payload is one ``CorridorMap.add`` call (see :mod:`geo.mapjs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from .errors import GeoError
+from .mapstyle import (
+    COMMODITY_GROUPS,
+    CORRIDORS,
+    MODE_COLORS,
+    NODE_SHAPES,
+    OTHER_VALUE_COLOR,
+    ROUTE_COLORS,
+    ROUTE_FIELDS,
+    RUSSIA_COLOR,
+    STATUS_DASH,
+    STATUS_LABEL,
+    USER_COLORS,
+    VALUE_PALETTE,
+    corridor_color,
+    esc,
+    fmt,
+    is_missing,
+    line_style,
+    main_group,
+    node_symbol,
+    route_value,
+    short_name,
+    swatch_line,
+    through_russia,
+    value_colors,
+    value_symbol,
+)
+from .schema import SCHEMA
+
+COORD_DECIMALS = 5
+COUNTRY_DECIMALS = 3  # the country base is only a backdrop
+COUNTRY_SIMPLIFY_DEG = 0.04  # display-only simplification, ~4 km
+COUNTRY_MIN_AREA = 0.02  # deg²: smaller islands are left out of the base (largest part kept)
+USER_GROUP = "Your layers"
+
+
+def latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> Any:
+    """Leaflet latlngs of a geometry, rounded; nested the way L.polyline/L.polygon expect."""
+    if geom is None or geom.is_empty:
+        return []
+    kind = geom.geom_type
+    if kind == "Point":
+        return [round(geom.y, decimals), round(geom.x, decimals)]
+    if kind in ("LineString", "LinearRing"):
+        xy = np.round(shapely.get_coordinates(geom), decimals)
+        keep = np.ones(len(xy), dtype=bool)
+        keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)  # rounding may merge vertices
+        return xy[keep][:, ::-1].tolist()
+    if kind == "Polygon":
+        return [latlngs(geom.exterior, decimals)] + [latlngs(r, decimals) for r in geom.interiors]
+    if kind in ("MultiLineString", "MultiPolygon", "GeometryCollection", "MultiPoint"):
+        return [latlngs(g, decimals) for g in geom.geoms if not g.is_empty]
+    msg = f"cannot draw a {kind}"
+    raise GeoError(msg)
+
+
+def property_columns(
+    gdf: gpd.GeoDataFrame, kind: str | None, first: Sequence[str] = ()
+) -> list[str]:
+    """Every property column: the kind's schema order, then the others sorted by name."""
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    order = list(first) + ([f.name for f in SCHEMA[kind].fields] if kind in SCHEMA else [])
+    known = [c for c in dict.fromkeys(order) if c in cols]
+    return known + sorted((c for c in cols if c not in known), key=str)
+
+
+def display_rows(gdf: gpd.GeoDataFrame, cols: list[str]) -> list[list[str]]:
+    data = [[fmt(v) for v in gdf[c].tolist()] for c in cols]
+    return [list(r) for r in zip(*data, strict=True)] if data else [[] for _ in range(len(gdf))]
+
+
+def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
+    return gdf is None or len(gdf) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Layer payloads
+# ---------------------------------------------------------------------------------------------
+
+
+def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[dict[str, Any]]:
+    cols = property_columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
+    rows = display_rows(segments, cols)
+    corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
+    others = sorted(c for c in corridors if c not in CORRIDORS)
+    layers = []
+    for corridor in corridors:
+        styles: list[dict[str, Any]] = []
+        feats = []
+        for i in np.flatnonzero(segments["corridor"].astype(str).to_numpy() == corridor):
+            row = segments.iloc[int(i)]
+            status = str(row.get("status", "operational"))
+            mode = str(row.get("mode", "rail"))
+            russia = through_russia(row.get("russia_km"))
+            top = corridor == highlight
+            weight = (5.5 if top else 3.2) * (0.7 if mode in ("sea", "ferry") else 1.0)
+            color = RUSSIA_COLOR if russia else corridor_color(corridor, others)
+            style = line_style(
+                color,
+                round(weight, 1),
+                STATUS_DASH.get(status),
+                0.5 if status == "suspended" else 0.95,
+            )
+            if top:
+                style["casing"] = round(weight + 3.5, 1)
+            if style not in styles:
+                styles.append(style)
+            status_label = STATUS_LABEL.get(status, status).replace(" / proposed", "")
+            if status == "proposed":
+                status_label = "proposed"
+            via = " · through Russia/Belarus" if russia else ""
+            feats.append(
+                {
+                    "c": latlngs(row.geometry),
+                    "s": styles.index(style),
+                    "t": f"{fmt(row.get('name'))} ({mode}, {status_label}{via})",
+                    "v": rows[int(i)],
+                }
+            )
+        label = CORRIDORS.get(corridor, (corridor, ""))[0]
+        color = CORRIDORS.get(corridor, ("", corridor_color(corridor, others)))[1]
+        layers.append(
+            {
+                "kind": "lines",
+                "group": "Corridors",
+                "label": swatch_line(color, 5 if corridor == highlight else 3) + esc(label),
+                "show": True,
+                "pane": "cmTitr" if corridor == highlight else "cmLines",
+                "cols": cols,
+                "styles": styles,
+                "f": feats,
+            }
+        )
+    return layers
+
+
+def node_layer(
+    nodes: gpd.GeoDataFrame,
+    *,
+    label: str,
+    group: str,
+    color_by: tuple[str, list[int]] | None = None,
+) -> dict[str, Any]:
+    """Nodes drawn by kind, or (``color_by``: property and palette codes) by value."""
+    cols = property_columns(nodes, "node", first=("name", "id", "kind", "country", "gauge_change"))
+    rows = display_rows(nodes, cols)
+    icons: list[str] = []
+    feats = []
+    kinds = nodes["kind"].astype(str).tolist() if "kind" in nodes else ["terminal"] * len(nodes)
+    gauges = nodes["gauge_change"].tolist() if "gauge_change" in nodes else [False] * len(nodes)
+    names = [fmt(v) for v in nodes["name"]] if "name" in nodes else [""] * len(nodes)
+    values = [fmt(v) for v in nodes[color_by[0]]] if color_by else []
+    for i, (kind, g) in enumerate(zip(kinds, gauges, strict=True)):
+        gauge = not is_missing(g) and bool(g)
+        kind_text = NODE_SHAPES.get(kind, ("", kind))[1]
+        tip = f"{names[i]} ({kind_text}"
+        tip += ", gauge change)" if gauge else ")"
+        if color_by:
+            icon = value_symbol(_palette(color_by[1][i]))
+            tip = f"{names[i]} ({color_by[0]}: {values[i] or '—'})"
+        else:
+            icon = node_symbol(kind, gauge_change=gauge)
+        if icon not in icons:
+            icons.append(icon)
+        geom = nodes.geometry.iat[i]
+        point = geom if geom.geom_type == "Point" else geom.representative_point()
+        feats.append({"c": latlngs(point), "i": icons.index(icon), "t": tip, "v": rows[i]})
+    return {
+        "kind": "nodes",
+        "group": group,
+        "label": node_symbol("port", size=12) + esc(label),
+        "show": True,
+        "cols": cols,
+        "icons": icons,
+        "f": feats,
+    }
+
+
+def _palette(code: int) -> str:
+    return VALUE_PALETTE[code] if code < len(VALUE_PALETTE) else OTHER_VALUE_COLOR
+
+
+def columnar(values: list[str]) -> dict[str, Any]:
+    """A column as plain values, or as a dictionary and codes when values repeat."""
+    uniq = sorted(set(values))
+    if len(uniq) * 2 <= len(values):
+        index = {v: i for i, v in enumerate(uniq)}
+        return {"d": uniq, "i": [index[v] for v in values]}
+    return {"v": values}
+
+
+def deposit_layer(
+    deposits: gpd.GeoDataFrame, *, label: str, group: str, codes: list[int] | None = None
+) -> dict[str, Any]:
+    """Clustered deposits coloured by main commodity, or by palette ``codes`` (colour-by)."""
+    cols = property_columns(
+        deposits, "deposit", first=("name", "id", "commodities", "kind", "status")
+    )
+    geoms = deposits.geometry
+    pts = geoms.where(geoms.geom_type == "Point", geoms.representative_point())
+    lat = np.round(shapely.get_y(pts.to_numpy()), COORD_DECIMALS)
+    lon = np.round(shapely.get_x(pts.to_numpy()), COORD_DECIMALS)
+    main = codes if codes is not None else [main_group(v) for v in deposits.get("commodities", [])]
+    if not main:
+        main = [len(COMMODITY_GROUPS)] * len(deposits)
+    data = [columnar([fmt(v) for v in deposits[c].tolist()]) for c in cols]
+    layer = {
+        "kind": "deposits",
+        "group": group,
+        "label": esc(f"{label} ({len(deposits):,})"),
+        "show": True,
+        "cols": cols,
+        "data": data,
+        "p": [[float(a), float(b), g] for a, b, g in zip(lat, lon, main, strict=True)],
+    }
+    if codes is not None:
+        layer["cls"] = "cm-k"  # palette classes instead of commodity classes (cm-c)
+    return layer
+
+
+def encode_rings(geom: Any, decimals: int) -> list[list[list[int]]]:
+    """Polygons as [[ring, hole, ...], ...], each ring a flat list of integer deltas.
+
+    ``[lat0, lon0, dlat1, dlon1, ...]`` in units of ``10**-decimals`` degree: about half the
+    size of plain coordinates; the runtime adds the deltas back up.
+    """
+    polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+    scale = 10**decimals
+    out = []
+    for poly in polys:
+        if poly.is_empty:
+            continue
+        rings = []
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.rint(shapely.get_coordinates(ring) * scale).astype(np.int64)[:, ::-1]
+            keep = np.ones(len(xy), dtype=bool)
+            keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
+            xy = xy[keep]
+            if len(xy) < 4:
+                continue
+            d = np.vstack([xy[:1], np.diff(xy, axis=0)])
+            rings.append(d.ravel().tolist())
+        if rings:
+            out.append(rings)
+    return out
+
+
+def display_geometry(geom: Any, tolerance: float, min_area: float) -> Any:
+    """A country outline for display: simplified, islands below ``min_area`` (deg²) dropped."""
+    if geom is None or geom.is_empty:
+        return geom
+    if geom.geom_type == "MultiPolygon" and min_area > 0:
+        parts = sorted(geom.geoms, key=lambda p: -p.area)
+        geom = shapely.MultiPolygon([parts[0], *(p for p in parts[1:] if p.area >= min_area)])
+    return geom.simplify(tolerance, preserve_topology=True) if tolerance > 0 else geom
+
+
+def polygon_layer(
+    gdf: gpd.GeoDataFrame,
+    *,
+    label: str,
+    group: str,
+    style: dict[str, Any],
+    pane: str,
+    base: bool = False,
+    interactive: bool = False,
+    simplify: bool = False,
+    ref: list[int] | None = None,
+    codes: list[int] | None = None,
+) -> dict[str, Any]:
+    """Polygons; ``simplify`` for the country base; ``ref``: reuse those base features.
+
+    ``codes``: per feature a palette index (colour-by); each feature then gets its own style.
+    """
+    layer: dict[str, Any] = {
+        "kind": "polygons",
+        "group": group,
+        "label": esc(label),
+        "show": True,
+        "base": base,
+        "pane": pane,
+        "interactive": interactive,
+        "style": style,
+    }
+    if ref is not None:
+        return {**layer, "ref": ref, "scale": 0, "cols": [], "f": []}
+    decimals = COUNTRY_DECIMALS if simplify else COORD_DECIMALS
+    cols = property_columns(gdf, "area", first=("name", "id")) if interactive else []
+    rows = display_rows(gdf, cols) if interactive else [[] for _ in range(len(gdf))]
+    names = [fmt(v) for v in gdf["name"]] if "name" in gdf else [""] * len(gdf)
+    feats = []
+    styles: list[dict[str, Any]] = []
+    for i, g in enumerate(gdf.geometry):
+        if simplify:
+            g = display_geometry(g, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
+        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        feat = {"k": i, "c": encode_rings(g, decimals), "t": names[i], "v": rows[i]}
+        if codes is not None:
+            color = _palette(codes[i])
+            own = {**style, "color": color, "fillColor": color}
+            if own not in styles:
+                styles.append(own)
+            feat["s"] = styles.index(own)
+        feats.append(feat)
+    if codes is not None:
+        layer["styles"] = styles
+    return {**layer, "scale": 10**decimals, "cols": cols, "f": feats}
+
+
+def route_layers(
+    routes: gpd.GeoDataFrame, shown: set[str]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    layers = []
+    keys = [label for key, label in ROUTE_FIELDS if key in routes]
+    extra = sorted(
+        (c for c in routes.columns if c not in {k for k, _ in ROUTE_FIELDS} | {"id", "name"}
+         and c != routes.geometry.name),
+        key=str,
+    )  # fmt: skip
+    for i in range(len(routes)):
+        row = routes.iloc[i]
+        rid = fmt(row.get("id"))
+        color = ROUTE_COLORS[i % len(ROUTE_COLORS)]
+        values = [route_value(k, row[k]) for k, _ in ROUTE_FIELDS if k in routes]
+        values += [fmt(row[c]) for c in extra]
+        layers.append(
+            {
+                "kind": "route",
+                "group": "Reference routes",
+                "label": swatch_line(color, 7, 0.45) + esc(short_name(fmt(row.get("name")) or rid)),
+                "show": rid in shown,
+                "route": i,
+                "cols": [*keys, *extra, "Route id"],
+                "style": {"color": color, "weight": 11, "opacity": 0.35, "lineCap": "round"},
+                "f": [
+                    {
+                        "c": latlngs(row.geometry),
+                        "t": fmt(row.get("name")) or rid,
+                        "v": [*values, rid],
+                    }
+                ],
+            }
+        )
+    return layers, list(range(len(routes)))
+
+
+def user_layer(name: str, gdf: gpd.GeoDataFrame, n: int) -> dict[str, Any]:
+    """A user layer in "Your layers", styled by ``attrs["kind"]`` and ``attrs["color_by"]``.
+
+    ``n`` numbers the user layers: it picks the layer's colour when not coloured by value.
+    """
+    kind = gdf.attrs.get("kind")
+    label = f"{name} ({len(gdf):,})"
+    prop = gdf.attrs.get("color_by")
+    codes = value_colors(gdf, str(prop))[0] if prop else None
+    if kind == "node":
+        by = (str(prop), codes) if prop and codes is not None else None
+        return node_layer(gdf, label=label, group=USER_GROUP, color_by=by)
+    if kind == "deposit":
+        return deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes)
+    color = USER_COLORS[n % len(USER_COLORS)]
+    if kind == "area":
+        style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.2}
+        return polygon_layer(
+            gdf,
+            label=label,
+            group=USER_GROUP,
+            style=style,
+            pane="cmShade",
+            interactive=True,
+            codes=codes,
+        )
+    if kind == "segment":
+        cols = property_columns(gdf, "segment", first=("name", "id"))
+        rows = display_rows(gdf, cols)
+        styles: list[dict[str, Any]] = []
+        feats = []
+        for i in range(len(gdf)):
+            status = str(gdf["status"].iat[i]) if "status" in gdf else "operational"
+            own = _palette(codes[i]) if codes is not None else color
+            style = line_style(own, 3.5, STATUS_DASH.get(status))
+            if style not in styles:
+                styles.append(style)
+            tip = fmt(gdf["name"].iat[i]) if "name" in gdf else ""
+            feats.append(
+                {
+                    "c": latlngs(gdf.geometry.iat[i]),
+                    "s": styles.index(style),
+                    "t": tip,
+                    "v": rows[i],
+                }
+            )
+        return {
+            "kind": "lines",
+            "group": USER_GROUP,
+            "label": swatch_line(color if codes is None else "#555", 3) + esc(label),
+            "show": True,
+            "pane": "cmLines",
+            "cols": cols,
+            "styles": styles,
+            "f": feats,
+        }
+    msg = f"user layer '{name}': unknown kind {kind!r}; load it with geo.layers.load_layer"
+    raise GeoError(msg)
+
+
+# ---------------------------------------------------------------------------------------------
+# Route maps: one route's legs and the places on its path
+# ---------------------------------------------------------------------------------------------
+
+LEG_FIRST = ("from", "to", "mode", "status", "length_km", "countries", "corridor", "segment_id")
+
+
+def leg_layers(legs: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The legs, one layer per mode (coloured by mode; dashed where not operational)."""
+    cols = property_columns(legs, None, first=LEG_FIRST)
+    rows = display_rows(legs, cols)
+    modes = [str(m) for m in legs["mode"]] if "mode" in legs else ["rail"] * len(legs)
+    layers = []
+    order = {m: k for k, m in enumerate(MODE_COLORS)}
+    for mode in sorted(set(modes), key=lambda m: (order.get(m, len(order)), m)):
+        color = MODE_COLORS.get(mode, "#555")
+        styles: list[dict[str, Any]] = []
+        feats = []
+        for i in (i for i, m in enumerate(modes) if m == mode):
+            status = str(legs["status"].iat[i]) if "status" in legs else "operational"
+            style = line_style(color, 5 if mode in ("rail", "road") else 4, STATUS_DASH.get(status))
+            style["casing"] = style["weight"] + 3
+            if style not in styles:
+                styles.append(style)
+            name = (
+                f"{fmt(legs['from'].iat[i])} → {fmt(legs['to'].iat[i])}" if "from" in legs else ""
+            )
+            status_text = STATUS_LABEL.get(status, status).replace(" / proposed", "")
+            km = f", {fmt(legs['length_km'].iat[i])} km" if "length_km" in legs else ""
+            feats.append(
+                {
+                    "c": latlngs(legs.geometry.iat[i]),
+                    "s": styles.index(style),
+                    "t": f"{name} ({mode}, {status_text}{km})",
+                    "v": rows[i],
+                }
+            )
+        layers.append(
+            {
+                "kind": "lines",
+                "group": "Route",
+                "label": swatch_line(color, 5) + esc(f"{mode} legs"),
+                "show": True,
+                "pane": "cmTitr",
+                "cols": cols,
+                "styles": styles,
+                "f": feats,
+            }
+        )
+    return layers
+
+
+def path_node_layer(legs: gpd.GeoDataFrame, gauge_breaks: Sequence[str]) -> dict[str, Any]:
+    """The places on the path: where each leg starts, and where the last one ends."""
+    n = len(legs)
+    names = [fmt(legs["from"].iat[0]) if "from" in legs else ""] + [
+        fmt(legs["to"].iat[i]) if "to" in legs else "" for i in range(n)
+    ]
+    modes = [fmt(m) for m in legs["mode"]] if "mode" in legs else [""] * n
+    points = [_end(legs.geometry.iat[0], 0)] + [_end(legs.geometry.iat[i], -1) for i in range(n)]
+    breaks = set(gauge_breaks)
+    icons: list[str] = []
+    feats = []
+    for i, (name, point) in enumerate(zip(names, points, strict=True)):
+        role = "origin" if i == 0 else "destination" if i == n else f"stop {i} of {n - 1}"
+        end = i in (0, n)
+        icon = node_symbol("city" if end else "hub", gauge_change=name in breaks)
+        if icon not in icons:
+            icons.append(icon)
+        values = [name, role, modes[i - 1] if i else "", modes[i] if i < n else ""]
+        values.append("yes" if name in breaks else "")
+        feats.append(
+            {"c": latlngs(point), "i": icons.index(icon), "t": f"{name} ({role})", "v": values}
+        )
+    return {
+        "kind": "nodes",
+        "group": "Route",
+        "label": node_symbol("hub", size=12) + esc(f"places on the path ({n + 1})"),
+        "show": True,
+        "cols": ["name", "on the route", "arrives by", "leaves by", "gauge break"],
+        "icons": icons,
+        "f": feats,
+    }
+
+
+def _end(geom: Any, which: int) -> shapely.Point:
+    """The first (0) or last (-1) vertex of a leg; legs are oriented in travel direction."""
+    xy = shapely.get_coordinates(geom)
+    return shapely.Point(xy[which]) if len(xy) else shapely.Point()

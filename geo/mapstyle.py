@@ -1,0 +1,353 @@
+"""Map styles and display text: colour tables, symbols, swatches, and values as text.
+
+Everything here is a constant or a pure function. Colours and SVG symbols are constants: no
+data is ever formatted into them. Values become text with :func:`fmt` and are escaped with
+:func:`esc` (HTML) or :func:`script_json` (JSON inside ``<script>``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import GeoError
+
+CORRIDORS: dict[str, tuple[str, str]] = {
+    # corridor -> (label, colour of its Russia-avoiding segments)
+    "TITR": ("TITR / Middle Corridor", "#d81b60"),
+    "CKU": ("China–Kyrgyzstan–Uzbekistan", "#1e73be"),
+    "INSTC": ("INSTC (North–South)", "#2e9d4a"),
+    "Southern": ("Southern Corridor (Iran–Türkiye)", "#e08214"),
+    "Maritime": ("Sea route (Suez / Cape)", "#3f51b5"),
+    "Northern": ("Northern Corridor", "#8d6e63"),
+    "TransSiberian": ("Trans-Siberian", "#7e57c2"),
+}
+OTHER_COLORS = ("#00838f", "#9e9d24", "#6d4c41", "#c2185b", "#455a64", "#ad1457")
+RUSSIA_COLOR = "#7a1212"  # every segment with russia_km > 0, whatever its corridor
+SHADE_COLOR = "#e9b8b0"
+ROUTE_COLORS = ("#d81b60", "#1e73be", "#2e9d4a", "#e08214", "#7e57c2", "#00838f", "#8d6e63")
+USER_COLORS = ("#6a1b9a", "#00695c", "#bf360c", "#283593", "#4e342e")
+
+STATUS_DASH: dict[str, str | None] = {
+    "operational": None,
+    "under_construction": "9 7",
+    "planned": "1 7",
+    "proposed": "1 7",
+    "suspended": "3 9",
+}
+STATUS_LABEL = {
+    "operational": "operational",
+    "under_construction": "under construction",
+    "planned": "planned / proposed",
+    "suspended": "suspended",
+}
+
+# Node symbols (16 px SVG, constants only: no data ever goes into them).
+_S = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{w}" viewBox="{v}">{b}</svg>'
+NODE_SHAPES: dict[str, tuple[str, str]] = {
+    "port": ('<rect x="2.5" y="2.5" width="11" height="11" rx="2" fill="#0b4f8a"/>', "port"),
+    "dry_port": ('<path d="M8 1.5 14.5 8 8 14.5 1.5 8Z" fill="#00897b"/>', "dry port"),
+    "border_crossing": ('<path d="M8 1.8 14.6 14H1.4Z" fill="#37474f"/>', "border crossing"),
+    "hub": ('<circle cx="8" cy="8" r="5" fill="#263238"/>', "hub (station, junction)"),
+    "terminal": ('<rect x="4" y="4" width="8" height="8" fill="#5d4037"/>', "terminal"),
+    "city": (
+        '<circle cx="8" cy="8" r="4.3" fill="#fff" stroke="#222" stroke-width="2"/>',
+        "city",
+    ),
+}
+_NODE_OUTLINE = ' stroke="#fff" stroke-width="1.4"'
+GAUGE_RING = '<circle cx="8" cy="8" r="7.2" fill="none" stroke="#ff8f00" stroke-width="2.2"/>'
+
+# Deposits: coloured by the family of their first (main) commodity.
+COMMODITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Uranium", "#8bc34a", ("uranium",)),
+    ("Rare earths, rare metals", "#8e24aa", ("rare_earths", "rare_metals")),
+    ("Battery metals (Li, Ni, Co)", "#ec407a", ("lithium", "nickel", "cobalt")),
+    ("Copper", "#e65100", ("copper",)),
+    ("Gold & silver", "#fbc02d", ("gold", "silver")),
+    (
+        "Base & minor metals",
+        "#607d8b",
+        ("zinc", "lead", "tin", "antimony", "aluminium"),
+    ),
+    (
+        "Iron & ferro-alloys",
+        "#8d5524",
+        ("iron", "chromium", "manganese", "tungsten", "molybdenum", "vanadium", "titanium"),
+    ),
+    ("Industrial minerals", "#26a69a", ("fluorspar", "phosphate", "potash")),
+    ("Coal", "#424242", ("coal",)),
+    ("Oil", "#111111", ("oil",)),
+    ("Gas & condensate", "#29b6f6", ("gas", "gas_condensate")),
+)
+OTHER_COMMODITY = ("Other", "#bdbdbd")
+GROUP_OF = {c: i for i, (_, _, cs) in enumerate(COMMODITY_GROUPS) for c in cs}
+
+
+def node_symbol(kind: str, *, gauge_change: bool = False, size: int = 16) -> str:
+    """SVG markup of a node symbol; a gauge change adds an orange ring."""
+    shape = NODE_SHAPES.get(kind, NODE_SHAPES["terminal"])[0]
+    shape = shape.replace("/>", _NODE_OUTLINE + "/>", 1) if kind != "city" else shape
+    body = shape + (GAUGE_RING if gauge_change else "")
+    w = size + 6 if gauge_change else size
+    view = "-3 -3 22 22" if gauge_change else "0 0 16 16"
+    return _S.format(w=w, v=view, b=body)
+
+
+# Colour-by (`corridor layers add --color-by PROPERTY`): one colour per distinct value, in sorted
+# order; values beyond the palette, and missing values, share the neutral OTHER_VALUE_COLOR.
+VALUE_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#17becf", "#bcbd22", "#393b79")  # fmt: skip
+OTHER_VALUE_COLOR = "#9e9e9e"
+
+# Route maps (`corridor route --map FILE`): legs coloured by mode.
+MODE_COLORS = {"rail": "#d81b60", "road": "#e08214", "ferry": "#1e73be", "sea": "#3f51b5"}
+
+
+def value_symbol(color: str, size: int = 16) -> str:
+    """A node of a colour-by layer: a filled circle of a palette colour."""
+    dot = f'<circle cx="8" cy="8" r="5.2" fill="{color}"{_NODE_OUTLINE}/>'
+    return _S.format(w=size, v="0 0 16 16", b=dot)
+
+
+def palette_css() -> str:
+    """Marker classes: ``cm-c{i}`` per commodity group, ``cm-k{i}`` per colour-by value."""
+    groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
+    values = [*VALUE_PALETTE, OTHER_VALUE_COLOR]
+    return "".join(f".cm-c{i}{{background:{c}}}" for i, (_, c) in enumerate(groups)) + "".join(
+        f".cm-k{i}{{background:{c}}}" for i, c in enumerate(values)
+    )
+
+
+def _value_order(text: str) -> tuple[int, float, str]:
+    """Numbers in numeric order first, then text in code-point order."""
+    try:
+        return (0, float(text.replace(",", "")), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def value_colors(gdf: gpd.GeoDataFrame, prop: str) -> tuple[list[int], list[tuple[str, str]]]:
+    """Colour codes of a colour-by layer and its legend entries.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer; ``gdf[prop]`` holds the values (compared as the text the map shows).
+    prop : str
+        The property to colour by.
+
+    Returns
+    -------
+    codes : list of int
+        Per feature, an index into ``VALUE_PALETTE``; ``len(VALUE_PALETTE)`` means "other".
+    entries : list of (str, str)
+        ``(value, colour)`` in legend order (raw text: escape it when writing HTML).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> g = gpd.GeoDataFrame({"status": ["b", "a", "b", None]}, geometry=[None] * 4)
+    >>> value_colors(g, "status")
+    ([1, 0, 1, 10], [('a', '#1f77b4'), ('b', '#ff7f0e'), ('no value', '#9e9e9e')])
+    """
+    if prop not in gdf.columns:
+        name = gdf.attrs.get("name", "layer")
+        have = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
+        msg = f"user layer '{name}': color_by: no property '{prop}'; use one of {have}"
+        raise GeoError(msg)
+    texts = [fmt(v) for v in gdf[prop].tolist()]
+    values = sorted({t for t in texts if t}, key=_value_order)
+    index = {v: i for i, v in enumerate(values[: len(VALUE_PALETTE)])}
+    other = len(VALUE_PALETTE)
+    codes = [index.get(t, other) for t in texts]
+    entries = [(v, VALUE_PALETTE[i]) for v, i in index.items()]
+    rest = len(values) - len(index)
+    missing = "" in texts
+    if rest or missing:
+        label = f"{rest} other value{'s' if rest > 1 else ''}" if rest else ""
+        label = " and ".join(x for x in (label, "no value" if missing else "") if x)
+        entries.append((label, OTHER_VALUE_COLOR))
+    return codes, entries
+
+
+def line_style(
+    color: str, weight: float, dash: str | None, opacity: float = 0.95
+) -> dict[str, Any]:
+    s: dict[str, Any] = {"color": color, "weight": weight, "opacity": opacity}
+    if dash:
+        s["dashArray"] = dash
+        s["lineCap"] = "round"
+    return s
+
+
+def corridor_color(corridor: str, others: list[str]) -> str:
+    if corridor in CORRIDORS:
+        return CORRIDORS[corridor][1]
+    if corridor in others:
+        return OTHER_COLORS[others.index(corridor) % len(OTHER_COLORS)]
+    return "#555"
+
+
+def through_russia(v: Any) -> bool:
+    return not is_missing(v) and float(v) > 0
+
+
+def main_group(commodities: Any) -> int:
+    if isinstance(commodities, np.ndarray):
+        commodities = commodities.tolist()
+    if isinstance(commodities, str):
+        commodities = [commodities]
+    if not isinstance(commodities, list | tuple) or not commodities:
+        return len(COMMODITY_GROUPS)
+    return GROUP_OF.get(str(commodities[0]), len(COMMODITY_GROUPS))
+
+
+def swatch_line(color: str, weight: float, opacity: float = 1.0, dash: str | None = None) -> str:
+    d = f' stroke-dasharray="{dash}" stroke-linecap="round"' if dash else ""
+    return (
+        '<svg class="cm-sw" width="28" height="12" viewBox="0 0 28 12" aria-hidden="true">'
+        f'<line x1="2" y1="6" x2="26" y2="6" stroke="{color}" stroke-width="{weight}"'
+        f' stroke-opacity="{opacity}"{d}/></svg>'
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and statistics -> display text
+# ---------------------------------------------------------------------------------------------
+
+
+def is_missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float | np.floating):
+        return math.isnan(float(v))
+    return v is pd.NaT
+
+
+def fmt(value: Any) -> str:
+    """A property value as the text the map shows ("" for missing).
+
+    >>> fmt([1435, 1520]), fmt({"low": 12, "high": 18.5}), fmt(1234.5678), fmt(True)
+    ('1435, 1520', 'low: 12; high: 18.5', '1,234.57', 'yes')
+    """
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {fmt(v)}" for k, v in value.items())
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{int(v):,}" if abs(v) >= 10000 else str(int(v))
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def fmt_km(v: Any) -> str:
+    return "—" if is_missing(v) else f"{float(v):,.0f}"
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def script_json(obj: Any) -> str:
+    """JSON safe inside <script>: no '</', '<!--', '-->' or line separators can survive."""
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        s = s.replace(a, b)
+    return s.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("length_km", "Length (km)"),
+    ("transit_days", "Transit time (days)"),
+    ("countries", "Countries"),
+    ("transits_russia", "Transits Russia/Belarus"),
+    ("russia_km", "Russia/Belarus (km)"),
+    ("border_crossings", "Border crossings"),
+    ("gauge_breaks", "Gauge breaks"),
+    ("transshipments", "Transshipments"),
+    ("sea_km", "Sea (km)"),
+    ("chokepoints", "Chokepoints"),
+    ("length_km_by_mode", "km by mode"),
+    ("length_km_by_country", "km by country"),
+    ("deposits_nearby", "Deposits nearby"),
+    ("precision_share", "Geometry precision"),
+    ("path", "Path"),
+)
+
+
+# Every statistic of geo.stats.STAT_KEYS, labelled, in the order a reader wants them.
+STAT_LABELS: tuple[tuple[str, str], ...] = tuple(kv for kv in ROUTE_FIELDS if kv[0] != "path")
+
+
+def stat_item(v: Any) -> str:
+    """One item of a statistic's list: a border crossing {from, to, at} reads 'CHN→KAZ at X'."""
+    if isinstance(v, dict) and ("from" in v or "to" in v):
+        at = "" if is_missing(v.get("at")) else fmt(v["at"])
+        at = f" {at}" if at.startswith("between ") or not at else f" at {at}"
+        return f"{fmt(v.get('from'))}→{fmt(v.get('to'))}{at}"
+    return fmt(v)
+
+
+def route_value(key: str, v: Any) -> str:
+    """One statistic as text, as the statistics module computed it (only rounded for display)."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if key.endswith("_km") and not isinstance(v, dict | list):
+        return fmt_km(v)
+    if isinstance(v, dict):
+        if "low" in v or "high" in v:
+            lo, hi = v.get("low"), v.get("high")
+            if is_missing(lo) and is_missing(hi):
+                return "—"
+            return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
+        if "count" in v:
+            items = v.get("list", v.get("at", []))
+            by = v.get("by_commodity") or {}
+            parts = [stat_item(x) for x in items] if isinstance(items, list | tuple) else []
+            parts += [f"{k} {fmt(by[k])}" for k in sorted(by)]
+            return f"{fmt(v['count'])}" + (f" ({'; '.join(parts)})" if parts else "")
+        if key == "precision_share":
+            return ", ".join(f"{k} {float(x) * 100:.0f}%" for k, x in v.items())
+        return "; ".join(
+            f"{k} {fmt_km(x) if key.startswith('length_km') else fmt(x)}" for k, x in v.items()
+        )
+    if key == "path" and isinstance(v, list | tuple):
+        return " → ".join(fmt(x) for x in v)
+    if isinstance(v, list | tuple):
+        return (" " if key == "countries" else ", ").join(stat_item(x) for x in v) or "—"
+    return fmt(v) or "—"
+
+
+def headline(v: Any) -> str:
+    """The headline number of a statistic for the comparison table."""
+    if isinstance(v, dict) and "count" in v:
+        return fmt(v["count"]) or "—"
+    if isinstance(v, np.ndarray | list | tuple):
+        return str(len(v))
+    return fmt(v) or "—"
+
+
+def short_name(name: str, limit: int = 30) -> str:
+    """A route's short name: the part before ':' (``TITR main: Xi'an - ...`` -> ``TITR main``)."""
+    head = name.split(":", 1)[0].strip()
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
