@@ -4,7 +4,8 @@
 >>> legs = geo.route("Xi'an", "Duisburg", avoid=["RUS"])        # doctest: +SKIP
 """
 
-from .api import bypass, exports, exports_summary, network, reference_stats, route
+from .api import bypass, network, reference_stats, route
+from .exports import exports, exports_summary
 from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
 from .layers import load_bundled, load_layer
 

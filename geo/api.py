@@ -15,7 +15,6 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import RouteError
-from .exports import exports, exports_summary
 from .network import Network, load_network
 from .routing import find_route, make_constraints
 from .stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
@@ -113,7 +112,8 @@ def bypass(
                        extra_days_high=None, note=free["error"])  # fmt: skip
         elif "error" in constrained:
             row.update(shortest_km=free["km"], bypass_km=None, extra_km=None,
-                       extra_days_low=None, extra_days_high=None, note=constrained["error"])  # fmt: skip
+                       extra_days_low=None, extra_days_high=None,
+                       note=constrained["error"])  # fmt: skip
         else:
             row.update(
                 shortest_km=free["km"], bypass_km=constrained["km"],

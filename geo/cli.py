@@ -70,7 +70,9 @@ def validate(
 
 
 @app.command()
-def schema(kind: Annotated[str | None, typer.Argument(help="segment, node, deposit or area.")] = None) -> None:
+def schema(
+    kind: Annotated[str | None, typer.Argument(help="segment, node, deposit or area.")] = None,
+) -> None:
     """Print the layer schema: every kind's geometry and properties."""
     if kind is not None and kind not in KINDS:
         fail(GeoError(f"unknown kind '{kind}'; use one of {', '.join(KINDS)}"))
@@ -133,13 +135,17 @@ Avoid = Annotated[
     typer.Option("--avoid", help="Alpha-3 country codes and sea passages to avoid, comma-separated "
                  "(suez, panama, babalmandab, bosporus, hormuz, malacca, gibraltar, cape)."),
 ]  # fmt: skip
-Modes = Annotated[str | None, typer.Option("--modes", help="Comma-separated subset of rail,road,ferry,sea.")]
+Modes = Annotated[
+    str | None, typer.Option("--modes", help="Comma-separated subset of rail,road,ferry,sea.")
+]
 Status = Annotated[
     str | None,
     typer.Option("--status", help="Statuses that count as usable (default operational; 'all' adds "
                  "under_construction, planned, proposed, suspended)."),
 ]  # fmt: skip
-BufferKm = Annotated[float, typer.Option("--buffer-km", help="Deposits within this many km count as nearby.")]
+BufferKm = Annotated[
+    float, typer.Option("--buffer-km", help="Deposits within this many km count as nearby.")
+]
 LayerOpt = Annotated[
     list[Path] | None, typer.Option("--layer", help="Extra layer file for this run (repeatable).")
 ]
@@ -153,15 +159,21 @@ def _extra(layers: list[Path] | None) -> list[object]:
 
 @app.command()
 def route(
-    origin: Annotated[str, typer.Argument(help="Node id or name (any case/accents), or a deposit.")],
+    origin: Annotated[
+        str, typer.Argument(help="Node id or name (any case/accents), or a deposit.")
+    ],
     destination: Annotated[str, typer.Argument(help="Node id or name.")],
-    via: Annotated[list[str] | None, typer.Option("--via", help="Pass through this node (repeatable).")] = None,
+    via: Annotated[
+        list[str] | None, typer.Option("--via", help="Pass through this node (repeatable).")
+    ] = None,
     avoid: Avoid = None,
     modes: Modes = None,
     status: Status = None,
     fmt: Format = "table",
     buffer_km: BufferKm = 100.0,
-    map_file: Annotated[Path | None, typer.Option("--map", help="Write a map of the route to FILE.")] = None,
+    map_file: Annotated[
+        Path | None, typer.Option("--map", help="Write a map of the route to FILE.")
+    ] = None,
     layer: LayerOpt = None,
 ) -> None:
     """Shortest route between two places under constraints, with its statistics."""
@@ -170,7 +182,8 @@ def route(
     _check_format(fmt)
     try:
         result = api.route(origin, destination, via=via or [], avoid=avoid or [], modes=modes,
-                           status=status, buffer_km=buffer_km, extra_layers=_extra(layer))  # fmt: skip
+                           status=status, buffer_km=buffer_km,
+                           extra_layers=_extra(layer))  # fmt: skip
         if map_file is not None:
             from .report import write_route_map
 
@@ -184,7 +197,9 @@ def route(
 
 @app.command()
 def stats(
-    route_ids: Annotated[list[str] | None, typer.Argument(help="Reference route ids (all by default).")] = None,
+    route_ids: Annotated[
+        list[str] | None, typer.Argument(help="Reference route ids (all by default).")
+    ] = None,
     fmt: Format = "table",
     buffer_km: BufferKm = 100.0,
     layer: LayerOpt = None,
@@ -195,7 +210,9 @@ def stats(
 
     _check_format(fmt)
     try:
-        frame = api.reference_stats(route_ids or None, buffer_km=buffer_km, extra_layers=_extra(layer))
+        frame = api.reference_stats(
+            route_ids or None, buffer_km=buffer_km, extra_layers=_extra(layer)
+        )
     except GeoError as e:
         fail(e)
     if fmt == "json":
@@ -212,7 +229,7 @@ def bypass(
     fmt: Format = "table",
     layer: LayerOpt = None,
 ) -> None:
-    """The price of bypassing Russia: shortest route against the shortest avoiding RUS, per origin."""
+    """The price of bypassing Russia: shortest route against the shortest avoiding RUS."""
     from . import api
 
     _check_format(fmt)
@@ -222,17 +239,33 @@ def bypass(
         fail(e)
     from .report import bypass_rows
 
-    _emit_rows(bypass_rows(frame), fmt, f"Bypassing {', '.join(frame.attrs['avoid'])} to {frame.attrs['to']}")
+    _emit_rows(
+        bypass_rows(frame),
+        fmt,
+        f"Bypassing {', '.join(frame.attrs['avoid'])} to {frame.attrs['to']}",
+    )
 
 
 @app.command()
 def exports(
-    market: Annotated[list[str] | None, typer.Option("--market", help="Market node (repeatable; default: all market ports).")] = None,
-    commodity: Annotated[list[str] | None, typer.Option("--commodity", help="Only deposits with this commodity (repeatable).")] = None,
+    market: Annotated[
+        list[str] | None,
+        typer.Option("--market", help="Market node (repeatable; default: all market ports)."),
+    ] = None,
+    commodity: Annotated[
+        list[str] | None,
+        typer.Option("--commodity", help="Only deposits with this commodity (repeatable)."),
+    ] = None,
     avoid: Avoid = None,
     status: Status = None,
     fmt: Format = "table",
-    summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Also print the summary by commodity and country (tables).")] = True,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary/--no-summary",
+            help="Also print the summary by commodity and country (tables).",
+        ),
+    ] = True,
     layer: LayerOpt = None,
 ) -> None:
     """Every deposit's best route to each market, with and without Russia and China."""
@@ -243,7 +276,8 @@ def exports(
 
     _check_format(fmt)
     try:
-        frame = run_exports(markets=market or None, commodities=commodity or None, avoid=avoid or [],
+        frame = run_exports(markets=market or None, commodities=commodity or None,
+                            avoid=avoid or [],
                             status=status, network=load_network(_extra(layer)))  # fmt: skip
     except GeoError as e:
         fail(e)
@@ -255,13 +289,21 @@ def exports(
                          ensure_ascii=False, indent=2, default=str))  # fmt: skip
         return
     avoided = ", ".join(frame.attrs.get("avoid") or []) or "nothing"
-    _emit_rows(export_rows(frame, full=fmt == "csv"), fmt, f"Best routes to market (avoiding {avoided})")
+    _emit_rows(
+        export_rows(frame, full=fmt == "csv"), fmt, f"Best routes to market (avoiding {avoided})"
+    )
     if summary and fmt != "csv":
         print()
-        _emit_rows(summary_rows(exports_summary(frame), full=False), fmt, "Summary: Russia-free and Russia-and-China-free paths")
+        _emit_rows(
+            summary_rows(exports_summary(frame), full=False),
+            fmt,
+            "Summary: Russia-free and Russia-and-China-free paths",
+        )
 
 
-layers_app = typer.Typer(help="List, add and remove layers.", no_args_is_help=False, invoke_without_command=True)
+layers_app = typer.Typer(
+    help="List, add and remove layers.", no_args_is_help=False, invoke_without_command=True
+)
 app.add_typer(layers_app, name="layers")
 
 
@@ -284,11 +326,18 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
 
 @layers_app.command("add")
 def layers_add(
-    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), FlatGeobuf or CSV.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), FlatGeobuf or CSV."),
+    ],
     name: Annotated[str | None, typer.Option(help="Layer name (default: file name).")] = None,
     kind: Annotated[str | None, typer.Option(help=KIND_HELP)] = None,
-    color_by: Annotated[str | None, typer.Option("--color-by", help="Property that colours the layer on maps.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace a user layer of that name.")] = False,
+    color_by: Annotated[
+        str | None, typer.Option("--color-by", help="Property that colours the layer on maps.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a user layer of that name.")
+    ] = False,
 ) -> None:
     """Validate a file and store a normalised copy as a user layer."""
     from .store import add_layer
@@ -297,8 +346,10 @@ def layers_add(
         info = add_layer(file, name=name, kind=kind, color_by=color_by, force=force)
     except GeoError as e:
         fail(e)
-    out.print(f"added {info['kind']} layer '{info['name']}' ({info['count']} features) to {info['path']}",
-              markup=False)
+    out.print(
+        f"added {info['kind']} layer '{info['name']}' ({info['count']} features) to {info['path']}",
+        markup=False,
+    )
 
 
 @layers_app.command("remove")
@@ -315,10 +366,16 @@ def layers_remove(name: Annotated[str, typer.Argument(help="User layer name.")])
 
 @app.command("map")
 def map_cmd(
-    spec: Annotated[Path | None, typer.Argument(help="A map spec (.toml); all specs in maps/ by default.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write the main map (or SPEC) to FILE.")] = None,
+    spec: Annotated[
+        Path | None, typer.Argument(help="A map spec (.toml); all specs in maps/ by default.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the main map (or SPEC) to FILE.")
+    ] = None,
     layer: LayerOpt = None,
-    open_browser: Annotated[bool, typer.Option("--open", help="Open the result in the default browser.")] = False,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the result in the default browser.")
+    ] = False,
 ) -> None:
     """Build map specs into self-contained HTML (maps/corridor.toml -> maps/corridor.html)."""
     from .report import build_maps

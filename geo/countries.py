@@ -106,7 +106,10 @@ def check_point(x: float, y: float, code: str) -> str | None:
         )
     where = f"in {found}" if found else "at sea"
     km = distance_km(x, y, code)
-    return f"point ({x}, {y}) lies {where}, {km:.0f} km from its declared country {code}; fix the coordinates or the country"
+    return (
+        f"point ({x}, {y}) lies {where}, {km:.0f} km from its declared country {code}; "
+        "fix the coordinates or the country"
+    )
 
 
 def km_by_country(line: shapely.LineString | shapely.MultiLineString) -> dict[str, float]:

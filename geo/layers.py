@@ -127,7 +127,7 @@ def _range_problem(xs: Any, ys: Any) -> str | None:
 
 
 def _legacy_crs(path: Path, doc: dict[str, Any]) -> str | None:
-    """The CRS named by a legacy GeoJSON ``crs`` member, None for WGS84; refuse what we can't read."""
+    """The CRS of a legacy GeoJSON ``crs`` member, None for WGS84; refuse what we can't read."""
     crs = doc.get("crs")
     if crs is None:
         return None
@@ -135,7 +135,8 @@ def _legacy_crs(path: Path, doc: dict[str, Any]) -> str | None:
     if not isinstance(name, str) or crs.get("type") != "name":
         msg = (
             f"{path}: crs: a legacy GeoJSON 'crs' member of a form that cannot be honoured "
-            f"(type {crs.get('type') if isinstance(crs, dict) else type(crs).__name__!r}); remove it and store coordinates in WGS84 (RFC 7946)"
+            f"(type {crs.get('type') if isinstance(crs, dict) else type(crs).__name__!r}); "
+            "remove it and store coordinates in WGS84 (RFC 7946)"
         )
         raise UnreadableError(msg)
     if name.lower() in WGS84_NAMES:
@@ -274,7 +275,10 @@ def _read_ogr(path: Path) -> RawLayer:
         gdf = pyogrio.read_dataframe(path)
     except (DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        msg = f"{path}: cannot read as a GIS file ({first}); use GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV"
+        msg = (
+            f"{path}: cannot read as a GIS file ({first}); "
+            "use GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV"
+        )
         raise UnreadableError(msg) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         msg = f"{path}: file has no geometry column; export it with geometries"
@@ -327,7 +331,7 @@ _SPLIT = re.compile(r"\s*[;|,]\s*")
 
 
 def to_list(value: Any) -> Any:
-    """A list property as a list: JSON lists stay, 'a;b' or 'a, b' strings (CSV, Shapefile) split."""
+    """A list property as a list: JSON lists stay, 'a;b' or 'a, b' strings (CSV, Shapefile)."""
     if isinstance(value, str):
         s = value.strip()
         if s.startswith("["):

@@ -76,7 +76,8 @@ def _nearest_node(nodes: gpd.GeoDataFrame, x: float, y: float) -> tuple[str, flo
 
 def _ends(geom: shapely.Geometry) -> tuple[tuple[float, float], tuple[float, float]]:
     parts = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
-    return tuple(parts[0].coords[0])[:2], tuple(parts[-1].coords[-1])[:2]  # type: ignore[return-value]
+    (x0, y0), (x1, y1) = parts[0].coords[0][:2], parts[-1].coords[-1][:2]
+    return (x0, y0), (x1, y1)
 
 
 def build_network(

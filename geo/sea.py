@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
 from pyproj import Geod
@@ -94,7 +95,9 @@ def sea_leg(
     return SeaLeg(line, GEOD.geometry_length(line) / 1000.0, passages)
 
 
-def generate_legs(legs_toml: str, nodes: dict[str, tuple[float, float]]) -> dict[str, list[dict[str, object]]]:
+def generate_legs(
+    legs_toml: str, nodes: dict[str, tuple[float, float]]
+) -> dict[str, list[dict[str, Any]]]:
     """GeoJSON features of the sea and ferry legs declared in ``legs_toml``, by target layer.
 
     Maintainers run ``python -m geo.sea`` after editing ``layers/sea_legs.toml``; tests check
@@ -103,7 +106,7 @@ def generate_legs(legs_toml: str, nodes: dict[str, tuple[float, float]]) -> dict
     import tomllib
 
     spec = tomllib.loads(legs_toml)
-    out: dict[str, list[dict[str, object]]] = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for entry in spec.get("leg", []):
         a, b = nodes[entry["from"]], nodes[entry["to"]]
         # A port far from searoute's network joins it through an offshore approach point,
@@ -152,7 +155,7 @@ def _main() -> None:  # pragma: no cover - maintainer tool
         print(f"{path.name}: {len(feats)} sea/ferry legs regenerated")
 
 
-def dump_features(doc: dict[str, object]) -> str:
+def dump_features(doc: dict[str, Any]) -> str:
     """One feature per line: diffs of a layer file stay readable."""
     import json
 

@@ -48,7 +48,11 @@ def _suggest(value: str, choices: tuple[object, ...]) -> str:
 
 
 def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+    return (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, str) and not v.strip())
+    )
 
 
 def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, str | None]:
@@ -83,7 +87,11 @@ def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, st
                 value = float(value)
             except ValueError:
                 return value, f"expected a number, got {value!r}"
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             return value, f"expected a finite number, got {value!r}"
     elif f.type == "bool":
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
@@ -105,7 +113,9 @@ def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, st
             from .countries import alpha2_to_alpha3
 
             a3 = alpha2_to_alpha3().get(value.upper())
-            hint = f"; did you mean '{a3}'?" if a3 else "; use an ISO 3166-1 alpha-3 code such as KAZ"
+            hint = (
+                f"; did you mean '{a3}'?" if a3 else "; use an ISO 3166-1 alpha-3 code such as KAZ"
+            )
             return value, f"'{value}' is not an ISO 3166-1 alpha-3 country code{hint}"
     elif f.type == "url_or_text":
         value = str(value).strip()
@@ -169,7 +179,10 @@ def validate_raw(
     point_checks: list[tuple[int, str | None, float, float, str]] = []
     for i, (props, g) in enumerate(zip(raw.props, raw.geoms, strict=True)):
         fid = None if _missing(props.get("id")) else str(props["id"])
-        norm = {key: (None if _missing(v) and not isinstance(v, list) else v) for key, v in props.items()}
+        norm = {
+            key: (None if _missing(v) and not isinstance(v, list) else v)
+            for key, v in props.items()
+        }
 
         def add(field: str, what: str, i: int = i, fid: str | None = fid) -> None:
             problems.append(Problem(raw.path, what, fid, i, field))
@@ -180,7 +193,11 @@ def validate_raw(
         if fid is not None:
             norm["id"] = fid
             if fid in seen:
-                add("id", f"duplicate id '{fid}' (also feature #{seen[fid]}); give each feature a unique id")
+                add(
+                    "id",
+                    f"duplicate id '{fid}' (also feature #{seen[fid]}); "
+                    "give each feature a unique id",
+                )
             else:
                 seen[fid] = i
         for f in k.fields:
@@ -206,7 +223,7 @@ def validate_raw(
             point_checks.append((i, fid, g.x, g.y, norm["country"]))
     if point_checks:
         problems.extend(_country_problems(raw.path, point_checks, check_point))
-    problems.sort(key=lambda p: (p.index if p.index is not None else -1))
+    problems.sort(key=lambda p: p.index if p.index is not None else -1)
     return kind, problems, out
 
 

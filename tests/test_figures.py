@@ -39,7 +39,11 @@ def computed_km(fig: dict) -> float:
 @pytest.mark.parametrize("fig", FIGURES, ids=[f["id"] for f in FIGURES])
 def test_published_figure_reproduced(fig: dict) -> None:
     km = computed_km(fig)
-    assert abs(km - fig["value_km"]) <= TOLERANCE * fig["value_km"], (fig["id"], km, fig["value_km"])
+    assert abs(km - fig["value_km"]) <= TOLERANCE * fig["value_km"], (
+        fig["id"],
+        km,
+        fig["value_km"],
+    )
 
 
 def test_required_figures_are_declared() -> None:

@@ -85,7 +85,14 @@ def test_rail_and_road_on_land_ferry_and_sea_on_water() -> None:
         if r.mode in ("rail", "road"):
             assert sea <= RAIL_ON_WATER_MAX_KM, f"{r.id}: {sea:.1f} km of a {r.mode} line on water"
         elif r.mode == "sea" or (r.mode == "ferry" and r.corridor != "Southern"):
-            land = r.length_km - sea - sum(CANAL_KM.get(p, 0.0) for p in (r.passages if isinstance(r.passages, list) else []))
+            land = (
+                r.length_km
+                - sea
+                - sum(
+                    CANAL_KM.get(p, 0.0)
+                    for p in (r.passages if isinstance(r.passages, list) else [])
+                )
+            )
             assert land <= SEA_ON_LAND_MAX_KM, f"{r.id}: {land:.1f} km of a {r.mode} leg on land"
 
 
@@ -98,11 +105,16 @@ def test_every_feature_has_a_source_and_honest_precision() -> None:
             if p["precision"] == "traced" and km > 50:
                 assert p.get("via"), f"{p['id']}: a traced line of {km:.0f} km names its stations"
             if p["precision"] == "straight":
-                assert len(f["geometry"]["coordinates"]) == 2 or p["mode"] in ("sea", "ferry"), p["id"]
+                assert len(f["geometry"]["coordinates"]) == 2 or p["mode"] in ("sea", "ferry"), p[
+                    "id"
+                ]
 
 
 def test_sea_legs_are_exactly_what_searoute_gives() -> None:
-    nodes = {f["properties"]["id"]: tuple(f["geometry"]["coordinates"]) for f in features("nodes.geojson")}
+    nodes = {
+        f["properties"]["id"]: tuple(f["geometry"]["coordinates"])
+        for f in features("nodes.geojson")
+    }
     generated = generate_legs((LAYERS / "sea_legs.toml").read_text(encoding="utf-8"), nodes)
     for layer, feats in generated.items():
         stored = {f["properties"]["id"]: f for f in features(f"{layer}.geojson")}
@@ -127,7 +139,10 @@ def test_reference_routes_all_compute_and_are_named_honestly() -> None:
             assert not by_id.loc[rid, "transits_russia"], rid
     assert by_id.loc["northern_corridor", "transits_russia"]
     assert "suez" in by_id.loc["sea_suez", "chokepoints"]
-    assert "cape" in by_id.loc["sea_cape", "chokepoints"] and "suez" not in by_id.loc["sea_cape", "chokepoints"]
+    assert (
+        "cape" in by_id.loc["sea_cape", "chokepoints"]
+        and "suez" not in by_id.loc["sea_cape", "chokepoints"]
+    )
 
 
 def test_line_vertices_are_rounded() -> None:

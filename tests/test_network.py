@@ -24,16 +24,23 @@ from geo.stats import deposits_near, route_stats
 
 DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")
-PARAMS = tomllib.loads((Path(__file__).parents[1] / "layers" / "transit.toml").read_text())["parameter"]
+PARAMS = tomllib.loads((Path(__file__).parents[1] / "layers" / "transit.toml").read_text())[
+    "parameter"
+]
 
 
 @pytest.fixture(scope="module")
 def net():
-    return build_network(load_layer(DATA / "net_nodes.geojson"), load_layer(DATA / "net_segments.geojson"))
+    return build_network(
+        load_layer(DATA / "net_nodes.geojson"), load_layer(DATA / "net_segments.geojson")
+    )
 
 
 def seg_km(*ids: str) -> float:
-    feats = {f["properties"]["id"]: f for f in json.loads((DATA / "net_segments.geojson").read_text())["features"]}
+    feats = {
+        f["properties"]["id"]: f
+        for f in json.loads((DATA / "net_segments.geojson").read_text())["features"]
+    }
     total = 0.0
     for i in ids:
         coords = feats[i]["geometry"]["coordinates"]
@@ -45,7 +52,9 @@ def test_unconstrained_route_goes_through_russia(net) -> None:
     r = find_route(net, "Alpha", "Kilo")
     s = route_stats(r, network=net)
     assert r.path == ["Alpha", "Whiskey", "Romeo", "Mike", "Port West", "Tango", "Hotel", "Kilo"]
-    assert s["length_km"] == pytest.approx(seg_km("aw", "wr", "rm", "mq", "qt", "th", "hk"), abs=0.1)
+    assert s["length_km"] == pytest.approx(
+        seg_km("aw", "wr", "rm", "mq", "qt", "th", "hk"), abs=0.1
+    )
     assert s["countries"] == ["KAZ", "RUS", "AZE", "GEO", "TUR"]
     assert s["transits_russia"] is True and s["russia_km"] > 200
     assert s["border_crossings"]["count"] == 4
@@ -60,7 +69,10 @@ def test_avoiding_russia_takes_the_ferry(net) -> None:
     assert s["length_km"] == pytest.approx(seg_km("aw", "wp", "pq", "qt", "th", "hk"), abs=0.1)
     assert s["countries"] == ["KAZ", "AZE", "GEO", "TUR"]
     assert [(b["from"], b["to"]) for b in s["border_crossings"]["list"]] == [
-        ("KAZ", "AZE"), ("AZE", "GEO"), ("GEO", "TUR")]
+        ("KAZ", "AZE"),
+        ("AZE", "GEO"),
+        ("GEO", "TUR"),
+    ]
     assert s["transits_russia"] is False and s["russia_km"] == 0
     assert s["transshipments"] == {"count": 2, "at": ["Port East", "Port West"]}
     assert s["length_km_by_mode"]["ferry"] == pytest.approx(seg_km("pq"), abs=0.1)
@@ -85,7 +97,10 @@ def test_transit_days_follow_the_parameter_table(net) -> None:
 
 
 def test_blocked_route_names_the_constraint(net) -> None:
-    with pytest.raises(RouteError, match="no route from Alpha to Kilo avoiding RUS with modes rail.*the Caspian needs mode ferry"):
+    with pytest.raises(
+        RouteError,
+        match="no route from Alpha to Kilo avoiding RUS with modes rail.*the Caspian needs mode ferry",
+    ):
         find_route(net, "Alpha", "Kilo", constraints=make_constraints(["RUS"], ["rail"]))
 
 
@@ -141,20 +156,44 @@ def test_endpoints_snapped_or_reported_dangling() -> None:
           "geometry": shapely.LineString([(70.0, 50.0), (43.1, 40.6)])}],
         crs=4326,
     )  # fmt: skip
-    net = build_network(nodes, gpd.GeoDataFrame(
-        __import__("pandas").concat([segs, extra], ignore_index=True), crs=4326))
+    net = build_network(
+        nodes,
+        gpd.GeoDataFrame(__import__("pandas").concat([segs, extra], ignore_index=True), crs=4326),
+    )
     assert any("segment near: from end joined to node a" in s for s in net.snapped)
     assert any(d.startswith("segment far: from names unknown node 'nowhere'") for d in net.dangling)
-    assert net.graph.has_edge("a", "k") and not any(e.get("id") == "far" for *_, e in net.graph.edges(data=True))
+    assert net.graph.has_edge("a", "k") and not any(
+        e.get("id") == "far" for *_, e in net.graph.edges(data=True)
+    )
 
 
 def test_deposit_origin_gets_an_access_leg(net) -> None:
     dep = gpd.GeoDataFrame([{"id": "mine1", "name": "Test Mine", "commodities": ["uranium"],
                              "country": "KAZ", "geometry": shapely.Point(66.5, 47.2)}], crs=4326)  # fmt: skip
-    net2 = build_network(net.nodes.reset_index(drop=True), net.segments[[c for c in net.segments.columns if c not in ("from_node", "to_node", "length_km", "km_by_country", "countries", "russia_km")]], dep)
+    net2 = build_network(
+        net.nodes.reset_index(drop=True),
+        net.segments[
+            [
+                c
+                for c in net.segments.columns
+                if c
+                not in (
+                    "from_node",
+                    "to_node",
+                    "length_km",
+                    "km_by_country",
+                    "countries",
+                    "russia_km",
+                )
+            ]
+        ],
+        dep,
+    )
     r = find_route(net2, "Test Mine", "Kilo", constraints=make_constraints(["RUS"]))
     assert r.legs[0].access and r.legs[0].to_id == "a"
-    assert r.legs[0].length_km == pytest.approx(GEOD.inv(66.5, 47.2, 66.0, 47.0)[2] / 1000, abs=0.01)
+    assert r.legs[0].length_km == pytest.approx(
+        GEOD.inv(66.5, 47.2, 66.0, 47.0)[2] / 1000, abs=0.01
+    )
     s = route_stats(r, network=net2)
     assert s["deposits_nearby"] == {"count": 1, "by_commodity": {"uranium": 1}, "ids": ["mine1"]}
 

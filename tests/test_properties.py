@@ -42,7 +42,9 @@ def test_route_invariants(pair, avoid, mode, status) -> None:
     s = route_stats(r, network=NET)
     assert r.legs and s["length_km"] > 0  # never an empty or 0 km route
     assert s["length_km"] == pytest.approx(sum(leg.length_km for leg in r.legs), abs=0.2)
-    assert sum(s["length_km_by_country"].values()) + s["sea_km"] == pytest.approx(s["length_km"], abs=0.5)
+    assert sum(s["length_km_by_country"].values()) + s["sea_km"] == pytest.approx(
+        s["length_km"], abs=0.5
+    )
     assert sum(s["length_km_by_mode"].values()) == pytest.approx(s["length_km"], abs=0.5)
     assert set(s["length_km_by_mode"]) <= set(mode)
     for leg_a, leg_b in zip(r.legs, r.legs[1:], strict=False):
@@ -68,7 +70,9 @@ def test_reversed_route_has_the_same_length(pair) -> None:
         return
     back = attempt(b, a, [], None, ["all"])
     assert back is not None
-    assert sum(x.length_km for x in back.legs) == pytest.approx(sum(x.length_km for x in fwd.legs), abs=0.1)
+    assert sum(x.length_km for x in back.legs) == pytest.approx(
+        sum(x.length_km for x in fwd.legs), abs=0.1
+    )
 
 
 @SETTINGS

@@ -57,7 +57,9 @@ def prospects(tmp_path: Path) -> Path:
 def test_round_trip_add_list_stats_remove(home: Path, prospects: Path) -> None:
     before = digest(prospects)
     base = geo.route("Shu", "Arys").attrs["stats"]["deposits_nearby"]["count"]
-    code, out, err = cli("layers", "add", str(prospects), "--name", "prospects", "--color-by", "grade")
+    code, out, err = cli(
+        "layers", "add", str(prospects), "--name", "prospects", "--color-by", "grade"
+    )
     assert code == 0, err
     assert "added deposit layer 'prospects' (2 features)" in out
     assert (home / "prospects.geojson").is_file()
@@ -111,7 +113,9 @@ def test_every_input_format(home: Path, tmp_path: Path, fmt: str) -> None:
         src = DATA / "valid_nodes.geojson"
     else:
         src = tmp_path / f"nodes.{fmt}"
-        nodes.to_file(src, driver={"gpkg": "GPKG", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}[fmt])
+        nodes.to_file(
+            src, driver={"gpkg": "GPKG", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}[fmt]
+        )
     code, out, err = cli("layers", "add", str(src), "--name", f"n_{fmt}")
     assert code == 0, err
     (layer,) = user_layers()
