@@ -5,8 +5,8 @@
 """
 
 from .api import bypass, network, reference_stats, route
-from .exports import exports, exports_summary
 from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
+from .exports import exports, exports_summary
 from .layers import load_bundled, load_layer
 
 __all__ = [

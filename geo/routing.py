@@ -6,6 +6,7 @@ it; a route is never empty and never 0 km.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -69,16 +70,22 @@ class Constraints:
     def describe(self) -> str:
         parts = []
         if self.avoid_countries or self.avoid_passages:
-            parts.append("avoiding " + ", ".join(sorted(self.avoid_countries | self.avoid_passages)))
+            parts.append(
+                "avoiding " + ", ".join(sorted(self.avoid_countries | self.avoid_passages))
+            )
         if self.modes != frozenset(MODES):
             parts.append("with modes " + ",".join(m for m in MODES if m in self.modes))
         if self.statuses != frozenset(SEGMENT_STATUSES):
-            parts.append("using " + ",".join(s for s in SEGMENT_STATUSES if s in self.statuses) + " links")
+            parts.append(
+                "using " + ",".join(s for s in SEGMENT_STATUSES if s in self.statuses) + " links"
+            )
         return " ".join(parts)
 
 
 def make_constraints(
-    avoid: Iterable[str] = (), modes: Iterable[str] | None = None, status: Iterable[str] | None = None
+    avoid: Iterable[str] = (),
+    modes: Iterable[str] | None = None,
+    status: Iterable[str] | None = None,
 ) -> Constraints:
     """Parse CLI-style values (comma lists allowed) into :class:`Constraints`."""
 
@@ -109,7 +116,9 @@ def make_constraints(
     if bad:
         msg = f"--status: '{sorted(bad)[0]}' is not one of all, {', '.join(SEGMENT_STATUSES)}"
         raise RouteError(msg)
-    return Constraints(frozenset(countries), frozenset(passages), frozenset(mode_set), frozenset(st_set))
+    return Constraints(
+        frozenset(countries), frozenset(passages), frozenset(mode_set), frozenset(st_set)
+    )
 
 
 def _allowed(e: dict[str, Any], c: Constraints) -> bool:
@@ -120,21 +129,31 @@ def _allowed(e: dict[str, Any], c: Constraints) -> bool:
     return not any(e["km_by_country"].get(code, 0.0) > 0 for code in c.avoid_countries)
 
 
-def _index(net: Network) -> dict[str, str]:
-    cache = net.__dict__.setdefault("_name_index", {})
+def _node_index(net: Network) -> dict[str, str]:
+    """Normalised node ids, names and aliases -> ``node:<id>`` (built once per network)."""
+    cache: dict[str, str] = net.__dict__.setdefault("_node_name_index", {})
     if cache:
-        return cache  # type: ignore[no-any-return]
-    for nid, row in net.nodes.iterrows():
-        keys = [nid, row["name"]]
-        aliases = row.get("aliases")
-        if isinstance(aliases, list):
-            keys.extend(aliases)
+        return cache
+    nodes = net.nodes
+    aliases = nodes["aliases"] if "aliases" in nodes else [None] * len(nodes)
+    for nid, name, more in zip(nodes.index, nodes["name"], aliases, strict=True):
+        keys = [nid, name, *(more if isinstance(more, list) else [])]
         for k in keys:
             cache.setdefault(normalise(str(k)), f"node:{nid}")
-    for _, row in net.deposits.iterrows():
-        for k in (row["id"], row["name"]):
-            cache.setdefault(normalise(str(k)), f"deposit:{row['id']}")
-    return cache  # type: ignore[no-any-return]
+    return cache
+
+
+def _index(net: Network) -> dict[str, str]:
+    """Every name a place can be given: nodes first, then deposits (built once, on demand)."""
+    cache: dict[str, str] = net.__dict__.setdefault("_name_index", {})
+    if cache:
+        return cache
+    cache.update(_node_index(net))
+    # columns, not iterrows: a user's deposit layer can hold 100,000 rows
+    for did, name in zip(net.deposits["id"], net.deposits["name"], strict=True):
+        for k in (did, name):
+            cache.setdefault(normalise(str(k)), f"deposit:{did}")
+    return cache
 
 
 def resolve(net: Network, place: str, *, allow_deposit: bool = False) -> tuple[str, str]:
@@ -143,14 +162,18 @@ def resolve(net: Network, place: str, *, allow_deposit: bool = False) -> tuple[s
     An exact match wins; else a unique node whose name contains the text (``Duisburg`` finds
     "Duisburg (duisport)"); deposits are matched after nodes.
     """
-    index = _index(net)
     kind_prefix, _, rest = str(place).partition(":")
-    ids = set(net.nodes.index.astype(str)) if kind_prefix == "node" else set(net.deposits["id"].astype(str))
-    if rest and kind_prefix in ("node", "deposit") and rest in ids:
+    # the id lists are only read for an explicit 'node:' or 'deposit:' (they can be 100k long)
+    ids = net.nodes.index if kind_prefix == "node" else net.deposits["id"]
+    if rest and kind_prefix in ("node", "deposit") and (ids.astype(str) == rest).any():
         hit: str | None = f"{kind_prefix}:{rest}"  # explicit 'deposit:aktogay' beats the node
         key = ""
     else:
         key = normalise(place)
+        # nodes win over deposits in the full index, so a node hit needs no deposit names
+        hit = _node_index(net).get(key)
+    index = _index(net) if hit is None else {}
+    if hit is None:
         hit = index.get(key)
     if hit is None and key:
         for prefix in ("node:", "deposit:"):
@@ -160,15 +183,19 @@ def resolve(net: Network, place: str, *, allow_deposit: bool = False) -> tuple[s
                 hit = found[0] if len(found) == 1 else starts[0]
                 break
             if len(found) > 1:
-                names = ", ".join(_display(net, v) for v in found[:6])
-                msg = f"'{place}' is ambiguous: {names}; give the id or the full name"
+                listed = ", ".join(_display(net, v) for v in found[:6])
+                msg = f"'{place}' is ambiguous: {listed}; give the id or the full name"
                 raise RouteError(msg)
     if hit is None:
         import difflib
 
         close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.7)
         names = sorted({_display(net, index[c]) for c in close})
-        hint = f"; did you mean {', '.join(names)}?" if names else "; `corridor layers` lists the layers"
+        hint = (
+            f"; did you mean {', '.join(names)}?"
+            if names
+            else "; `corridor layers` lists the layers"
+        )
         msg = f"unknown place '{place}'{hint}"
         raise RouteError(msg)
     kind, ident = hit.split(":", 1)
@@ -275,7 +302,8 @@ def _blocker(net: Network, stops: Sequence[str], c: Constraints) -> str:
     """Name the constraint that blocks a route: relax each and see what the route then needs."""
     trials = [
         ("modes", Constraints(c.avoid_countries, c.avoid_passages, frozenset(MODES), c.statuses)),
-        ("status", Constraints(c.avoid_countries, c.avoid_passages, c.modes, frozenset(SEGMENT_STATUSES))),
+        ("status", Constraints(c.avoid_countries, c.avoid_passages, c.modes,
+                               frozenset(SEGMENT_STATUSES))),
         ("avoid", Constraints(frozenset(), frozenset(), c.modes, c.statuses)),
     ]  # fmt: skip
     for what, relaxed in trials:
@@ -303,17 +331,17 @@ def _blocker(net: Network, stops: Sequence[str], c: Constraints) -> str:
 
 def _in_caspian(e: dict[str, Any]) -> bool:
     b = e["geometry"].bounds
-    return bool(46 < b[0] and b[2] < 55.5 and 36 < b[1] and b[3] < 47.5)
+    return bool(b[0] > 46 and b[2] < 55.5 and b[1] > 36 and b[3] < 47.5)
 
 
 def _path_edges(net: Network, stops: Sequence[str], c: Constraints) -> list[dict[str, Any]] | None:
     g = _subgraph(net, c)
     edges: list[dict[str, Any]] = []
-    for a, b in zip(stops, stops[1:], strict=False):
+    for a, b in itertools.pairwise(stops):
         p = _shortest(g, a, b)
         if p is None:
             return None
-        edges.extend(g[u][v]["edge"] for u, v in zip(p, p[1:], strict=False))
+        edges.extend(g[u][v]["edge"] for u, v in itertools.pairwise(p))
     return edges
 
 
@@ -344,16 +372,17 @@ def find_route(
                 raise RouteError(msg)
     g = _subgraph(net, c)
     legs: list[Leg] = [access] if access else []
-    for a, b in zip(stops, stops[1:], strict=False):
+    for a, b in itertools.pairwise(stops):
         if a == b:
             continue
         p = _shortest(g, a, b)
         if p is None:
             an, bn = net.graph.nodes[a]["name"], net.graph.nodes[b]["name"]
             desc = c.describe()
-            msg = f"no route from {an} to {bn}{' ' + desc if desc else ''}: {_blocker(net, [a, b], c)}"
+            why = _blocker(net, [a, b], c)
+            msg = f"no route from {an} to {bn}{' ' + desc if desc else ''}: {why}"
             raise RouteError(msg)
-        legs.extend(_leg(net, u, v, g[u][v]["edge"]) for u, v in zip(p, p[1:], strict=False))
+        legs.extend(_leg(net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p))
     if not legs:
         msg = f"origin and destination are the same place ({origin}); name two different places"
         raise RouteError(msg)

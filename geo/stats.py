@@ -7,9 +7,12 @@ sourced parameter table ``layers/transit.toml``; deposits nearby are measured on
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import tomllib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -26,6 +29,7 @@ from .routing import Constraints, Leg, Route, find_route, make_constraints
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 DEFAULT_BUFFER_KM = 100.0
+PARALLEL_MIN_POINTS = 100_000  # below this, threads cost more than they save
 STAT_KEYS = (
     "length_km", "length_km_by_mode", "length_km_by_country", "countries", "transits_russia",
     "russia_km", "border_crossings", "gauge_breaks", "transshipments", "sea_km", "chokepoints",
@@ -142,7 +146,8 @@ def _candidate_pairs(x: np.ndarray, y: np.ndarray, lo: np.ndarray,
     within = np.arange(len(pair_p)) - np.repeat(np.cumsum(m) - m, m)
     pair_e = piece_by_cell[np.repeat(first[pc], m) + within]
     x, y = x[pair_p], y[pair_p]
-    inside = (x >= lo[pair_e, 0]) & (x <= hi[pair_e, 0]) & (y >= lo[pair_e, 1]) & (y <= hi[pair_e, 1])
+    inside = (x >= lo[pair_e, 0]) & (x <= hi[pair_e, 0])
+    inside &= (y >= lo[pair_e, 1]) & (y <= hi[pair_e, 1])
     return pair_p[inside], pair_e[inside]
 
 
@@ -163,17 +168,32 @@ def deposits_near(
     a, b = _unit(starts[:, 0], starts[:, 1]), _unit(ends[:, 0], ends[:, 1])
     nrm, degenerate = _arc_normals(a, b)
     lo, hi = _piece_boxes(starts, ends, a, b, nrm, buffer_km)
-    x, y = shapely.get_x(deposits.geometry.values), shapely.get_y(deposits.geometry.values)
-    mask = np.zeros(n, dtype=bool)
-    ip, ie = _candidate_pairs(x, y, lo, hi)
-    if not ip.size:
-        return mask
     # Per piece: the normal N of the arc's plane, N x A, B x N, A and B. The foot of the
     # perpendicular from P lies on the arc when P.(N x A) >= 0 and P.(B x N) >= 0; then the
     # distance is asin(|P.N|), else the nearer end's acos(P.A) or acos(P.B). Comparing those
     # dot products with the sine and cosine of the buffer angle needs no trigonometry per pair.
     rows = np.concatenate([nrm, np.cross(nrm, a), np.cross(b, nrm), a, b], axis=1)  # (pieces, 15)
     theta = buffer_km / EARTH_RADIUS_KM
+    geoms = np.asarray(deposits.geometry.values)
+    parts = min(os.cpu_count() or 1, 4, n // PARALLEL_MIN_POINTS)
+    if parts <= 1:
+        return _near_mask(geoms, lo, hi, rows, degenerate, theta)
+    # numpy and shapely release the GIL, so threads over slices of the points use every core
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+    with ThreadPoolExecutor(parts) as pool:
+        masks = pool.map(lambda i: _near_mask(geoms[bounds[i] : bounds[i + 1]], lo, hi, rows,
+                                              degenerate, theta), range(parts))  # fmt: skip
+        return np.concatenate(list(masks))
+
+
+def _near_mask(geoms: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray,
+               degenerate: np.ndarray, theta: float) -> np.ndarray:  # fmt: skip
+    """Which points lie within ``theta`` radians of any piece (see :func:`deposits_near`)."""
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    mask = np.zeros(len(geoms), dtype=bool)
+    ip, ie = _candidate_pairs(x, y, lo, hi)
+    if not ip.size:
+        return mask
     sin_t, cos_t = math.sin(min(theta, math.pi / 2)), math.cos(min(theta, math.pi))
     # pairs are sorted by point: unit vectors once per candidate point, not once per pair
     new = np.empty(len(ip), dtype=bool)
@@ -272,13 +292,9 @@ def route_stats(
     all_km = _merge_ordered([kv for leg in legs for kv in leg.km_by_country.items()])
     sea = all_km.pop(SEA, 0.0)
     runs = _country_sequence(legs)
-    crossings = [
-        {"from": a[0], "to": b[0], "at": b[1]} for a, b in zip(runs, runs[1:], strict=False)
-    ]
+    crossings = [{"from": a[0], "to": b[0], "at": b[1]} for a, b in itertools.pairwise(runs)]
     gauge = _gauge_breaks(legs)
-    mode_changes = [
-        b.from_name for a, b in zip(legs, legs[1:], strict=False) if a.mode != b.mode
-    ]
+    mode_changes = [b.from_name for a, b in itertools.pairwise(legs) if a.mode != b.mode]
     chokepoints: list[str] = []
     for leg in legs:
         chokepoints.extend(p for p in leg.passages if p not in chokepoints)

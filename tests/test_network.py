@@ -7,6 +7,7 @@ Russia (Romeo, Mike) or by a Caspian ferry (Port East -> Port West, AZE) to Tang
 
 from __future__ import annotations
 
+import itertools
 import json
 import tomllib
 from pathlib import Path
@@ -44,7 +45,7 @@ def seg_km(*ids: str) -> float:
     total = 0.0
     for i in ids:
         coords = feats[i]["geometry"]["coordinates"]
-        total += sum(GEOD.inv(*a, *b)[2] for a, b in zip(coords, coords[1:], strict=False)) / 1000
+        total += sum(GEOD.inv(*a, *b)[2] for a, b in itertools.pairwise(coords)) / 1000
     return total
 
 

@@ -116,7 +116,7 @@ def test_every_input_format(home: Path, tmp_path: Path, fmt: str) -> None:
         nodes.to_file(
             src, driver={"gpkg": "GPKG", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}[fmt]
         )
-    code, out, err = cli("layers", "add", str(src), "--name", f"n_{fmt}")
+    code, _out, err = cli("layers", "add", str(src), "--name", f"n_{fmt}")
     assert code == 0, err
     (layer,) = user_layers()
     assert layer.attrs["kind"] == "node" and len(layer) == 2
@@ -130,7 +130,7 @@ BAD = sorted(p.name for p in DATA.glob("bad_*"))
 def test_bad_input_refused_nothing_written(home: Path, name: str) -> None:
     src = DATA / name
     before = digest(src)
-    code, out, err = cli("layers", "add", str(src))
+    code, _out, err = cli("layers", "add", str(src))
     assert code != 0
     assert err.strip() and str(src) in err
     assert not home.exists() or not any(home.iterdir())
