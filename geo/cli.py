@@ -35,6 +35,17 @@ def _root() -> None:
     """Maps and route statistics for Central Asia's corridors."""
 
 
+def shown(path: str | Path) -> str:
+    """A path as a user reads it: relative to the current folder, else with ~ for home."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        home = str(Path.home())
+        text = str(p)
+        return "~" + text[len(home) :] if text.startswith(home + "/") else text
+
+
 def fail(e: GeoError) -> None:
     for line in e.lines():
         err.print(line, markup=False)
@@ -317,11 +328,11 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
     _check_format(fmt)
     try:
         rows = [{"name": r["name"], "kind": r["kind"], "features": r["count"],
-                 "stored": "bundled" if r["bundled"] else "user", "path": r["path"]}
+                 "stored": "bundled" if r["bundled"] else "user", "path": shown(r["path"])}
                 for r in list_layers()]  # fmt: skip
     except GeoError as e:
         fail(e)
-    _emit_rows(rows, fmt, f"Layers (user layers in {user_dir()})")
+    _emit_rows(rows, fmt, f"Layers (user layers in {shown(user_dir())})")
 
 
 @layers_app.command("add")
@@ -347,7 +358,8 @@ def layers_add(
     except GeoError as e:
         fail(e)
     out.print(
-        f"added {info['kind']} layer '{info['name']}' ({info['count']} features) to {info['path']}",
+        f"added {info['kind']} layer '{info['name']}' ({info['count']} features) "
+        f"to {shown(info['path'])}",
         markup=False,
     )
 
@@ -385,7 +397,7 @@ def map_cmd(
     except GeoError as e:
         fail(e)
     for p in written:
-        out.print(f"wrote {p}", markup=False)
+        out.print(f"wrote {shown(p)}", markup=False)
     if open_browser and written:
         import webbrowser
 
