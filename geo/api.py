@@ -8,7 +8,7 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -87,6 +87,7 @@ def bypass(
     status: str | Sequence[str] | None = None,
     origins: Sequence[str] | None = None,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Per origin: the shortest route against the shortest avoiding Russia (and ``avoid``).
 
@@ -102,7 +103,9 @@ def bypass(
         producing = deps[deps.get("status", pd.Series(dtype=object)) == "producing"]
         origins = [*nodes, *(f"deposit:{d}" for d in producing["id"].astype(str))]
     rows = []
-    for o in origins:
+    for i, o in enumerate(origins):
+        if progress is not None:
+            progress(i, len(origins))
         free = _best(net, o, to, [], st)
         constrained = _best(net, o, to, avoid_all, st)
         kind, _, ident = o.rpartition(":") if o.startswith("deposit:") else ("node", "", o)

@@ -245,7 +245,16 @@ def bypass(
 
     _check_format(fmt)
     try:
-        frame = api.bypass(to=to, avoid=avoid or [], status=status, extra_layers=_extra(layer))
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("routing origins", total=None)
+
+            def tick(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            frame = api.bypass(to=to, avoid=avoid or [], status=status,
+                               extra_layers=_extra(layer), progress=tick)  # fmt: skip
     except GeoError as e:
         fail(e)
     from .report import bypass_rows
@@ -333,6 +342,19 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
     except GeoError as e:
         fail(e)
     _emit_rows(rows, fmt, f"Layers (user layers in {shown(user_dir())})")
+    if fmt == "table":
+        _network_notes()
+
+
+def _network_notes() -> None:
+    """What joining user lines to the network did: snapped ends and dangling segments."""
+    from .network import load_network
+
+    net = load_network()
+    for line in net.snapped:
+        err.print(f"note: {line}", markup=False)
+    for line in net.dangling:
+        err.print(f"warning: {line}; the segment is left out of routing", markup=False)
 
 
 @layers_app.command("add")
@@ -362,6 +384,8 @@ def layers_add(
         f"to {shown(info['path'])}",
         markup=False,
     )
+    if info["kind"] in ("segment", "node"):
+        _network_notes()
 
 
 @layers_app.command("remove")

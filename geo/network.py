@@ -107,7 +107,8 @@ def build_network(
         ends: list[str | None] = []
         for key, pt in (("from", start), ("to", end)):
             nid = s.get(key)
-            if isinstance(nid, str) and nid in nodes.index:
+            nid = nid if isinstance(nid, str) and nid else None  # NaN from a frame without it
+            if nid is not None and nid in nodes.index:
                 ends.append(nid)
                 continue
             near, km = _nearest_node(nodes, *pt)

@@ -170,3 +170,27 @@ def test_user_segment_joins_the_network_with_status_all(home: Path, tmp_path: Pa
 
 def test_user_dir_follows_corridor_home(home: Path) -> None:
     assert user_dir() == home
+
+
+def test_user_deposits_count_in_bypass(home: Path, prospects: Path) -> None:
+    assert cli("layers", "add", str(prospects))[0] == 0
+    frame = geo.bypass(to="Duisburg")
+    rows = frame[frame["kind"] == "deposit"].set_index("origin")
+    assert "prospect_1" not in rows.index  # exploration, not producing: not a bypass origin
+    frame = geo.bypass(to="Duisburg", origins=["deposit:prospect_1"])
+    assert frame.loc[0, "shortest_km"] > 0
+
+
+def test_layers_listing_reports_snapped_ends(home: Path, tmp_path: Path) -> None:
+    net = geo.network()
+    shu = net.nodes.loc["shu"].geometry
+    line = {"type": "Feature", "properties": {
+        "id": "spur", "name": "Spur", "corridor": "X", "mode": "rail", "status": "planned",
+        "gauge_mm": 1520, "precision": "straight", "source": "https://example.org/spur"},
+        "geometry": {"type": "LineString", "coordinates": [[shu.x + 0.02, shu.y], [shu.x + 1.5, shu.y + 1.5]]}}  # fmt: skip
+    src = tmp_path / "spur.geojson"
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": [line]}))
+    code, _, err = cli("layers", "add", str(src))
+    assert code == 0
+    assert "note: segment spur: from end joined to node shu" in err
+    assert "warning: segment spur: to has no node" in err
