@@ -3,14 +3,13 @@ real data (Kazakh uranium to Japan and Europe, with and without Russia and China
 
 from __future__ import annotations
 
-import itertools
-import json
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from helpers import assert_row_matches_route, seg_km
 from pyproj import Geod
 
 from geo.errors import RouteError
@@ -18,22 +17,9 @@ from geo.exports import COLUMNS, exports, exports_summary
 from geo.layers import load_layer
 from geo.network import build_network, load_network
 from geo.routing import find_route, make_constraints
-from geo.stats import route_stats
 
 DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")
-
-
-def seg_km(*ids: str) -> float:
-    feats = {
-        f["properties"]["id"]: f
-        for f in json.loads((DATA / "net_segments.geojson").read_text())["features"]
-    }
-    total = 0.0
-    for i in ids:
-        coords = feats[i]["geometry"]["coordinates"]
-        total += sum(GEOD.inv(*a, *b)[2] for a, b in itertools.pairwise(coords)) / 1000
-    return total
 
 
 def km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -113,22 +99,9 @@ def test_every_row_matches_find_route_and_route_stats(net) -> None:
     for avoid in ([], ["RUS"]):
         f = exports(markets=["k", "q", "t"], avoid=avoid, network=net)
         for row in f.itertuples():
-            try:
-                r = find_route(net, row.deposit, row.market, constraints=make_constraints(avoid))
-            except RouteError as e:
-                assert row.blocked == str(e)
-                continue
-            s = route_stats(r, network=net)
-            assert (row.km, row.countries, row.transits_russia) == (
-                s["length_km"],
-                s["countries"],
-                s["transits_russia"],
-            )
-            assert (row.days_low, row.days_high) == (
-                s["transit_days"]["low"],
-                s["transit_days"]["high"],
-            )
-            assert row.path == r.path
+            r = assert_row_matches_route(row, net, make_constraints(avoid))
+            if r is not None:
+                assert row.path == r.path
 
 
 def test_filters_and_bad_input(net) -> None:
@@ -219,18 +192,4 @@ def test_real_rows_match_route_stats_on_a_sample(real_rus_chn) -> None:
     sample = real_rus_chn.sample(12, random_state=1)
     c = make_constraints(["RUS", "CHN"])
     for row in sample.itertuples():
-        try:
-            r = find_route(net, row.deposit, row.market, constraints=c)
-        except RouteError as e:
-            assert row.blocked == str(e)
-            continue
-        s = route_stats(r, network=net)
-        assert (row.km, row.countries, row.transits_russia) == (
-            s["length_km"],
-            s["countries"],
-            s["transits_russia"],
-        )
-        assert (row.days_low, row.days_high) == (
-            s["transit_days"]["low"],
-            s["transit_days"]["high"],
-        )
+        assert_row_matches_route(row, net, c)

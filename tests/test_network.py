@@ -7,14 +7,13 @@ Russia (Romeo, Mike) or by a Caspian ferry (Port East -> Port West, AZE) to Tang
 
 from __future__ import annotations
 
-import itertools
-import json
 import tomllib
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 import shapely
+from helpers import seg_km
 from pyproj import Geod
 
 from geo.errors import RouteError
@@ -35,18 +34,6 @@ def net():
     return build_network(
         load_layer(DATA / "net_nodes.geojson"), load_layer(DATA / "net_segments.geojson")
     )
-
-
-def seg_km(*ids: str) -> float:
-    feats = {
-        f["properties"]["id"]: f
-        for f in json.loads((DATA / "net_segments.geojson").read_text())["features"]
-    }
-    total = 0.0
-    for i in ids:
-        coords = feats[i]["geometry"]["coordinates"]
-        total += sum(GEOD.inv(*a, *b)[2] for a, b in itertools.pairwise(coords)) / 1000
-    return total
 
 
 def test_unconstrained_route_goes_through_russia(net) -> None:
