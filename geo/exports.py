@@ -23,7 +23,16 @@ from pyproj import Geod
 from .countries import SEA, countries_at
 from .errors import RouteError
 from .network import Network, load_network
-from .routing import Constraints, Leg, _leg, _subgraph, find_route, make_constraints, resolve
+from .routing import (
+    Constraints,
+    Leg,
+    _leg,
+    _subgraph,
+    access_candidates,
+    find_route,
+    make_constraints,
+    resolve,
+)
 from .schema import COMMODITIES
 from .stats import _country_sequence, _gauge_breaks, _transit_days
 
@@ -64,18 +73,24 @@ class _Best:
 def _access_legs(net: Network, deps: pd.DataFrame) -> dict[str, Leg]:
     """Every deposit's access leg, as :func:`geo.routing._access_leg` builds it, vectorised."""
     g = net.graph
-    nodes = [n for n in g.nodes if g.degree(n) > 0]
-    if not nodes or not len(deps):
+    if not len(deps) or not any(g.degree(n) > 0 for n in g.nodes):
         return {}
-    nx_ = np.array([g.nodes[n]["x"] for n in nodes], dtype=float)
-    ny_ = np.array([g.nodes[n]["y"] for n in nodes], dtype=float)
     px = np.array([p.x for p in deps.geometry], dtype=float)
     py = np.array([p.y for p in deps.geometry], dtype=float)
     codes = countries_at(px, py)
     out: dict[str, Leg] = {}
+    candidates: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
     for i, (dep_id, name, country) in enumerate(
         zip(deps["id"], deps["name"], deps["country"], strict=True)
     ):
+        if country not in candidates:
+            ns = access_candidates(net, str(country))
+            candidates[country] = (
+                ns,
+                np.array([g.nodes[n]["x"] for n in ns], dtype=float),
+                np.array([g.nodes[n]["y"] for n in ns], dtype=float),
+            )
+        nodes, nx_, ny_ = candidates[country]
         d = GEOD.inv(np.full(len(nodes), px[i]), np.full(len(nodes), py[i]), nx_, ny_)[2]
         best = nodes[int(np.argmin(d))]  # first of equals, as min() in routing
         nd = g.nodes[best]
@@ -162,12 +177,17 @@ class _Solver:
         self._legs[key] = result
         return result
 
-    def best(self, c: Constraints, dep_id: str, market: str) -> _Best:
+    def legs(self, c: Constraints, dep_id: str, market: str) -> list[Leg] | str:
+        """The deposit's access leg and the network legs to ``market``, or why there are none."""
         access = self.access[dep_id]
         legs = self.network_legs(c, access.to_id, market)
+        return legs if isinstance(legs, str) else [access, *legs]
+
+    def best(self, c: Constraints, dep_id: str, market: str) -> _Best:
+        legs = self.legs(c, dep_id, market)
         if isinstance(legs, str):
             return _blocked(legs)
-        return _summarise([access, *legs])
+        return _summarise(legs)
 
 
 def _split(values: Iterable[str] | str | None) -> list[str]:
@@ -234,19 +254,8 @@ def exports(
     constrained = make_constraints(av, None, st)
     base = Constraints(frozenset(), frozenset(), constrained.modes, constrained.statuses)
     free = {k: make_constraints([*av, *codes], None, st) for k, codes in FREE_OF.items()}
-    if markets is None:
-        market_ids = [m for m in MARKETS if m in net.graph]
-    else:
-        market_ids = [resolve(net, m)[1] for m in _split(markets)]
-    deps = net.deposits.drop_duplicates("id", keep="last")
-    if commodities is not None:
-        wanted = set(_split(commodities))
-        unknown = sorted(wanted - set(COMMODITIES))
-        if unknown:
-            msg = f"commodities: '{unknown[0]}' is not one of {', '.join(COMMODITIES)}"
-            raise RouteError(msg)
-        keep = deps["commodities"].apply(lambda cs: isinstance(cs, list) and bool(wanted & set(cs)))
-        deps = deps[keep]
+    market_ids = _market_ids(net, markets)
+    deps = _deposits(net, commodities)
     solver = _Solver(net, _access_legs(net, deps))
     rows: list[dict[str, Any]] = []
     for dep in deps.itertuples(index=False):
@@ -282,6 +291,56 @@ def exports(
         status=sorted(constrained.statuses),
     )
     return frame
+
+
+def _market_ids(net: Network, markets: Sequence[str] | str | None) -> list[str]:
+    if markets is None:
+        return [m for m in MARKETS if m in net.graph]
+    return [resolve(net, m)[1] for m in _split(markets)]
+
+
+def _deposits(net: Network, commodities: Sequence[str] | str | None) -> pd.DataFrame:
+    """The network's deposits (a user's copy of an id replaces ours), filtered by commodity."""
+    deps = net.deposits.drop_duplicates("id", keep="last")
+    if commodities is not None:
+        wanted = set(_split(commodities))
+        unknown = sorted(wanted - set(COMMODITIES))
+        if unknown:
+            msg = f"commodities: '{unknown[0]}' is not one of {', '.join(COMMODITIES)}"
+            raise RouteError(msg)
+        keep = deps["commodities"].apply(lambda cs: isinstance(cs, list) and bool(wanted & set(cs)))
+        deps = deps[keep]
+    return deps
+
+
+def export_legs(
+    *,
+    markets: Sequence[str] | None = None,
+    commodities: Sequence[str] | None = None,
+    avoid: Sequence[str] = ("RUS",),
+    status: str | Sequence[str] | None = None,
+    network: Network | None = None,
+) -> dict[tuple[str, str], dict[str, list[Leg] | str]]:
+    """The legs of every deposit's best route to every market: avoiding ``avoid``, and not.
+
+    The routes behind the rows of :func:`exports` (same network, same searches), for drawing
+    them: ``{(deposit id, market id): {"avoid": legs or why none, "shortest": legs or why
+    none}}``, each list of legs in travel order starting with the deposit's access leg.
+    """
+    net = network or load_network()
+    st = _split(status) or None
+    constrained = make_constraints(_split(avoid), None, st)
+    base = Constraints(frozenset(), frozenset(), constrained.modes, constrained.statuses)
+    deps = _deposits(net, commodities)
+    solver = _Solver(net, _access_legs(net, deps))
+    out: dict[tuple[str, str], dict[str, list[Leg] | str]] = {}
+    for dep_id in deps["id"].astype(str):
+        for m in _market_ids(net, markets):
+            out[(dep_id, m)] = {
+                k: solver.legs(c, dep_id, m)
+                for k, c in (("avoid", constrained), ("shortest", base))
+            }
+    return out
 
 
 def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from jinja2 import Template
 
 from .assets import strip_cdn_links, use_offline_assets
 from .errors import GeoError, SpecError
+from .mapexports import ExportsSpec, build_exports_map
 from .mapjs import CSS, RUNTIME_JS
 from .maplayers import (
     COORD_DECIMALS,
@@ -166,6 +167,9 @@ class MapSpec:
         Alpha-3 codes of countries shaded on the base (Russia and Belarus).
     tiles : tuple of str
         Optional online base layers offered as alternatives (names in ``KNOWN_TILES``).
+    exports : ExportsSpec or None
+        The ``[exports]`` table: the map shows every deposit's supply route to a market
+        (:mod:`geo.mapexports`) instead of the corridors and reference routes.
     path : Path or None
         The spec file, for messages and default output path.
     """
@@ -181,14 +185,16 @@ class MapSpec:
     show_routes: tuple[str, ...] = ()
     shade: tuple[str, ...] = ("RUS", "BLR")
     tiles: tuple[str, ...] = ("OpenStreetMap", "CartoDB Positron")
+    exports: ExportsSpec | None = None
     path: Path | None = None
 
 
 _TOP_KEYS = {
     "title", "center", "zoom", "min_zoom", "max_zoom", "layers", "highlight", "shade", "tiles",
-    "stats",
+    "stats", "exports",
 }  # fmt: skip
 _STATS_KEYS = {"routes", "show"}
+_EXPORTS_KEYS = {"markets", "market", "avoid", "commodities", "status"}
 
 
 def _spec_error(path: Path, key: str, what: str) -> SpecError:
@@ -303,7 +309,30 @@ def load_spec(path: str | Path) -> MapSpec:
         kwargs["stats_routes"] = _str_list(p, "stats.routes", routes)
     if "show" in stats:
         kwargs["show_routes"] = _str_list(p, "stats.show", stats["show"])
+    if "exports" in doc:
+        kwargs["exports"] = _exports_spec(p, doc["exports"])
     return MapSpec(**kwargs)
+
+
+def _exports_spec(p: Path, table: Any) -> ExportsSpec:
+    if not isinstance(table, dict):
+        raise _spec_error(p, "exports", "expected a table ([exports])")
+    unknown = sorted(set(table) - _EXPORTS_KEYS)
+    if unknown:
+        msg = f"unknown key; known keys are {', '.join(sorted(_EXPORTS_KEYS))}"
+        raise _spec_error(p, f"exports.{unknown[0]}", msg)
+    kw: dict[str, Any] = {}
+    for key in ("markets", "avoid", "commodities"):
+        if key in table:
+            kw[key] = _str_list(p, f"exports.{key}", table[key])
+    for key in ("market", "status"):
+        if key in table:
+            if not isinstance(table[key], str) or not table[key]:
+                raise _spec_error(p, f"exports.{key}", f"expected text, got {table[key]!r}")
+            kw[key] = table[key]
+    if kw.get("status", "operational") not in ("operational", "all"):
+        raise _spec_error(p, "exports.status", "expected 'operational' or 'all'")
+    return ExportsSpec(**kw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,7 +450,9 @@ def build_map(
     return _finish(m, spec.title, layers, legend, stats)
 
 
-def _new_map(spec: MapSpec, *, markercluster: bool) -> folium.Map:
+def _new_map(
+    spec: MapSpec, *, markercluster: bool, extra_css: str = "", extra_js: str = ""
+) -> folium.Map:
     """An empty offline map with the page runtime, its view and optional tile layers."""
     m = folium.Map(
         location=list(spec.center),
@@ -433,7 +464,10 @@ def _new_map(spec: MapSpec, *, markercluster: bool) -> folium.Map:
         worldCopyJump=False,
     )
     use_offline_assets(m, markercluster=markercluster)
-    m.add_child(_Head(spec.title, CSS + palette_css(), RUNTIME_JS), name="corridor_head")
+    m.add_child(
+        _Head(spec.title, CSS + palette_css() + extra_css, RUNTIME_JS + extra_js),
+        name="corridor_head",
+    )
     m.add_child(
         _Script("init", {"title": spec.title, "tiles": _tiles(spec.tiles)}, "CorridorInit"),
         name="corridor_init",
@@ -479,10 +513,13 @@ def _finish(
     legend: str,
     stats: str | None,
     bounds: list[list[float]] | None = None,
+    extra: Sequence[MacroElement] = (),
 ) -> folium.Map:
     """Add the layers, the panels, the title and the closing runtime call; fix the ids."""
     for i, layer in enumerate(layers):
         m.add_child(_Script("add", layer), name=f"corridor_layer_{i}")
+    for i, element in enumerate(extra):
+        m.add_child(element, name=f"corridor_extra_{i}")
     m.add_child(_Html(legend, "CorridorLegend"), name="corridor_legend")
     if stats is not None:
         m.add_child(_Html(stats, "CorridorStats"), name="corridor_stats")
@@ -697,6 +734,13 @@ def build_from_spec(
         wanted = set(pd.concat([g["id"] for g in by_kind["segment"]]).astype(str))
         allseg = segments_frame(net)
         segments = allseg[allseg["id"].astype(str).isin(wanted).to_numpy()]
+    if spec.exports is not None:
+        say("finding every deposit's supply routes")
+        m = build_exports_map(spec, countries=countries, segments=segments_frame(net),
+                              network=net)  # fmt: skip
+        target = Path(out) if out is not None else Path(spec_path).with_suffix(".html")
+        say(f"writing {target}")
+        return save_html(m, target)
     say("computing route statistics")
     ids = None if spec.stats_routes is None else list(spec.stats_routes)
     routes = reference_routes(ids, network=net)

@@ -212,12 +212,28 @@ def _display(net: Network, hit: str) -> str:
     return f"'{ident}' (deposit)"
 
 
+def access_candidates(net: Network, country: str) -> list[str]:
+    """The nodes a deposit's access leg may end at: those in the deposit's country on an
+    operational link, else any in its country on a link, else every linked node.
+
+    A road across a border to the nearest railhead is no way to export (it would send the
+    Caspian fields through Astrakhan), nor is a railhead whose only lines are being built.
+    """
+    g = net.graph
+    linked = [n for n in g.nodes if g.degree(n) > 0]
+    own = [n for n in linked if g.nodes[n].get("country") == country]
+    running = [
+        n for n in own if any(e.get("status") == "operational" for _, _, e in g.edges(n, data=True))
+    ]
+    return running or own or linked
+
+
 def _access_leg(net: Network, dep_id: str) -> Leg:
     from .countries import country_at
 
     dep = net.deposits.set_index("id").loc[dep_id]
     p = dep.geometry
-    graph_nodes = [n for n in net.graph.nodes if net.graph.degree(n) > 0]
+    graph_nodes = access_candidates(net, str(dep["country"]))
     best = min(graph_nodes, key=lambda n: GEOD.inv(p.x, p.y, net.graph.nodes[n]["x"],
                                                      net.graph.nodes[n]["y"])[2])  # fmt: skip
     nd = net.graph.nodes[best]
