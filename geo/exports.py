@@ -38,9 +38,10 @@ from .stats import _country_sequence, _gauge_breaks, _transit_days
 
 GEOD = Geod(ellps="WGS84")
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
-# Montreal is only a likely port for Kazakh uranium (see its node's notes).
+# No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
+# trans-Caspian cargo "arrived at a Canadian port"), so none is offered: see layers/README.md.
 MARKETS = ("yokohama_port", "busan_port", "rotterdam_port", "constanta_port", "mumbai_port",
-           "lianyungang", "montreal_port")  # fmt: skip
+           "lianyungang")  # fmt: skip
 # The comparisons every row carries, in addition to the route under the caller's ``avoid``.
 FREE_OF = {"rus": ("RUS",), "rus_chn": ("RUS", "CHN")}
 COLUMNS = (
