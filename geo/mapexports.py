@@ -20,11 +20,11 @@ import shapely
 
 from .exports import MARKETS, _summarise, export_legs
 from .maplayers import display_rows, latlngs, property_columns
+from .mappanels import one_column_legend
 from .mapstyle import (
     CORRIDORS,
     OTHER_COLORS,
     RUSSIA_COLOR,
-    SHADE_COLOR,
     esc,
     fmt,
     fmt_km,
@@ -305,16 +305,7 @@ def exports_legend_html(
     rows.append("<h3>Places</h3>")
     row(f'<span class="cm-sym">{MARKET_SVG}</span>', "market port")
     row(swatch_line("#9e9e9e", 2), "network (all corridors)")
-    if shade:
-        row(
-            f'<span class="cm-box-sw" style="background:{SHADE_COLOR}"></span>',
-            f"{' & '.join(shade)} (shaded)",
-        )
-    return (
-        '<div id="cm-legend" class="cm-panel cm-legend" role="region" aria-label="Legend">'
-        '<button type="button" class="cm-head" aria-expanded="true">Legend</button>'
-        f'<div class="cm-body"><section>{"".join(rows)}</section></div></div>'
-    )
+    return one_column_legend(rows, shade)
 
 
 def exports_panel_html(title: str) -> str:

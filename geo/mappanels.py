@@ -270,11 +270,15 @@ def route_legend_html(legs: gpd.GeoDataFrame, shade: Sequence[str], *, gauge_bre
     if gauge_breaks:
         ring = node_symbol("city", gauge_change=True, size=14)
         row(f'<span class="cm-sym">{ring}</span>', "gauge break")
+    return one_column_legend(rows, shade)
+
+
+def one_column_legend(rows: list[str], shade: Sequence[str]) -> str:
+    """A one-column legend box from escaped rows, closed by the shaded countries' swatch."""
     if shade:
-        row(
-            f'<span class="cm-box-sw" style="background:{SHADE_COLOR}"></span>',
-            f"{' & '.join(shade)} (shaded)",
-        )
+        swatch = f'<span class="cm-box-sw" style="background:{SHADE_COLOR}"></span>'
+        rows = [*rows, f'<div class="cm-row">{swatch}<span>{esc(" & ".join(shade))} (shaded)'
+                "</span></div>"]  # fmt: skip
     return (
         '<div id="cm-legend" class="cm-panel cm-legend" role="region" aria-label="Legend">'
         '<button type="button" class="cm-head" aria-expanded="true">Legend</button>'

@@ -297,13 +297,7 @@ def load_spec(path: str | Path) -> MapSpec:
             msg = f"unknown tile layer {bad[0]!r}; use one of {', '.join(KNOWN_TILES)}"
             raise _spec_error(p, "tiles", msg)
         kwargs["tiles"] = tiles
-    stats = doc.get("stats", {})
-    if not isinstance(stats, dict):
-        raise _spec_error(p, "stats", "expected a table ([stats])")
-    unknown = sorted(set(stats) - _STATS_KEYS)
-    if unknown:
-        msg = f"unknown key; known keys are {', '.join(sorted(_STATS_KEYS))}"
-        raise _spec_error(p, f"stats.{unknown[0]}", msg)
+    stats = _table(p, "stats", doc.get("stats", {}), _STATS_KEYS)
     routes = stats.get("routes", "all")
     if routes != "all":
         kwargs["stats_routes"] = _str_list(p, "stats.routes", routes)
@@ -314,13 +308,19 @@ def load_spec(path: str | Path) -> MapSpec:
     return MapSpec(**kwargs)
 
 
-def _exports_spec(p: Path, table: Any) -> ExportsSpec:
+def _table(p: Path, name: str, table: Any, known: set[str]) -> dict[str, Any]:
+    """A ``[name]`` table of the spec whose keys are all ``known``."""
     if not isinstance(table, dict):
-        raise _spec_error(p, "exports", "expected a table ([exports])")
-    unknown = sorted(set(table) - _EXPORTS_KEYS)
+        raise _spec_error(p, name, f"expected a table ([{name}])")
+    unknown = sorted(set(table) - known)
     if unknown:
-        msg = f"unknown key; known keys are {', '.join(sorted(_EXPORTS_KEYS))}"
-        raise _spec_error(p, f"exports.{unknown[0]}", msg)
+        msg = f"unknown key; known keys are {', '.join(sorted(known))}"
+        raise _spec_error(p, f"{name}.{unknown[0]}", msg)
+    return table
+
+
+def _exports_spec(p: Path, table: Any) -> ExportsSpec:
+    table = _table(p, "exports", table, _EXPORTS_KEYS)
     kw: dict[str, Any] = {}
     for key in ("markets", "avoid", "commodities"):
         if key in table:

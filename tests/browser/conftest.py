@@ -6,6 +6,7 @@ browser setup never passes silently where it matters.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 from collections.abc import Iterator
@@ -84,6 +85,26 @@ class MapPage:
             self.js(
                 "document.querySelectorAll('.leaflet-pane path').length + "
                 "document.querySelectorAll('.leaflet-marker-icon').length"
+            )
+        )
+
+    def colours(self, png: bytes) -> int:
+        """Distinct colours of a screenshot, counted in the browser (no image library needed).
+
+        Replaces the page's content: call it last.
+        """
+        self.page.set_content("<canvas id=c></canvas>")
+        return int(
+            self.page.evaluate(
+                """async (uri) => {
+              const img = new Image(); img.src = uri; await img.decode();
+              const c = document.getElementById('c'); c.width = img.width; c.height = img.height;
+              const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+              const d = ctx.getImageData(0, 0, img.width, img.height).data; const seen = new Set();
+              for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
+              return seen.size;
+            }""",
+                "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
             )
         )
 

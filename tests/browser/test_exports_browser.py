@@ -3,7 +3,6 @@ the comparison, the market selector, overlays, and a hostile deposit that runs n
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
@@ -170,17 +169,5 @@ def test_screenshot_is_not_blank(map_page: MapPage, tmp_path: Path) -> None:
     map_page.page.wait_for_timeout(300)
     png = map_page.page.screenshot(path=str(tmp_path / "exports.png"))
     map_page.check_clean()
-    page = map_page.page
-    page.set_content("<canvas id=c></canvas>")
-    colours = page.evaluate(
-        """async (uri) => {
-          const img = new Image(); img.src = uri; await img.decode();
-          const c = document.getElementById('c'); c.width = img.width; c.height = img.height;
-          const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
-          const d = ctx.getImageData(0, 0, img.width, img.height).data; const seen = new Set();
-          for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
-          return seen.size;
-        }""",
-        "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-    )
+    colours = map_page.colours(png)
     assert colours > 200, f"the exports map looks blank ({colours} colours)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
@@ -230,20 +229,7 @@ def test_screenshot_is_not_blank(map_page: MapPage, any_map: Path, tmp_path: Pat
     png = map_page.page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
     map_page.check_clean()
-    # Count colours in the browser itself: no image library needed.
-    page = map_page.page
-    page.set_content("<canvas id=c></canvas>")
-    colours = page.evaluate(
-        """async (uri) => {
-          const img = new Image(); img.src = uri; await img.decode();
-          const c = document.getElementById('c'); c.width = img.width; c.height = img.height;
-          const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
-          const d = ctx.getImageData(0, 0, img.width, img.height).data; const seen = new Set();
-          for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
-          return seen.size;
-        }""",
-        "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-    )
+    colours = map_page.colours(png)
     assert colours > 200, f"{shot} looks blank ({colours} colours)"
 
 
