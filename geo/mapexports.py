@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .exports import MARKETS, _summarise, export_legs
+from .exports import MARKETS, _deposits, _market_ids, _summarise, export_legs
 from .maplayers import display_rows, latlngs, property_columns
 from .mappanels import one_column_legend
 from .mapstyle import (
@@ -159,8 +159,6 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
     first = export_legs(avoid=avoid, **kw)
     second = export_legs(avoid=both, **kw)
     market_ids = list(dict.fromkeys(m for _, m in first))
-    from .exports import _deposits, _market_ids
-
     if not market_ids:
         market_ids = _market_ids(net, list(spec.markets))
     deps = _deposits(net, commodities)
