@@ -10,7 +10,7 @@ same route: they are computed from the same legs with the same helpers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -318,29 +318,31 @@ def export_legs(
     *,
     markets: Sequence[str] | None = None,
     commodities: Sequence[str] | None = None,
-    avoid: Sequence[str] = ("RUS",),
+    avoid: Mapping[str, Sequence[str]] | None = None,
     status: str | Sequence[str] | None = None,
     network: Network | None = None,
 ) -> dict[tuple[str, str], dict[str, list[Leg] | str]]:
-    """The legs of every deposit's best route to every market: avoiding ``avoid``, and not.
+    """The legs of every deposit's best route to every market, under named constraint sets.
 
     The routes behind the rows of :func:`exports` (same network, same searches), for drawing
-    them: ``{(deposit id, market id): {"avoid": legs or why none, "shortest": legs or why
-    none}}``, each list of legs in travel order starting with the deposit's access leg.
+    them. ``avoid`` names what each set avoids (default ``{"avoid": ["RUS"]}``); the
+    unconstrained route comes as ``"shortest"``. Returns ``{(deposit id, market id): {name:
+    legs or why there are none}}``, each list of legs in travel order starting with the
+    deposit's access leg; one search per set and market serves every deposit.
     """
     net = network or load_network()
     st = _split(status) or None
-    constrained = make_constraints(_split(avoid), None, st)
-    base = Constraints(frozenset(), frozenset(), constrained.modes, constrained.statuses)
+    sets = {"avoid": ("RUS",)} if avoid is None else avoid
+    named = {k: make_constraints(_split(v), None, st) for k, v in sets.items()}
+    some = make_constraints([], None, st)
+    named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses)
     deps = _deposits(net, commodities)
+    market_ids = _market_ids(net, markets)
     solver = _Solver(net, _access_legs(net, deps))
     out: dict[tuple[str, str], dict[str, list[Leg] | str]] = {}
     for dep_id in deps["id"].astype(str):
-        for m in _market_ids(net, markets):
-            out[(dep_id, m)] = {
-                k: solver.legs(c, dep_id, m)
-                for k, c in (("avoid", constrained), ("shortest", base))
-            }
+        for m in market_ids:
+            out[(dep_id, m)] = {k: solver.legs(c, dep_id, m) for k, c in named.items()}
     return out
 
 

@@ -150,22 +150,14 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
     both = [*avoid, *(["CHN"] if "CHN" not in {a.upper() for a in avoid} else [])]
     status = None if spec.status == "operational" else spec.status
     commodities = list(spec.commodities) or None
-    kw: dict[str, Any] = {
-        "markets": list(spec.markets),
-        "commodities": commodities,
-        "status": status,
-        "network": net,
-    }
-    first = export_legs(avoid=avoid, **kw)
-    second = export_legs(avoid=both, **kw)
-    market_ids = list(dict.fromkeys(m for _, m in first))
-    if not market_ids:
-        market_ids = _market_ids(net, list(spec.markets))
-    deps = _deposits(net, commodities)
-    g = net.graph
+    market_ids = _market_ids(net, list(spec.markets))
     initial = _market_ids(net, [spec.market])[0]
     if initial not in market_ids:
         market_ids.insert(0, initial)
+    legs = export_legs(markets=market_ids, commodities=commodities, status=status, network=net,
+                       avoid={"one": avoid, "both": both})  # fmt: skip
+    deps = _deposits(net, commodities)
+    g = net.graph
     edges = _Edges()
     corridors: list[str] = []
     per_dep: list[list[Any]] = []
@@ -176,10 +168,8 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
     for dep_id in deps["id"].astype(str):
         row = []
         for m in market_ids:
-            a = first[(dep_id, m)]
-            b = second[(dep_id, m)]
-            short = a["shortest"]
-            best, best2 = a["avoid"], b["avoid"]
+            found = legs[(dep_id, m)]
+            short, best, best2 = found["shortest"], found["one"], found["both"]
             short_km = None if isinstance(short, str) else _summarise(short).km
             k = -1
             if not isinstance(best, str):
