@@ -28,8 +28,9 @@ CORRIDORS: dict[str, tuple[str, str]] = {
     "Maritime": ("Sea route (Suez / Cape)", "#3f51b5"),
     "Northern": ("Northern Corridor", "#8d6e63"),
     "TransSiberian": ("Trans-Siberian", "#7e57c2"),
+    "Regional": ("Regional feeder line", "#00838f"),
 }
-OTHER_COLORS = ("#00838f", "#9e9d24", "#6d4c41", "#c2185b", "#455a64", "#ad1457")
+OTHER_COLORS = ("#f9a825", "#9e9d24", "#6d4c41", "#c2185b", "#455a64", "#ad1457")
 RUSSIA_COLOR = "#7a1212"  # every segment with russia_km > 0, whatever its corridor
 SHADE_COLOR = "#e9b8b0"
 ROUTE_COLORS = ("#d81b60", "#1e73be", "#2e9d4a", "#e08214", "#7e57c2", "#00838f", "#8d6e63")

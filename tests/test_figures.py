@@ -48,7 +48,7 @@ def test_published_figure_reproduced(fig: dict) -> None:
 
 def test_required_figures_are_declared() -> None:
     ids = {f["id"] for f in FIGURES}
-    assert {"btk", "aktau_baku_ferry", "turkmenbashi_baku_ferry", "shanghai_rotterdam_suez",
+    assert {"btk", "aktau_baku_ferry", "aktau_alat_ferry", "turkmenbashi_baku_ferry", "shanghai_rotterdam_suez",
             "shanghai_rotterdam_cape", "xian_duisburg_russia", "dostyk_moiynty"} <= ids  # fmt: skip
 
 
