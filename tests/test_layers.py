@@ -193,3 +193,17 @@ def test_layers_readme_shows_the_schema_declared_in_code() -> None:
     readme = (LAYERS / "README.md").read_text(encoding="utf-8")
     for kind in KINDS:
         assert describe(kind) in readme, f"layers/README.md: schema of '{kind}' is stale"
+
+
+def test_kyrgyz_northern_line_takes_kumtor_to_the_turksib() -> None:
+    # Kumtor's railhead is Balykchy; the line runs through Bishkek to the Turksib at Lugovaya.
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    r = CliRunner().invoke(app, ["route", "kumtor", "almaty", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["path"][:4] == ["Kumtor", "Balykchy", "Bishkek", "Lugovaya (Turksib station), Kulan"]
+    assert s["legs"][0]["corridor"] == "access" and s["legs"][0]["length_km"] < 200
+    assert s["countries"] == ["KGZ", "KAZ"] and not s["transits_russia"]
