@@ -96,6 +96,16 @@ RUNTIME_JS = r"""
   }
   CM.el = el;
 
+  // A control's button: an <a> with a title and a constant SVG icon (never data).
+  function ctlButton(title, icon) {
+    var a = el("a", "cm-btn");
+    a.href = "#";
+    a.title = title;
+    a.setAttribute("role", "button");
+    a.innerHTML = icon;
+    return a;
+  }
+
   // Text whose http(s) URLs become links; nothing is ever parsed as HTML.
   function linkify(parent, text) {
     String(text).split(/(\s+)/).forEach(function (part) {
@@ -343,11 +353,7 @@ RUNTIME_JS = r"""
     options: {position: "topleft"},
     onAdd: function (map) {
       var bar = el("div", "leaflet-bar leaflet-control cm-fs");
-      var a = el("a", "cm-btn");
-      a.href = "#";
-      a.title = "Full screen";
-      a.setAttribute("role", "button");
-      a.innerHTML = ICON_FS;
+      var a = ctlButton("Full screen", ICON_FS);
       bar.appendChild(a);
       var c = map.getContainer();
       function fallback() { c.classList.toggle("cm-fullscreen"); map.invalidateSize(); }
@@ -371,11 +377,7 @@ RUNTIME_JS = r"""
       this._on = false;
       var bar = el("div", "leaflet-control cm-measure");
       var inner = el("div", "leaflet-bar");
-      var a = el("a", "cm-btn");
-      a.href = "#";
-      a.title = "Measure distance: click points on the map; click here or press Esc to end";
-      a.setAttribute("role", "button");
-      a.innerHTML = ICON_RULER;
+      var a = ctlButton("Measure distance: click points on the map; click here or press Esc to end", ICON_RULER);
       inner.appendChild(a);
       bar.appendChild(inner);
       this._out = el("div", "cm-measure-out");
