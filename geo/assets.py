@@ -23,6 +23,7 @@ from typing import Any
 from branca.element import Element, Figure, MacroElement
 
 from .errors import GeoError
+from .page import Verbatim
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,10 @@ def asset_text(name: str) -> str:
     return text
 
 
-def inline_element(name: str) -> Element:
-    """A ``<script>`` or ``<style>`` element holding one asset."""
+def inline_element(name: str) -> Verbatim:
+    """A ``<script>`` or ``<style>`` element holding one asset (never compiled as a template)."""
     tag = "style" if ASSETS[name].kind == "css" else "script"
-    return Element(f"<{tag}>/* {name} (offline, from XStatic) */\n{asset_text(name)}\n</{tag}>")
+    return Verbatim(f"<{tag}>/* {name} (offline, from XStatic) */\n{asset_text(name)}\n</{tag}>")
 
 
 class OfflineAssets(MacroElement):

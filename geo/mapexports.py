@@ -32,6 +32,7 @@ from .mapstyle import (
     swatch_line,
 )
 from .network import Network
+from .page import Script
 from .routing import Leg
 
 ROUTE_DECIMALS = 4  # ~10 m: the drawn routes are followed at country scale
@@ -361,7 +362,7 @@ def build_exports_map(
     network : Network
         The network the routes are searched on (bundled and user layers).
     """
-    from .maps import _base_layers, _finish, _new_map, _Script
+    from .maps import _base_layers, _finish, _new_map
 
     payload = exports_payload(spec.exports, network)
     css = exports_css(len(payload["palette"]), payload["palette"])
@@ -373,7 +374,7 @@ def build_exports_map(
         payload["corridors"], payload["palette"], payload["avoid"], spec.shade
     )
     panel = exports_panel_html("Supply routes to market")
-    script = _Script("exports", payload, "CorridorExports")
+    script = Script("exports", payload, "CorridorExports")
     return _finish(m, spec.title, layers, legend, panel, extra=[script])
 
 

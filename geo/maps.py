@@ -28,8 +28,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from branca.element import Element
 
 from .assets import strip_cdn_links, use_offline_assets
 from .errors import GeoError, SpecError
@@ -79,9 +78,9 @@ from .mapstyle import (
     fmt,
     node_symbol,
     palette_css,
-    script_json,
     value_colors,
 )
+from .page import Head, Html, PageElement, Script
 
 # The public names of the map modules, importable from here as before the split.
 __all__ = [
@@ -336,54 +335,6 @@ def _exports_spec(p: Path, table: Any) -> ExportsSpec:
 
 
 # ---------------------------------------------------------------------------------------------
-# Page elements
-# ---------------------------------------------------------------------------------------------
-
-
-class _Script(MacroElement):
-    """A call into the page runtime with a JSON payload, rendered in the page's script."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "CorridorMap.{{ this.call }}({{ this._parent.get_name() }}, {{ this.payload }});\n"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, call: str, payload: Any, name: str = "CorridorLayer") -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = name
-        self.call = call
-        self.payload = script_json(payload)
-
-
-class _Html(MacroElement):
-    """Static HTML (already escaped) placed in the body; the runtime moves it into the map."""
-
-    _template = Template("{% macro html(this, kwargs) %}{{ this.markup }}\n{% endmacro %}")
-
-    def __init__(self, markup: str, name: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = name
-        self.markup = markup
-
-
-class _Head(MacroElement):
-    """Inline CSS and the page runtime in <head>."""
-
-    _template = Template(
-        "{% macro header(this, kwargs) %}<title>{{ this.title }}</title>\n"
-        "<style>{{ this.css }}</style>\n<script>{{ this.js }}</script>\n{% endmacro %}"
-    )
-
-    def __init__(self, title: str, css: str, js: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "CorridorHead"
-        self.title = esc(title)
-        self.css = css
-        self.js = js
-
-
-# ---------------------------------------------------------------------------------------------
 # Building the map
 # ---------------------------------------------------------------------------------------------
 
@@ -465,11 +416,11 @@ def _new_map(
     )
     use_offline_assets(m, markercluster=markercluster)
     m.add_child(
-        _Head(spec.title, CSS + palette_css() + extra_css, RUNTIME_JS + extra_js),
+        Head(spec.title, CSS + palette_css() + extra_css, RUNTIME_JS + extra_js),
         name="corridor_head",
     )
     m.add_child(
-        _Script("init", {"title": spec.title, "tiles": _tiles(spec.tiles)}, "CorridorInit"),
+        Script("init", {"title": spec.title, "tiles": _tiles(spec.tiles)}, "CorridorInit"),
         name="corridor_init",
     )
     return m
@@ -513,20 +464,20 @@ def _finish(
     legend: str,
     stats: str | None,
     bounds: list[list[float]] | None = None,
-    extra: Sequence[MacroElement] = (),
+    extra: Sequence[PageElement] = (),
 ) -> folium.Map:
     """Add the layers, the panels, the title and the closing runtime call; fix the ids."""
     for i, layer in enumerate(layers):
-        m.add_child(_Script("add", layer), name=f"corridor_layer_{i}")
+        m.add_child(Script("add", layer), name=f"corridor_layer_{i}")
     for i, element in enumerate(extra):
         m.add_child(element, name=f"corridor_extra_{i}")
-    m.add_child(_Html(legend, "CorridorLegend"), name="corridor_legend")
+    m.add_child(Html(legend, "CorridorLegend"), name="corridor_legend")
     if stats is not None:
-        m.add_child(_Html(stats, "CorridorStats"), name="corridor_stats")
-    m.add_child(_Html(f'<div class="cm-title">{esc(title)}</div>', "CorridorTitle"))
+        m.add_child(Html(stats, "CorridorStats"), name="corridor_stats")
+    m.add_child(Html(f'<div class="cm-title">{esc(title)}</div>', "CorridorTitle"))
     if bounds is not None:
-        m.add_child(_Script("fit", bounds, "CorridorFit"), name="corridor_fit")
-    m.add_child(_Script("finish", {"legend": "cm-legend", "stats": "cm-stats"}, "CorridorEnd"))
+        m.add_child(Script("fit", bounds, "CorridorFit"), name="corridor_fit")
+    m.add_child(Script("finish", {"legend": "cm-legend", "stats": "cm-stats"}, "CorridorEnd"))
     stable_ids(m)
     return m
 
