@@ -45,3 +45,72 @@ def assert_row_matches_route(row: Any, net: Any, constraints: Constraints) -> An
     )
     assert (row.days_low, row.days_high) == (s["transit_days"]["low"], s["transit_days"]["high"])
     return r
+
+
+# --- hostile template text (issue 13) ---------------------------------------------------------
+
+HOSTILE_TEMPLATE = {
+    kind: DATA / f"hostile_template_{kind}.geojson" for kind in ("deposits", "nodes", "segments")
+}
+# Files that a template payload in the fixtures would create in the working folder if it ran.
+PWNED_MARKERS = ("cm_pwned_marker", "cm_pwned_marker2", "cm_pwned_title")
+HOSTILE_SPEC = """\
+title = "Spec {{ 7*7 }} {{ lipsum.__globals__['os'].popen('touch cm_pwned_title').read() }} \
+</title><script>alert('title')</script>"
+center = [43.0, 70.0]
+zoom = 4
+layers = ["countries", "nodes", "trans_caspian"]
+highlight = "{{ 7*7 }}<b>TITR</b>"
+"""
+
+
+def build_hostile_pages(work: Path) -> dict[str, Path]:
+    """Every page a stranger's layer can reach, built through the real CLI in ``work``.
+
+    The three hostile layers are stored (``layers add``, the deposits coloured by a hostile
+    property, the segments by their hostile corridor), one is also passed with ``--layer`` under
+    a hostile file name, and the corridor map, a hostile spec, the exports map and a route map
+    between two hostile places are built. Returns the pages by name.
+    """
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+    from geo.layers import bundled_dir
+
+    runner = CliRunner()
+
+    def run(*args: str) -> None:
+        r = runner.invoke(app, list(args))
+        assert r.exit_code == 0 and r.exception is None, (args, r.stdout, r.stderr, r.exception)
+
+    work.mkdir(parents=True, exist_ok=True)
+    old = Path.cwd()
+    os.chdir(work)
+    try:
+        run("layers", "add", str(HOSTILE_TEMPLATE["deposits"]), "--name", "tpl-deps",
+            "--color-by", "grade")  # fmt: skip
+        run("layers", "add", str(HOSTILE_TEMPLATE["nodes"]), "--name", "tpl-nodes")
+        run("layers", "add", str(HOSTILE_TEMPLATE["segments"]), "--name", "tpl-segs",
+            "--color-by", "corridor")  # fmt: skip
+        odd = work / "{{ 7*7 }}<img src=x onerror=alert(9)>.geojson"
+        shutil.copyfile(HOSTILE_TEMPLATE["deposits"], odd)
+        spec = work / "hostile.toml"
+        spec.write_text(HOSTILE_SPEC, encoding="utf-8")
+        maps = bundled_dir("maps")
+        pages = {
+            "corridor": work / "corridor.html",
+            "spec": work / "spec.html",
+            "exports": work / "exports.html",
+            "route": work / "route.html",
+        }
+        run("map", str(maps / "corridor.toml"), "--out", str(pages["corridor"]), "--layer",
+            str(odd))  # fmt: skip
+        run("map", str(spec), "--out", str(pages["spec"]))
+        run("map", str(maps / "exports.toml"), "--out", str(pages["exports"]))
+        run("route", "tplville", "tplburg", "--status", "all", "--map", str(pages["route"]))
+    finally:
+        os.chdir(old)
+    return pages
