@@ -16,6 +16,7 @@ page's CSS and JavaScript runtime).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tempfile
@@ -238,17 +239,7 @@ def load_spec(path: str | Path) -> MapSpec:
     'TITR'
     """
     p = Path(path)
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"{p}: map spec not found; check the path"
-        raise SpecError(msg) from None
-    except UnicodeDecodeError:
-        msg = f"{p}: not UTF-8 text; save the spec as UTF-8"
-        raise SpecError(msg) from None
-    except tomllib.TOMLDecodeError as e:
-        msg = f"{p}: malformed TOML ({e}); fix the syntax"
-        raise SpecError(msg) from None
+    doc = _read_toml(p)
     unknown = sorted(set(doc) - _TOP_KEYS)
     if unknown:
         msg = f"unknown key; known keys are {', '.join(sorted(_TOP_KEYS))}"
@@ -289,6 +280,8 @@ def load_spec(path: str | Path) -> MapSpec:
         kwargs["highlight"] = doc["highlight"]
     if "shade" in doc:
         kwargs["shade"] = _str_list(p, "shade", doc["shade"])
+        _known(p, "shade", kwargs["shade"], _country_codes(), "country code",
+               "use ISO 3166-1 alpha-3 codes such as RUS, BLR")  # fmt: skip
     if "tiles" in doc:
         tiles = _str_list(p, "tiles", doc["tiles"])
         bad = [t for t in tiles if t not in KNOWN_TILES]
@@ -300,11 +293,72 @@ def load_spec(path: str | Path) -> MapSpec:
     routes = stats.get("routes", "all")
     if routes != "all":
         kwargs["stats_routes"] = _str_list(p, "stats.routes", routes)
+        _known(p, "stats.routes", kwargs["stats_routes"], _route_ids(), "reference route",
+               "`corridor stats` lists the route ids")  # fmt: skip
     if "show" in stats:
         kwargs["show_routes"] = _str_list(p, "stats.show", stats["show"])
+        listed = kwargs.get("stats_routes") or _route_ids()
+        _known(p, "stats.show", kwargs["show_routes"], listed, "route",
+               "list route ids from stats.routes (`corridor stats` lists them)")  # fmt: skip
     if "exports" in doc:
         kwargs["exports"] = _exports_spec(p, doc["exports"])
     return MapSpec(**kwargs)
+
+
+MAX_SPEC_BYTES = 1_000_000  # a map spec is a few hundred bytes; anything larger is a mistake
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
+    """The spec's TOML document, or one SpecError line naming the file and the fix."""
+    try:
+        if not p.exists():
+            msg = f"{p}: map spec not found; check the path"
+            raise SpecError(msg)
+        if not p.is_file():
+            msg = f"{p}: not a regular file; give the path of a .toml map spec"
+            raise SpecError(msg)
+        with p.open("rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:
+            msg = f"{p}: larger than {MAX_SPEC_BYTES:,} bytes; a map spec is a short TOML file"
+            raise SpecError(msg)
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        msg = f"{p}: not UTF-8 text; save the spec as UTF-8"
+        raise SpecError(msg) from None
+    except tomllib.TOMLDecodeError as e:
+        msg = f"{p}: malformed TOML ({e}); fix the syntax"
+        raise SpecError(msg) from None
+    except RecursionError:
+        msg = f"{p}: nested too deeply to read; a map spec needs at most two levels of tables"
+        raise SpecError(msg) from None
+    except OSError as e:
+        msg = f"{p}: cannot be read ({e.strerror or e}); check the path and its permissions"
+        raise SpecError(msg) from None
+
+
+def _known(
+    p: Path, key: str, values: Sequence[str], known: Iterable[str], what: str, fix: str
+) -> None:
+    """Refuse a value that names nothing (a typo would otherwise be ignored silently)."""
+    choices = sorted(set(known))
+    for v in values:
+        if v not in choices:
+            close = difflib.get_close_matches(v, choices, n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else fix
+            raise _spec_error(p, key, f"unknown {what} {v!r}; {hint}")
+
+
+def _country_codes() -> set[str]:
+    from .countries import codes
+
+    return codes()
+
+
+def _route_ids() -> list[str]:
+    from .stats import reference_specs
+
+    return [s.id for s in reference_specs()]
 
 
 def _table(p: Path, name: str, table: Any, known: set[str]) -> dict[str, Any]:
@@ -598,14 +652,25 @@ def render_html(m: folium.Map) -> str:
 def save_html(m: folium.Map, path: str | Path) -> Path:
     """Write the page atomically: a temporary file in the same folder, then a rename."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     text = render_html(m)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        if p.is_dir() or not p.name:
+            msg = f"{p}: cannot write the map there (a folder); give an .html file path"
+            raise GeoError(msg)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cm-", suffix=".html.tmp", dir=p.parent)
+    except OSError as e:
+        msg = f"{p}: cannot write the map ({e.strerror or e}); choose a writable file path"
+        raise GeoError(msg) from e
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
         Path(tmp).chmod(0o644)
         Path(tmp).replace(p)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        msg = f"{p}: cannot write the map ({e.strerror or e}); choose a writable file path"
+        raise GeoError(msg) from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

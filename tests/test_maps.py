@@ -208,6 +208,19 @@ def test_bundled_spec_loads() -> None:
         ('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\ntiles = ["Bing"]', "tiles"),
         ('title = "t"\ncenter = [44, 58]\nzoom = 15\nlayers = []', "zoom"),
         ('title = "t"\ncenter = [44, 58', None),
+        ('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\nshade = ["ZZZ"]', "shade"),
+        (
+            'title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\n[stats]\nshow = ["nosuch"]',
+            "stats.show",
+        ),
+        (
+            'title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\n[stats]\nroutes = ["x"]',
+            "stats.routes",
+        ),
+        (
+            'title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\nx = ' + "[" * 5000 + "]" * 5000,
+            None,
+        ),  # fmt: skip
     ],
 )
 def test_bad_spec_names_file_and_key(tmp_path: Path, text: str, key: str | None) -> None:
@@ -223,6 +236,39 @@ def test_bad_spec_names_file_and_key(tmp_path: Path, text: str, key: str | None)
 def test_missing_spec() -> None:
     with pytest.raises(SpecError, match="not found"):
         load_spec(DATA / "map_does_not_exist.toml")
+
+
+def test_spec_that_is_not_a_file(tmp_path: Path) -> None:
+    for path in (tmp_path, Path("/dev/zero")):
+        with pytest.raises(SpecError, match="not a regular file") as e:
+            load_spec(path)
+        assert str(e.value).startswith(str(path))
+
+
+def test_spec_deep_nesting_is_one_line(tmp_path: Path) -> None:
+    p = tmp_path / "deep.toml"
+    p.write_text('title = "t"\nx = ' + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    with pytest.raises(SpecError, match="nested too deeply") as e:
+        load_spec(p)
+    assert "\n" not in str(e.value)
+
+
+def test_spec_typo_gets_a_suggestion(tmp_path: Path) -> None:
+    p = tmp_path / "typo.toml"
+    p.write_text('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\nshade = ["RUZ"]')
+    with pytest.raises(SpecError, match=r"unknown country code 'RUZ'; did you mean .*RUS"):
+        load_spec(p)
+
+
+@pytest.mark.parametrize("target", ["folder", "proc", "long"])
+def test_save_html_refuses_unwritable_targets(tmp_path: Path, target: str) -> None:
+    m = build_map(fx.SPEC, countries=None, segments=None, nodes=None, deposits=None, routes=None)
+    path = {"folder": tmp_path, "proc": Path("/proc/corridor.html"),
+            "long": tmp_path / ("x" * 300 + ".html")}[target]  # fmt: skip
+    with pytest.raises(GeoError, match="cannot write the map") as e:
+        save_html(m, path)
+    assert "\n" not in str(e.value)
+    assert [p.name for p in tmp_path.iterdir()] == []  # no temporary file left behind
 
 
 # --- user layers: colour-by, --layer, the network they join -----------------------------------
