@@ -220,7 +220,7 @@ def test_bundled_spec_loads() -> None:
         (
             'title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\nx = ' + "[" * 5000 + "]" * 5000,
             None,
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_bad_spec_names_file_and_key(tmp_path: Path, text: str, key: str | None) -> None:
