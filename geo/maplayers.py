@@ -2,7 +2,7 @@
 
 Coordinates are rounded (:data:`COORD_DECIMALS`), features keep a fixed order, and every
 property value goes out as display text (:func:`geo.mapstyle.fmt`), never as markup. Each
-payload is one ``CorridorMap.add`` call (see :mod:`geo.mapjs`).
+payload is one ``CorridorMap.add`` call (see ``geo/static/corridor.js``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ The map shows what :mod:`geo.stats` computed; it never recomputes a statistic.
 
 This module reads specs and assembles pages; the parts live beside it:
 :mod:`geo.mapstyle` (colours, symbols, values as text), :mod:`geo.maplayers` (frames ->
-layer payloads), :mod:`geo.mappanels` (legend and statistics HTML) and :mod:`geo.mapjs` (the
-page's CSS and JavaScript runtime).
+layer payloads), :mod:`geo.mappanels` (legend and statistics HTML), :mod:`geo.page` (page
+elements that never compile data as a template) and ``geo/static/`` (the page's CSS and
+JavaScript runtime).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from branca.element import Element
 from .assets import strip_cdn_links, use_offline_assets
 from .errors import GeoError, SpecError
 from .mapexports import ExportsSpec, build_exports_map
-from .mapjs import CSS, RUNTIME_JS
 from .maplayers import (
     COORD_DECIMALS,
     COUNTRY_DECIMALS,
@@ -81,7 +81,11 @@ from .mapstyle import (
     palette_css,
     value_colors,
 )
-from .page import Head, Html, PageElement, Script
+from .page import Head, Html, PageElement, Script, static_text
+
+# The page runtime (geo/static/): constants, never formatted with data.
+CSS = static_text("corridor.css")
+RUNTIME_JS = static_text("corridor.js")
 
 # The public names of the map modules, importable from here as before the split.
 __all__ = [

@@ -13,15 +13,29 @@ value from a layer, a spec, a layer name or a command-line argument.
 from __future__ import annotations
 
 import re
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from branca.element import Element, Figure, MacroElement
 
 from .mapstyle import esc, script_json
 
-__all__ = ["Head", "Html", "PageElement", "Script", "Verbatim"]
+__all__ = ["Head", "Html", "PageElement", "Script", "Verbatim", "static_text"]
 
 _CLOSE = re.compile(r"</(script|style)", re.IGNORECASE)
+
+
+@cache
+def static_text(name: str) -> str:
+    """A file of ``geo/static/`` (the page runtime's JavaScript and CSS), as text.
+
+    Examples
+    --------
+    >>> "window.CorridorMap" in static_text("corridor.js")
+    True
+    """
+    return files("geo").joinpath("static", name).read_text(encoding="utf-8")
 
 
 class Verbatim(Element):

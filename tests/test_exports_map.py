@@ -32,7 +32,7 @@ def payload() -> dict:
 
 
 def joined(p: dict, route: dict) -> list[list[float]]:
-    """The route's line as the page joins it (geo/mapexports.py EXPORTS_JS)."""
+    """The route's line as the page joins it (geo/static/exports.js)."""
     out = list(route["a"])
     for ref in route["e"]:
         line = p["edges"][ref] if ref >= 0 else p["edges"][~ref][::-1]

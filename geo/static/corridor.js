@@ -1,83 +1,4 @@
-"""The map page's CSS and JavaScript runtime (``window.CorridorMap``).
 
-Constants only: no data is ever formatted into them. Python hands the runtime JSON payloads
-(:mod:`geo.maplayers`) and escaped HTML panels (:mod:`geo.mappanels`); the runtime builds
-Leaflet layers, the grouped layer control, popups (``textContent`` only, http(s) links only),
-the measuring tool and the full-screen button.
-"""
-
-CSS = """
-.leaflet-container{background:#cfe2ee;font:12px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,
-"Helvetica Neue",Arial,sans-serif}
-.cm-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:800;
-background:rgba(255,255,255,.93);padding:6px 16px;border-radius:6px;
-box-shadow:0 1px 5px rgba(0,0,0,.3);font-weight:600;font-size:15px;color:#1d1d1d;
-pointer-events:none;max-width:55%;text-align:center}
-.cm-panel{background:rgba(255,255,255,.95);border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.35);
-color:#222;max-height:46vh;overflow:auto}
-.cm-head{display:block;width:100%;text-align:left;border:0;background:none;cursor:pointer;
-font:600 13px/1.3 inherit;font-family:inherit;padding:6px 9px;color:#1d1d1d}
-.cm-head::after{content:"\\25BE";float:right;margin-left:10px;color:#777}
-.cm-collapsed .cm-head::after{content:"\\25B8"}
-.cm-body{padding:0 9px 8px}
-.cm-legend .cm-body{display:flex;gap:16px;font-size:11.5px}
-.cm-legend h3:first-child{margin-top:0}
-.cm-legend h3{font-size:10px;text-transform:uppercase;letter-spacing:.05em;color:#666;
-margin:6px 0 1px;font-weight:600}
-.cm-row{display:flex;align-items:center;gap:6px;white-space:nowrap;line-height:16px}
-.cm-row svg,.cm-sym,.cm-dot,.cm-box-sw,.cm-clu{flex:none}
-.cm-sym{width:28px;display:inline-flex;justify-content:center}
-.cm-dot{display:inline-block;width:10px;height:10px;border-radius:50%;border:1.5px solid #fff;
-box-shadow:0 0 0 1px rgba(0,0,0,.35);margin:0 8px}
-.cm-box-sw{display:inline-block;width:24px;height:12px;margin:0 2px;border:1px solid #b5655a;
-opacity:.8}
-.cm-clu{display:inline-flex;width:18px;height:18px;border-radius:50%;background:rgba(93,64,55,.88);
-color:#fff;font-size:9px;align-items:center;justify-content:center;margin:0 5px;
-box-shadow:0 0 0 3px rgba(109,76,65,.28)}
-.cm-stats table{border-collapse:collapse;font-size:11px;line-height:1.25}
-.cm-stats th{font-weight:600;color:#555;text-align:right;padding:1px 4px;
-border-bottom:1px solid #ccc;white-space:nowrap}
-.cm-stats td{text-align:right;padding:1px 4px;border-bottom:1px solid #eee;white-space:nowrap}
-.cm-stats th:first-child,.cm-stats td:first-child{text-align:left}
-.cm-stats{max-width:660px;max-height:42vh}
-.cm-stats tr[data-cm-route]{cursor:pointer}
-.cm-stats tbody tr:hover{background:#f4efe6}
-.cm-ru{color:#7a1212;font-weight:600}
-.cm-rsw{display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:5px;opacity:.7}
-.cm-note{margin:5px 0 0;color:#777;font-size:10.5px}
-.cm-route-stats{max-width:430px}
-.cm-route-stats th{text-align:left;vertical-align:top;border-bottom:1px solid #eee}
-.cm-route-stats td{text-align:left;white-space:normal;word-break:break-word}
-.cm-sub{font-weight:600;margin:3px 0 1px;white-space:nowrap}
-.cm-sw{vertical-align:middle;margin-right:3px}
-.cm-lc-group{font-weight:600;font-size:10.5px;text-transform:uppercase;letter-spacing:.05em;
-color:#666;margin:6px 0 1px}
-.leaflet-control-layers-overlays svg{vertical-align:middle;margin-right:3px}
-.leaflet-control-layers-expanded{max-height:70vh;overflow:auto}
-.leaflet-top.leaflet-right{z-index:1001}
-.cm-popup-title{font-weight:600;font-size:13px;margin-bottom:4px}
-.cm-props{border-collapse:collapse}
-.cm-props th{text-align:left;color:#666;font-weight:500;padding:1px 8px 1px 0;vertical-align:top;
-white-space:nowrap}
-.cm-props td{padding:1px 0;word-break:break-word}
-.leaflet-popup-content{max-height:340px;overflow:auto;min-width:220px}
-.cm-node,.cm-dep{background:none;border:0}
-.cm-dep{border-radius:50%;border:1.5px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.45)}
-.cm-cluster{background:rgba(109,76,65,.28);border-radius:50%}
-.cm-cluster div{margin:4px;border-radius:50%;background:rgba(93,64,55,.88);color:#fff;
-display:flex;align-items:center;justify-content:center;font-size:10.5px;font-weight:600}
-.cm-btn{display:flex!important;align-items:center;justify-content:center}
-.cm-measuring,.cm-measuring .leaflet-interactive{cursor:crosshair!important}
-.cm-measure-out{display:none;background:#fff;padding:3px 7px;border-radius:4px;margin-top:4px;
-box-shadow:0 1px 4px rgba(0,0,0,.3);white-space:nowrap;font-weight:600}
-.cm-measure-on .cm-measure-out{display:block}
-.cm-measure-on a.cm-btn{background:#ffe7a8}
-.cm-panel.cm-collapsed .cm-body{display:none}
-.cm-fullscreen{position:fixed!important;top:0;left:0;width:100%!important;height:100%!important;
-z-index:10000}
-"""
-
-RUNTIME_JS = r"""
 (function () {
   "use strict";
   var CM = window.CorridorMap = {};
@@ -479,4 +400,3 @@ RUNTIME_JS = r"""
     if (title) { map.getContainer().appendChild(title); }
   };
 })();
-"""
