@@ -74,19 +74,26 @@ class MapPage:
         self.page.goto(path.resolve().as_uri())
         self.page.wait_for_function("window.CorridorMap && CorridorMap.map && CorridorMap.map._cm"
                                     " && CorridorMap.map._cm.control")  # fmt: skip
-        self.page.wait_for_timeout(300)  # chunked marker loading, first animation frames
+        self.settle()  # chunked marker loading, first animation frames
+
+    def settle(self) -> int:
+        """Wait until no zoom or pan runs and what is drawn stays the same for three frames."""
+        return int(self.page.evaluate(SETTLE))
+
+    def wait_drawn_change(self, before: int) -> int:
+        """Wait until the number of drawn items differs from ``before``; return it (or before)."""
+        try:
+            self.page.wait_for_function(f"({DRAWN}) !== {int(before)}", timeout=3000)
+        except Exception:  # playwright's TimeoutError: the caller's assertion says what failed
+            return before
+        return self.settle()
 
     def js(self, expr: str, arg: Any = None) -> Any:
         return self.page.evaluate(expr, arg)
 
     def drawn(self) -> int:
         """Vector paths plus marker icons currently on the map."""
-        return int(
-            self.js(
-                "document.querySelectorAll('.leaflet-pane path').length + "
-                "document.querySelectorAll('.leaflet-marker-icon').length"
-            )
-        )
+        return int(self.js(DRAWN))
 
     def colours(self, png: bytes) -> int:
         """Distinct colours of a screenshot, counted in the browser (no image library needed).
@@ -113,6 +120,29 @@ class MapPage:
         assert not self.errors, f"console or page errors: {self.errors[:3]}"
         assert not self.dialogs, f"the page opened dialogs: {self.dialogs}"
 
+
+DRAWN = (
+    "document.querySelectorAll('.leaflet-pane path').length + "
+    "document.querySelectorAll('.leaflet-marker-icon').length"
+)
+# Resolves once the map is quiet: no zoom or pan animation, and the same number of drawn items
+# for three animation frames in a row (chunked marker loading has finished). Fails after 15 s.
+SETTLE = f"""() => new Promise((resolve, reject) => {{
+  const m = window.CorridorMap && CorridorMap.map;
+  const t0 = performance.now();
+  let last = -1, same = 0;
+  const tick = () => {{
+    const n = {DRAWN};
+    const busy = m && (m._animatingZoom || (m._panAnim && m._panAnim._inProgress)
+      || m._container.classList.contains('leaflet-zoom-anim'));
+    same = (!busy && n === last) ? same + 1 : 0;
+    last = n;
+    if (same >= 3) {{ resolve(n); return; }}
+    if (performance.now() - t0 > 15000) {{ reject(new Error('the map did not settle')); return; }}
+    requestAnimationFrame(tick);
+  }};
+  requestAnimationFrame(tick);
+}})"""
 
 HOOKS = """
 window.__fired = [];

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import ROOT, MapPage
 
@@ -79,7 +80,8 @@ def test_click_draws_both_routes_and_the_comparison(map_page: MapPage) -> None:
     i = names.index("Inkai")
     map_page.open(EXPORTS)
     marker(map_page, data, "Inkai").dispatch_event("click")
-    map_page.page.wait_for_timeout(400)
+    map_page.page.wait_for_function("document.querySelectorAll('path.cm-xroute').length > 0")
+    map_page.settle()
     assert map_page.page.locator("path.cm-xroute").count() == 1
     rows = map_page.page.locator("#cm-cmp table tr")
     assert rows.count() == 1 + len(data["cmp"])
@@ -110,10 +112,10 @@ def test_market_selector_recolours_and_compares(map_page: MapPage) -> None:
     k = [m["name"] for m in data["markets"]].index("Port of Lianyungang")
     map_page.open(EXPORTS)
     map_page.page.select_option("#cm-market", label="Port of Lianyungang")
-    map_page.page.wait_for_timeout(200)
-    assert map_page.page.locator("#cm-sum").inner_text() == data["markets"][k]["summary"]
+    expect(map_page.page.locator("#cm-sum")).to_have_text(data["markets"][k]["summary"])
     marker(map_page, data, "Inkai").dispatch_event("click")
-    map_page.page.wait_for_timeout(300)
+    expect(map_page.page.locator("#cm-cmp table tr").nth(1)).to_be_visible()
+    map_page.settle()
     # Lianyungang lies in China: avoiding Russia and China, there is no route.
     second = map_page.page.locator("#cm-cmp table tr").nth(1).locator("td").nth(1).inner_text()
     assert second.startswith("no route: ")
@@ -128,10 +130,10 @@ def test_every_overlay_toggles(map_page: MapPage) -> None:
     for i in range(boxes.count()):
         before = map_page.drawn()
         boxes.nth(i).click()
-        map_page.page.wait_for_timeout(60)
-        assert map_page.drawn() != before
+        after = map_page.wait_drawn_change(before)
+        assert after != before
         boxes.nth(i).click()
-        map_page.page.wait_for_timeout(60)
+        map_page.wait_drawn_change(after)
     map_page.check_clean()
 
 
@@ -142,7 +144,7 @@ def test_hostile_deposit_runs_nothing(map_page: MapPage, hostile_map: Path) -> N
     m.dispatch_event("mouseover")
     assert name in map_page.page.locator(".leaflet-tooltip").last.inner_text()
     m.dispatch_event("click")
-    map_page.page.wait_for_timeout(300)
+    expect(map_page.page.locator("#cm-cmp .cm-dep-title")).to_contain_text(name)
     assert map_page.page.locator("#cm-cmp .cm-dep-title").inner_text().startswith(name)
     map_page.page.locator("#cm-cmp .cm-more").click()
     popup = map_page.page.locator(".leaflet-popup-content")
@@ -159,14 +161,13 @@ def test_hostile_deposit_runs_nothing(map_page: MapPage, hostile_map: Path) -> N
         "Array.from(document.querySelectorAll('.leaflet-popup-content a')).map(a => a.href)"
     )
     assert all(h.startswith(("http://", "https://")) for h in hrefs), hrefs
-    map_page.page.wait_for_timeout(200)
+    map_page.settle()
     assert map_page.js("window.__fired") == []
     map_page.check_clean()
 
 
 def test_screenshot_is_not_blank(map_page: MapPage, tmp_path: Path) -> None:
     map_page.open(EXPORTS)
-    map_page.page.wait_for_timeout(300)
     png = map_page.page.screenshot(path=str(tmp_path / "exports.png"))
     map_page.check_clean()
     colours = map_page.colours(png)

@@ -42,11 +42,10 @@ def test_every_overlay_toggles(map_page: MapPage, any_map: Path) -> None:
         box = map_page.page.locator(".leaflet-control-layers-overlays input[type=checkbox]").nth(i)
         before = map_page.drawn()
         box.click()
-        map_page.page.wait_for_timeout(60)
-        after = map_page.drawn()
+        after = map_page.wait_drawn_change(before)
         assert after != before, f"overlay {labels[i]!r} did not change the map"
         box.click()  # back as it was, so later overlays are measured alone
-        map_page.page.wait_for_timeout(60)
+        map_page.wait_drawn_change(after)
     map_page.check_clean()
 
 
@@ -101,7 +100,7 @@ def test_deposit_clusters_split_on_zoom(map_page: MapPage, any_map: Path) -> Non
         " {animate: false}); }",
         target,
     )
-    map_page.page.wait_for_timeout(500)
+    map_page.settle()
     clusters2, single2 = _cluster_counts(map_page)
     biggest2 = map_page.js(
         """(() => { let n = 0; CorridorMap.map.eachLayer(l => {
@@ -126,7 +125,7 @@ def test_deposit_popup_is_built_on_click(map_page: MapPage, fixture_map: Path) -
           });
         })"""
     )
-    map_page.page.wait_for_timeout(300)
+    map_page.settle()
     map_page.page.locator("#cm-first-deposit").click()
     popup = map_page.page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible", timeout=3000)
@@ -195,7 +194,7 @@ def test_hostile_layer_runs_nothing(map_page: MapPage, fixture_map: Path) -> Non
         ":not(th):not(td):not(a):not(tbody), .leaflet-tooltip *:not(span)').length"
     )
     assert injected == 0
-    map_page.page.wait_for_timeout(200)
+    map_page.settle()
     assert map_page.js("window.__fired") == []
     map_page.check_clean()
 
@@ -216,7 +215,7 @@ def test_measure_tool_is_geodesic(map_page: MapPage, fixture_map: Path) -> None:
     map_page.page.keyboard.press("Escape")
     assert not map_page.page.locator(".cm-measure-out").is_visible()
     map_page.page.locator(".cm-fs a").click()
-    map_page.page.wait_for_timeout(200)
+    map_page.page.wait_for_function("CorridorMap.map.getSize().x >= 1000")
     size = map_page.js("[CorridorMap.map.getSize().x, CorridorMap.map.getSize().y]")
     assert size[0] >= 1000 and size[1] >= 600
     map_page.check_clean()
@@ -224,7 +223,6 @@ def test_measure_tool_is_geodesic(map_page: MapPage, fixture_map: Path) -> None:
 
 def test_screenshot_is_not_blank(map_page: MapPage, any_map: Path, tmp_path: Path) -> None:
     map_page.open(any_map)
-    map_page.page.wait_for_timeout(300)
     shot = tmp_path / f"{any_map.stem}.png"
     png = map_page.page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
@@ -263,6 +261,6 @@ def test_many_deposits_stay_usable(
     )
     assert total > 25_000  # nearly all points are in the clusters on screen at zoom 4
     map_page.page.locator(".marker-cluster").first.click()  # zooms in, splits
-    map_page.page.wait_for_timeout(600)
-    assert map_page.js("CorridorMap.map.getZoom()") > 4
+    map_page.page.wait_for_function("CorridorMap.map.getZoom() > 4")
+    map_page.settle()
     map_page.check_clean()

@@ -30,11 +30,10 @@ def _toggles(mp: MapPage, i: int) -> bool:
     box = mp.page.locator(OVERLAYS).nth(i)
     before = mp.drawn()
     box.click()
-    mp.page.wait_for_timeout(80)
-    changed = mp.drawn() != before
+    after = mp.wait_drawn_change(before)
     box.click()
-    mp.page.wait_for_timeout(80)
-    return changed
+    mp.wait_drawn_change(after)
+    return after != before
 
 
 def test_route_map_loads_and_shows_statistics(
