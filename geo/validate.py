@@ -172,6 +172,7 @@ def validate_raw(
     # A value already refused while reading (too long, too deep, broken Unicode) is not
     # checked again: one line per problem.
     refused = {(p.index, p.field) for p in raw.problems}
+    broken_rows = {p.index for p in raw.problems if p.field == "row"}  # cells out of place
     if kind is None:
         kind = detect_kind(raw)
         if kind is None:
@@ -219,7 +220,7 @@ def validate_raw(
             else:
                 seen[fid] = i
         for f in k.fields:
-            if (i, f.name) in refused:
+            if (i, f.name) in refused or i in broken_rows:
                 continue
             value = norm.get(f.name)
             if value is None or (isinstance(value, list) and not value and not f.required):
