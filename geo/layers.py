@@ -563,6 +563,11 @@ def _read_csv(path: Path, data: bytes) -> RawLayer:
     return raw
 
 
+def glob_escape(text: str) -> str:
+    """Text matched literally in a glob pattern."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
 def _ogr_path(path: Path) -> str:
     """The path GDAL should open: zips through /vsizip/ whatever the case of the suffix."""
     if path.suffix.lower() == ".zip":
@@ -606,6 +611,10 @@ def _read_ogr(path: Path, layer: str | None = None) -> RawLayer:
     import pyogrio
 
     _check_regular(path)
+    if path.suffix.lower() == ".shp":  # GDAL opens the side files too: none may be a FIFO
+        for side in path.parent.glob(f"{glob_escape(path.stem)}.*"):
+            if side.suffix.lower() in (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn"):
+                _check_regular(side)
     src = _ogr_path(path)
     chosen = _ogr_layer(path, src, layer)
     try:

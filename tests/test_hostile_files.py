@@ -86,22 +86,27 @@ def test_folder_is_refused(tmp_path: Path) -> None:
     assert_refused(folder, 2, ["folder.geojson: is a folder"])
 
 
-def test_fifo_does_not_hang(tmp_path: Path) -> None:
-    fifo = tmp_path / "pipe.geojson"
-    os.mkfifo(fifo)
+def assert_unreadable_without_blocking(path: Path) -> None:
+    """load_layer refuses ``path`` within seconds (in a thread, so a hang fails the test)."""
     caught: list[BaseException] = []
 
     def read() -> None:
         try:
-            load_layer(fifo)
-        except BaseException as e:
+            load_layer(path)
+        except BaseException as e:  # handed over to the test's thread
             caught.append(e)
 
     t = threading.Thread(target=read, daemon=True)
     t.start()
     t.join(timeout=10)
-    assert not t.is_alive(), "reading a FIFO blocked"
-    assert len(caught) == 1 and isinstance(caught[0], UnreadableError)
+    assert not t.is_alive(), f"reading {path.name} blocked"
+    assert len(caught) == 1 and isinstance(caught[0], UnreadableError), caught
+
+
+def test_fifo_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.geojson"
+    os.mkfifo(fifo)
+    assert_unreadable_without_blocking(fifo)
     assert_refused(fifo, 2, ["pipe.geojson: is a named pipe (FIFO)"])
 
 
@@ -372,6 +377,26 @@ def test_line_across_the_antimeridian_is_split_and_short() -> None:
     assert km == pytest.approx(4.7, abs=0.1)
 
 
+def test_antimeridian_link_lies_in_one_place() -> None:
+    from geo.countries import km_by_country
+
+    g = load_layer(DATA / "hostile_antimeridian.geojson").geometry.iloc[0]
+    by_country = km_by_country(g)
+    assert len(by_country) == 1
+    assert sum(by_country.values()) == pytest.approx(4.7, abs=0.1)
+
+
+def test_shapefile_with_a_fifo_beside_it_does_not_hang(
+    tmp_path: Path, nodes: gpd.GeoDataFrame
+) -> None:
+    with pytest.warns(UserWarning, match="truncated"):
+        nodes.to_file(tmp_path / "n.shp")
+    (tmp_path / "n.dbf").unlink()
+    os.mkfifo(tmp_path / "n.dbf")
+    assert_unreadable_without_blocking(tmp_path / "n.shp")
+    assert_refused(tmp_path / "n.shp", 2, ["n.dbf: is a named pipe (FIFO)"])
+
+
 def test_polygon_across_the_antimeridian_is_split() -> None:
     import shapely
 
@@ -420,6 +445,10 @@ def test_every_hostile_fixture_is_refused_or_kept_literally(path: Path) -> None:
     code, _, err = cli("layers", "add", str(path), "--name", "probe", "--force")
     assert code == 0, err
     assert file_state(path) == before
+    stored = load_layer(user_dir() / "probe.geojson", kind=gdf.attrs["kind"])
+    for col in gdf.columns:
+        if col != "geometry" and gdf[col].map(lambda v: isinstance(v, str)).any():
+            assert stored[col].tolist() == gdf[col].tolist(), col
     cli("layers", "remove", "probe")
 
 
