@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +27,17 @@ from .errors import GeoError, Problem, UnreadableError, ValidationError
 from .schema import SCHEMA
 
 TEXT_SUFFIXES = {".geojson", ".json", ".csv"}
+GIS_SUFFIXES = (".geojson", ".json", ".csv", ".gpkg", ".shp", ".zip", ".fgb")
+
+# Caps on what one layer file may hold or declare. They keep a hostile or broken file from
+# exhausting memory or the interpreter's stack; every real layer of the project is far below.
+MAX_FILE_BYTES = 512 * 1024 * 1024  # bytes read from one layer file
+MAX_COLUMNS = 500  # distinct property names in one layer
+MAX_TEXT_CHARS = 10_000  # characters in one text value
+MAX_NAME_CHARS = 256  # characters in one property name
+MAX_VALUE_DEPTH = 20  # nesting of lists/objects inside one property value
+MAX_JSON_DEPTH = 64  # nesting of a whole GeoJSON document (property values included)
+MAX_INT_DIGITS = 300  # digits of a JSON integer (a float stops at about 1e308)
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
 WGS84_NAMES = {
@@ -57,21 +70,234 @@ class RawLayer:
 
 def _fid(props: dict[str, Any]) -> str | None:
     v = props.get("id")
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+    if v is None or isinstance(v, HugeInt) or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return str(v)
+
+
+_FILE_TYPES = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _not_regular(path: Path, mode: int) -> UnreadableError:
+    what = _FILE_TYPES.get(stat.S_IFMT(mode), "not a regular file")
+    msg = (
+        f"{path}: is {what}, not a layer file; "
+        "name a regular .geojson, .gpkg, .shp, .zip, .fgb or .csv file"
+    )
+    return UnreadableError(msg)
+
+
+def _too_big(path: Path, size: str) -> UnreadableError:
+    msg = (
+        f"{path}: file is {size}, over the {MAX_FILE_BYTES // 2**20} MB a layer may have; "
+        "split it into smaller layers"
+    )
+    return UnreadableError(msg)
+
+
+def _check_regular(path: Path) -> os.stat_result:
+    """Stat a layer file without opening it; refuse what is not a regular file of sane size."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        msg = f"{path}: file not found; check the path"
+        raise UnreadableError(msg) from None
+    except OSError as e:
+        msg = f"{path}: cannot be read ({e.strerror}); check the path and its permissions"
+        raise UnreadableError(msg) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(path, st.st_mode)
+    if st.st_size > MAX_FILE_BYTES:
+        raise _too_big(path, f"{st.st_size // 2**20} MB")
+    return st
 
 
 def _check_bytes(path: Path) -> bytes:
-    if not path.exists():
-        msg = f"{path}: file not found; check the path"
-        raise UnreadableError(msg)
-    if path.is_dir():
-        msg = f"{path}: is a folder, not a layer file; name a .geojson, .gpkg, .shp, .fgb or .csv"
-        raise UnreadableError(msg)
-    data = path.read_bytes()
+    """The bytes of a text layer file, at most :data:`MAX_FILE_BYTES` of them.
+
+    The file is opened without blocking and checked again on the open descriptor, so a FIFO or
+    device swapped in after the first check can neither hang nor flood the reader.
+    """
+    _check_regular(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        msg = f"{path}: cannot be read ({e.strerror}); check the path and its permissions"
+        raise UnreadableError(msg) from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_big(path, f"over {MAX_FILE_BYTES // 2**20} MB")
     if not data.strip():
         msg = f"{path}: file is empty; export the layer again"
         raise UnreadableError(msg)
     return data
+
+
+@dataclass(frozen=True)
+class HugeInt:
+    """A JSON integer with more than :data:`MAX_INT_DIGITS` digits, kept as its length only.
+
+    Python refuses to convert very long digit strings (and they would not fit a float), so the
+    reader keeps this marker and validation reports the feature and field that hold it.
+    """
+
+    digits: int
+
+
+def _parse_int(text: str) -> int | HugeInt:
+    digits = len(text.lstrip("-"))
+    return HugeInt(digits) if digits > MAX_INT_DIGITS else int(text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_CSV_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def strict_float(text: str) -> float | None:
+    """A decimal number written plainly (``-76.94``, ``1e3``), else None.
+
+    Python's ``float`` also takes ``7_6.9_4``, ``nan``, ``inf`` and non-ASCII digits; a layer
+    file must not.
+
+    >>> strict_float(" 76.94 "), strict_float("7_6.9_4"), strict_float("nan")
+    (76.94, None, None)
+    """
+    s = text.strip()
+    if not _CSV_NUMBER.fullmatch(s):
+        return None
+    v = float(s)
+    return v if math.isfinite(v) else None
+
+
+def strict_int(text: str) -> int | None:
+    """A whole number written plainly (``1520``), else None.
+
+    >>> strict_int("1520"), strict_int("1_520"), strict_int("1.5")
+    (1520, None, None)
+    """
+    s = text.strip()
+    if not _CSV_INT.fullmatch(s) or len(s.lstrip("+-")) > MAX_INT_DIGITS:
+        return None
+    return int(s)
+
+
+def text_problem(text: str, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """Why a text cannot be stored (too long, a lone surrogate), None when it can."""
+    if len(text) > limit:
+        return f"text of {len(text):,} characters, over the {limit:,} allowed; shorten it"
+    if _SURROGATE.search(text):
+        return (
+            "text holds a lone surrogate (invalid Unicode such as \\ud800); "
+            "re-save the file as UTF-8"
+        )
+    return None
+
+
+def value_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a property value cannot be kept as it is, None when it can.
+
+    Text length, lone surrogates, nesting depth, too-long integers and non-finite numbers
+    are checked; the walk stops at :data:`MAX_VALUE_DEPTH`, so it is cheap and bounded.
+    """
+    if isinstance(value, str):
+        return text_problem(value)
+    if isinstance(value, HugeInt):
+        return (
+            f"integer of {value.digits:,} digits (over {MAX_INT_DIGITS}); "
+            "write it as text in quotes or shorten it"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN or infinite number; write null or a finite number"
+    if isinstance(value, list | dict):
+        if depth >= MAX_VALUE_DEPTH:
+            return (
+                f"value nested more than {MAX_VALUE_DEPTH} levels deep; "
+                "flatten it or store it as text"
+            )
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in items:
+            if isinstance(k, str) and (why := text_problem(k, MAX_NAME_CHARS)):
+                return f"key: {why}"
+            if why := value_problem(v, depth + 1):
+                return why
+    return None
+
+
+class PropertyGuard:
+    """Checks each feature's properties while a file is read.
+
+    Too many distinct property names stop the reading at once (that is what exhausts memory);
+    other problems become per-feature :class:`Problem` lines.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.names: set[str] = set()
+
+    def check(self, i: int, props: dict[str, Any]) -> list[Problem]:
+        """Problems of feature ``i``; raise :class:`UnreadableError` past :data:`MAX_COLUMNS`."""
+        fid = _fid(props) if not isinstance(props.get("id"), HugeInt) else None
+        out = []
+        for key, v in props.items():
+            name = str(key)
+            if name not in self.names:
+                self.names.add(name)
+                if len(self.names) > MAX_COLUMNS:
+                    p = Problem(self.path, f"more than {MAX_COLUMNS} distinct property names in "
+                                "the layer", fid, i, _short(name),
+                                "keep the properties the map needs and drop the rest")  # fmt: skip
+                    raise UnreadableError(str(p))
+            why = text_problem(name, MAX_NAME_CHARS)
+            if why:
+                out.append(Problem(self.path, f"property name: {why}", fid, i, _short(name)))
+                continue
+            why = value_problem(v)
+            if why:
+                out.append(Problem(self.path, why, fid, i, name))
+        return out
+
+
+def _short(text: str, n: int = 60) -> str:
+    """A text cut for a message, with lone surrogates shown escaped."""
+    t = text if len(text) <= n else text[:n] + "..."
+    return t.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+def _json_depth_line(data: bytes) -> int | None:
+    """Line where JSON nesting first passes :data:`MAX_JSON_DEPTH`, None when it stays within.
+
+    Strings are blanked first (brackets inside them do not count); JSON strings hold no raw
+    newline, so line numbers survive the blanking. Counting runs in chunks with numpy, so a
+    large file costs little time and memory, and the decoder never recurses too deep.
+    """
+    bare = _JSON_STRING.sub(b'""', data)
+    arr = np.frombuffer(bare, dtype=np.uint8)
+    opening = np.zeros(256, dtype=np.int32)
+    opening[[ord("["), ord("{")]] = 1
+    opening[[ord("]"), ord("}")]] = -1
+    depth = 0
+    chunk = 1 << 22
+    for start in range(0, arr.size, chunk):
+        running = np.cumsum(opening[arr[start : start + chunk]]) + depth
+        over = np.flatnonzero(running > MAX_JSON_DEPTH)
+        if over.size:
+            return bare[: start + int(over[0])].count(b"\n") + 1
+        depth = int(running[-1])
+    return None
 
 
 def _decode_text(path: Path, data: bytes) -> str:
@@ -100,11 +326,17 @@ def _coords_problem(coords: Any) -> str | None:
                 walk(x)
 
     walk(coords)
+    if any(isinstance(v, HugeInt) for v in flat):
+        return "coordinate with hundreds of digits; write decimal degrees"
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in flat):
         return "non-numeric coordinate; coordinates must be numbers"
-    if any(not math.isfinite(v) for v in flat):
+    try:
+        floats = [float(v) for v in flat]
+    except OverflowError:
+        return "coordinate too large for a number; write decimal degrees"
+    if any(not math.isfinite(v) for v in floats):
         return "NaN or infinite coordinate; remove or fix the vertex"
-    return _range_problem(flat[0::2], flat[1::2])
+    return _range_problem(floats[0::2], floats[1::2])
 
 
 def _range_problem(xs: Any, ys: Any) -> str | None:
@@ -131,36 +363,54 @@ def _legacy_crs(path: Path, doc: dict[str, Any]) -> str | None:
     crs = doc.get("crs")
     if crs is None:
         return None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
     if not isinstance(name, str) or crs.get("type") != "name":
+        got = crs.get("type") if isinstance(crs, dict) else type(crs).__name__
         msg = (
             f"{path}: crs: a legacy GeoJSON 'crs' member of a form that cannot be honoured "
-            f"(type {crs.get('type') if isinstance(crs, dict) else type(crs).__name__!r}); "
+            f"(type {_short(str(got))!r}); "
             "remove it and store coordinates in WGS84 (RFC 7946)"
         )
         raise UnreadableError(msg)
     if name.lower() in WGS84_NAMES:
         return None
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError, ProjError
 
+    unknown = (
+        f"{path}: crs: legacy GeoJSON crs '{_short(name)}' cannot be honoured; "
+        "reproject the file to WGS84 (RFC 7946) and drop the 'crs' member"
+    )
+    if text_problem(name, 2000):
+        raise UnreadableError(unknown)
     try:
-        CRS.from_user_input(name)
-    except CRSError:
-        msg = (
-            f"{path}: crs: unknown legacy GeoJSON crs '{name}' cannot be honoured; "
-            "reproject the file to WGS84 (RFC 7946) and drop the 'crs' member"
-        )
-        raise UnreadableError(msg) from None
+        crs_obj = CRS.from_user_input(name)
+        # Engineering and other local systems have no way to WGS84: find out now.
+        if not (crs_obj.is_geographic or crs_obj.is_projected):
+            raise UnreadableError(unknown)
+        Transformer.from_crs(crs_obj, 4326, always_xy=True)
+    except (CRSError, ProjError):
+        raise UnreadableError(unknown) from None
     return name
 
 
 def _read_geojson(path: Path, data: bytes) -> RawLayer:
     text = _decode_text(path, data)
+    line = _json_depth_line(data)
+    if line is not None:
+        msg = (
+            f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep at line {line}; "
+            f"flatten the values (at most {MAX_VALUE_DEPTH} levels inside a property)"
+        )
+        raise UnreadableError(msg)
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as e:
         msg = f"{path}: malformed JSON at line {e.lineno} column {e.colno}: {e.msg}; fix the syntax"
+        raise UnreadableError(msg) from None
+    except RecursionError:  # last resort: the depth scan above should have caught it
+        msg = f"{path}: JSON nested too deep to read; flatten the values"
         raise UnreadableError(msg) from None
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
@@ -172,12 +422,14 @@ def _read_geojson(path: Path, data: bytes) -> RawLayer:
         msg = f"{path}: FeatureCollection without a 'features' list; add one"
         raise UnreadableError(msg)
     raw = RawLayer(str(path))
+    guard = PropertyGuard(str(path))
     for i, feat in enumerate(feats):
         props = feat.get("properties") if isinstance(feat, dict) else None
         props = dict(props) if isinstance(props, dict) else {}
         if "id" not in props and isinstance(feat, dict) and feat.get("id") is not None:
             props["id"] = feat["id"]  # RFC 7946 allows a top-level feature id
         raw.props.append(props)
+        raw.problems.extend(guard.check(i, props))
         geom = feat.get("geometry") if isinstance(feat, dict) else None
         raw.geoms.append(None)
         fid = _fid(props)
@@ -204,7 +456,16 @@ def _read_geojson(path: Path, data: bytes) -> RawLayer:
 
 
 def _reproject_raw(raw: RawLayer, crs: Any) -> None:
-    s = gpd.GeoSeries(raw.geoms, crs=crs).to_crs(4326)
+    from pyproj.exceptions import CRSError, ProjError
+
+    try:
+        s = gpd.GeoSeries(raw.geoms, crs=crs).to_crs(4326)
+    except (CRSError, ProjError) as e:
+        msg = (
+            f"{raw.path}: crs: cannot reproject from '{_short(str(crs))}' to WGS84 ({e}); "
+            "reproject the file to WGS84 and drop the 'crs' member"
+        )
+        raise UnreadableError(msg) from None
     raw.geoms = [None if g is None or g.is_empty else g for g in s]
     for i, g in enumerate(raw.geoms):
         if g is None:
@@ -231,32 +492,67 @@ def _read_csv(path: Path, data: bytes) -> RawLayer:
     import io
 
     text = _decode_text(path, data)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader, [])
+        rows = list(reader)
+    except csv.Error as e:
+        msg = f"{path}: CSV line {reader.line_num}: {e}; fix the row or shorten the field"
+        raise UnreadableError(msg) from None
+    if len(header) > MAX_COLUMNS:
+        msg = (
+            f"{path}: CSV header has {len(header)} columns, more than the {MAX_COLUMNS} a "
+            "layer may have; keep the columns the map needs"
+        )
+        raise UnreadableError(msg)
+    seen: dict[str, str] = {}
+    for c in header:
+        key = c.lower().strip()
+        if key in seen and c:
+            msg = (
+                f"{path}: {_short(c)}: CSV header names the column '{_short(seen[key])}' twice; "
+                "rename or drop one of them"
+            )
+            raise UnreadableError(msg)
+        seen[key] = c
+    rows = [r for r in rows if r]  # csv.DictReader skipped blank lines too
     if not rows:
         msg = f"{path}: CSV has a header but no rows; add at least one feature"
         raise UnreadableError(msg)
-    cols = {c.lower().strip(): c for c in rows[0] if c}
+    cols = {c.lower().strip(): c for c in header if c}
     lon = next((cols[n] for n in LON_NAMES if n in cols), None)
     lat = next((cols[n] for n in LAT_NAMES if n in cols), None)
     if lon is None or lat is None:
         msg = (
             f"{path}: CSV needs longitude and latitude columns (named one of "
-            f"{', '.join(LON_NAMES)} and {', '.join(LAT_NAMES)}); found {', '.join(cols)}"
+            f"{', '.join(LON_NAMES)} and {', '.join(LAT_NAMES)}); "
+            f"found {_short(', '.join(cols), 200)}"
         )
         raise UnreadableError(msg)
+    ilon, ilat = header.index(lon), header.index(lat)
     raw = RawLayer(str(path))
-    for i, row in enumerate(rows):
+    guard = PropertyGuard(str(path))
+    for i, cells in enumerate(rows):
         props: dict[str, Any] = {
-            k: (v if v != "" else None) for k, v in row.items() if k not in (lon, lat) and k
+            k: (v if v != "" else None)
+            for j, (k, v) in enumerate(zip(header, cells, strict=False))
+            if j not in (ilon, ilat) and k
         }
         raw.props.append(props)
         raw.geoms.append(None)
-        try:
-            x, y = float(row[lon]), float(row[lat])
-        except (TypeError, ValueError):
+        raw.problems.extend(guard.check(i, props))
+        if len(cells) != len(header):
             raw.problems.append(
-                Problem(str(path), f"'{row[lon]}', '{row[lat]}' is not a number pair; "
-                        "write decimal degrees", _fid(props), i, f"{lon}/{lat}")
+                Problem(str(path), f"row has {len(cells)} cells, the header {len(header)}; "
+                        "quote values that hold commas", _fid(props), i, "row")
+            )  # fmt: skip
+            continue
+        x, y = strict_float(cells[ilon]), strict_float(cells[ilat])
+        if x is None or y is None:
+            raw.problems.append(
+                Problem(str(path), f"'{_short(cells[ilon])}', '{_short(cells[ilat])}' is not a "
+                        "number pair; write decimal degrees such as 76.94", _fid(props), i,
+                        f"{lon}/{lat}")
             )  # fmt: skip
             continue
         problem = _coords_problem([x, y])
@@ -267,19 +563,74 @@ def _read_csv(path: Path, data: bytes) -> RawLayer:
     return raw
 
 
-def _read_ogr(path: Path) -> RawLayer:
+def glob_escape(text: str) -> str:
+    """Text matched literally in a glob pattern."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _ogr_path(path: Path) -> str:
+    """The path GDAL should open: zips through /vsizip/ whatever the case of the suffix."""
+    if path.suffix.lower() == ".zip":
+        return f"/vsizip/{path}"
+    return str(path)
+
+
+def _ogr_unreadable(path: Path, e: BaseException) -> UnreadableError:
+    first = str(e).splitlines()[0] if str(e) else type(e).__name__
+    msg = (
+        f"{path}: cannot read as a GIS file ({_short(first, 200)}); the file may be truncated "
+        "or of another format: use GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV"
+    )
+    return UnreadableError(msg)
+
+
+def _ogr_layer(path: Path, src: str, layer: str | None) -> str | None:
+    """The layer to read from a file that may hold several; refuse a silent choice."""
     import pyogrio
-    from pyogrio.errors import DataSourceError
 
     try:
-        gdf = pyogrio.read_dataframe(path)
-    except (DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as e:
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        names = [str(n) for n in pyogrio.list_layers(src)[:, 0]]
+    except Exception as e:  # any failure of GDAL on a stranger's file
+        raise _ogr_unreadable(path, e) from None
+    listed = ", ".join(_short(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
+    if layer is not None:
+        if layer not in names:
+            msg = f"{path}: no layer named '{_short(layer)}' in the file; use one of {listed}"
+            raise UnreadableError(msg)
+        return layer
+    if len(names) > 1:
         msg = (
-            f"{path}: cannot read as a GIS file ({first}); "
-            "use GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV"
+            f"{path}: holds {len(names)} layers ({listed}); choose one with "
+            "layer=NAME (corridor: --sublayer NAME) or split the file"
         )
-        raise UnreadableError(msg) from None
+        raise UnreadableError(msg)
+    return names[0] if names else None
+
+
+def _read_ogr(path: Path, layer: str | None = None) -> RawLayer:
+    import pyogrio
+
+    _check_regular(path)
+    if path.suffix.lower() == ".shp":  # GDAL opens the side files too: none may be a FIFO
+        for side in path.parent.glob(f"{glob_escape(path.stem)}.*"):
+            if side.suffix.lower() in (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn"):
+                _check_regular(side)
+    src = _ogr_path(path)
+    chosen = _ogr_layer(path, src, layer)
+    try:
+        info = pyogrio.read_info(src, layer=chosen)
+    except Exception as e:  # any failure of GDAL on a stranger's file
+        raise _ogr_unreadable(path, e) from None
+    if len(info["fields"]) > MAX_COLUMNS:
+        msg = (
+            f"{path}: {len(info['fields'])} property columns, more than the {MAX_COLUMNS} a "
+            "layer may have; keep the columns the map needs"
+        )
+        raise UnreadableError(msg)
+    try:
+        gdf = pyogrio.read_dataframe(src, layer=chosen)
+    except Exception as e:  # a truncated file fails in many ways inside GDAL
+        raise _ogr_unreadable(path, e) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         msg = f"{path}: file has no geometry column; export it with geometries"
         raise UnreadableError(msg)
@@ -287,9 +638,10 @@ def _read_ogr(path: Path) -> RawLayer:
         try:
             gdf = gdf.to_crs(4326)
         except Exception as e:  # pyproj raises several types for impossible transforms
-            msg = f"{path}: cannot reproject from {gdf.crs.to_string()} to WGS84 ({e})"
+            msg = f"{path}: cannot reproject from {_short(gdf.crs.to_string())} to WGS84 ({e})"
             raise UnreadableError(msg) from None
     raw = RawLayer(str(path))
+    guard = PropertyGuard(str(path))
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     # Shapefiles cut field names to 10 characters: give the schema's names back.
     full = {f.name[:10]: f.name for k in SCHEMA.values() for f in k.fields if len(f.name) > 10}
@@ -297,6 +649,7 @@ def _read_ogr(path: Path) -> RawLayer:
     for i, g in enumerate(gdf.geometry):
         props = {names[c]: _clean_value(gdf[c].iat[i]) for c in cols}
         raw.props.append(props)
+        raw.problems.extend(guard.check(i, props))
         if g is None or g.is_empty:
             raw.geoms.append(g)
             continue
@@ -310,21 +663,108 @@ def _read_ogr(path: Path) -> RawLayer:
     return raw
 
 
-def read_raw(path: str | Path) -> RawLayer:
-    """Read any supported file into raw records; raise :class:`UnreadableError` if impossible."""
+def read_raw(path: str | Path, *, layer: str | None = None) -> RawLayer:
+    """Read any supported file into raw records; raise :class:`UnreadableError` if impossible.
+
+    ``layer`` names the layer to read from a GeoPackage or zip that holds several; a file
+    with more than one layer is refused without it. Suffixes are matched in any case.
+    """
     p = Path(path)
-    data = _check_bytes(p)
     suffix = p.suffix.lower()
+    if layer is not None and suffix in TEXT_SUFFIXES:
+        msg = f"{p}: layer='{_short(layer)}' given, but a {suffix} file holds one layer; omit it"
+        raise UnreadableError(msg)
     if suffix in (".geojson", ".json"):
-        raw = _read_geojson(p, data)
+        raw = _read_geojson(p, _check_bytes(p))
     elif suffix == ".csv":
-        raw = _read_csv(p, data)
+        raw = _read_csv(p, _check_bytes(p))
     else:
-        raw = _read_ogr(p)
+        raw = _read_ogr(p, layer)
     if not raw.props:
         msg = f"{p}: the collection has no features; add at least one"
         raise UnreadableError(msg)
+    raw.geoms = [split_antimeridian(g) for g in raw.geoms]
     return raw
+
+
+def _split_line(xy: np.ndarray) -> list[list[tuple[float, float]]]:
+    """Cut a vertex list wherever one step jumps more than 180 degrees of longitude."""
+    parts: list[list[tuple[float, float]]] = []
+    current = [(float(xy[0, 0]), float(xy[0, 1]))]
+    for (x0, y0), (x1, y1) in zip(xy[:-1, :2].tolist(), xy[1:, :2].tolist(), strict=True):
+        if abs(x1 - x0) > 180:
+            edge = 180.0 if x1 < x0 else -180.0
+            x1u = x1 + 360 if x1 < x0 else x1 - 360
+            yc = y0 + (edge - x0) / (x1u - x0) * (y1 - y0)
+            current.append((edge, yc))
+            parts.append(current)
+            current = [(-edge, yc)]
+        current.append((x1, y1))
+    parts.append(current)
+    # A vertex lying on the antimeridian itself leaves a repeated point: drop it and any stub.
+    cleaned = [[p for j, p in enumerate(part) if j == 0 or p != part[j - 1]] for part in parts]
+    return [part for part in cleaned if len(part) >= 2]
+
+
+def _unwrap(xy: np.ndarray, near: float) -> np.ndarray:
+    """Longitudes made continuous (steps under 180 degrees), the first one within 180 of near."""
+    x = np.asarray(xy[:, 0], dtype=float)
+    steps = np.diff(x)
+    shift = np.concatenate([[0.0], np.cumsum(-360.0 * np.round(steps / 360.0))])
+    x = x + shift
+    x += 360.0 * np.round((near - x[0]) / 360.0)
+    return np.column_stack([x, xy[:, 1]])
+
+
+def _split_polygon(poly: shapely.Polygon) -> Any:
+    """The polygon cut at 180 degrees, None when it does not cross."""
+    ext = shapely.get_coordinates(poly.exterior)
+    if not (np.abs(np.diff(ext[:, 0])) > 180).any():
+        return None
+    shell = _unwrap(ext, float(ext[0, 0]))
+    if abs(shell[-1, 0] - shell[0, 0]) > 1e-9:
+        return None  # the ring circles a pole: leave it for validation to judge
+    holes = [_unwrap(shapely.get_coordinates(r), float(shell[0, 0])) for r in poly.interiors]
+    whole = shapely.Polygon(shell, holes)
+    pieces = []
+    for k in (-1, 0, 1):
+        window = shapely.box(-180 + 360 * k, -90, 180 + 360 * k, 90)
+        part = shapely.intersection(whole, window)
+        if not part.is_empty:
+            pieces.extend(
+                shapely.get_parts(shapely.transform(part, lambda c, k=k: c - [360.0 * k, 0.0]))
+            )
+    polys = [p for p in pieces if p.geom_type == "Polygon" and not p.is_empty]
+    return shapely.MultiPolygon(polys) if len(polys) > 1 else (polys[0] if polys else poly)
+
+
+def split_antimeridian(g: Any) -> Any:
+    """Lines and polygons that cross 180 degrees, cut there into parts on either side.
+
+    A step of more than 180 degrees of longitude between two vertices is read the short way,
+    across the antimeridian (as RFC 7946 asks writers to avoid), so lengths, country
+    sequences and maps see an 18 km link as 18 km, not as a line around the world.
+
+    >>> split_antimeridian(shapely.LineString([(179.95, 65), (-179.95, 65)])).geom_type
+    'MultiLineString'
+    """
+    if g is None or g.is_empty:
+        return g
+    if g.geom_type in ("LineString", "MultiLineString"):
+        lines = [shapely.get_coordinates(p) for p in shapely.get_parts(g)]
+        if not any((np.abs(np.diff(c[:, 0])) > 180).any() for c in lines):
+            return g
+        parts = [part for c in lines for part in _split_line(c)]
+        return shapely.MultiLineString(parts) if parts else g
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        originals = list(shapely.get_parts(g))
+        cut = [_split_polygon(p) for p in originals]
+        if all(c is None for c in cut):
+            return g
+        flat = [q for p, c in zip(originals, cut, strict=True)
+                for q in shapely.get_parts(p if c is None else c)]  # fmt: skip
+        return shapely.MultiPolygon(flat)
+    return g
 
 
 _SPLIT = re.compile(r"\s*[;|,]\s*")
@@ -334,9 +774,9 @@ def to_list(value: Any) -> Any:
     """A list property as a list: JSON lists stay, 'a;b' or 'a, b' strings (CSV, Shapefile)."""
     if isinstance(value, str):
         s = value.strip()
-        if s.startswith("["):
+        if s.startswith("[") and _json_depth_line(s.encode("utf-8", "surrogatepass")) is None:
             try:
-                parsed = json.loads(s)
+                parsed = json.loads(s, parse_int=_parse_int)
             except json.JSONDecodeError:
                 parsed = None
             if isinstance(parsed, list):
@@ -348,7 +788,11 @@ def to_list(value: Any) -> Any:
 
 
 def load_layer(
-    path: str | Path, *, kind: str | None = None, check_countries: bool = True
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    check_countries: bool = True,
+    layer: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read, validate and normalise one layer file.
 
@@ -360,6 +804,9 @@ def load_layer(
         One of ``segment``, ``node``, ``deposit``, ``area``; detected when omitted.
     check_countries : bool
         Check that points lie in their declared country.
+    layer : str, optional
+        The layer to read from a GeoPackage or zip holding several; such a file is refused
+        without it.
 
     Returns
     -------
@@ -380,7 +827,7 @@ def load_layer(
     """
     from .validate import validate_raw
 
-    raw = read_raw(path)
+    raw = read_raw(path, layer=layer)
     kind, problems, props = validate_raw(raw, kind=kind, check_countries=check_countries)
     if problems:
         raise ValidationError(problems)

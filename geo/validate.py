@@ -17,7 +17,7 @@ import shapely
 from shapely.validation import explain_validity
 
 from .errors import Problem
-from .layers import RawLayer, to_list
+from .layers import HugeInt, RawLayer, strict_float, strict_int, to_list, value_problem
 from .schema import KINDS, SCHEMA, Field, Kind
 
 _TRUE = {"true", "yes", "1", "t", "y"}
@@ -55,57 +55,68 @@ def _missing(v: Any) -> bool:
     )
 
 
+def _show(value: Any, n: int = 60) -> str:
+    """A value's repr for a message, cut to n characters."""
+    text = repr(value)
+    return text if len(text) <= n else text[:n] + "..."
+
+
 def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, str | None]:
     """Normalised value and a problem ('what; how to fix') or None."""
     if f.type == "list":
         value = to_list(value)
         if not isinstance(value, list):
-            return value, f"expected a list, got {value!r}; write a JSON list or 'a;b'"
+            return value, f"expected a list, got {_show(value)}; write a JSON list or 'a;b'"
+        if why := value_problem(value):
+            return value, why
         if f.required and not value:
             return value, "is an empty list; give at least one value"
         for item in value:
             if f.choices and item not in f.choices:
-                return value, f"'{item}' is not one of {', '.join(map(str, f.choices))}" + _suggest(
-                    str(item), f.choices
+                return (
+                    value,
+                    f"{_show(item)} is not one of {', '.join(map(str, f.choices))}"
+                    + _suggest(str(item), f.choices),
                 )
         return value, None
     if f.type == "int":
         if isinstance(value, bool):
-            return value, f"expected a whole number, got {value!r}"
+            return value, f"expected a whole number, got {_show(value)}"
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, str):
-            try:
-                value = int(value.strip())
-            except ValueError:
-                return value, f"expected a whole number, got {value!r}"
+            parsed = strict_int(value)
+            if parsed is None:
+                return value, f"expected a whole number such as 1520, got {_show(value)}"
+            value = parsed
         if not isinstance(value, int):
-            return value, f"expected a whole number, got {value!r}"
+            return value, f"expected a whole number, got {_show(value)}"
     elif f.type == "number":
         if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                return value, f"expected a number, got {value!r}"
+            number = strict_float(value)
+            if number is None:
+                return value, f"expected a number such as 12.5, got {_show(value)}"
+            value = number
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
+            or abs(value) > 1e300
             or not math.isfinite(value)
         ):
-            return value, f"expected a finite number, got {value!r}"
+            return value, f"expected a finite number, got {_show(value)}"
     elif f.type == "bool":
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             value = value.strip().lower() in _TRUE
         elif isinstance(value, int | float) and not isinstance(value, bool) and value in (0, 1):
             value = bool(value)
         if not isinstance(value, bool):
-            return value, f"expected true or false, got {value!r}"
+            return value, f"expected true or false, got {_show(value)}"
     elif f.type == "date":
         text = str(value)[:10].replace("/", "-")  # Shapefile dates come as YYYY/MM/DD
         try:
             dt.date.fromisoformat(text)
         except ValueError:
-            return value, f"'{value}' is not an ISO date; write YYYY-MM-DD"
+            return value, f"{_show(value)} is not an ISO date; write YYYY-MM-DD"
         value = text
     elif f.type == "country":
         value = str(value).strip()
@@ -116,7 +127,7 @@ def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, st
             hint = (
                 f"; did you mean '{a3}'?" if a3 else "; use an ISO 3166-1 alpha-3 code such as KAZ"
             )
-            return value, f"'{value}' is not an ISO 3166-1 alpha-3 country code{hint}"
+            return value, f"{_show(value)} is not an ISO 3166-1 alpha-3 country code{hint}"
     elif f.type == "url_or_text":
         value = str(value).strip()
         low = value.lower()
@@ -127,7 +138,7 @@ def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, st
             return value, f"expected text, got {type(value).__name__}"
         value = str(value) if not isinstance(value, str) else value
     if f.choices and value not in f.choices:
-        return value, f"'{value}' is not one of {', '.join(map(str, f.choices))}" + _suggest(
+        return value, f"{_show(value)} is not one of {', '.join(map(str, f.choices))}" + _suggest(
             str(value), f.choices
         )
     return value, None
@@ -158,6 +169,10 @@ def validate_raw(
     from .countries import check_point, codes
 
     problems = list(raw.problems)
+    # A value already refused while reading (too long, too deep, broken Unicode) is not
+    # checked again: one line per problem.
+    refused = {(p.index, p.field) for p in raw.problems}
+    broken_rows = {p.index for p in raw.problems if p.field == "row"}  # cells out of place
     if kind is None:
         kind = detect_kind(raw)
         if kind is None:
@@ -178,7 +193,11 @@ def validate_raw(
     out: list[dict[str, Any]] = []
     point_checks: list[tuple[int, str | None, float, float, str]] = []
     for i, (props, g) in enumerate(zip(raw.props, raw.geoms, strict=True)):
-        fid = None if _missing(props.get("id")) else str(props["id"])
+        fid = (
+            None
+            if _missing(props.get("id")) or isinstance(props["id"], HugeInt)
+            else str(props["id"])
+        )
         norm = {
             key: (None if _missing(v) and not isinstance(v, list) else v)
             for key, v in props.items()
@@ -201,6 +220,8 @@ def validate_raw(
             else:
                 seen[fid] = i
         for f in k.fields:
+            if (i, f.name) in refused or i in broken_rows:
+                continue
             value = norm.get(f.name)
             if value is None or (isinstance(value, list) and not value and not f.required):
                 if f.required and not (f.nullable and f.name in norm):
