@@ -119,7 +119,8 @@ def bypass_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def write_route_map(legs: gpd.GeoDataFrame, path: Path) -> None:
     """A small map of one route: its legs and statistics (`corridor route --map FILE`)."""
-    from .maps import route_map, save_html
+    from .render.corridor_map import route_map
+    from .render.page import save_html
 
     save_html(route_map(legs), path)
 
@@ -130,9 +131,9 @@ def build_maps(
     """Build one spec or every spec (in ./maps when run in a checkout, else the bundled ones)."""
     from rich.progress import Progress
 
+    from .build import build_from_spec
     from .errors import SpecError
     from .layers import bundled_dir
-    from .maps import build_from_spec
 
     if spec is not None:
         specs = [spec]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.maps import build_from_spec
+from geo.build import build_from_spec
 
 MAPS = Path(__file__).parents[1] / "maps"
 SPECS = sorted(MAPS.glob("*.toml"))

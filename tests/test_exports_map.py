@@ -10,10 +10,11 @@ import pytest
 from pyproj import Geod
 
 import geo
+from geo.build import build_from_spec
 from geo.errors import SpecError
-from geo.mapexports import ExportsSpec, exports_payload
-from geo.maps import build_from_spec, load_spec
 from geo.network import load_network
+from geo.render.spec import ExportsSpec, load_spec
+from geo.render.supply_map import exports_payload
 
 ROOT = Path(__file__).parents[1]
 SPEC = ROOT / "maps" / "exports.toml"

@@ -14,21 +14,14 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.assets import asset_text, strip_cdn_links, use_offline_assets
+from geo.build import build_from_spec
 from geo.errors import GeoError, SpecError
 from geo.layers import bundled_dir, load_layer
-from geo.maps import (
-    ROUTE_FIELDS,
-    STAT_LABELS,
-    build_from_spec,
-    build_map,
-    fmt,
-    load_spec,
-    render_html,
-    route_map,
-    save_html,
-    value_colors,
-)
+from geo.render.assets import asset_text, strip_cdn_links, use_offline_assets
+from geo.render.corridor_map import build_map, route_map
+from geo.render.page import render_html, save_html
+from geo.render.spec import load_spec
+from geo.render.style import ROUTE_FIELDS, STAT_LABELS, fmt, value_colors
 from geo.stats import STAT_KEYS
 
 DATA = Path(__file__).parent / "data"

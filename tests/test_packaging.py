@@ -42,7 +42,7 @@ def test_wheel_ships_layers_and_specs(installed: Path) -> None:
     assert (bundled / "layers" / "routes.toml").is_file()
     assert (bundled / "maps" / "corridor.toml").is_file()
     for name in ("corridor.js", "corridor.css", "exports.js", "exports.css"):
-        assert (installed / "geo" / "static" / name).is_file(), name
+        assert (installed / "geo" / "render" / "static" / name).is_file(), name
 
 
 @pytest.mark.slow

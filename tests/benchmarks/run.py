@@ -199,7 +199,7 @@ def build_maps(layer: Path, work: Path, env: dict[str, str]) -> dict[str, Any]:
 
 def offline_copy(html: Path) -> Path:
     """explore()'s page with its CDN links pointed at the same libraries on disk."""
-    from geo.assets import asset_path
+    from geo.render.assets import asset_path
 
     local = {
         r"https://cdn\.jsdelivr\.net/npm/leaflet@[^\"']+/dist/leaflet\.js": "leaflet",

@@ -186,7 +186,8 @@ def _fixtures_module() -> Any:
 @pytest.fixture(scope="session")
 def fixture_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture map (hand-made frames plus the hostile layer), written once per session."""
-    from geo.maps import build_map, save_html
+    from geo.render.corridor_map import build_map
+    from geo.render.page import save_html
 
     fx = _fixtures_module()
     out = tmp_path_factory.mktemp("maps") / "map_fixture.html"

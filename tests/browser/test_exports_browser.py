@@ -30,7 +30,7 @@ def payload(path: Path) -> dict[str, Any]:
 def hostile_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import os
 
-    from geo.maps import build_from_spec
+    from geo.build import build_from_spec
 
     home = tmp_path_factory.mktemp("home")
     old = os.environ.get("CORRIDOR_HOME")

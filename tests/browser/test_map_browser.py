@@ -234,7 +234,9 @@ def test_screenshot_is_not_blank(map_page: MapPage, any_map: Path, tmp_path: Pat
 def test_many_deposits_stay_usable(
     map_page: MapPage, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from geo.maps import MapSpec, build_map, save_html
+    from geo.render.corridor_map import build_map
+    from geo.render.page import save_html
+    from geo.render.spec import MapSpec
 
     from .conftest import _fixtures_module
 

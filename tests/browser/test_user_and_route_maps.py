@@ -40,11 +40,12 @@ def test_route_map_loads_and_shows_statistics(
     map_page: MapPage, home: Path, tmp_path: Path
 ) -> None:
     import geo
-    from geo.maps import STAT_LABELS, save_html
-    from geo.mapstyle import route_value
+    from geo.render.corridor_map import route_map
+    from geo.render.page import save_html
+    from geo.render.style import STAT_LABELS, route_value
 
     legs = geo.route("Xi'an", "Duisburg", avoid=["RUS"])
-    page = save_html(geo.maps.route_map(legs), tmp_path / "map_route.html")
+    page = save_html(route_map(legs), tmp_path / "map_route.html")
     map_page.open(page)
     stats = map_page.page.locator("#cm-stats")
     assert stats.is_visible() and map_page.page.locator("#cm-legend").is_visible()

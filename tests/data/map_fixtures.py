@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 from geo.layers import load_layer
-from geo.maps import MapSpec
+from geo.render.spec import MapSpec
 
 HERE = Path(__file__).resolve().parent
 

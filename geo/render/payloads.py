@@ -1,7 +1,7 @@
 """Map layers: validated GeoDataFrames -> the JSON payloads the page runtime draws.
 
 Coordinates are rounded (:data:`COORD_DECIMALS`), features keep a fixed order, and every
-property value goes out as display text (:func:`geo.mapstyle.fmt`), never as markup. Each
+property value goes out as display text (:func:`geo.render.style.fmt`), never as markup. Each
 payload is one ``CorridorMap.add`` call (see ``geo/static/corridor.js``).
 """
 
@@ -14,8 +14,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .errors import GeoError
-from .mapstyle import (
+from ..errors import GeoError
+from ..schema import SCHEMA
+from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
     MODE_COLORS,
@@ -42,7 +43,6 @@ from .mapstyle import (
     value_colors,
     value_symbol,
 )
-from .schema import SCHEMA
 
 COORD_DECIMALS = 5
 COUNTRY_DECIMALS = 3  # the country base is only a backdrop

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import GeoError
+from ..errors import GeoError
 
 CORRIDORS: dict[str, tuple[str, str]] = {
     # corridor -> (label, colour of its Russia-avoiding segments)

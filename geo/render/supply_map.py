@@ -10,7 +10,6 @@ line is sent once and a route is a list of references to them, so seven markets 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -18,10 +17,15 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .exports import MARKETS, _deposits, _market_ids, _summarise, export_legs
-from .maplayers import display_rows, latlngs, property_columns
-from .mappanels import one_column_legend
-from .mapstyle import (
+from ..exports import _deposits, _market_ids, _summarise, export_legs
+from ..network import Network
+from ..routing import Leg
+from .elements import Script, static_text
+from .page import base_layers, finish, new_map
+from .panels import one_column_legend
+from .payloads import display_rows, latlngs, property_columns
+from .spec import ExportsSpec, MapSpec
+from .style import (
     CORRIDORS,
     OTHER_COLORS,
     RUSSIA_COLOR,
@@ -31,39 +35,11 @@ from .mapstyle import (
     line_style,
     swatch_line,
 )
-from .network import Network
-from .page import Script, static_text
-from .routing import Leg
 
 ROUTE_DECIMALS = 4  # ~10 m: the drawn routes are followed at country scale
 NONE_COLOR = "#ffffff"  # deposits with no route under the constraint: hollow, crossed
 SHORTEST_COLOR = "#37474f"
 COUNTRY_NAMES = {"RUS": "Russia", "CHN": "China", "BLR": "Belarus", "IRN": "Iran"}
-
-
-@dataclass(frozen=True)
-class ExportsSpec:
-    """The ``[exports]`` table of a map spec.
-
-    Attributes
-    ----------
-    markets : tuple of str
-        Market node ids or names offered in the page's selector; default :data:`MARKETS`.
-    market : str
-        The market selected when the page opens (Japan: ``yokohama_port``).
-    avoid : tuple of str
-        What the coloured route avoids (countries, passages); default Russia.
-    commodities : tuple of str
-        Deposits producing any of these; empty for all.
-    status : str
-        Segment statuses allowed: ``operational`` (default) or ``all``.
-    """
-
-    markets: tuple[str, ...] = MARKETS
-    market: str = "yokohama_port"
-    avoid: tuple[str, ...] = ("RUS",)
-    commodities: tuple[str, ...] = ()
-    status: str = "operational"
 
 
 def _avoid_text(avoid: Sequence[str]) -> str:
@@ -246,7 +222,7 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
 
 
 def exports_css(n: int, palette: Sequence[str]) -> str:
-    """One class per corridor colour (constants of :mod:`geo.mapstyle`, never data)."""
+    """One class per corridor colour (constants of :mod:`geo.render.style`, never data)."""
     rules = [f".cm-xk{i}{{background:{c}}}" for i, c in enumerate(palette[:n])]
     return "\n".join(rules) + "\n" + EXPORTS_CSS
 
@@ -328,7 +304,7 @@ def network_layer(segments: gpd.GeoDataFrame) -> dict[str, Any]:
 
 
 def build_exports_map(
-    spec: Any,
+    spec: MapSpec,
     *,
     countries: gpd.GeoDataFrame | None,
     segments: gpd.GeoDataFrame | None,
@@ -347,12 +323,13 @@ def build_exports_map(
     network : Network
         The network the routes are searched on (bundled and user layers).
     """
-    from .maps import _base_layers, _finish, _new_map
-
+    if spec.exports is None:
+        msg = "build_exports_map: the spec has no [exports] table (spec.exports is None)"
+        raise TypeError(msg)
     payload = exports_payload(spec.exports, network)
     css = exports_css(len(payload["palette"]), payload["palette"])
-    m = _new_map(spec, markercluster=False, extra_css=css, extra_js=EXPORTS_JS)
-    layers = _base_layers(countries, spec.shade)
+    m = new_map(spec, markercluster=False, extra_css=css, extra_js=EXPORTS_JS)
+    layers = base_layers(countries, spec.shade)
     if segments is not None and len(segments):
         layers.append(network_layer(segments))
     legend = exports_legend_html(
@@ -360,7 +337,7 @@ def build_exports_map(
     )
     panel = exports_panel_html("Supply routes to market")
     script = Script("exports", payload, "CorridorExports")
-    return _finish(m, spec.title, layers, legend, panel, extra=[script])
+    return finish(m, spec.title, layers, legend, panel, extra=[script])
 
 
 EXPORTS_JS = static_text("exports.js")

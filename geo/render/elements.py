@@ -4,8 +4,8 @@ branca's :class:`~branca.element.MacroElement` renders a macro and then wraps th
 ``Element(text)``, which compiles ``text`` with :class:`jinja2.Template`. Any data that reached
 a macro's output would therefore run as Jinja (``{{ 7*7 }}`` showed 49; ``lipsum.__globals__``
 reached ``os.popen``). The elements here take no part in that: each produces its final text in
-Python (values escaped with :func:`~geo.mapstyle.esc` for HTML or
-:func:`~geo.mapstyle.script_json` for JSON inside ``<script>``) and hands it to the figure as
+Python (values escaped with :func:`~geo.render.style.esc` for HTML or
+:func:`~geo.render.style.script_json` for JSON inside ``<script>``) and hands it to the figure as
 :class:`Verbatim`, whose ``render`` returns the text as it is. No Jinja template ever sees a
 value from a layer, a spec, a layer name or a command-line argument.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 from branca.element import Element, Figure, MacroElement
 
-from .mapstyle import esc, script_json
+from .style import esc, script_json
 
 __all__ = ["Head", "Html", "PageElement", "Script", "Verbatim", "static_text"]
 
@@ -28,14 +28,14 @@ _CLOSE = re.compile(r"</(script|style)", re.IGNORECASE)
 
 @cache
 def static_text(name: str) -> str:
-    """A file of ``geo/static/`` (the page runtime's JavaScript and CSS), as text.
+    """A file of ``geo/render/static/`` (the page runtime's JavaScript and CSS), as text.
 
     Examples
     --------
     >>> "window.CorridorMap" in static_text("corridor.js")
     True
     """
-    return files("geo").joinpath("static", name).read_text(encoding="utf-8")
+    return files("geo.render").joinpath("static", name).read_text(encoding="utf-8")
 
 
 class Verbatim(Element):

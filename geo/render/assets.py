@@ -22,8 +22,8 @@ from typing import Any
 
 from branca.element import Element, Figure, MacroElement
 
-from .errors import GeoError
-from .page import Verbatim
+from ..errors import GeoError
+from .elements import Verbatim
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@
     return g;
   }
 
-  // Rings arrive as flat integer deltas (see geo.maps._encode_rings).
+  // Rings arrive as flat integer deltas (see geo.render.payloads.encode_rings).
   function decode(polys, scale) {
     return polys.map(function (rings) {
       return rings.map(function (d) {

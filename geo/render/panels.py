@@ -1,6 +1,6 @@
 """Map panels: the legend and the statistics boxes, as HTML with every value escaped.
 
-The panels show what :mod:`geo.stats` computed, formatted by :func:`geo.mapstyle.route_value`;
+The panels show what :mod:`geo.stats` computed, formatted by :func:`geo.render.style.route_value`;
 they never recompute a statistic. The page runtime moves them into the map as controls.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from .mapstyle import (
+from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
     MODE_COLORS,
