@@ -133,7 +133,7 @@ def bypass(
             progress(i, len(origins))
         free = _best(net, o, to, [], st)
         constrained = _best(net, o, to, avoid_all, st)
-        kind, _, ident = o.rpartition(":") if o.startswith("deposit:") else ("node", "", o)
+        kind, _, ident = o.partition(":") if o.startswith("deposit:") else ("node", "", o)
         row: dict[str, Any] = {"origin": ident, "kind": kind}
         if "error" in free:
             row.update(shortest_km=None, bypass_km=None, extra_km=None, extra_days_low=None,

@@ -70,8 +70,9 @@ def csv_cell(v: Any) -> tuple[str, bool]:
     """
     if isinstance(v, int | float) and not isinstance(v, bool):
         return cell(v), False
-    text = terminal_text(cell(v))
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+    raw = cell(v)
+    text = terminal_text(raw)  # a leading tab or CR is escaped, but still neutralised below
+    if raw.startswith(_FORMULA_START) and not _NUMBER.fullmatch(raw):
         return "'" + text, True
     return text, False
 
