@@ -222,9 +222,8 @@ def stats(
 
     _check_format(fmt)
     try:
-        frame = api.reference_stats(
-            route_ids or None, buffer_km=buffer_km, extra_layers=_extra(layer)
-        )
+        ids = list(dict.fromkeys(route_ids or [])) or None  # a repeated id is listed once
+        frame = api.reference_stats(ids, buffer_km=buffer_km, extra_layers=_extra(layer))
     except GeoError as e:
         fail(e)
     if fmt == "json":

@@ -6,7 +6,9 @@ it; a route is never empty and never 0 km.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,10 @@ _LATIN_FOLD = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "
                              "ŧ": "t", "ə": "a", "æ": "ae", "œ": "oe", "þ": "th"})  # fmt: skip
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=4096)
 def _is_latin(ch: str) -> bool:
     return unicodedata.name(ch, "").startswith("LATIN ")
 
@@ -48,9 +54,12 @@ def normalise(text: str) -> str:
     >>> normalise("Ələt"), normalise("Бейнеу"), normalise("连云港港"), normalise(" - ")
     ('alat', 'бейнеу', '连云港港', '')
     """
+    text = str(text)
+    if text.isascii():  # the common case, 100,000 deposit names long: no per-letter work
+        return _NOT_ALNUM.sub("", text.lower())
     out: list[str] = []
     base_latin = False
-    for ch in unicodedata.normalize("NFKD", str(text)).casefold():
+    for ch in unicodedata.normalize("NFKD", text).casefold():
         cat = unicodedata.category(ch)
         if cat[0] in "LN":
             base_latin = _is_latin(ch)

@@ -298,6 +298,12 @@ def test_repeated_market_is_listed_once() -> None:
     assert pairs and len(pairs) == len(set(pairs))
 
 
+def test_repeated_reference_route_is_listed_once() -> None:
+    code, out, err = cli("stats", "titr_main", "titr_main", "--format", "json")
+    assert code == 0, err
+    assert [r["id"] for r in json.loads(out)] == ["titr_main"]
+
+
 def test_api_avoid_as_a_string_is_one_code() -> None:
     assert make_constraints("RUS") == make_constraints(["RUS"])
     assert make_constraints("RUS, suez").avoid_passages == {"suez"}
