@@ -62,6 +62,10 @@ def route(
 ) -> gpd.GeoDataFrame:
     """The shortest route under constraints: its legs, with statistics in ``attrs``.
 
+    ``via`` takes one place or a sequence of places; ``avoid``, ``modes`` and ``status`` a
+    string (one value or a comma list, as on the command line) or a sequence of strings;
+    ``buffer_km`` a finite number >= 0.
+
     Returns
     -------
     GeoDataFrame
@@ -107,7 +111,7 @@ def bypass(
     to: str = "Duisburg",
     avoid: str | Sequence[str] = (),
     status: str | Sequence[str] | None = None,
-    origins: Sequence[str] | None = None,
+    origins: str | Sequence[str] | None = None,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
@@ -122,6 +126,8 @@ def bypass(
     avoid_all = sorted(checked.avoid_countries | checked.avoid_passages)
     net = load_network(extra_layers)
     resolve(net, to, what="--to")
+    if isinstance(origins, str):  # one origin, not its letters
+        origins = [origins]
     if origins is None:
         nodes = [n for n in BYPASS_ORIGINS if n in net.graph and net.graph.degree(n)]
         deps = net.deposits
