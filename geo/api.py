@@ -8,6 +8,7 @@ False
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,12 +17,31 @@ import pandas as pd
 
 from .errors import RouteError
 from .network import Network, load_network
-from .routing import find_route, make_constraints
+from .routing import find_route, make_constraints, option_values, resolve
 from .stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
 
 # Origins of `corridor bypass`: Central Asian capitals and hubs present in the network.
 BYPASS_ORIGINS = ("astana", "almaty", "tashkent", "ashgabat", "dostyk", "khorgos", "aktogay",
                   "andijan", "turkmenabat")  # fmt: skip
+
+
+def check_buffer_km(buffer_km: object) -> float:
+    """``buffer_km`` as a float, or a RouteError for NaN, infinity, a negative or a non-number.
+
+    >>> check_buffer_km(25)
+    25.0
+    """
+    try:
+        km = float(buffer_km)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        km = math.nan
+    if not math.isfinite(km) or km < 0:
+        msg = (
+            f"--buffer-km: '{buffer_km}' is not a distance; give a number of km, 0 or more "
+            f"(e.g. {DEFAULT_BUFFER_KM:g})"
+        )
+        raise RouteError(msg)
+    return km
 
 
 def network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
@@ -33,8 +53,8 @@ def route(
     origin: str,
     destination: str,
     *,
-    via: Sequence[str] = (),
-    avoid: Sequence[str] = (),
+    via: str | Sequence[str] = (),
+    avoid: str | Sequence[str] = (),
     modes: str | Sequence[str] | None = None,
     status: str | Sequence[str] | None = None,
     buffer_km: float = DEFAULT_BUFFER_KM,
@@ -42,15 +62,20 @@ def route(
 ) -> gpd.GeoDataFrame:
     """The shortest route under constraints: its legs, with statistics in ``attrs``.
 
+    ``via`` takes one place or a sequence of places; ``avoid``, ``modes`` and ``status`` a
+    string (one value or a comma list, as on the command line) or a sequence of strings;
+    ``buffer_km`` a finite number >= 0.
+
     Returns
     -------
     GeoDataFrame
         One row per leg in travel order; ``attrs["stats"]`` holds every statistic,
         ``attrs["path"]`` the node names.
     """
+    buffer_km = check_buffer_km(buffer_km)
+    via = [via] if isinstance(via, str) else list(via)
+    c = make_constraints(avoid, modes, status)
     net = load_network(extra_layers)
-    c = make_constraints(avoid, [modes] if isinstance(modes, str) else modes,
-                         [status] if isinstance(status, str) else status)  # fmt: skip
     r = find_route(net, origin, destination, via=via, constraints=c)
     legs = legs_frame(r)
     legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
@@ -67,6 +92,7 @@ def reference_stats(
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
 ) -> gpd.GeoDataFrame:
     """Statistics of the reference routes, one row per route (geometry: the whole route)."""
+    buffer_km = check_buffer_km(buffer_km)
     return reference_routes(route_ids, network=load_network(extra_layers), buffer_km=buffer_km)
 
 
@@ -83,20 +109,25 @@ def _best(net: Network, origin: str, to: str, avoid: Sequence[str], status: Any)
 def bypass(
     *,
     to: str = "Duisburg",
-    avoid: Sequence[str] = (),
+    avoid: str | Sequence[str] = (),
     status: str | Sequence[str] | None = None,
-    origins: Sequence[str] | None = None,
+    origins: str | Sequence[str] | None = None,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Per origin: the shortest route against the shortest avoiding Russia (and ``avoid``).
 
     Origins are the Central Asian capitals and hubs of :data:`BYPASS_ORIGINS` and every
-    producing deposit (bundled and user), unless ``origins`` is given.
+    producing deposit (bundled and user), unless ``origins`` is given. An unknown ``to`` or
+    ``avoid`` is refused up front (RouteError), not repeated as every row's note.
     """
+    st = option_values(status, "--status") or None
+    checked = make_constraints(["RUS", *option_values(avoid, "--avoid")], None, st)
+    avoid_all = sorted(checked.avoid_countries | checked.avoid_passages)
     net = load_network(extra_layers)
-    st = [status] if isinstance(status, str) else status
-    avoid_all = sorted({"RUS", *(a.strip() for v in avoid for a in str(v).split(",") if a.strip())})
+    resolve(net, to, what="--to")
+    if isinstance(origins, str):  # one origin, not its letters
+        origins = [origins]
     if origins is None:
         nodes = [n for n in BYPASS_ORIGINS if n in net.graph and net.graph.degree(n)]
         deps = net.deposits
@@ -108,7 +139,7 @@ def bypass(
             progress(i, len(origins))
         free = _best(net, o, to, [], st)
         constrained = _best(net, o, to, avoid_all, st)
-        kind, _, ident = o.rpartition(":") if o.startswith("deposit:") else ("node", "", o)
+        kind, _, ident = o.partition(":") if o.startswith("deposit:") else ("node", "", o)
         row: dict[str, Any] = {"origin": ident, "kind": kind}
         if "error" in free:
             row.update(shortest_km=None, bypass_km=None, extra_km=None, extra_days_low=None,

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import GeoError, UnreadableError, ValidationError
+from .errors import GeoError
 from .schema import KINDS, describe
 
 app = typer.Typer(
@@ -46,9 +46,17 @@ def shown(path: str | Path) -> str:
         return "~" + text[len(home) :] if text.startswith(home + "/") else text
 
 
+def say(console: Console, text: object) -> None:
+    """Print one line of plain text: control characters escaped, no rich markup read."""
+    from .report import terminal_text
+
+    console.print(terminal_text(text), markup=False, highlight=False)
+
+
 def fail(e: GeoError) -> None:
+    """Print a user's mistake, one line per problem on stderr, and exit non-zero."""
     for line in e.lines():
-        err.print(line, markup=False)
+        say(err, line)
     raise typer.Exit(e.exit_code)
 
 
@@ -67,16 +75,12 @@ def validate(
     for f in files:
         try:
             gdf = load_layer(f, kind=kind)
-        except UnreadableError as e:
+        except GeoError as e:  # unreadable (2) or invalid (1): one line per problem
             for line in e.lines():
-                err.print(line, markup=False)
-            code = 2
-        except ValidationError as e:
-            for line in e.lines():
-                err.print(line, markup=False)
-            code = max(code, 1)
+                say(err, line)
+            code = max(code, e.exit_code)
         else:
-            out.print(f"{f}: valid {gdf.attrs['kind']} layer, {len(gdf)} features", markup=False)
+            say(out, f"{f}: valid {gdf.attrs['kind']} layer, {len(gdf)} features")
     raise typer.Exit(code)
 
 
@@ -88,7 +92,7 @@ def schema(
     if kind is not None and kind not in KINDS:
         fail(GeoError(f"unknown kind '{kind}'; use one of {', '.join(KINDS)}"))
     for k in [kind] if kind else KINDS:
-        out.print(describe(k) + "\n", markup=False)
+        out.print(describe(k) + "\n", markup=False, highlight=False)
 
 
 # --- output formats ----------------------------------------------------------------------------
@@ -102,42 +106,35 @@ def _check_format(fmt: str) -> None:
         fail(GeoError(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}"))
 
 
-def _cell(v: object) -> str:
-    from .report import cell
-
-    return cell(v)
-
-
 def _emit_rows(rows: list[dict[str, object]], fmt: str, title: str | None = None) -> None:
-    """Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON."""
-    import csv
-    import io
-    import json
+    """Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON.
+
+    Text from data is printed with control characters escaped and never as rich markup; CSV
+    cells that a spreadsheet would read as formulas are neutralised (:func:`report.csv_cell`).
+    """
+    from .report import cell, json_text, table_text, terminal_text, write_csv
 
     if fmt == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json_text(rows))
         return
     cols = list(rows[0]) if rows else []
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
-        for r in rows:
-            w.writerow([_cell(r[c]) for c in cols])
-        sys.stdout.write(buf.getvalue())
+        write_csv(sys.stdout, cols, ([r[c] for c in cols] for r in rows))
     elif fmt == "markdown":
-        print("| " + " | ".join(cols) + " |")
+        print("| " + " | ".join(terminal_text(c) for c in cols) + " |")
         print("|" + "|".join("---" for _ in cols) + "|")
         for r in rows:
-            print("| " + " | ".join(_cell(r[c]).replace("|", "\\|") for c in cols) + " |")
+            cells = (terminal_text(cell(r[c])).replace("|", "\\|") for c in cols)
+            print("| " + " | ".join(cells) + " |")
     else:
         from rich.table import Table
 
-        t = Table(title=title, show_lines=False, header_style="bold")
+        t = Table(title=table_text(title) if title else None, show_lines=False,
+                  header_style="bold")  # fmt: skip
         for c in cols:
-            t.add_column(c, overflow="fold")
+            t.add_column(table_text(c), overflow="fold")
         for r in rows:
-            t.add_row(*[_cell(r[c]) for c in cols], style=None)
+            t.add_row(*[table_text(r[c]) for c in cols], style=None)
         out.print(t)
 
 
@@ -192,6 +189,10 @@ def route(
 
     _check_format(fmt)
     try:
+        if map_file is not None:
+            from .report import check_output_path
+
+            check_output_path(map_file, "--map")
         result = api.route(origin, destination, via=via or [], avoid=avoid or [], modes=modes,
                            status=status, buffer_km=buffer_km,
                            extra_layers=_extra(layer))  # fmt: skip
@@ -221,9 +222,8 @@ def stats(
 
     _check_format(fmt)
     try:
-        frame = api.reference_stats(
-            route_ids or None, buffer_km=buffer_km, extra_layers=_extra(layer)
-        )
+        ids = list(dict.fromkeys(route_ids or [])) or None  # a repeated id is listed once
+        frame = api.reference_stats(ids, buffer_km=buffer_km, extra_layers=_extra(layer))
     except GeoError as e:
         fail(e)
     if fmt == "json":
@@ -244,19 +244,27 @@ def bypass(
     from . import api
 
     _check_format(fmt)
+    from rich.progress import Progress, TaskID
+
+    # started at the first origin, so a refused option prints its one line and nothing else
+    progress = Progress(console=err, transient=True)
+    task: list[TaskID] = []
+
+    def tick(done: int, total: int) -> None:
+        if not task:
+            progress.start()
+            task.append(progress.add_task("routing origins", total=total))
+        progress.update(task[0], completed=done, total=total)
+
     try:
-        from rich.progress import Progress
-
-        with Progress(console=err, transient=True) as progress:
-            task = progress.add_task("routing origins", total=None)
-
-            def tick(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
-            frame = api.bypass(to=to, avoid=avoid or [], status=status,
-                               extra_layers=_extra(layer), progress=tick)  # fmt: skip
+        frame = api.bypass(to=to, avoid=avoid or [], status=status,
+                           extra_layers=_extra(layer), progress=tick)  # fmt: skip
     except GeoError as e:
+        if task:  # Progress.stop() prints a blank line when it never started
+            progress.stop()
         fail(e)
+    if task:
+        progress.stop()
     from .report import bypass_rows
 
     _emit_rows(
@@ -302,11 +310,11 @@ def exports(
     except GeoError as e:
         fail(e)
     if fmt == "json":
-        import json
+        from .report import json_text
 
         summ = exports_summary(frame)
-        print(json.dumps({"routes": export_rows(frame, full=True), "summary": summary_rows(summ)},
-                         ensure_ascii=False, indent=2, default=str))  # fmt: skip
+        print(json_text({"routes": export_rows(frame, full=True), "summary": summary_rows(summ)},
+                        default=str))  # fmt: skip
         return
     avoided = ", ".join(frame.attrs.get("avoid") or []) or "nothing"
     _emit_rows(
@@ -352,9 +360,9 @@ def _network_notes() -> None:
 
     net = load_network()
     for line in net.snapped:
-        err.print(f"note: {line}", markup=False)
+        say(err, f"note: {line}")
     for line in net.dangling:
-        err.print(f"warning: {line}; the segment is left out of routing", markup=False)
+        say(err, f"warning: {line}; the segment is left out of routing")
 
 
 @layers_app.command("add")
@@ -414,14 +422,16 @@ def map_cmd(
     ] = False,
 ) -> None:
     """Build map specs into self-contained HTML (maps/corridor.toml -> maps/corridor.html)."""
-    from .report import build_maps
+    from .report import build_maps, check_output_path
 
     try:
+        if out_file is not None:
+            check_output_path(out_file, "--out")
         written = build_maps(spec, out_file, _extra(layer), out)
     except GeoError as e:
         fail(e)
     for p in written:
-        out.print(f"wrote {shown(p)}", markup=False)
+        say(out, f"wrote {shown(p)}")
     if open_browser and written:
         import webbrowser
 
@@ -434,5 +444,5 @@ def main() -> None:
         app()
     except GeoError as e:  # commands may raise instead of calling fail()
         for line in e.lines():
-            err.print(line, markup=False)
+            say(err, line)
         sys.exit(e.exit_code)

@@ -10,7 +10,7 @@ same route: they are computed from the same legs with the same helpers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ from .routing import (
     access_candidates,
     find_route,
     make_constraints,
+    option_values,
     resolve,
 )
 from .schema import COMMODITIES
@@ -191,14 +192,6 @@ class _Solver:
         return _summarise(legs)
 
 
-def _split(values: Iterable[str] | str | None) -> list[str]:
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    return [x.strip() for v in values for x in str(v).split(",") if x.strip()]
-
-
 def _output(dep: Any) -> tuple[float | None, str | None]:
     v, u = getattr(dep, "output_value", None), getattr(dep, "output_unit", None)
     if v is None or pd.isna(v) or not isinstance(u, str) or not u:
@@ -250,8 +243,8 @@ def exports(
     >>> frame[["deposit", "km", "extra_km"]].head()  # doctest: +SKIP
     """
     net = network or load_network()
-    st = _split(status) or None
-    av = _split(avoid)
+    st = option_values(status, "--status") or None
+    av = option_values(avoid, "--avoid")
     constrained = make_constraints(av, None, st)
     base = Constraints(frozenset(), frozenset(), constrained.modes, constrained.statuses)
     free = {k: make_constraints([*av, *codes], None, st) for k, codes in FREE_OF.items()}
@@ -295,16 +288,18 @@ def exports(
 
 
 def _market_ids(net: Network, markets: Sequence[str] | str | None) -> list[str]:
+    """Market node ids in the order given, each once (``Yokohama`` and ``yokohama_port`` too)."""
     if markets is None:
         return [m for m in MARKETS if m in net.graph]
-    return [resolve(net, m)[1] for m in _split(markets)]
+    ids = [resolve(net, m, what="--market")[1] for m in option_values(markets, "--market")]
+    return list(dict.fromkeys(ids))
 
 
 def _deposits(net: Network, commodities: Sequence[str] | str | None) -> pd.DataFrame:
     """The network's deposits (a user's copy of an id replaces ours), filtered by commodity."""
     deps = net.deposits.drop_duplicates("id", keep="last")
     if commodities is not None:
-        wanted = set(_split(commodities))
+        wanted = set(option_values(commodities, "--commodity"))
         unknown = sorted(wanted - set(COMMODITIES))
         if unknown:
             msg = f"commodities: '{unknown[0]}' is not one of {', '.join(COMMODITIES)}"
@@ -331,9 +326,9 @@ def export_legs(
     deposit's access leg; one search per set and market serves every deposit.
     """
     net = network or load_network()
-    st = _split(status) or None
+    st = option_values(status, "--status") or None
     sets = {"avoid": ("RUS",)} if avoid is None else avoid
-    named = {k: make_constraints(_split(v), None, st) for k, v in sets.items()}
+    named = {k: make_constraints(v, None, st) for k, v in sets.items()}
     some = make_constraints([], None, st)
     named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses)
     deps = _deposits(net, commodities)

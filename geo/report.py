@@ -3,15 +3,98 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import geopandas as gpd
 import pandas as pd
 from rich.console import Console
 
 from .stats import STAT_KEYS
+
+# What must not reach a terminal raw: C0 and C1 controls and DEL (ESC starts escape sequences,
+# a newline forges a line), line and paragraph separators, bidirectional overrides and marks
+# (they reorder what is shown), and lone surrogates (they cannot even be encoded).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                     "\u2066-\u2069\ud800-\udfff]")  # fmt: skip
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch in _SHORT:
+        return _SHORT[ch]
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def terminal_text(text: object) -> str:
+    """``text`` safe to print: control, separator and bidi characters shown as escapes.
+
+    >>> terminal_text("evil\\x1b[2J\\nline\\u202e")
+    'evil\\\\x1b[2J\\\\nline\\\\u202e'
+    """
+    return _UNSAFE.sub(_escape, str(text))
+
+
+# json.dumps escapes C0 controls itself; a raw newline in its output is its own indentation.
+_JSON_UNSAFE = re.compile(_UNSAFE.pattern.replace("\x00-\x1f", ""))
+
+
+def json_text(data: Any, *, indent: int | None = 2, default: Any = None) -> str:
+    """JSON for a terminal or a file: what :func:`json.dumps` leaves raw with
+    ``ensure_ascii=False`` (DEL, C1 controls, separators, bidi overrides, lone surrogates)
+    is written as a ``\\uXXXX`` escape, which reads back as the same string.
+
+    >>> json_text({"n": "a\\u202eb"}, indent=None)
+    '{"n": "a\\\\u202eb"}'
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=default)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# OWASP, CSV injection: a cell that starts with one of these is read as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(v: Any) -> tuple[str, bool]:
+    """A value as CSV text, and whether it was neutralised (then it must be quoted).
+
+    Numbers are written as they are (``-12.5`` stays a number); text that a spreadsheet would
+    read as a formula gets a leading single quote, as the OWASP guidance on CSV injection says.
+
+    >>> csv_cell(-12.5), csv_cell("=HYPERLINK(1)"), csv_cell("-12.5"), csv_cell("Almaty")
+    (('-12.5', False), ("'=HYPERLINK(1)", True), ('-12.5', False), ('Almaty', False))
+    """
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return cell(v), False
+    raw = cell(v)
+    text = terminal_text(raw)  # a leading tab or CR is escaped, but still neutralised below
+    if raw.startswith(_FORMULA_START) and not _NUMBER.fullmatch(raw):
+        return "'" + text, True
+    return text, False
+
+
+def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write CSV (``\\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes."""
+
+    def field(v: Any) -> str:
+        text, neutralised = csv_cell(v)
+        if neutralised or any(c in text for c in ',"\r\n') or text != text.strip():
+            return '"' + text.replace('"', '""') + '"'
+        return text
+
+    for row in [header, *rows]:
+        stream.write(",".join(field(v) for v in row) + "\n")
+
+
+def table_text(v: Any) -> Any:
+    """A value as a rich table cell: plain text, never read as rich markup (``[bold]``)."""
+    from rich.text import Text
+
+    return Text(terminal_text(cell(v)))
 
 
 def cell(v: Any) -> str:
@@ -42,12 +125,12 @@ def route_json(legs: gpd.GeoDataFrame) -> dict[str, Any]:
 
 
 def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
-    import csv
+    """Print a route's statistics and legs as a table, CSV, Markdown or JSON."""
     import sys
 
     data = route_json(legs)
     if fmt == "json":
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json_text(data))
         return
     summary = [(k, cell(data[k])) for k in STAT_KEYS]
     summary[STAT_KEYS.index("border_crossings")] = (
@@ -63,35 +146,39 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
     by = f" ({cell(dn['by_commodity'])})" if dn["count"] else ""
     summary[STAT_KEYS.index("deposits_nearby")] = ("deposits_nearby", f"{dn['count']}{by}")
     if fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["statistic", "value"])
-        w.writerows(summary)
+        write_csv(sys.stdout, ["statistic", "value"], summary)
         return
     if fmt == "markdown":
         print("| statistic | value |\n|---|---|")
         for k, v in summary:
-            print(f"| {k} | {v} |")
+            print(f"| {k} | {_md(v)} |")
         print("\n| # | from | to | mode | km | countries |\n|---|---|---|---|---|---|")
         for i, leg in enumerate(data["legs"], 1):
-            countries = cell(leg["countries"])
-            cells = (i, leg["from"], leg["to"], leg["mode"], leg["length_km"], countries)
-            print("| " + " | ".join(str(c) for c in cells) + " |")
+            cells = (i, leg["from"], leg["to"], leg["mode"], leg["length_km"], leg["countries"])
+            print("| " + " | ".join(_md(c) for c in cells) + " |")
         return
     from rich.table import Table
 
-    t = Table(title=" > ".join(data["path"]), show_header=False, title_justify="left")
+    t = Table(title=table_text(" > ".join(data["path"])), show_header=False,
+              title_justify="left")  # fmt: skip
     t.add_column("statistic", style="bold")
     t.add_column("value", overflow="fold")
     for k, v in summary:
-        t.add_row(k, v)
+        t.add_row(k, table_text(v))
     console.print(t)
     lt = Table(title="Legs", header_style="bold", title_justify="left")
     for c in ("#", "from", "to", "mode", "km", "status", "countries"):
         lt.add_column(c, overflow="fold")
     for i, leg in enumerate(data["legs"], 1):
-        lt.add_row(str(i), leg["from"], leg["to"], leg["mode"], str(leg["length_km"]),
-                   leg["status"], cell(leg["countries"]))  # fmt: skip
+        row = (i, leg["from"], leg["to"], leg["mode"], leg["length_km"], leg["status"],
+               leg["countries"])  # fmt: skip
+        lt.add_row(*(table_text(v) for v in row))
     console.print(lt)
+
+
+def _md(v: Any) -> str:
+    """A value as one Markdown table cell: escaped controls, ``|`` escaped."""
+    return terminal_text(cell(v)).replace("|", "\\|")
 
 
 def stats_rows(frame: gpd.GeoDataFrame, *, full: bool) -> list[dict[str, Any]]:
@@ -117,12 +204,87 @@ def bypass_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for r in frame.to_dict("records")]  # fmt: skip
 
 
+# The page is written through a temporary file named ".NAME.XXXXXXXX.tmp" beside it, so the
+# name may use what is left of the file system's 255 bytes.
+MAX_NAME_BYTES = 255 - len(".") - len(".XXXXXXXX.tmp")
+
+
+def check_output_path(path: Path, option: str) -> Path:
+    """Refuse, before any slow work, an output path the page could not be written to.
+
+    A folder (``''`` arrives as ``.``), an existing file that is not a regular file (a device
+    would be replaced), a name too long for the file system, and a folder that cannot be
+    created or written in (a file in the way, ``/proc``, no permission) each raise a GeoError
+    naming the option and the path. Nothing is left behind: the write probe is removed.
+    """
+    import os
+    import tempfile
+
+    from .errors import GeoError
+
+    shown = terminal_text(path)
+    size = len(os.fsencode(path.name))
+    if size > MAX_NAME_BYTES:  # checked first: stat() itself fails on such a name
+        msg = (
+            f"{option}: the file name is {size} bytes long; give a name of at most "
+            f"{MAX_NAME_BYTES} bytes"
+        )
+        raise GeoError(msg)
+    try:
+        is_dir, exists, is_file = path.is_dir(), path.exists(), path.is_file()
+    except OSError as e:  # a path too long as a whole, a loop of links
+        msg = f"{option}: cannot use '{shown}': {e.strerror or e}; give another path"
+        raise GeoError(msg) from None
+    if is_dir:
+        msg = f"{option}: '{shown}' is a folder; give a file name, e.g. {path / 'map.html'}"
+        raise GeoError(msg)
+    if exists and not is_file:
+        msg = f"{option}: '{shown}' is not a regular file; give the path of a new .html file"
+        raise GeoError(msg)
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        msg = (
+            f"{option}: cannot create the folder of '{shown}': '{terminal_text(folder)}' is a "
+            "file; give another path"
+        )
+        raise GeoError(msg)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".corridor-write-test.", dir=folder)
+    except OSError as e:
+        msg = (
+            f"{option}: cannot write '{shown}': {e.strerror or e} in '{folder}'; give another path"
+        )
+        raise GeoError(msg) from None
+    os.close(fd)
+    Path(probe).unlink()
+    return path
+
+
+def write_failed(option: str, path: Path, e: OSError) -> Exception:
+    """A GeoError for an OSError of a final write, naming the option and the path."""
+    from .errors import GeoError
+
+    where = f" ({terminal_text(e.filename)})" if e.filename and str(e.filename) != str(path) else ""
+    msg = (
+        f"{option}: cannot write '{terminal_text(path)}': {e.strerror or e}{where}; "
+        "give another path"
+    )
+    return GeoError(msg)
+
+
 def write_route_map(legs: gpd.GeoDataFrame, path: Path) -> None:
     """A small map of one route: its legs and statistics (`corridor route --map FILE`)."""
     from .render.corridor_map import route_map
     from .render.page import save_html
 
-    save_html(route_map(legs), path)
+    page = route_map(legs)
+    try:
+        save_html(page, path)
+    except OSError as e:
+        error = write_failed("--map", path, e)
+        raise error from None
 
 
 def build_maps(
@@ -138,7 +300,14 @@ def build_maps(
     if spec is not None:
         specs = [spec]
         if not spec.exists():
-            msg = f"{spec}: map spec not found"
+            msg = f"{terminal_text(spec)}: map spec not found"
+            raise SpecError(msg)
+        if not spec.is_file():  # a folder, a FIFO (reading it would wait for ever), a device
+            what = "a folder" if spec.is_dir() else "not a regular file"
+            msg = (
+                f"{terminal_text(spec)}: the map spec is {what}; give a .toml file, "
+                "e.g. maps/corridor.toml"
+            )
             raise SpecError(msg)
     else:
         here = Path.cwd() / "maps"
@@ -152,7 +321,11 @@ def build_maps(
         for s in specs:
             target = out_file if out_file is not None else _default_out(s)
             layers = [(_layer_name(g), g) for g in extra]
-            written.append(build_from_spec(s, out=target, extra_layers=layers))
+            try:
+                written.append(build_from_spec(s, out=target, extra_layers=layers))
+            except OSError as e:
+                error = write_failed("--out" if out_file else "map", target, e)
+                raise error from None
             progress.advance(task)
     return written
 

@@ -6,6 +6,7 @@ it; a route is never empty and never 0 km.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -27,14 +28,45 @@ GEOD = Geod(ellps="WGS84")
 DEFAULT_STATUSES = ("operational",)
 
 
+# Latin letters that Unicode does not decompose into a base letter and a mark.
+_LATIN_FOLD = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h",
+                             "ŧ": "t", "ə": "a", "æ": "ae", "œ": "oe", "þ": "th"})  # fmt: skip
+
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_latin(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN ")
+
+
 def normalise(text: str) -> str:
     """Case-, accent- and punctuation-insensitive key: ``Constanța`` and ``constanta`` match.
 
+    Letters and digits of every script are kept (``Алматы`` keeps its Cyrillic letters, ``北京``
+    its characters); accents are dropped from Latin letters only, since in other scripts a mark
+    can make a different letter (Cyrillic ``й`` is not ``и``). A text without a letter or a
+    digit gives "".
+
     >>> normalise("Xi'an") == normalise("xian") == "xian"
     True
+    >>> normalise("Ələt"), normalise("Бейнеу"), normalise("连云港港"), normalise(" - ")
+    ('alat', 'бейнеу', '连云港港', '')
     """
-    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "", t)
+    text = str(text)
+    if text.isascii():  # the common case, 100,000 deposit names long: no per-letter work
+        return _NOT_ALNUM.sub("", text.lower())
+    out: list[str] = []
+    base_latin = False
+    for ch in unicodedata.normalize("NFKD", text).casefold():
+        cat = unicodedata.category(ch)
+        if cat[0] in "LN":
+            base_latin = _is_latin(ch)
+            out.append(ch.translate(_LATIN_FOLD) if base_latin else ch)
+        elif cat[0] == "M" and out and not base_latin:
+            out.append(ch)  # a mark on a non-Latin letter is part of the letter
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 @dataclass(frozen=True)
@@ -82,35 +114,68 @@ class Constraints:
         return " ".join(parts)
 
 
+def option_values(values: str | Iterable[str] | None, option: str) -> list[str]:
+    """The items of a repeatable, comma-separated option, stripped, in order, without repeats.
+
+    A string is one value (itself a comma list), not a sequence of letters; anything else but
+    an iterable of strings is a programming error (TypeError). A value with nothing in it (an
+    empty ``--market ''``) is refused rather than read as "no restriction".
+
+    >>> option_values("RUS, CHN", "--avoid"), option_values(["a", "b,a"], "--x")
+    (['RUS', 'CHN'], ['a', 'b'])
+    """
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    elif not isinstance(values, Iterable):
+        msg = f"{option}: expected a string or a sequence of strings, got {type(values).__name__}"
+        raise TypeError(msg)
+    items: list[str] = []
+    for v in values:
+        if not isinstance(v, str):
+            msg = f"{option}: expected strings, got {type(v).__name__} {v!r}"
+            raise TypeError(msg)
+        parts = [x.strip() for x in v.split(",")]
+        if not any(parts):
+            msg = f"{option}: empty value; leave the option out or give a value"
+            raise RouteError(msg)
+        items.extend(x for x in parts if x)
+    return list(dict.fromkeys(items))
+
+
 def make_constraints(
-    avoid: Iterable[str] = (),
-    modes: Iterable[str] | None = None,
-    status: Iterable[str] | None = None,
+    avoid: str | Iterable[str] = (),
+    modes: str | Iterable[str] | None = None,
+    status: str | Iterable[str] | None = None,
 ) -> Constraints:
-    """Parse CLI-style values (comma lists allowed) into :class:`Constraints`."""
-
-    def split(values: Iterable[str]) -> list[str]:
-        return [x.strip() for v in values for x in str(v).split(",") if x.strip()]
-
+    """Parse CLI-style values (comma lists allowed, a string is one value) into
+    :class:`Constraints`."""
     countries, passages = set(), set()
     known = codes()
-    for a in split(avoid):
+    for a in option_values(avoid, "--avoid"):
         if a.upper() in known:
             countries.add(a.upper())
         elif a.lower() in PASSAGES or a.lower() in ("ormuz", "south_africa"):
             passages.add(canonical_passage(a))
         else:
+            import difflib
+
+            close = difflib.get_close_matches(a.upper(), sorted(known), n=3, cutoff=0.6)
+            close += difflib.get_close_matches(a.lower(), PASSAGES, n=2, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
             msg = (
-                f"--avoid: '{a}' is neither an ISO alpha-3 country code (e.g. RUS) nor a sea "
-                f"passage ({', '.join(PASSAGES)})"
+                f"--avoid: '{a}' is neither an ISO alpha-3 country code (e.g. RUS, CHN, IRN) nor "
+                f"a sea passage ({', '.join(PASSAGES)}){hint}"
             )
             raise RouteError(msg)
-    mode_set = set(split(modes)) if modes else set(MODES)
+    mode_list = option_values(modes, "--modes")
+    mode_set = set(mode_list) if mode_list else set(MODES)
     bad = mode_set - set(MODES)
     if bad:
         msg = f"--modes: '{sorted(bad)[0]}' is not one of {', '.join(MODES)}"
         raise RouteError(msg)
-    st = split(status) if status else list(DEFAULT_STATUSES)
+    st = option_values(status, "--status") or list(DEFAULT_STATUSES)
     st_set = set(SEGMENT_STATUSES) if "all" in st else set(st)
     bad = st_set - set(SEGMENT_STATUSES)
     if bad:
@@ -129,78 +194,140 @@ def _allowed(e: dict[str, Any], c: Constraints) -> bool:
     return not any(e["km_by_country"].get(code, 0.0) > 0 for code in c.avoid_countries)
 
 
-def _node_index(net: Network) -> dict[str, str]:
-    """Normalised node ids, names and aliases -> ``node:<id>`` (built once per network)."""
-    cache: dict[str, str] = net.__dict__.setdefault("_node_name_index", {})
+def _add_key(index: dict[str, list[str]], text: object, hit: str) -> None:
+    key = normalise(str(text))
+    if key and hit not in index.setdefault(key, []):
+        index[key].append(hit)
+
+
+def _node_index(net: Network) -> dict[str, list[str]]:
+    """Normalised node ids, names and aliases -> every ``node:<id>`` that answers to the key.
+
+    Built once per network. A key shared by two nodes keeps both, so that :func:`resolve`
+    reports the clash instead of picking whichever node came first.
+    """
+    cache: dict[str, list[str]] = net.__dict__.setdefault("_node_name_index", {})
     if cache:
         return cache
     nodes = net.nodes
     aliases = nodes["aliases"] if "aliases" in nodes else [None] * len(nodes)
     for nid, name, more in zip(nodes.index, nodes["name"], aliases, strict=True):
-        keys = [nid, name, *(more if isinstance(more, list) else [])]
-        for k in keys:
-            cache.setdefault(normalise(str(k)), f"node:{nid}")
+        for k in [nid, name, *(more if isinstance(more, list) else [])]:
+            _add_key(cache, k, f"node:{nid}")
     return cache
 
 
-def _index(net: Network) -> dict[str, str]:
-    """Every name a place can be given: nodes first, then deposits (built once, on demand)."""
-    cache: dict[str, str] = net.__dict__.setdefault("_name_index", {})
+def _index(net: Network) -> dict[str, list[str]]:
+    """Every name a place can be given: a node's keys win over a deposit's (built on demand)."""
+    cache: dict[str, list[str]] = net.__dict__.setdefault("_name_index", {})
     if cache:
         return cache
-    cache.update(_node_index(net))
+    nodes = _node_index(net)
+    deposits: dict[str, list[str]] = {}
     # columns, not iterrows: a user's deposit layer can hold 100,000 rows
     for did, name in zip(net.deposits["id"], net.deposits["name"], strict=True):
         for k in (did, name):
-            cache.setdefault(normalise(str(k)), f"deposit:{did}")
+            _add_key(deposits, k, f"deposit:{did}")
+    cache.update({k: v for k, v in deposits.items() if k not in nodes})
+    cache.update(nodes)
     return cache
 
 
-def resolve(net: Network, place: str, *, allow_deposit: bool = False) -> tuple[str, str]:
+def name_clashes(net: Network) -> dict[str, list[str]]:
+    """Keys that more than one place answers to (nodes among nodes, deposits among deposits).
+
+    >>> from geo.network import load_network
+    >>> name_clashes(load_network())  # doctest: +SKIP
+    {}
+    """
+    return {k: list(v) for k, v in _index(net).items() if len(v) > 1}
+
+
+def _ambiguous(net: Network, place: str, hits: Sequence[str]) -> RouteError:
+    listed = ", ".join(_display(net, v) for v in list(hits)[:6])
+    return RouteError(f"'{place}' is ambiguous: {listed}; give the id or the full name")
+
+
+EXAMPLE_PLACE = "Almaty"
+
+
+def resolve(
+    net: Network, place: str, *, allow_deposit: bool = False, what: str = "place"
+) -> tuple[str, str]:
     """('node'|'deposit', id) for a node or deposit id, name or alias, any case or accents.
 
     An exact match wins; else a unique node whose name contains the text (``Duisburg`` finds
-    "Duisburg (duisport)"); deposits are matched after nodes.
+    "Duisburg (duisport)"); deposits are matched after nodes. ``what`` names the argument in
+    messages (``origin``, ``--via``). A place with no letter or digit is refused, as is a key
+    that two places share.
     """
-    kind_prefix, _, rest = str(place).partition(":")
-    # the id lists are only read for an explicit 'node:' or 'deposit:' (they can be 100k long)
-    ids = net.nodes.index if kind_prefix == "node" else net.deposits["id"]
-    if rest and kind_prefix in ("node", "deposit") and (ids.astype(str) == rest).any():
-        hit: str | None = f"{kind_prefix}:{rest}"  # explicit 'deposit:aktogay' beats the node
-        key = ""
-    else:
-        key = normalise(place)
-        # nodes win over deposits in the full index, so a node hit needs no deposit names
-        hit = _node_index(net).get(key)
-    index = _index(net) if hit is None else {}
+    text = str(place)
+    kind_prefix, sep, rest = text.partition(":")
+    if sep and kind_prefix in ("node", "deposit"):
+        return _resolve_id(net, text, kind_prefix, rest.strip(), allow_deposit=allow_deposit,
+                           what=what)  # fmt: skip
+    key = normalise(text)
+    if not key:
+        found = "the place name is empty" if not text.strip() else f"'{text}' is not a place name"
+        msg = f"{what}: {found}; give a node id or name, e.g. {EXAMPLE_PLACE}"
+        raise RouteError(msg)
+    # nodes win over deposits in the full index, so a node hit needs no deposit names
+    hits = _node_index(net).get(key)
+    index = _index(net) if not hits else {}
+    if not hits:
+        hits = index.get(key)
+    if hits and len(hits) > 1:
+        raise _ambiguous(net, text, hits)
+    hit = hits[0] if hits else None
     if hit is None:
-        hit = index.get(key)
-    if hit is None and key:
         for prefix in ("node:", "deposit:"):
-            found = sorted({v for k, v in index.items() if key in k and v.startswith(prefix)})
-            starts = [v for v in found if normalise(v.split(":", 1)[1]).startswith(key)]
-            if len(found) == 1 or len(starts) == 1:
-                hit = found[0] if len(found) == 1 else starts[0]
+            found_hits = sorted(
+                {v for k, vs in index.items() if key in k for v in vs if v.startswith(prefix)}
+            )
+            starts = [v for v in found_hits if normalise(v.split(":", 1)[1]).startswith(key)]
+            if len(found_hits) == 1 or len(starts) == 1:
+                hit = found_hits[0] if len(found_hits) == 1 else starts[0]
                 break
-            if len(found) > 1:
-                listed = ", ".join(_display(net, v) for v in found[:6])
-                msg = f"'{place}' is ambiguous: {listed}; give the id or the full name"
-                raise RouteError(msg)
+            if len(found_hits) > 1:
+                raise _ambiguous(net, text, found_hits)
     if hit is None:
         import difflib
 
         close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.7)
-        names = sorted({_display(net, index[c]) for c in close})
+        names = sorted({_display(net, v) for c in close for v in index[c]})
         hint = (
-            f"; did you mean {', '.join(names)}?"
+            f"did you mean {', '.join(names)}?"
             if names
-            else "; `corridor layers` lists the layers"
+            else f"give a node id, name or alias (e.g. {EXAMPLE_PLACE}) or deposit:ID"
         )
-        msg = f"unknown place '{place}'{hint}"
+        msg = f"unknown place '{text}'; {hint}"
         raise RouteError(msg)
     kind, ident = hit.split(":", 1)
     if kind == "deposit" and not allow_deposit:
         msg = f"'{place}' is a deposit; a deposit can only be a route's origin"
+        raise RouteError(msg)
+    return kind, ident
+
+
+def _resolve_id(
+    net: Network, text: str, kind: str, ident: str, *, allow_deposit: bool, what: str
+) -> tuple[str, str]:
+    """An explicit ``node:ID`` or ``deposit:ID``: the id must exist as given."""
+    ids = net.nodes.index.astype(str) if kind == "node" else net.deposits["id"].astype(str)
+    example = f"{kind}:{ids[0]}" if len(ids) else f"{kind}:ID"
+    if not ident:
+        msg = f"{what}: '{text}' names no {kind}; give its id after the colon, e.g. {example}"
+        raise RouteError(msg)
+    if not (ids == ident).any():
+        import difflib
+
+        close = difflib.get_close_matches(ident, list(ids), n=3, cutoff=0.7)
+        hint = ("did you mean " + ", ".join(f"{kind}:{c}" for c in close) + "?") if close else (
+            f"give the {kind}'s id, e.g. {example}")  # fmt: skip
+        msg = f"unknown {kind} id '{ident}'; {hint}"
+        raise RouteError(msg)
+    if kind == "deposit" and not allow_deposit:
+        msg = f"'{text}' is a deposit; a deposit can only be a route's origin"
         raise RouteError(msg)
     return kind, ident
 
@@ -377,10 +504,12 @@ def find_route(
         Unknown place, or no route: the message names the constraint that blocked it.
     """
     c = constraints or Constraints()
-    kind, first = resolve(net, origin, allow_deposit=True)
+    kind, first = resolve(net, origin, allow_deposit=True, what="origin")
     access = _access_leg(net, first) if kind == "deposit" else None
     start = access.to_id if access else first
-    stops = [start, *(resolve(net, v)[1] for v in via), resolve(net, destination)[1]]
+    vias = [via] if isinstance(via, str) else list(via)
+    via_ids = [resolve(net, v, what="--via")[1] for v in vias]
+    stops = [start, *via_ids, resolve(net, destination, what="destination")[1]]
     for code in c.avoid_countries:
         for s in stops:
             if net.graph.nodes[s]["country"] == code:
@@ -402,7 +531,7 @@ def find_route(
     if not legs:
         msg = f"origin and destination are the same place ({origin}); name two different places"
         raise RouteError(msg)
-    return Route(origin, destination, tuple(via), c, legs)
+    return Route(origin, destination, tuple(vias), c, legs)
 
 
 def sea_km(km_by_country: dict[str, float]) -> float:
