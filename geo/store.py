@@ -328,32 +328,39 @@ def bundled_ids() -> dict[str, dict[str, str]]:
 def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
     """Features of (non-bundled) layers whose id a bundled layer or an earlier layer uses.
 
-    A clash would silently replace the other feature when the network or map is built.
+    A clash would silently replace the other feature when the network or map is built. The
+    same feature given twice (same id and geometry, e.g. a stored layer also passed as
+    ``--layer``) is one feature, not a clash.
     """
     reserved = bundled_ids()
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str], tuple[str, shapely.Geometry]] = {}
     problems: list[Problem] = []
     for lyr in layers:
         if "id" not in lyr or lyr.attrs.get("bundled"):
             continue
         kind = str(lyr.attrs.get("kind"))
         path = str(lyr.attrs.get("path", "layer"))
-        for i, v in enumerate(lyr["id"]):
+        for i, (v, g) in enumerate(zip(lyr["id"], lyr.geometry, strict=True)):
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             fid = str(v)
+            first = seen.setdefault((kind, fid), (path, g))
             if fid in reserved.get(kind, {}):
                 problems.append(Problem(
                     path, f"'{shown_text(fid)}' is the id of a bundled {kind} in "
                     f"'{reserved[kind][fid]}'", shown_text(fid), i, "id",
                     "rename it; bundled ids are reserved"))  # fmt: skip
-            elif (kind, fid) in seen and seen[kind, fid] != path:
+            elif first[0] != path and not _same_geometry(first[1], g):
                 problems.append(Problem(
-                    path, f"'{shown_text(fid)}' is also a {kind} id in {seen[kind, fid]}",
+                    path, f"'{shown_text(fid)}' is also the id of another {kind} in {first[0]}",
                     shown_text(fid), i, "id", "rename one of them"))  # fmt: skip
-            else:
-                seen.setdefault((kind, fid), path)
     return problems
+
+
+def _same_geometry(a: shapely.Geometry | None, b: shapely.Geometry | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(shapely.equals_exact(a, b, tolerance=PRECISION_DEG))
 
 
 # --- add, remove, read ----------------------------------------------------------------------
