@@ -468,20 +468,21 @@ def test_round_trip_keeps_datetimes_bytes_and_writes_standard_json(
 
 
 @pytest.mark.parametrize(
-    ("name", "field", "what"),
-    [("store_infinity.geojson", "capacity",
+    ("name", "fid", "field", "what"),
+    [("store_infinity.geojson", "far", "capacity",
       "value inf is infinite, which JSON cannot hold; write a number or leave it empty"),
-     ("store_geometry_property.geojson", "geometry",
+     ("store_geometry_property.geojson", "shaped", "geometry",
       "a property named 'geometry' would be lost behind the feature's geometry; "
-      "rename the property")],
+      "rename the property"),
+     ("store_surrogate.geojson", "lone", "note",
+      "text holds a lone surrogate (not valid Unicode); re-save the file as UTF-8")],
 )  # fmt: skip
 def test_values_the_store_cannot_keep_are_refused(
-    home: Path, name: str, field: str, what: str
+    home: Path, name: str, fid: str, field: str, what: str
 ) -> None:
     src = DATA / name
     before = digest(src)
     code, out, err = cli("layers", "add", str(src))
     assert code == 1 and "added" not in out
-    fid = "far" if "infinity" in name else "shaped"
     assert one_line(err) == f"{src}: feature {fid} (#0): {field}: {what}"
     assert stored(home) == [] and digest(src) == before
