@@ -344,14 +344,24 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
 
     _check_format(fmt)
     try:
-        rows = [{"name": r["name"], "kind": r["kind"], "features": r["count"],
-                 "stored": "bundled" if r["bundled"] else "user", "path": shown(r["path"])}
-                for r in list_layers()]  # fmt: skip
+        listed = list_layers()
     except GeoError as e:
         fail(e)
+    rows = [{"name": r["name"], "kind": r["kind"], "features": r["count"],
+             "stored": "bundled" if r["bundled"] else "user" if r["problem"] is None
+             else "user, broken", "path": shown(r["path"])}
+            for r in listed]  # fmt: skip
     _emit_rows(rows, fmt, f"Layers (user layers in {shown(user_dir())})")
+    broken = [str(r["problem"]) for r in listed if r["problem"] is not None]
+    for line in broken:  # listed all the same, so the user can see and remove them
+        err.print(line, markup=False)
+    if broken:
+        raise typer.Exit(1)
     if fmt == "table":
-        _network_notes()
+        try:
+            _network_notes()
+        except GeoError as e:
+            fail(e)
 
 
 def _network_notes() -> None:
@@ -393,19 +403,23 @@ def layers_add(
         markup=False,
     )
     if info["kind"] in ("segment", "node"):
-        _network_notes()
+        try:
+            _network_notes()
+        except GeoError as e:  # the layer is stored; what spoils the network is another one
+            for line in e.lines():
+                err.print(f"warning: {line}", markup=False)
 
 
 @layers_app.command("remove")
 def layers_remove(name: Annotated[str, typer.Argument(help="User layer name.")]) -> None:
     """Remove a user layer."""
-    from .store import remove_layer
+    from .store import remove_layer, shown_text
 
     try:
         remove_layer(name)
     except GeoError as e:
         fail(e)
-    out.print(f"removed user layer '{name}'", markup=False)
+    out.print(f"removed user layer '{shown_text(name)}'", markup=False)
 
 
 @app.command("map")

@@ -482,8 +482,8 @@ def _clean_value(v: Any) -> Any:
         return None
     if isinstance(v, np.generic):
         return v.item()
-    if isinstance(v, pd.Timestamp):
-        return v.date().isoformat()
+    if isinstance(v, pd.Timestamp):  # keep the time of day when there is one (ISO 8601)
+        return v.date().isoformat() if v == v.normalize() else v.isoformat()
     return v
 
 
@@ -829,6 +829,11 @@ def load_layer(
 
     raw = read_raw(path, layer=layer)
     kind, problems, props = validate_raw(raw, kind=kind, check_countries=check_countries)
+    problems += [
+        Problem(str(path), "a property named 'geometry' would be lost behind the feature's "
+                "geometry", _fid(p), i, "geometry", "rename the property")
+        for i, p in enumerate(raw.props) if "geometry" in p
+    ]  # fmt: skip
     if problems:
         raise ValidationError(problems)
     gdf = gpd.GeoDataFrame(props, geometry=raw.geoms, crs=4326)

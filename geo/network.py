@@ -163,12 +163,22 @@ def load_network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
     """The network of the bundled layers, the user's stored layers and ``extra_layers``.
 
     Built once per process for the same inputs.
+
+    Raises
+    ------
+    ValidationError
+        When a user or extra feature reuses the id of a bundled feature (or of another layer's
+        feature) of its kind: building would silently replace the other one.
     """
-    from .store import user_layers
+    from .errors import ValidationError
+    from .store import id_clashes, user_layers
 
     layers = [*user_layers(), *extra_layers]
     if not layers:
         return _bundled_network()
+    clashes = id_clashes(list(layers))
+    if clashes:
+        raise ValidationError(clashes)
     return _build_with(layers)
 
 

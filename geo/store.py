@@ -1,28 +1,68 @@
-"""The user layer directory: add, list and remove the user's own layers.
+"""The user layer store: add, list and remove the user's own layers.
 
-Layers live in ``$CORRIDOR_HOME`` when set, else in platformdirs' user data directory, as
-``NAME.geojson`` (normalised: WGS84, RFC 7946 winding) plus ``NAME.meta.json`` (kind,
-colour-by property, original file). Every write is atomic; input files are only read.
+Layers live in ``$CORRIDOR_HOME/layers`` when ``CORRIDOR_HOME`` is set, else in platformdirs'
+user data directory. Each layer is ONE file, ``NAME.geojson`` (normalised: WGS84, RFC 7946
+winding, coordinates rounded to 1e-6 degrees), whose top-level ``corridor_layer`` member carries
+its metadata (name, kind, colour-by property, original file, feature count), so a layer and its
+metadata are written by one atomic rename and can never disagree. Stores written before this
+format kept the metadata in ``NAME.meta.json``; those are still read.
+
+Writers (add, remove) hold an exclusive ``flock`` on ``.lock`` in the store; readers hold a
+shared one where they can. A writer's temporary file exists only while it holds the lock, so any
+temporary file seen by the next lock holder was left by a killed writer and is removed.
+Input files are only read.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import datetime as dt
 import json
+import math
 import os
 import re
 import tempfile
+import time
+from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
 from shapely.geometry.polygon import orient
+from shapely.validation import explain_validity
 
-from .errors import LayerStoreError
+from .errors import GeoError, LayerStoreError, Problem, ValidationError
 from .schema import SCHEMA
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock; renames stay atomic
+    fcntl = None  # type: ignore[assignment]
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+PRECISION_DEG = 1e-6  # about 0.1 m: what the store keeps of each coordinate
+META_KEY = "corridor_layer"
+STORE_FORMAT = 2
+LOCK_NAME = ".lock"
+LOCK_TIMEOUT_S = 30.0  # a writer waits this long for another before saying the store is busy
+MAX_DEPTH = 32  # nesting of a stored property value (lists and objects)
+
+
+class StoreProblemsError(LayerStoreError):
+    """Stored layers that cannot be used; one line per layer."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
 
 
 def user_dir() -> Path:
@@ -35,6 +75,12 @@ def user_dir() -> Path:
     return Path(platformdirs.user_data_dir("corridor-map", appauthor=False)) / "layers"
 
 
+def shown_text(text: str, limit: int = 80) -> str:
+    """Text from a user or a file made safe to print on one line: control characters escaped."""
+    out = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
+    return out + ("..." if len(text) > limit else "")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,52 +88,289 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _jsonable(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, float) and v != v:  # NaN
-        return None
-    if hasattr(v, "item") and not isinstance(v, list | dict | str):
-        return v.item()
-    if hasattr(v, "tolist"):
-        return v.tolist()
-    return v
+# --- the store folder and its lock -------------------------------------------------------
 
 
-def _orient(g: shapely.Geometry) -> shapely.Geometry:
-    if isinstance(g, shapely.Polygon):
-        return orient(g, 1.0)
-    if isinstance(g, shapely.MultiPolygon):
-        return shapely.MultiPolygon([orient(p, 1.0) for p in g.geoms])
-    return g
+def _check_folders(d: Path) -> None:
+    """Refuse a file standing where the store's folders should be."""
+    for p in (d.parent, d):
+        if p.exists() and not p.is_dir():
+            what = "CORRIDOR_HOME" if p == d.parent and os.environ.get("CORRIDOR_HOME") else "path"
+            msg = (
+                f"{p}: the layer store needs a folder here but {what} is a file; "
+                "move the file away or set CORRIDOR_HOME to a folder"
+            )
+            raise LayerStoreError(msg)
 
 
-def to_geojson(gdf: gpd.GeoDataFrame) -> str:
-    """A FeatureCollection (RFC 7946: WGS84, counter-clockwise outer rings), stable text."""
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    feats = []
-    for _, row in gdf.iterrows():
-        props = {c: _jsonable(row[c]) for c in cols}
-        geom = mapping(_orient(shapely.set_precision(row.geometry, 1e-6)))
-        feats.append({"type": "Feature", "properties": props, "geometry": geom})
-    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False,
-                      indent=None, separators=(",", ":")) + "\n"  # fmt: skip
+def _make_store(d: Path) -> None:
+    _check_folders(d)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        msg = (
+            f"{d}: cannot create the layer store ({e.strerror}); "
+            "check permissions or set CORRIDOR_HOME to a writable folder"
+        )
+        raise LayerStoreError(msg) from None
+
+
+def _is_temp(p: Path) -> bool:
+    return p.name.startswith(".") and (p.name.endswith(".tmp") or ".tmp." in p.name)
+
+
+def _sweep_temp(d: Path) -> None:
+    """Remove temporary files of writers that died (only ever called while holding the lock)."""
+    with contextlib.suppress(OSError):
+        for p in d.iterdir():
+            if _is_temp(p) and not p.is_dir():
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+
+def _open_lock(d: Path, *, exclusive: bool) -> int | None:
+    path = d / LOCK_NAME
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        if exclusive:
+            msg = (
+                f"{path}: cannot open the layer store's lock file ({e.strerror}); "
+                f"check permissions of {d}"
+            )
+            raise LayerStoreError(msg) from None
+    try:  # a read-only store: a shared lock needs only read access
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None  # nothing can write here, so reading needs no lock
+
+
+@contextlib.contextmanager
+def _locked(d: Path, *, exclusive: bool) -> Iterator[None]:
+    fd = _open_lock(d, exclusive=exclusive) if fcntl is not None else None
+    try:
+        if fd is not None:
+            op = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(fd, op | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        msg = (
+                            f"{d / LOCK_NAME}: the layer store is busy (another corridor "
+                            "command is changing it); try again when it has finished"
+                        )
+                        raise LayerStoreError(msg) from None
+                    time.sleep(0.05)
+            _sweep_temp(d)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _layer_files(d: Path) -> list[Path]:
+    try:
+        names = sorted(p.name for p in d.iterdir())
+    except OSError as e:
+        msg = f"{d}: cannot list the layer store ({e.strerror}); check its permissions"
+        raise LayerStoreError(msg) from None
+    return [d / n for n in names if n.endswith(".geojson") and not n.startswith(".")]
+
+
+# --- what is stored: names, properties, geometry ------------------------------------------
 
 
 def _check_name(name: str) -> str:
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         msg = (
-            f"layer name '{name}' must start with a letter or digit and hold only letters, "
-            "digits, '.', '_' or '-' (at most 64); pass --name"
+            f"--name: layer name '{shown_text(name)}' is not allowed; use 1 to 64 letters, "
+            "digits, '.', '_' or '-', starting with a letter or digit (pass --name)"
         )
         raise LayerStoreError(msg)
     return name
+
+
+class _UnstorableError(ValueError):
+    """A property value the store cannot keep as standard JSON."""
+
+
+def _json_value(v: Any, depth: int = 0) -> Any:
+    """A property value as standard JSON; NaN and NaT become null (missing), as pandas reads them.
+
+    Datetimes keep their time (ISO 8601), binary values become base64 text; infinite numbers,
+    lone surrogates and values nested deeper than MAX_DEPTH are refused.
+    """
+    if depth > MAX_DEPTH:
+        msg = f"nested deeper than {MAX_DEPTH} levels; flatten the value"
+        raise _UnstorableError(msg)
+    if v is None or v is pd.NaT or isinstance(v, bool):
+        return v if v is not pd.NaT else None
+    if isinstance(v, np.generic):
+        return _json_value(v.item(), depth)
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            msg = "text holds a lone surrogate (not valid Unicode); re-save the file as UTF-8"
+            raise _UnstorableError(msg) from None
+        return v
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float | Decimal):
+        f = float(v)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            msg = f"value {v} is infinite, which JSON cannot hold; write a number or leave it empty"
+            raise _UnstorableError(msg)
+        return int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else f
+    if isinstance(v, dt.datetime | dt.date | dt.time):
+        return v.isoformat()  # pd.Timestamp is a datetime: the time of day is kept
+    if isinstance(v, bytes | bytearray | memoryview):
+        return "base64:" + base64.b64encode(bytes(v)).decode("ascii")
+    if isinstance(v, np.ndarray | list | tuple):
+        return [_json_value(x, depth + 1) for x in v]
+    if isinstance(v, dict):
+        return {_json_key(k): _json_value(x, depth + 1) for k, x in v.items()}
+    msg = f"a {type(v).__name__} value cannot be stored; convert it to text or a number"
+    raise _UnstorableError(msg)
+
+
+def _json_key(k: Any) -> str:
+    key = _json_value(str(k))
+    assert isinstance(key, str)
+    return key
+
+
+def _stored_geometry(kind: str, g: shapely.Geometry) -> tuple[Any, str | None]:
+    """The geometry as stored (rounded, RFC 7946 winding) and a problem ('what; fix') or None."""
+    r = shapely.set_precision(g, PRECISION_DEG)
+    if isinstance(r, shapely.Polygon):
+        r = orient(r, 1.0)
+    elif isinstance(r, shapely.MultiPolygon):
+        r = shapely.MultiPolygon([orient(p, 1.0) for p in r.geoms])
+    at = f"at the store's precision of {PRECISION_DEG:g} degrees (about 0.1 m)"
+    fix = "draw it larger, or as a point"
+    if r.is_empty:
+        return r, f"the {g.geom_type} becomes empty {at}; {fix}"
+    if r.geom_type not in SCHEMA[kind].geometries:
+        return r, f"the {g.geom_type} becomes a {r.geom_type} {at}; {fix}"
+    if not r.is_valid:
+        return r, f"the {g.geom_type} becomes invalid {at} ({explain_validity(r)}); {fix}"
+    if r.geom_type in ("LineString", "MultiLineString") and shapely.length(r) == 0:
+        return r, f"the line becomes zero length {at}; {fix}"
+    return r, None
+
+
+def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
+    """The store's copy of a validated layer: one FeatureCollection carrying its metadata.
+
+    Raises
+    ------
+    ValidationError
+        One problem per feature whose geometry or properties cannot be stored faithfully.
+    """
+    kind = str(meta["kind"])
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    feats: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for i, (row, g) in enumerate(zip(gdf[cols].itertuples(index=False), gdf.geometry, strict=True)):
+        values = dict(zip(cols, row, strict=True))
+        fid = values.get("id")
+        fid = None if fid is None or (isinstance(fid, float) and math.isnan(fid)) else str(fid)
+        fid = None if fid is None else shown_text(fid)
+        geom, why = _stored_geometry(kind, g)
+        if why:
+            what, fix = why.rsplit("; ", 1)
+            problems.append(Problem(src, what, fid, i, "geometry", fix))
+        props: dict[str, Any] = {}
+        for c, v in values.items():
+            try:
+                props[_json_key(c)] = _json_value(v)
+            except _UnstorableError as e:
+                what, _, fix = str(e).partition("; ")
+                problems.append(Problem(src, what, fid, i, shown_text(str(c)), fix or None))
+        feats.append({"type": "Feature", "properties": props, "geometry": mapping(geom)})
+    if problems:
+        raise ValidationError(problems)
+    doc = {"type": "FeatureCollection", META_KEY: meta, "features": feats}
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+
+
+# --- reserved ids ---------------------------------------------------------------------------
+
+
+def bundled_ids() -> dict[str, dict[str, str]]:
+    """Ids of the bundled layers by kind: ``{kind: {id: bundled layer name}}``."""
+    from .layers import bundled_layers, load_bundled
+
+    out: dict[str, dict[str, str]] = {}
+    for stem in bundled_layers():
+        g = load_bundled(stem)
+        if "id" in g:
+            ids = out.setdefault(str(g.attrs.get("kind")), {})
+            for i in g["id"].dropna():
+                ids.setdefault(str(i), stem)
+    return out
+
+
+def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
+    """Features of (non-bundled) layers whose id a bundled layer or an earlier layer uses.
+
+    A clash would silently replace the other feature when the network or map is built. The
+    same feature given twice (same id and geometry, e.g. a stored layer also passed as
+    ``--layer``) is one feature, not a clash.
+    """
+    reserved = bundled_ids()
+    seen: dict[tuple[str, str], tuple[str, shapely.Geometry]] = {}
+    problems: list[Problem] = []
+    for lyr in layers:
+        if "id" not in lyr or lyr.attrs.get("bundled"):
+            continue
+        kind = str(lyr.attrs.get("kind"))
+        path = str(lyr.attrs.get("path", "layer"))
+        for i, (v, g) in enumerate(zip(lyr["id"], lyr.geometry, strict=True)):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            fid = str(v)
+            first = seen.setdefault((kind, fid), (path, g))
+            if fid in reserved.get(kind, {}):
+                problems.append(Problem(
+                    path, f"'{shown_text(fid)}' is the id of a bundled {kind} in "
+                    f"'{reserved[kind][fid]}'", shown_text(fid), i, "id",
+                    "rename it; bundled ids are reserved"))  # fmt: skip
+            elif first[0] != path and not _same_geometry(first[1], g):
+                problems.append(Problem(
+                    path, f"'{shown_text(fid)}' is also the id of another {kind} in {first[0]}",
+                    shown_text(fid), i, "id", "rename one of them"))  # fmt: skip
+    return problems
+
+
+def _same_geometry(a: shapely.Geometry | None, b: shapely.Geometry | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(shapely.equals_exact(a, b, tolerance=PRECISION_DEG))
+
+
+# --- add, remove, read ----------------------------------------------------------------------
+
+
+def _exists_msg(name: str) -> str:
+    return (
+        f"a user layer named '{name}' exists already; "
+        "pass --force to replace it or choose another --name"
+    )
 
 
 def add_layer(
@@ -98,76 +381,206 @@ def add_layer(
     color_by: str | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
-    """Validate a file and store a normalised copy as a user layer; return its listing entry."""
+    """Validate a file and store a normalised copy as a user layer; return its listing entry.
+
+    The copy is checked after rounding and read back before it replaces anything, under the
+    store's lock: two adds of one name never both succeed, and a killed add leaves no layer
+    half-written.
+    """
     from .layers import load_layer
 
     src = Path(path)
-    name = _check_name(name or src.name.split(".")[0])
-    target = user_dir() / f"{name}.geojson"
-    if target.exists() and not force:
-        msg = f"a user layer named '{name}' exists already; pass --force to replace it"
-        raise LayerStoreError(msg)
+    name = _check_name(name if name is not None else src.name.split(".")[0])
+    d = user_dir()
+    _check_folders(d)
+    target = d / f"{name}.geojson"
+    if not force and (target.exists() or target.is_symlink()):
+        raise LayerStoreError(_exists_msg(name))
     gdf = load_layer(src, kind=kind)
     if color_by is not None and color_by not in gdf.columns:
         msg = (
-            f"{src}: --color-by: no property '{color_by}' in the layer; "
-            f"use one of {', '.join(c for c in gdf.columns if c != 'geometry')}"
+            f"{src}: --color-by: no property '{shown_text(color_by)}' in the layer; "
+            f"use one of {', '.join(shown_text(str(c)) for c in gdf.columns if c != 'geometry')}"
         )
         raise LayerStoreError(msg)
-    meta = {"name": name, "kind": gdf.attrs["kind"], "color_by": color_by,
+    kind = str(gdf.attrs["kind"])
+    gdf.attrs.update(path=str(src), bundled=False)
+    clashes = id_clashes([gdf])
+    if clashes:
+        raise ValidationError(clashes)
+    meta = {"format": STORE_FORMAT, "name": name, "kind": kind, "color_by": color_by,
             "source_file": src.name, "count": len(gdf)}  # fmt: skip
-    atomic_write_text(target, to_geojson(gdf))
-    atomic_write_text(user_dir() / f"{name}.meta.json", json.dumps(meta, indent=2) + "\n")
+    text = stored_text(gdf, meta, str(src))
+    _make_store(d)
+    with _locked(d, exclusive=True):
+        if not force and (target.exists() or target.is_symlink()):
+            raise LayerStoreError(_exists_msg(name))
+        _write_checked(d, name, text, kind, len(gdf))
+        (d / f"{name}.meta.json").unlink(missing_ok=True)  # an older store's metadata file
     return {**meta, "path": str(target), "bundled": False}
 
 
-def remove_layer(name: str) -> None:
-    """Remove a user layer by name."""
-    target = user_dir() / f"{_check_name(name)}.geojson"
-    if not target.exists():
-        known = ", ".join(sorted(p.stem for p in user_dir().glob("*.geojson"))) or "none"
-        msg = f"no user layer named '{name}' (user layers: {known})"
-        raise LayerStoreError(msg)
-    target.unlink()
-    (user_dir() / f"{name}.meta.json").unlink(missing_ok=True)
+def _write_checked(d: Path, name: str, text: str, kind: str, count: int) -> None:
+    """Write the layer to a temporary file, read it back as the store will, then rename."""
+    from .layers import load_layer
 
-
-def _meta(p: Path) -> dict[str, Any]:
-    m = p.with_name(p.stem + ".meta.json")
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp.geojson", dir=d)
     try:
-        data = json.loads(m.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            back = load_layer(tmp, kind=kind, check_countries=False)
+        except GeoError as e:  # a bug: the checks above should have caught it
+            msg = f"the stored copy of '{name}' does not read back: {e}"
+            raise AssertionError(msg) from e
+        assert len(back) == count, (len(back), count)
+        Path(tmp).replace(d / f"{name}.geojson")
+    except OSError as e:
+        msg = f"{d}: cannot write the layer ({e.strerror}); check permissions and free space"
+        raise LayerStoreError(msg) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def remove_layer(name: str) -> None:
+    """Remove a user layer by name (also one that is broken or has a name no longer allowed)."""
+    d = user_dir()
+    _check_folders(d)
+    files = _layer_files(d) if d.is_dir() else []
+    stems = {p.name[: -len(".geojson")] for p in files}
+    metas = set()
+    if d.is_dir():
+        metas = {p.name[: -len(".meta.json")] for p in d.iterdir() if p.name.endswith(".meta.json")}
+    if name not in stems | metas:
+        _check_name(name)
+        known = ", ".join(shown_text(s) for s in sorted(stems)) or "none"
+        msg = f"no user layer named '{shown_text(name)}' (user layers: {known})"
+        raise LayerStoreError(msg)
+    with _locked(d, exclusive=True):
+        for p in (d / f"{name}.geojson", d / f"{name}.meta.json"):
+            try:
+                p.unlink(missing_ok=True)
+            except OSError as e:
+                msg = f"{p}: cannot remove it ({e.strerror}); check permissions of {d}"
+                raise LayerStoreError(msg) from None
+
+
+def _broken(p: Path, name: str, what: str) -> Problem:
+    fix = f"run `corridor layers remove {shown_text(name)}` and add the layer again"
+    return Problem(str(p), f"stored user layer {what}", fix=fix)
+
+
+def _read_meta(p: Path, name: str) -> tuple[dict[str, Any] | None, Problem | None]:
+    """The layer's metadata (embedded, else an older store's NAME.meta.json)."""
+    try:
+        doc = json.loads(p.read_bytes().decode("utf-8"))
+    except OSError as e:
+        fix = f"check its permissions or run `corridor layers remove {shown_text(name)}`"
+        return None, Problem(str(p), f"stored user layer cannot be read ({e.strerror})", fix=fix)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        why = e.msg if isinstance(e, json.JSONDecodeError) else type(e).__name__
+        return None, _broken(p, name, f"is corrupted (not JSON: {why})")
+    if not isinstance(doc, dict):
+        return None, _broken(p, name, "is corrupted (not a GeoJSON FeatureCollection)")
+    meta = doc.get(META_KEY)
+    if meta is None:  # written before the metadata moved into the layer file
+        side = p.with_name(f"{name}.meta.json")
+        try:
+            meta = json.loads(side.read_text(encoding="utf-8")) if side.exists() else {}
+        except (OSError, ValueError):
+            return None, _broken(p, name, f"has an unreadable metadata file {side.name}")
+        meta = {"name": name, **meta} if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        return None, _broken(p, name, "has malformed metadata")
+    if meta.get("name", name) != name:
+        return None, _broken(
+            p, name, f"metadata names another layer ('{shown_text(str(meta.get('name')))}')"
+        )
+    if meta.get("kind") is not None and meta.get("kind") not in SCHEMA:
+        return None, _broken(
+            p, name, f"metadata has unknown kind '{shown_text(str(meta.get('kind')))}'"
+        )
+    return meta, None
+
+
+def _read_one(p: Path) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
+    from .layers import load_layer
+
+    name = p.name[: -len(".geojson")]
+    meta, problem = _read_meta(p, name)
+    if meta is None:
+        return None, problem
+    kind = meta.get("kind")
+    try:
+        gdf = load_layer(p, kind=kind, check_countries=False)
+    except GeoError as e:
+        first = e.lines()[0] if e.lines() else str(e)
+        first = first[len(str(p)) + 2 :] if first.startswith(f"{p}: ") else first
+        return None, _broken(p, name, f"does not read back ({first})")
+    except OSError as e:
+        return None, _broken(p, name, f"cannot be read ({e.strerror})")
+    count = meta.get("count")
+    if isinstance(count, int) and count != len(gdf):
+        return None, _broken(p, name, f"holds {len(gdf)} features but its metadata says {count}")
+    color_by = meta.get("color_by")
+    if color_by is not None and color_by not in gdf.columns:
+        return None, _broken(
+            p, name, f"is coloured by '{shown_text(str(color_by))}', which it lacks"
+        )
+    gdf.attrs.update(name=name, color_by=color_by, bundled=False, path=str(p))
+    return gdf, None
+
+
+def scan_store() -> tuple[list[gpd.GeoDataFrame], list[Problem]]:
+    """Every stored user layer that reads back, and one problem per layer that does not."""
+    d = user_dir()
+    _check_folders(d)
+    if not d.is_dir():
+        return [], []
+    layers: list[gpd.GeoDataFrame] = []
+    problems: list[Problem] = []
+    with _locked(d, exclusive=False):
+        for p in _layer_files(d):
+            gdf, problem = _read_one(p)
+            if gdf is not None:
+                layers.append(gdf)
+            elif problem is not None:
+                problems.append(problem)
+    return layers, problems
 
 
 def user_layers() -> list[gpd.GeoDataFrame]:
-    """Every stored user layer, validated, with ``attrs`` name, kind, color_by and path."""
-    from .layers import load_layer
+    """Every stored user layer, validated, with ``attrs`` name, kind, color_by and path.
 
-    d = user_dir()
-    if not d.is_dir():
-        return []
-    out = []
-    for p in sorted(d.glob("*.geojson")):
-        meta = _meta(p)
-        kind = meta.get("kind") if meta.get("kind") in SCHEMA else None
-        gdf = load_layer(p, kind=kind, check_countries=False)
-        gdf.attrs.update(name=p.stem, color_by=meta.get("color_by"), bundled=False)
-        out.append(gdf)
-    return out
+    Raises
+    ------
+    LayerStoreError
+        When a stored layer cannot be used (one line per layer, naming its file and the fix):
+        answers computed without it would silently differ.
+    """
+    layers, problems = scan_store()
+    if problems:
+        raise StoreProblemsError(problems)
+    return layers
 
 
 def list_layers() -> list[dict[str, Any]]:
-    """Bundled and user layers: name, kind, feature count, where stored."""
+    """Bundled and user layers: name, kind, feature count, where stored (and what is broken)."""
     from .layers import bundled_layers, load_bundled
 
     rows = []
     for stem, p in bundled_layers().items():
         g = load_bundled(stem)
         rows.append({"name": stem, "kind": g.attrs["kind"], "count": len(g), "path": str(p),
-                     "bundled": True})  # fmt: skip
-    for g in user_layers():
+                     "bundled": True, "problem": None})  # fmt: skip
+    layers, problems = scan_store()
+    for g in layers:
         rows.append({"name": g.attrs["name"], "kind": g.attrs["kind"], "count": len(g),
-                     "path": g.attrs["path"], "bundled": False})  # fmt: skip
+                     "path": g.attrs["path"], "bundled": False, "problem": None})  # fmt: skip
+    for pr in problems:
+        stem = Path(pr.file).name[: -len(".geojson")]
+        rows.append({"name": shown_text(stem), "kind": "?", "count": "?", "path": pr.file,
+                     "bundled": False, "problem": pr})  # fmt: skip
     return rows
