@@ -355,12 +355,12 @@ def test_map_path_in_proc() -> None:
 
 
 def test_a_failed_final_write_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import geo.maps
+    import geo.render.page
 
     def full(*_: object, **__: object) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(geo.maps, "save_html", full)
+    monkeypatch.setattr(geo.render.page, "save_html", full)
     target = tmp_path / "r.html"
     err = _refused_path(tmp_path, "route", "Tbilisi", "Kars", "--map", str(target))
     assert err == f"--map: cannot write '{target}': No space left on device; give another path"
@@ -395,11 +395,6 @@ def test_validate_prints_an_unreadable_file_as_one_line(
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
-@pytest.mark.xfail(
-    raises=subprocess.TimeoutExpired,
-    strict=False,
-    reason="passes once geo/layers.py refuses non-regular files (issue 13, readers' part)",
-)
 def test_validate_a_fifo_does_not_hang(tmp_path: Path) -> None:
     fifo = tmp_path / "layer.geojson"
     os.mkfifo(fifo)

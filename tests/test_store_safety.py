@@ -470,12 +470,12 @@ def test_round_trip_keeps_datetimes_bytes_and_writes_standard_json(
 @pytest.mark.parametrize(
     ("name", "fid", "field", "what"),
     [("store_infinity.geojson", "far", "capacity",
-      "value inf is infinite, which JSON cannot hold; write a number or leave it empty"),
+      "NaN or infinite number; write null or a finite number"),
      ("store_geometry_property.geojson", "shaped", "geometry",
       "a property named 'geometry' would be lost behind the feature's geometry; "
       "rename the property"),
      ("store_surrogate.geojson", "lone", "note",
-      "text holds a lone surrogate (not valid Unicode); re-save the file as UTF-8")],
+      "text holds a lone surrogate (invalid Unicode such as \\ud800); re-save the file as UTF-8")],
 )  # fmt: skip
 def test_values_the_store_cannot_keep_are_refused(
     home: Path, name: str, fid: str, field: str, what: str
