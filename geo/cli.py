@@ -30,6 +30,16 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 KIND_HELP = "Layer kind (detected when omitted):\n\n" + "\n\n".join(describe(k) for k in KINDS)
 
 
+SublayerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sublayer",
+        metavar="NAME",
+        help="The layer to read from a GeoPackage or zip that holds several.",
+    ),
+]
+
+
 @app.callback()
 def _root() -> None:
     """Maps and route statistics for Central Asia's corridors."""
@@ -64,6 +74,7 @@ def fail(e: GeoError) -> None:
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Layer files to check.")],
     kind: Annotated[str | None, typer.Option(help=KIND_HELP)] = None,
+    sublayer: SublayerOpt = None,
 ) -> None:
     """Check layer files against the schema and report every problem, one line each.
 
@@ -74,7 +85,7 @@ def validate(
     code = 0
     for f in files:
         try:
-            gdf = load_layer(f, kind=kind)
+            gdf = load_layer(f, kind=kind, layer=sublayer)
         except GeoError as e:  # unreadable (2) or invalid (1): one line per problem
             for line in e.lines():
                 say(err, line)
@@ -389,18 +400,20 @@ def layers_add(
     force: Annotated[
         bool, typer.Option("--force", help="Replace a user layer of that name.")
     ] = False,
+    sublayer: SublayerOpt = None,
 ) -> None:
     """Validate a file and store a normalised copy as a user layer."""
     from .store import add_layer
 
     try:
-        info = add_layer(file, name=name, kind=kind, color_by=color_by, force=force)
+        info = add_layer(file, name=name, kind=kind, color_by=color_by, force=force,
+                         sublayer=sublayer)  # fmt: skip
     except GeoError as e:
         fail(e)
-    out.print(
+    say(
+        out,
         f"added {info['kind']} layer '{info['name']}' ({info['count']} features) "
         f"to {shown(info['path'])}",
-        markup=False,
     )
     if info["kind"] in ("segment", "node"):
         try:
@@ -413,13 +426,13 @@ def layers_add(
 @layers_app.command("remove")
 def layers_remove(name: Annotated[str, typer.Argument(help="User layer name.")]) -> None:
     """Remove a user layer."""
-    from .store import remove_layer, shown_text
+    from .store import remove_layer
 
     try:
         remove_layer(name)
     except GeoError as e:
         fail(e)
-    out.print(f"removed user layer '{shown_text(name)}'", markup=False)
+    say(out, f"removed user layer '{name}'")
 
 
 @app.command("map")

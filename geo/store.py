@@ -380,8 +380,11 @@ def add_layer(
     kind: str | None = None,
     color_by: str | None = None,
     force: bool = False,
+    sublayer: str | None = None,
 ) -> dict[str, Any]:
     """Validate a file and store a normalised copy as a user layer; return its listing entry.
+
+    ``sublayer`` picks one layer of a GeoPackage or zip that holds several.
 
     The copy is checked after rounding and read back before it replaces anything, under the
     store's lock: two adds of one name never both succeed, and a killed add leaves no layer
@@ -396,8 +399,8 @@ def add_layer(
     target = d / f"{name}.geojson"
     if not force and (target.exists() or target.is_symlink()):
         raise LayerStoreError(_exists_msg(name))
-    gdf = load_layer(src, kind=kind)
-    if color_by is not None and color_by not in gdf.columns:
+    gdf = load_layer(src, kind=kind, layer=sublayer)
+    if color_by is not None and (color_by not in gdf.columns or color_by == gdf.geometry.name):
         msg = (
             f"{src}: --color-by: no property '{shown_text(color_by)}' in the layer; "
             f"use one of {', '.join(shown_text(str(c)) for c in gdf.columns if c != 'geometry')}"

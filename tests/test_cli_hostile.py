@@ -31,6 +31,7 @@ from geo.report import csv_cell, json_text, terminal_text, write_csv
 from geo.routing import make_constraints, name_clashes, normalise, resolve
 
 runner = CliRunner()
+DATA = Path(__file__).parent / "data"
 
 # Raw characters that must never reach a terminal (a newline ends a line, so it is allowed).
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
@@ -402,3 +403,31 @@ def test_validate_a_fifo_does_not_hang(tmp_path: Path) -> None:
                        text=True, timeout=10, check=False)  # fmt: skip
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+# --- layers add: the colour field and files with several layers --------------------------------
+
+
+def test_color_by_geometry_is_refused() -> None:
+    src = DATA / "valid_nodes.geojson"
+    err = refused("layers", "add", str(src), "--name", "x", "--color-by", "geometry")
+    assert err.startswith(f"{src}: --color-by: no property 'geometry' in the layer; use one of ")
+
+
+def test_sublayer_picks_one_layer_of_a_geopackage(tmp_path: Path) -> None:
+    from geo.layers import load_layer
+    from geo.store import user_layers
+
+    nodes = load_layer(DATA / "valid_nodes.geojson")
+    nodes["id"] = "my_" + nodes["id"]  # bundled ids are reserved
+    gpkg = tmp_path / "two.gpkg"
+    nodes.to_file(gpkg, layer="ports", driver="GPKG")
+    nodes.iloc[:1].to_file(gpkg, layer="cities", driver="GPKG")
+    err = refused("validate", str(gpkg))
+    assert "holds 2 layers (ports, cities)" in err and "--sublayer NAME" in err
+    code, out, _ = cli("validate", str(gpkg), "--sublayer", "cities")
+    assert code == 0 and out.strip() == f"{gpkg}: valid node layer, 1 features"
+    assert "no layer named 'roads'" in refused("validate", str(gpkg), "--sublayer", "roads")
+    r = runner.invoke(app, ["layers", "add", str(gpkg), "--sublayer", "ports", "--name", "p"])
+    assert r.exit_code == 0, r.stderr
+    assert [len(g) for g in user_layers()] == [len(nodes)]
