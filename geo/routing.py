@@ -256,7 +256,8 @@ def resolve(
 ) -> tuple[str, str]:
     """('node'|'deposit', id) for a node or deposit id, name or alias, any case or accents.
 
-    An exact match wins; else a unique node whose name contains the text (``Duisburg`` finds
+    A node id given exactly wins; then an exact (normalised) match; else a unique node whose
+    name contains the text (``Duisburg`` finds
     "Duisburg (duisport)"); deposits are matched after nodes. ``what`` names the argument in
     messages (``origin``, ``--via``). A place with no letter or digit is refused, as is a key
     that two places share.
@@ -271,6 +272,10 @@ def resolve(
         found = "the place name is empty" if not text.strip() else f"'{text}' is not a place name"
         msg = f"{what}: {found}; give a node id or name, e.g. {EXAMPLE_PLACE}"
         raise RouteError(msg)
+    # An exact id is unambiguous, whatever names other places carry.
+    exact = text.strip()
+    if exact in net.nodes.index:
+        return "node", exact
     # nodes win over deposits in the full index, so a node hit needs no deposit names
     hits = _node_index(net).get(key)
     index = _index(net) if not hits else {}

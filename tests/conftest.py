@@ -1,4 +1,8 @@
-"""Shared test set-up: no test ever reads or writes the user's own layer store."""
+"""Shared test set-up: no test ever reads or writes the user's own layer store.
+
+CORRIDOR_HOME points at a temporary folder from the start of the session (so fixtures of any
+scope and module-level code never see the real store), and each test gets an empty one.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,12 @@ def pytest_configure(config: pytest.Config) -> None:
     home = tempfile.mkdtemp(prefix="corridor-test-home-")
     _HOME.append(home)
     os.environ["CORRIDOR_HOME"] = home
+
+
+@pytest.fixture(autouse=True)
+def _own_layer_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test starts with an empty store of its own: nothing one test adds reaches another."""
+    monkeypatch.setenv("CORRIDOR_HOME", str(tmp_path_factory.mktemp("home")))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

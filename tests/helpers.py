@@ -88,6 +88,8 @@ def build_hostile_pages(work: Path) -> dict[str, Path]:
 
     work.mkdir(parents=True, exist_ok=True)
     old = Path.cwd()
+    old_home = os.environ.get("CORRIDOR_HOME")
+    os.environ["CORRIDOR_HOME"] = str(work / "home")  # the layers stored here stay here
     os.chdir(work)
     try:
         run("layers", "add", str(HOSTILE_TEMPLATE["deposits"]), "--name", "tpl-deps",
@@ -113,4 +115,8 @@ def build_hostile_pages(work: Path) -> dict[str, Path]:
         run("route", "tplville", "tplburg", "--status", "all", "--map", str(pages["route"]))
     finally:
         os.chdir(old)
+        if old_home is None:
+            os.environ.pop("CORRIDOR_HOME", None)
+        else:
+            os.environ["CORRIDOR_HOME"] = old_home
     return pages

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 import geo
 from geo.cli import app
-from geo.errors import UnreadableError
+from geo.errors import RouteError, UnreadableError
 from geo.network import load_network
 from geo.report import csv_cell, json_text, terminal_text, write_csv
 from geo.routing import make_constraints, name_clashes, normalise, resolve
@@ -431,3 +431,20 @@ def test_sublayer_picks_one_layer_of_a_geopackage(tmp_path: Path) -> None:
     r = runner.invoke(app, ["layers", "add", str(gpkg), "--sublayer", "ports", "--name", "p"])
     assert r.exit_code == 0, r.stderr
     assert [len(g) for g in user_layers()] == [len(nodes)]
+
+
+def test_an_exact_id_wins_over_a_user_name(tmp_path: Path) -> None:
+    """A user's node named 'Aktau port' must not make the bundled id aktau_port ambiguous."""
+    import geo
+
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [51.2, 43.65]},
+               "properties": {"id": "my_aktau", "name": "Aktau port", "kind": "port",
+                              "country": "KAZ", "gauge_change": False,
+                              "source": "https://example.org"}}  # fmt: skip
+    src = _write(tmp_path / "mine.geojson", [feature])
+    assert runner.invoke(app, ["layers", "add", str(src), "--name", "mine"]).exit_code == 0
+    net = geo.network()
+    assert resolve(net, "aktau_port") == ("node", "aktau_port")
+    assert resolve(net, "my_aktau") == ("node", "my_aktau")
+    with pytest.raises(RouteError, match="ambiguous"):
+        resolve(net, "Aktau Port")  # a name both carry: say so rather than guess
