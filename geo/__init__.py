@@ -4,10 +4,10 @@
 >>> legs = geo.route("Xi'an", "Duisburg", avoid=["RUS"])        # doctest: +SKIP
 """
 
+from .analysis.supply import exports, exports_summary
 from .api import bypass, network, reference_stats, route
+from .data.layers import load_bundled, load_layer
 from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
-from .exports import exports, exports_summary
-from .layers import load_bundled, load_layer
 
 __all__ = [
     "GeoError",

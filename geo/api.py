@@ -15,10 +15,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from .analysis.network import Network, load_network
+from .analysis.routing import find_route, make_constraints, option_values, resolve
+from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
 from .errors import RouteError
-from .network import Network, load_network
-from .routing import find_route, make_constraints, option_values, resolve
-from .stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
 
 # Origins of `corridor bypass`: Central Asian capitals and hubs present in the network.
 BYPASS_ORIGINS = ("astana", "almaty", "tashkent", "ashgabat", "dostyk", "khorgos", "aktogay",

@@ -12,14 +12,15 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .layers import bundled_layers, load_bundled, load_layer
-from .network import load_network, segments_frame
+from .analysis.network import load_network, segments_frame
+from .analysis.stats import reference_routes
+from .data.bundled import bundled_layers
+from .data.layers import load_bundled, load_layer
+from .data.store import user_layers
 from .render.corridor_map import build_map
 from .render.page import save_html
 from .render.spec import load_spec, spec_error
 from .render.supply_map import build_exports_map
-from .stats import reference_routes
-from .store import user_layers
 
 __all__ = ["build_from_spec"]
 
@@ -41,7 +42,7 @@ def build_from_spec(
         Output HTML; default: the spec's path with ``.html``.
     extra_layers : iterable
         ``(name, GeoDataFrame)`` pairs or layer file paths (``corridor map --layer FILE``).
-        They and the stored user layers (:func:`geo.store.user_layers`) are drawn in
+        They and the stored user layers (:func:`geo.data.store.user_layers`) are drawn in
         "Your layers" and join the network the statistics are computed on.
     progress : callable, optional
         Called with a short message at each step.

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .data.schema import KINDS, describe
 from .errors import GeoError
-from .schema import KINDS, describe
 
 app = typer.Typer(
     name="corridor",
@@ -80,7 +80,7 @@ def validate(
 
     Exit 0 when all are valid, 1 when any is invalid, 2 when any cannot be read.
     """
-    from .layers import load_layer
+    from .data.layers import load_layer
 
     code = 0
     for f in files:
@@ -171,7 +171,7 @@ LayerOpt = Annotated[
 
 
 def _extra(layers: list[Path] | None) -> list[object]:
-    from .layers import load_layer
+    from .data.layers import load_layer
 
     return [load_layer(p) for p in layers or []]
 
@@ -308,9 +308,9 @@ def exports(
     layer: LayerOpt = None,
 ) -> None:
     """Every deposit's best route to each market, with and without Russia and China."""
-    from .exports import exports as run_exports
-    from .exports import exports_summary
-    from .network import load_network
+    from .analysis.network import load_network
+    from .analysis.supply import exports as run_exports
+    from .analysis.supply import exports_summary
     from .report import export_rows, summary_rows
 
     _check_format(fmt)
@@ -351,7 +351,7 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
     """List the bundled layers and the user's layers."""
     if ctx.invoked_subcommand is not None:
         return
-    from .store import list_layers, user_dir
+    from .data.store import list_layers, user_dir
 
     _check_format(fmt)
     try:
@@ -377,7 +377,7 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
 
 def _network_notes() -> None:
     """What joining user lines to the network did: snapped ends and dangling segments."""
-    from .network import load_network
+    from .analysis.network import load_network
 
     net = load_network()
     for line in net.snapped:
@@ -403,7 +403,7 @@ def layers_add(
     sublayer: SublayerOpt = None,
 ) -> None:
     """Validate a file and store a normalised copy as a user layer."""
-    from .store import add_layer
+    from .data.store import add_layer
 
     try:
         info = add_layer(file, name=name, kind=kind, color_by=color_by, force=force,
@@ -426,7 +426,7 @@ def layers_add(
 @layers_app.command("remove")
 def layers_remove(name: Annotated[str, typer.Argument(help="User layer name.")]) -> None:
     """Remove a user layer."""
-    from .store import remove_layer
+    from .data.store import remove_layer
 
     try:
         remove_layer(name)

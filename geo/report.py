@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 from rich.console import Console
 
-from .stats import STAT_KEYS
+from .analysis.stats import STAT_KEYS
 
 # What must not reach a terminal raw: C0 and C1 controls and DEL (ESC starts escape sequences,
 # a newline forges a line), line and paragraph separators, bidirectional overrides and marks
@@ -294,8 +294,8 @@ def build_maps(
     from rich.progress import Progress
 
     from .build import build_from_spec
+    from .data.bundled import bundled_dir
     from .errors import SpecError
-    from .layers import bundled_dir
 
     if spec is not None:
         specs = [spec]

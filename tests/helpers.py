@@ -9,9 +9,9 @@ from typing import Any
 
 from pyproj import Geod
 
+from geo.analysis.routing import Constraints, find_route
+from geo.analysis.stats import route_stats
 from geo.errors import RouteError
-from geo.routing import Constraints, find_route
-from geo.stats import route_stats
 
 DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")
@@ -78,7 +78,7 @@ def build_hostile_pages(work: Path) -> dict[str, Path]:
     from typer.testing import CliRunner
 
     from geo.cli import app
-    from geo.layers import bundled_dir
+    from geo.data.bundled import bundled_dir
 
     runner = CliRunner()
 

@@ -11,8 +11,8 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from geo.analysis.stats import STAT_KEYS
 from geo.cli import app
-from geo.stats import STAT_KEYS
 
 runner = CliRunner()
 

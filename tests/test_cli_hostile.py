@@ -24,11 +24,11 @@ import pytest
 from typer.testing import CliRunner
 
 import geo
+from geo.analysis.network import load_network
+from geo.analysis.routing import make_constraints, name_clashes, normalise, resolve
 from geo.cli import app
 from geo.errors import RouteError, UnreadableError
-from geo.network import load_network
 from geo.report import csv_cell, json_text, terminal_text, write_csv
-from geo.routing import make_constraints, name_clashes, normalise, resolve
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"
@@ -380,13 +380,13 @@ def test_spec_path_that_is_a_folder(tmp_path: Path) -> None:
 def test_validate_prints_an_unreadable_file_as_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import geo.layers
+    import geo.data.layers
 
     def unreadable(path: Path, **_: object) -> None:
         msg = f"{path}: not a regular file\x1b[2J; give a GeoJSON, CSV, ... file"
         raise UnreadableError(msg)
 
-    monkeypatch.setattr(geo.layers, "load_layer", unreadable)
+    monkeypatch.setattr(geo.data.layers, "load_layer", unreadable)
     code, out, err = cli("validate", str(tmp_path / "fifo"))
     assert code == 2 and out == ""
     assert (
@@ -415,8 +415,8 @@ def test_color_by_geometry_is_refused() -> None:
 
 
 def test_sublayer_picks_one_layer_of_a_geopackage(tmp_path: Path) -> None:
-    from geo.layers import load_layer
-    from geo.store import user_layers
+    from geo.data.layers import load_layer
+    from geo.data.store import user_layers
 
     nodes = load_layer(DATA / "valid_nodes.geojson")
     nodes["id"] = "my_" + nodes["id"]  # bundled ids are reserved

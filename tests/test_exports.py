@@ -12,11 +12,11 @@ import shapely
 from helpers import assert_row_matches_route, seg_km
 from pyproj import Geod
 
+from geo.analysis.network import build_network, load_network
+from geo.analysis.routing import find_route, make_constraints
+from geo.analysis.supply import COLUMNS, exports, exports_summary
+from geo.data.layers import load_layer
 from geo.errors import RouteError
-from geo.exports import COLUMNS, exports, exports_summary
-from geo.layers import load_layer
-from geo.network import build_network, load_network
-from geo.routing import find_route, make_constraints
 
 DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")

@@ -10,9 +10,9 @@ import pytest
 from pyproj import Geod
 
 import geo
+from geo.analysis.network import load_network
 from geo.build import build_from_spec
 from geo.errors import SpecError
-from geo.network import load_network
 from geo.render.spec import ExportsSpec, load_spec
 from geo.render.supply_map import exports_payload
 

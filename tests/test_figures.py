@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo.cli import app
-from geo.sea import sea_leg
+from geo.data.sea import sea_leg
 
 LAYERS = Path(__file__).parents[1] / "layers"
 FIGURES = tomllib.loads((LAYERS / "figures.toml").read_text(encoding="utf-8"))["figure"]

@@ -23,12 +23,13 @@ import pytest
 from pyproj import Geod
 from typer.testing import CliRunner
 
-from geo import layers
 from geo.cli import app
+from geo.data import readers
+from geo.data.layers import load_layer
+from geo.data.readers import read_raw
+from geo.data.schema import SCHEMA
+from geo.data.store import user_dir
 from geo.errors import GeoError, UnreadableError
-from geo.layers import load_layer, read_raw
-from geo.schema import SCHEMA
-from geo.store import user_dir
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()
@@ -122,8 +123,8 @@ def test_socket_is_refused() -> None:
 
 
 def test_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert layers.MAX_FILE_BYTES == 512 * 2**20
-    monkeypatch.setattr(layers, "MAX_FILE_BYTES", 2**20)
+    assert readers.MAX_FILE_BYTES == 512 * 2**20
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 2**20)
     big = tmp_path / "big.geojson"
     big.write_bytes(b" " * (2**20 + 1))
     assert_refused(big, 2, ["big.geojson: file is 1 MB, over the 1 MB", "split it"])
@@ -273,13 +274,13 @@ def test_numeric_fields_are_strict() -> None:
 
 
 def test_strict_numbers() -> None:
-    assert layers.strict_float("-76.94") == -76.94
-    assert layers.strict_float("1e3") == 1000.0
+    assert readers.strict_float("-76.94") == -76.94
+    assert readers.strict_float("1e3") == 1000.0
     for bad in ("7_6.9_4", "nan", "inf", "1e999", "٣", " ", "0x10", "1,5"):
-        assert layers.strict_float(bad) is None, bad
-    assert layers.strict_int("-1520") == -1520
+        assert readers.strict_float(bad) is None, bad
+    assert readers.strict_int("-1520") == -1520
     for bad in ("1_520", "1.0", "١٢", "9" * 400):
-        assert layers.strict_int(bad) is None, bad
+        assert readers.strict_int(bad) is None, bad
 
 
 # --- 6. OGR files: truncated, several layers, upper-case suffixes ------------------------------
@@ -378,7 +379,7 @@ def test_line_across_the_antimeridian_is_split_and_short() -> None:
 
 
 def test_antimeridian_link_lies_in_one_place() -> None:
-    from geo.countries import km_by_country
+    from geo.data.countries import km_by_country
 
     g = load_layer(DATA / "hostile_antimeridian.geojson").geometry.iloc[0]
     by_country = km_by_country(g)
@@ -401,12 +402,12 @@ def test_polygon_across_the_antimeridian_is_split() -> None:
     import shapely
 
     poly = shapely.Polygon([(179, 60), (-179, 60), (-179, 61), (179, 61)])
-    g = layers.split_antimeridian(poly)
+    g = readers.split_antimeridian(poly)
     assert g.geom_type == "MultiPolygon" and g.is_valid
     assert sorted(round(p.area, 9) for p in g.geoms) == [1.0, 1.0]
     assert g.bounds == (-180.0, 60.0, 180.0, 61.0)
     untouched = shapely.LineString([(10, 10), (20, 20)])
-    assert layers.split_antimeridian(untouched) is untouched
+    assert readers.split_antimeridian(untouched) is untouched
 
 
 # --- 9. validate says valid only for what add and map can process ------------------------------

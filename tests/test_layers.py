@@ -11,11 +11,11 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from geo.countries import SEA
-from geo.layers import load_layer
-from geo.network import load_network
-from geo.sea import generate_legs
-from geo.stats import reference_specs, transit_parameters
+from geo.analysis.network import load_network
+from geo.analysis.stats import reference_specs, transit_parameters
+from geo.data.countries import SEA
+from geo.data.layers import load_layer
+from geo.data.sea import generate_legs
 
 LAYERS = Path(__file__).parents[1] / "layers"
 GEOD = Geod(ellps="WGS84")
@@ -160,7 +160,7 @@ def test_sea_legs_are_exactly_what_searoute_gives() -> None:
 
 
 def test_reference_routes_all_compute_and_are_named_honestly() -> None:
-    from geo.stats import reference_routes
+    from geo.analysis.stats import reference_routes
 
     specs = reference_specs()
     ids = [s.id for s in specs]
@@ -188,7 +188,7 @@ def test_line_vertices_are_rounded() -> None:
 
 
 def test_layers_readme_shows_the_schema_declared_in_code() -> None:
-    from geo.schema import KINDS, describe
+    from geo.data.schema import KINDS, describe
 
     readme = (LAYERS / "README.md").read_text(encoding="utf-8")
     for kind in KINDS:

@@ -14,15 +14,16 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from geo.analysis.stats import STAT_KEYS
 from geo.build import build_from_spec
+from geo.data.bundled import bundled_dir
+from geo.data.layers import load_layer
 from geo.errors import GeoError, SpecError
-from geo.layers import bundled_dir, load_layer
 from geo.render.assets import asset_text, strip_cdn_links, use_offline_assets
 from geo.render.corridor_map import build_map, route_map
 from geo.render.page import render_html, save_html
 from geo.render.spec import load_spec
 from geo.render.style import ROUTE_FIELDS, STAT_LABELS, fmt, value_colors
-from geo.stats import STAT_KEYS
 
 DATA = Path(__file__).parent / "data"
 _spec = importlib.util.spec_from_file_location("map_fixtures", DATA / "map_fixtures.py")
@@ -347,7 +348,7 @@ def test_user_layer_without_color_by_is_listed() -> None:
 
 
 def test_builds_with_user_layers_are_byte_identical(home: Path, tmp_path: Path) -> None:
-    from geo.store import add_layer
+    from geo.data.store import add_layer
 
     spec = bundled_dir("maps") / "corridor.toml"
     plain = build_from_spec(spec, out=tmp_path / "plain.html").read_text(encoding="utf-8")

@@ -16,11 +16,11 @@ import shapely
 from helpers import seg_km
 from pyproj import Geod
 
+from geo.analysis.network import build_network
+from geo.analysis.routing import find_route, make_constraints, normalise
+from geo.analysis.stats import deposits_near, route_stats
+from geo.data.layers import load_layer
 from geo.errors import RouteError
-from geo.layers import load_layer
-from geo.network import build_network
-from geo.routing import find_route, make_constraints, normalise
-from geo.stats import deposits_near, route_stats
 
 DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")

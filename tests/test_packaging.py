@@ -48,7 +48,7 @@ def test_wheel_ships_layers_and_specs(installed: Path) -> None:
 @pytest.mark.slow
 def test_installed_package_works_from_another_folder(installed: Path, tmp_path: Path) -> None:
     r = run_elsewhere(installed, tmp_path, "-c",
-                      "import geo, geo.layers as L; print(geo.__file__); print(L.bundled_dir('layers'))")  # fmt: skip
+                      "import geo, geo.data.bundled as B; print(geo.__file__); print(B.bundled_dir('layers'))")  # fmt: skip
     assert r.returncode == 0, r.stderr
     geo_file, layers = r.stdout.split()
     assert geo_file.startswith(str(installed)) and layers.startswith(str(installed))

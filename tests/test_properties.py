@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.analysis.network import load_network
+from geo.analysis.routing import find_route, make_constraints
+from geo.analysis.stats import route_stats
+from geo.data.schema import MODES
 from geo.errors import RouteError
-from geo.network import load_network
-from geo.routing import find_route, make_constraints
-from geo.schema import MODES
-from geo.stats import route_stats
 
 NET = load_network()
 NODES = sorted(n for n in NET.graph.nodes if NET.graph.degree(n) > 0)

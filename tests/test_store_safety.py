@@ -21,12 +21,12 @@ import shapely
 from typer.testing import CliRunner
 
 import geo
-import geo.layers
-import geo.store
+import geo.data.layers
+import geo.data.store
 from geo.cli import app
+from geo.data.layers import load_layer
+from geo.data.store import add_layer, user_layers
 from geo.errors import LayerStoreError, ValidationError
-from geo.layers import load_layer
-from geo.store import add_layer, user_layers
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(geo.__file__).resolve().parent.parent
@@ -95,7 +95,7 @@ def test_two_adds_of_one_name_at_once_one_wins(
     """Both adds pass the early check and validate before either writes: the lock decides."""
     srcs = [write_deposits(tmp_path / "a.geojson", 2), write_deposits(tmp_path / "b.geojson", 3)]
     barrier = threading.Barrier(2, timeout=60)
-    real = geo.layers.load_layer
+    real = geo.data.layers.load_layer
 
     def load_then_meet(path: Any, **kw: Any) -> gpd.GeoDataFrame:
         gdf = real(path, **kw)
@@ -103,7 +103,7 @@ def test_two_adds_of_one_name_at_once_one_wins(
             barrier.wait()
         return gdf
 
-    monkeypatch.setattr(geo.layers, "load_layer", load_then_meet)
+    monkeypatch.setattr(geo.data.layers, "load_layer", load_then_meet)
     results: dict[int, Any] = {}
 
     def add(i: int) -> None:
@@ -178,7 +178,7 @@ def test_killed_add_leaves_a_readable_store_and_no_temp_file(
         temps = [p for p in home.iterdir() if p.name.startswith(".big.")]
         assert len(temps) == 1 and temps[0].stat().st_size > 10_000
         # The writer holds the lock: another add waits, then says the store is busy.
-        monkeypatch.setattr(geo.store, "LOCK_TIMEOUT_S", 0.2)
+        monkeypatch.setattr(geo.data.store, "LOCK_TIMEOUT_S", 0.2)
         code, _, err = cli("layers", "add", str(big), "--name", "other")
         assert code == 1 and "the layer store is busy" in one_line(err)
     finally:

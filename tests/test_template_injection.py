@@ -97,7 +97,7 @@ def test_route_map_names_are_text(pages: dict[str, str]) -> None:
 
 def test_fixtures_are_valid_layers() -> None:
     """The attack only matters if a validator calls it valid text: it is, and stays so."""
-    from geo.layers import load_layer
+    from geo.data.layers import load_layer
 
     for path in HOSTILE_TEMPLATE.values():
         gdf = load_layer(path)

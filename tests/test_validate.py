@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from geo.cli import app
+from geo.data.layers import load_layer
 from geo.errors import UnreadableError, ValidationError
-from geo.layers import load_layer
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()

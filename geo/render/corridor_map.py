@@ -2,7 +2,7 @@
 
 Every property value is text: values are HTML-escaped in Python, embedded as JSON with ``<``
 escaped, and put into popups with ``textContent`` in the browser; only ``http(s)`` URLs become
-links. The map shows what :mod:`geo.stats` computed; it never recomputes a statistic.
+links. The map shows what :mod:`geo.analysis.stats` computed; it never recomputes a statistic.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import folium
 import geopandas as gpd
 
-from ..countries import countries as bundled_countries
+from ..data.countries import countries as bundled_countries
 from ..errors import GeoError
 from .page import base_layers, finish, new_map
 from .panels import legend_html, route_legend_html, route_stats_html, stats_html
@@ -56,7 +56,7 @@ def build_map(
     nodes, deposits : GeoDataFrame
         Validated node and deposit layers.
     routes : GeoDataFrame
-        One row per reference route with its statistics (from :mod:`geo.stats`).
+        One row per reference route with its statistics (from :mod:`geo.analysis.stats`).
     user_layers : iterable of (name, GeoDataFrame)
         Extra layers styled by ``attrs["kind"]``.
 

@@ -1,7 +1,8 @@
 """Map panels: the legend and the statistics boxes, as HTML with every value escaped.
 
-The panels show what :mod:`geo.stats` computed, formatted by :func:`geo.render.style.route_value`;
-they never recompute a statistic. The page runtime moves them into the map as controls.
+The panels show what :mod:`geo.analysis.stats` computed, formatted by
+:func:`geo.render.style.route_value`; they never recompute a statistic. The page runtime moves them
+into the map as controls.
 """
 
 from __future__ import annotations

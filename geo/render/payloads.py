@@ -14,8 +14,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..data.schema import SCHEMA
 from ..errors import GeoError
-from ..schema import SCHEMA
 from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
@@ -418,7 +418,7 @@ def user_layer(name: str, gdf: gpd.GeoDataFrame, n: int) -> dict[str, Any]:
             "styles": styles,
             "f": feats,
         }
-    msg = f"user layer '{name}': unknown kind {kind!r}; load it with geo.layers.load_layer"
+    msg = f"user layer '{name}': unknown kind {kind!r}; load it with geo.load_layer"
     raise GeoError(msg)
 
 

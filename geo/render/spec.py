@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..countries import codes as country_codes
+from ..analysis.stats import reference_specs
+from ..analysis.supply import MARKETS
+from ..data.countries import codes as country_codes
 from ..errors import SpecError
-from ..exports import MARKETS
-from ..stats import reference_specs
 
 __all__ = ["KNOWN_TILES", "MAX_SPEC_BYTES", "ExportsSpec", "MapSpec", "load_spec", "spec_error"]
 
@@ -154,7 +154,7 @@ def load_spec(path: str | Path) -> MapSpec:
 
     Examples
     --------
-    >>> from geo.layers import bundled_dir
+    >>> from geo.data.bundled import bundled_dir
     >>> load_spec(bundled_dir("maps") / "corridor.toml").highlight
     'TITR'
     """

@@ -296,7 +296,7 @@ ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
-# Every statistic of geo.stats.STAT_KEYS, labelled, in the order a reader wants them.
+# Every statistic of geo.analysis.stats.STAT_KEYS, labelled, in the order a reader wants them.
 STAT_LABELS: tuple[tuple[str, str], ...] = tuple(kv for kv in ROUTE_FIELDS if kv[0] != "path")
 
 

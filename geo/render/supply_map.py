@@ -1,7 +1,7 @@
 """The exports map: every deposit coloured by the corridor of its best route to a market that
 avoids Russia (or what the spec says), with the route drawn on click beside the unconstrained one.
 
-The numbers come from :mod:`geo.exports` (the same searches and statistics as
+The numbers come from :mod:`geo.analysis.supply` (the same searches and statistics as
 ``corridor exports``); this module only turns them into one JSON payload for the page runtime
 (``geo/static/exports.js``) and escaped HTML panels. Routes share their segments: each segment's
 line is sent once and a route is a list of references to them, so seven markets cost little.
@@ -17,9 +17,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ..exports import _deposits, _market_ids, _summarise, export_legs
-from ..network import Network
-from ..routing import Leg
+from ..analysis.network import Network
+from ..analysis.routing import Leg
+from ..analysis.supply import _deposits, _market_ids, _summarise, export_legs
 from .elements import Script, static_text
 from .page import base_layers, finish, new_map
 from .panels import one_column_legend
@@ -319,7 +319,7 @@ def build_exports_map(
     countries : GeoDataFrame
         The base layer.
     segments : GeoDataFrame
-        The network's segments (:func:`geo.network.segments_frame`), drawn as thin context.
+        The network's segments (:func:`geo.analysis.network.segments_frame`), drawn as thin context.
     network : Network
         The network the routes are searched on (bundled and user layers).
     """

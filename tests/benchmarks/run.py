@@ -33,12 +33,12 @@ Popups
     GeoJSON layer holds N features with a bound popup, the same 200-marker sample, and one real
     mouse click on a circle.
 Proximity
-    ``geo.stats.deposits_near`` for 1M points against each of the reference routes, against
+    ``geo.analysis.stats.deposits_near`` for 1M points against each of the reference routes, against
     the straightforward geopandas way (project to EPSG:3857, buffer the routes by 100 km,
     ``sjoin`` within). Each method runs in its own process; memory is that process's peak RSS
     during the timed part above its RSS before it. Agreement counts (point, route) pairs.
 Routing
-    1,000 random origin/destination node pairs through ``geo.routing.find_route`` on the curated
+    1,000 random origin/destination node pairs through ``geo.analysis.routing.find_route`` on the curated
     network and on a synthetic network of 100k edges (Delaunay edges between random points in
     Central Asia, rail and road, built with the same ``Network`` structure). The first query
     (which builds the name index and the constrained subgraph) is reported apart.
@@ -108,7 +108,7 @@ def central_asia_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.n
     """``n`` random lon/lat points (5 decimals) inside the Central Asian countries, and their codes."""
     import shapely
 
-    from geo.countries import countries, countries_at
+    from geo.data.countries import countries, countries_at
 
     ca = countries().loc[list(CENTRAL_ASIA)]
     minx, miny, maxx, maxy = ca.total_bounds
@@ -136,7 +136,7 @@ def deposit_name(i: int) -> str:
 
 def write_deposit_layer(path: Path, n: int, seed: int) -> None:
     """A valid deposit layer of ``n`` points (GeoJSON written directly: fast and exact)."""
-    from geo.schema import COMMODITIES, DEPOSIT_KINDS, DEPOSIT_STATUSES
+    from geo.data.schema import COMMODITIES, DEPOSIT_KINDS, DEPOSIT_STATUSES
 
     x, y, code = central_asia_points(n, seed)
     rng = np.random.default_rng(seed + 1)
@@ -445,7 +445,7 @@ def proximity_worker(method: str, points: Path, routes: Path, out: Path) -> None
     base = _rss_kb("VmRSS")
     t = time.perf_counter()
     if method == "ours":
-        from geo.stats import deposits_near
+        from geo.analysis.stats import deposits_near
 
         masks = np.stack([deposits_near(g, pts, BUFFER_KM) for g in lines])
     else:
@@ -466,7 +466,7 @@ def proximity_worker(method: str, points: Path, routes: Path, out: Path) -> None
 def proximity(work: Path, n: int, env: dict[str, str]) -> dict[str, Any]:
     import shapely
 
-    from geo.stats import reference_routes
+    from geo.analysis.stats import reference_routes
 
     routes = reference_routes()
     x, y, _ = central_asia_points(n, SEED + 7)
@@ -504,7 +504,7 @@ def synthetic_network(n_edges: int, seed: int) -> Any:
     import networkx as nx
     import shapely
 
-    from geo.network import GEOD, Network
+    from geo.analysis.network import GEOD, Network
 
     x, y, code = central_asia_points(n_edges // 3 + 200, seed)
     tri = shapely.delaunay_triangles(shapely.multipoints(np.c_[x, y]), only_edges=True)
@@ -537,8 +537,8 @@ def synthetic_network(n_edges: int, seed: int) -> Any:
 
 
 def route_latency(net: Any, queries: int, seed: int) -> dict[str, Any]:
+    from geo.analysis.routing import find_route
     from geo.errors import RouteError
-    from geo.routing import find_route
 
     nodes = [n for n in net.graph.nodes if net.graph.degree(n) > 0]
     rng = np.random.default_rng(seed)
@@ -699,7 +699,7 @@ def main() -> None:
         console.log(f"proximity: {n_points:,} points")
         results["proximity"] = proximity(work, n_points, env)
     console.log("routing")
-    from geo.network import load_network
+    from geo.analysis.network import load_network
 
     results["routing"] = {"curated": route_latency(load_network(), queries, SEED)}
     results["routing"]["synthetic"] = route_latency(synthetic_network(n_edges, SEED), queries, SEED)

@@ -85,7 +85,7 @@ def test_layer_option_adds_a_toggling_overlay(
     map_page: MapPage, home: Path, tmp_path: Path
 ) -> None:
     from geo.cli import app
-    from geo.store import add_layer
+    from geo.data.store import add_layer
 
     add_layer(DATA / "map_user_deposits.geojson", name="prospects", color_by="grade")
     out = tmp_path / "map_with_layer.html"

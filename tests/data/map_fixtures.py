@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.layers import load_layer
+from geo.data.layers import load_layer
 from geo.render.spec import MapSpec
 
 HERE = Path(__file__).resolve().parent
@@ -181,7 +181,7 @@ def deposits(n: int = 1500, seed: int = 7) -> gpd.GeoDataFrame:
 
 
 def countries() -> gpd.GeoDataFrame:
-    from geo.countries import countries as bundled
+    from geo.data.countries import countries as bundled
 
     return bundled().reset_index(drop=True)[["id", "name", "continent", "geometry"]]
 

@@ -1,7 +1,7 @@
 """Route statistics: the same numbers for ad-hoc and reference routes.
 
-Every number comes from the legs of a :class:`~geo.routing.Route`; transit days come from the
-sourced parameter table ``layers/transit.toml``; deposits nearby are measured on the sphere
+Every number comes from the legs of a :class:`~geo.analysis.routing.Route`; transit days come from
+the sourced parameter table ``layers/transit.toml``; deposits nearby are measured on the sphere
 (great-circle cross-track distance), never in degrees.
 """
 
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .countries import SEA
-from .errors import SpecError
+from ..data.countries import SEA
+from ..errors import SpecError
 from .network import Network, load_network
 from .routing import Constraints, Leg, Route, find_route, make_constraints
 
@@ -51,7 +51,7 @@ class TransitParameters:
 @lru_cache(maxsize=1)
 def transit_parameters() -> TransitParameters:
     """The bundled parameter table (``layers/transit.toml``)."""
-    from .layers import bundled_dir
+    from ..data.bundled import bundled_dir
 
     path = bundled_dir("layers") / "transit.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -364,7 +364,7 @@ class RouteSpec:
 @lru_cache(maxsize=1)
 def reference_specs() -> tuple[RouteSpec, ...]:
     """The reference routes of ``layers/routes.toml``, in file order."""
-    from .layers import bundled_dir
+    from ..data.bundled import bundled_dir
 
     path = bundled_dir("layers") / "routes.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from typing import Any
 import shapely
 from pyproj import Geod
 
-from .errors import RouteError
+from ..errors import RouteError
 from .schema import PASSAGES, SEAROUTE_PASSAGE
 
 GEOD = Geod(ellps="WGS84")
@@ -100,7 +100,7 @@ def generate_legs(
 ) -> dict[str, list[dict[str, Any]]]:
     """GeoJSON features of the sea and ferry legs declared in ``legs_toml``, by target layer.
 
-    Maintainers run ``python -m geo.sea`` after editing ``layers/sea_legs.toml``; tests check
+    Maintainers run ``python -m geo.data.sea`` after editing ``layers/sea_legs.toml``; tests check
     that the stored lines are exactly what searoute gives today.
     """
     import tomllib
@@ -135,7 +135,7 @@ def generate_legs(
 def _main() -> None:  # pragma: no cover - maintainer tool
     import json
 
-    from .layers import bundled_dir
+    from .bundled import bundled_dir
 
     d = bundled_dir("layers")
     nodes = {

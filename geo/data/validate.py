@@ -1,6 +1,6 @@
 """Validation of raw records against the schema: every problem at once, one line each.
 
-The checks read :mod:`geo.schema`; nothing here hard-codes a field of a particular kind except
+The checks read :mod:`geo.data.schema`; nothing here hard-codes a field of a particular kind except
 the geometry and country checks.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 import shapely
 from shapely.validation import explain_validity
 
-from .errors import Problem
-from .layers import HugeInt, RawLayer, strict_float, strict_int, to_list, value_problem
+from ..errors import Problem
+from .readers import HugeInt, RawLayer, strict_float, strict_int, to_list, value_problem
 from .schema import KINDS, SCHEMA, Field, Kind
 
 _TRUE = {"true", "yes", "1", "t", "y"}

@@ -2,9 +2,9 @@
 and China.
 
 One Dijkstra per market and constraint set (the graph is undirected, so a search from the market
-reaches every deposit's access node at once) replaces one :func:`~geo.routing.find_route` per
-deposit and market. Each row's statistics are those :func:`~geo.stats.route_stats` gives for the
-same route: they are computed from the same legs with the same helpers.
+reaches every deposit's access node at once) replaces one :func:`~geo.analysis.routing.find_route`
+per deposit and market. Each row's statistics are those :func:`~geo.analysis.stats.route_stats`
+gives for the same route: they are computed from the same legs with the same helpers.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from .countries import SEA, countries_at
-from .errors import RouteError
+from ..data.countries import SEA, countries_at
+from ..data.schema import COMMODITIES
+from ..errors import RouteError
 from .network import Network, load_network
 from .routing import (
     Constraints,
@@ -34,7 +35,6 @@ from .routing import (
     option_values,
     resolve,
 )
-from .schema import COMMODITIES
 from .stats import _country_sequence, _gauge_breaks, _transit_days
 
 GEOD = Geod(ellps="WGS84")
@@ -73,7 +73,7 @@ class _Best:
 
 
 def _access_legs(net: Network, deps: pd.DataFrame) -> dict[str, Leg]:
-    """Every deposit's access leg, as :func:`geo.routing._access_leg` builds it, vectorised."""
+    """Every deposit's access leg, as ``routing._access_leg`` builds it, vectorised."""
     g = net.graph
     if not len(deps) or not any(g.degree(n) > 0 for n in g.nodes):
         return {}
@@ -106,7 +106,7 @@ def _access_legs(net: Network, deps: pd.DataFrame) -> dict[str, Leg]:
 
 
 def _summarise(legs: Sequence[Leg]) -> _Best:
-    """The numbers of :func:`geo.stats.route_stats` that a supply route needs, from its legs."""
+    """What :func:`~geo.analysis.stats.route_stats` gives a supply route, from its legs."""
     all_km: dict[str, float] = {}
     for leg in legs:
         for k, v in leg.km_by_country.items():

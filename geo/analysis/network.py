@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from .countries import SEA, km_by_country
+from ..data.countries import SEA, km_by_country
 
 GEOD = Geod(ellps="WGS84")
 SNAP_KM = 5.0  # a line end this close to a node is joined to it
@@ -170,8 +170,8 @@ def load_network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
         When a user or extra feature reuses the id of a bundled feature (or of another layer's
         feature) of its kind: building would silently replace the other one.
     """
-    from .errors import ValidationError
-    from .store import id_clashes, user_layers
+    from ..data.store import id_clashes, user_layers
+    from ..errors import ValidationError
 
     layers = [*user_layers(), *extra_layers]
     if not layers:
@@ -188,7 +188,8 @@ def _bundled_network() -> Network:
 
 
 def _build_with(layers: Sequence[gpd.GeoDataFrame]) -> Network:
-    from .layers import bundled_layers, load_bundled
+    from ..data.bundled import bundled_layers
+    from ..data.layers import load_bundled
 
     have = bundled_layers()
     nodes = [load_bundled("nodes")]

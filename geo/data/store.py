@@ -37,7 +37,7 @@ from shapely.geometry import mapping
 from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 
-from .errors import GeoError, LayerStoreError, Problem, ValidationError
+from ..errors import GeoError, LayerStoreError, Problem, ValidationError
 from .schema import SCHEMA
 
 try:
@@ -313,7 +313,8 @@ def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
 
 def bundled_ids() -> dict[str, dict[str, str]]:
     """Ids of the bundled layers by kind: ``{kind: {id: bundled layer name}}``."""
-    from .layers import bundled_layers, load_bundled
+    from .bundled import bundled_layers
+    from .layers import load_bundled
 
     out: dict[str, dict[str, str]] = {}
     for stem in bundled_layers():
@@ -571,7 +572,8 @@ def user_layers() -> list[gpd.GeoDataFrame]:
 
 def list_layers() -> list[dict[str, Any]]:
     """Bundled and user layers: name, kind, feature count, where stored (and what is broken)."""
-    from .layers import bundled_layers, load_bundled
+    from .bundled import bundled_layers
+    from .layers import load_bundled
 
     rows = []
     for stem, p in bundled_layers().items():

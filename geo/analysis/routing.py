@@ -18,11 +18,11 @@ import networkx as nx
 import shapely
 from pyproj import Geod
 
-from .countries import SEA, codes
-from .errors import RouteError
+from ..data.countries import SEA, codes
+from ..data.schema import MODES, PASSAGES, SEGMENT_STATUSES
+from ..data.sea import canonical_passage
+from ..errors import RouteError
 from .network import Network
-from .schema import MODES, PASSAGES, SEGMENT_STATUSES
-from .sea import canonical_passage
 
 GEOD = Geod(ellps="WGS84")
 DEFAULT_STATUSES = ("operational",)
@@ -236,7 +236,7 @@ def _index(net: Network) -> dict[str, list[str]]:
 def name_clashes(net: Network) -> dict[str, list[str]]:
     """Keys that more than one place answers to (nodes among nodes, deposits among deposits).
 
-    >>> from geo.network import load_network
+    >>> from geo.analysis.network import load_network
     >>> name_clashes(load_network())  # doctest: +SKIP
     {}
     """
@@ -361,7 +361,7 @@ def access_candidates(net: Network, country: str) -> list[str]:
 
 
 def _access_leg(net: Network, dep_id: str) -> Leg:
-    from .countries import country_at
+    from ..data.countries import country_at
 
     dep = net.deposits.set_index("id").loc[dep_id]
     p = dep.geometry

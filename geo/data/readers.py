@@ -13,7 +13,6 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
-from .errors import GeoError, Problem, UnreadableError, ValidationError
+from ..errors import Problem, UnreadableError
 from .schema import SCHEMA
 
 TEXT_SUFFIXES = {".geojson", ".json", ".csv"}
@@ -48,16 +47,6 @@ WGS84_NAMES = {
 }
 
 
-def bundled_dir(name: str) -> Path:
-    """Folder of bundled data (``layers`` or ``maps``), in a wheel or in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_bundled" / name, here.parent / name):
-        if candidate.is_dir():
-            return candidate
-    msg = f"bundled folder '{name}' not found next to {here}; reinstall corridor-map"
-    raise GeoError(msg)
-
-
 @dataclass
 class RawLayer:
     """A file as read, before validation: one property dict and geometry per feature."""
@@ -68,7 +57,8 @@ class RawLayer:
     problems: list[Problem] = field(default_factory=list)  # found while reading
 
 
-def _fid(props: dict[str, Any]) -> str | None:
+def feature_id(props: dict[str, Any]) -> str | None:
+    """The feature's ``id`` as text for messages, or None when it has none."""
     v = props.get("id")
     if v is None or isinstance(v, HugeInt) or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -247,7 +237,7 @@ class PropertyGuard:
 
     def check(self, i: int, props: dict[str, Any]) -> list[Problem]:
         """Problems of feature ``i``; raise :class:`UnreadableError` past :data:`MAX_COLUMNS`."""
-        fid = _fid(props) if not isinstance(props.get("id"), HugeInt) else None
+        fid = feature_id(props) if not isinstance(props.get("id"), HugeInt) else None
         out = []
         for key, v in props.items():
             name = str(key)
@@ -432,7 +422,7 @@ def _read_geojson(path: Path, data: bytes) -> RawLayer:
         raw.problems.extend(guard.check(i, props))
         geom = feat.get("geometry") if isinstance(feat, dict) else None
         raw.geoms.append(None)
-        fid = _fid(props)
+        fid = feature_id(props)
         if not isinstance(geom, dict):
             raw.problems.append(
                 Problem(str(path), "geometry is null; give the feature a geometry", fid, i,
@@ -473,7 +463,7 @@ def _reproject_raw(raw: RawLayer, crs: Any) -> None:
         xy = shapely.get_coordinates(g)
         problem = _range_problem(xy[:, 0], xy[:, 1])
         if problem:
-            raw.problems.append(Problem(raw.path, problem, _fid(raw.props[i]), i, "geometry"))
+            raw.problems.append(Problem(raw.path, problem, feature_id(raw.props[i]), i, "geometry"))
             raw.geoms[i] = None
 
 
@@ -544,20 +534,20 @@ def _read_csv(path: Path, data: bytes) -> RawLayer:
         if len(cells) != len(header):
             raw.problems.append(
                 Problem(str(path), f"row has {len(cells)} cells, the header {len(header)}; "
-                        "quote values that hold commas", _fid(props), i, "row")
+                        "quote values that hold commas", feature_id(props), i, "row")
             )  # fmt: skip
             continue
         x, y = strict_float(cells[ilon]), strict_float(cells[ilat])
         if x is None or y is None:
             raw.problems.append(
                 Problem(str(path), f"'{_short(cells[ilon])}', '{_short(cells[ilat])}' is not a "
-                        "number pair; write decimal degrees such as 76.94", _fid(props), i,
+                        "number pair; write decimal degrees such as 76.94", feature_id(props), i,
                         f"{lon}/{lat}")
             )  # fmt: skip
             continue
         problem = _coords_problem([x, y])
         if problem:
-            raw.problems.append(Problem(str(path), problem, _fid(props), i, "geometry"))
+            raw.problems.append(Problem(str(path), problem, feature_id(props), i, "geometry"))
             continue
         raw.geoms[-1] = shapely.Point(x, y)
     return raw
@@ -656,7 +646,7 @@ def _read_ogr(path: Path, layer: str | None = None) -> RawLayer:
         xy = shapely.get_coordinates(g)
         problem = _coords_problem(xy.tolist()) if len(xy) else None
         if problem:
-            raw.problems.append(Problem(str(path), problem, _fid(props), i, "geometry"))
+            raw.problems.append(Problem(str(path), problem, feature_id(props), i, "geometry"))
             raw.geoms.append(None)
         else:
             raw.geoms.append(g)
@@ -785,78 +775,3 @@ def to_list(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return value
-
-
-def load_layer(
-    path: str | Path,
-    *,
-    kind: str | None = None,
-    check_countries: bool = True,
-    layer: str | None = None,
-) -> gpd.GeoDataFrame:
-    """Read, validate and normalise one layer file.
-
-    Parameters
-    ----------
-    path : str or Path
-        GeoJSON, GeoPackage, Shapefile (also zipped), FlatGeobuf or CSV with lon/lat columns.
-    kind : str, optional
-        One of ``segment``, ``node``, ``deposit``, ``area``; detected when omitted.
-    check_countries : bool
-        Check that points lie in their declared country.
-    layer : str, optional
-        The layer to read from a GeoPackage or zip holding several; such a file is refused
-        without it.
-
-    Returns
-    -------
-    GeoDataFrame
-        In EPSG:4326, one row per feature, ``attrs`` holding ``kind`` and ``path``.
-
-    Raises
-    ------
-    ValidationError
-        With every problem found, one per line.
-
-    Examples
-    --------
-    >>> from geo.layers import load_layer, bundled_dir
-    >>> nodes = load_layer(bundled_dir("layers") / "nodes.geojson")
-    >>> nodes.attrs["kind"]
-    'node'
-    """
-    from .validate import validate_raw
-
-    raw = read_raw(path, layer=layer)
-    kind, problems, props = validate_raw(raw, kind=kind, check_countries=check_countries)
-    problems += [
-        Problem(str(path), "a property named 'geometry' would be lost behind the feature's "
-                "geometry", _fid(p), i, "geometry", "rename the property")
-        for i, p in enumerate(raw.props) if "geometry" in p
-    ]  # fmt: skip
-    if problems:
-        raise ValidationError(problems)
-    gdf = gpd.GeoDataFrame(props, geometry=raw.geoms, crs=4326)
-    gdf.attrs["kind"] = kind
-    gdf.attrs["path"] = str(path)
-    return gdf
-
-
-@lru_cache(maxsize=32)
-def _load_bundled_cached(name: str) -> gpd.GeoDataFrame:
-    return load_layer(bundled_dir("layers") / f"{name}.geojson", check_countries=False)
-
-
-def load_bundled(name: str) -> gpd.GeoDataFrame:
-    """A bundled layer by file stem (``nodes``, ``deposits``, ...), validated once per process.
-
-    A copy is returned so callers may change it freely.
-    """
-    gdf = _load_bundled_cached(name).copy()
-    gdf.attrs = dict(_load_bundled_cached(name).attrs)
-    return gdf
-
-
-def bundled_layers() -> dict[str, Path]:
-    """Bundled layer files by stem, sorted."""
-    return {p.stem: p for p in sorted(bundled_dir("layers").glob("*.geojson"))}

@@ -21,7 +21,7 @@ SEA = "SEA"  # the pseudo-country of km outside every country polygon
 @lru_cache(maxsize=1)
 def countries() -> gpd.GeoDataFrame:
     """The bundled country polygons (``layers/countries.geojson``), indexed by alpha-3 code."""
-    from .layers import bundled_dir
+    from .bundled import bundled_dir
 
     gdf = gpd.read_file(bundled_dir("layers") / "countries.geojson", engine="pyogrio")
     gdf = gdf.set_index("id", drop=False)

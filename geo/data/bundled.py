@@ -1,0 +1,25 @@
+"""Where the bundled data lives: ``layers/`` and ``maps/`` in a checkout, ``geo/_bundled/`` in
+a wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import GeoError
+
+__all__ = ["bundled_dir", "bundled_layers"]
+
+
+def bundled_dir(name: str) -> Path:
+    """Folder of bundled data (``layers`` or ``maps``), in a wheel or in a source checkout."""
+    here = Path(__file__).resolve().parents[1]  # the geo package
+    for candidate in (here / "_bundled" / name, here.parent / name):
+        if candidate.is_dir():
+            return candidate
+    msg = f"bundled folder '{name}' not found next to {here}; reinstall corridor-map"
+    raise GeoError(msg)
+
+
+def bundled_layers() -> dict[str, Path]:
+    """Bundled layer files by stem, sorted."""
+    return {p.stem: p for p in sorted(bundled_dir("layers").glob("*.geojson"))}
