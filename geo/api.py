@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -18,7 +20,8 @@ import pandas as pd
 from .analysis.network import Network, load_network
 from .analysis.routing import find_route, make_constraints, option_values, resolve
 from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
-from .errors import RouteError
+from .data.store import id_clashes, user_dir, user_layers
+from .errors import RouteError, ValidationError
 
 # Origins of `corridor bypass`: Central Asian capitals and hubs present in the network.
 BYPASS_ORIGINS = ("astana", "almaty", "tashkent", "ashgabat", "dostyk", "khorgos", "aktogay",
@@ -44,9 +47,69 @@ def check_buffer_km(buffer_km: object) -> float:
     return km
 
 
+def _store_key(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """What identifies the store's content: each file's name, modification time and size."""
+    try:
+        files = sorted(directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return ()
+    except OSError:
+        return (("?", 0, 0),)  # unreadable: let user_layers() say why, once
+    out = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        out.append((f.name, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4)
+def _stored(directory: str, key: tuple[tuple[str, int, int], ...]) -> tuple[gpd.GeoDataFrame, ...]:
+    """The store's layers, read and validated once per content of the store (``key``)."""
+    return tuple(user_layers())
+
+
+@lru_cache(maxsize=4)
+def _stored_network(directory: str, key: tuple[tuple[str, int, int], ...]) -> Network:
+    return _checked_network(_stored(directory, key))
+
+
+def _checked_network(layers: Sequence[gpd.GeoDataFrame]) -> Network:
+    clashes = id_clashes(list(layers))
+    if clashes:
+        raise ValidationError(clashes)
+    return load_network(layers)
+
+
+def stored_layers() -> tuple[gpd.GeoDataFrame, ...]:
+    """The user's stored layers (:func:`geo.data.store.user_dir`), read again only if changed.
+
+    Returns shared frames: copy one before changing it.
+    """
+    d = user_dir()
+    return _stored(str(d), _store_key(d))
+
+
 def network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
-    """The route network (bundled layers, the user's layers and ``extra_layers``)."""
-    return load_network(extra_layers)
+    """The route network: the bundled layers, the user's stored layers and ``extra_layers``.
+
+    The user's layer store is the one input the application adds; the analysis functions only
+    see the network they are given. The store is read and the network built again only when a
+    stored file changed (name, modification time, size). The graph is frozen.
+
+    Raises
+    ------
+    ValidationError
+        When a user or extra feature reuses the id of a bundled feature (or of another layer's
+        feature) of its kind: building would silently replace the other one.
+    """
+    d = user_dir()
+    key = _store_key(d)
+    if not extra_layers:
+        return _stored_network(str(d), key)
+    return _checked_network([*_stored(str(d), key), *extra_layers])
 
 
 def route(
@@ -75,7 +138,7 @@ def route(
     buffer_km = check_buffer_km(buffer_km)
     via = [via] if isinstance(via, str) else list(via)
     c = make_constraints(avoid, modes, status)
-    net = load_network(extra_layers)
+    net = network(extra_layers)
     r = find_route(net, origin, destination, via=via, constraints=c)
     legs = legs_frame(r)
     legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
@@ -93,7 +156,7 @@ def reference_stats(
 ) -> gpd.GeoDataFrame:
     """Statistics of the reference routes, one row per route (geometry: the whole route)."""
     buffer_km = check_buffer_km(buffer_km)
-    return reference_routes(route_ids, network=load_network(extra_layers), buffer_km=buffer_km)
+    return reference_routes(route_ids, network=network(extra_layers), buffer_km=buffer_km)
 
 
 def _best(net: Network, origin: str, to: str, avoid: Sequence[str], status: Any) -> dict[str, Any]:
@@ -124,7 +187,7 @@ def bypass(
     st = option_values(status, "--status") or None
     checked = make_constraints(["RUS", *option_values(avoid, "--avoid")], None, st)
     avoid_all = sorted(checked.avoid_countries | checked.avoid_passages)
-    net = load_network(extra_layers)
+    net = network(extra_layers)
     resolve(net, to, what="--to")
     if isinstance(origins, str):  # one origin, not its letters
         origins = [origins]

@@ -12,11 +12,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .analysis.network import load_network, segments_frame
+from .analysis.network import segments_frame
 from .analysis.stats import reference_routes
+from .api import network, stored_layers
 from .data.bundled import bundled_layers
 from .data.layers import load_bundled, load_layer
-from .data.store import user_layers
 from .render.corridor_map import build_map
 from .render.page import save_html
 from .render.spec import load_spec, spec_error
@@ -42,7 +42,7 @@ def build_from_spec(
         Output HTML; default: the spec's path with ``.html``.
     extra_layers : iterable
         ``(name, GeoDataFrame)`` pairs or layer file paths (``corridor map --layer FILE``).
-        They and the stored user layers (:func:`geo.data.store.user_layers`) are drawn in
+        They and the stored user layers (:func:`geo.api.stored_layers`) are drawn in
         "Your layers" and join the network the statistics are computed on.
     progress : callable, optional
         Called with a short message at each step.
@@ -75,7 +75,7 @@ def build_from_spec(
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
 
     countries = next((g for g in by_kind.get("area", []) if "id" in g), None)
-    user = [(str(g.attrs["name"]), g) for g in user_layers()]
+    user = [(str(g.attrs["name"]), g) for g in stored_layers()]
     extra: list[tuple[str, gpd.GeoDataFrame]] = []
     for item in extra_layers:
         if isinstance(item, str | Path):
@@ -83,11 +83,10 @@ def build_from_spec(
             extra.append((Path(item).stem, load_layer(item)))
         else:
             extra.append(item)
-    # One network for the drawn segments and the statistics: the stored user layers (which
-    # load_network adds by itself) and the extra ones join it, so user segments extend routes
-    # and user deposits count as nearby.
+    # One network for the drawn segments and the statistics: the stored user layers and the
+    # extra ones join it, so user segments extend routes and user deposits count as nearby.
     say("building the network")
-    net = load_network([g for _, g in extra])
+    net = network([g for _, g in extra])
     segments = None
     if by_kind.get("segment"):
         wanted = set(pd.concat([g["id"] for g in by_kind["segment"]]).astype(str))

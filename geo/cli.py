@@ -308,16 +308,16 @@ def exports(
     layer: LayerOpt = None,
 ) -> None:
     """Every deposit's best route to each market, with and without Russia and China."""
-    from .analysis.network import load_network
     from .analysis.supply import exports as run_exports
     from .analysis.supply import exports_summary
+    from .api import network
     from .report import export_rows, summary_rows
 
     _check_format(fmt)
     try:
         frame = run_exports(markets=market or None, commodities=commodity or None,
                             avoid=avoid or [],
-                            status=status, network=load_network(_extra(layer)))  # fmt: skip
+                            status=status, network=network(_extra(layer)))  # fmt: skip
     except GeoError as e:
         fail(e)
     if fmt == "json":
@@ -377,9 +377,9 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
 
 def _network_notes() -> None:
     """What joining user lines to the network did: snapped ends and dangling segments."""
-    from .analysis.network import load_network
+    from .api import network
 
-    net = load_network()
+    net = network()
     for line in net.snapped:
         say(err, f"note: {line}")
     for line in net.dangling:

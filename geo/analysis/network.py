@@ -27,9 +27,15 @@ RUSSIA = ("RUS",)
 SEGMENT_LAYERS = ("trans_caspian", "bri_alternatives")
 
 
-@dataclass
+@dataclass(eq=False)
 class Network:
-    """A built network: the graph plus the frames it came from and what building reported."""
+    """A built network: the graph plus the frames it came from and what building reported.
+
+    The graph is frozen (:func:`networkx.freeze`): a network is never changed after it is built,
+    so what is derived from it can be kept beside it. Those caches are the declared fields
+    ``names`` (place-name indexes, filled by :mod:`geo.analysis.routing` on first use) and
+    ``subgraphs`` (the cheapest allowed edges per set of constraints).
+    """
 
     graph: nx.MultiGraph
     nodes: gpd.GeoDataFrame  # indexed by id
@@ -37,6 +43,8 @@ class Network:
     deposits: gpd.GeoDataFrame
     snapped: list[str] = field(default_factory=list)
     dangling: list[str] = field(default_factory=list)
+    names: dict[str, dict[str, list[str]]] = field(default_factory=dict, repr=False)
+    subgraphs: dict[Any, nx.Graph] = field(default_factory=dict, repr=False)
 
 
 def _merge_slivers(pieces: dict[str, float], order: list[str]) -> dict[str, float]:
@@ -149,7 +157,7 @@ def build_network(
     if deposits is None:
         deposits = gpd.GeoDataFrame({"id": [], "name": [], "commodities": []}, geometry=[],
                                     crs=4326)  # fmt: skip
-    return Network(g, nodes, segs, deposits, snapped, dangling)
+    return Network(nx.freeze(g), nodes, segs, deposits, snapped, dangling)
 
 
 def _concat(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -159,26 +167,16 @@ def _concat(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
 
 
-def load_network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
-    """The network of the bundled layers, the user's stored layers and ``extra_layers``.
+def load_network(layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
+    """The network of the bundled layers plus ``layers`` (node, segment and deposit frames).
 
-    Built once per process for the same inputs.
-
-    Raises
-    ------
-    ValidationError
-        When a user or extra feature reuses the id of a bundled feature (or of another layer's
-        feature) of its kind: building would silently replace the other one.
+    Nothing else is read: the user's stored layers join only when the caller passes them (the
+    application does, see :func:`geo.api.network`). With no ``layers`` the bundled network is
+    built once per process and shared; its graph is frozen, so no caller can change another's
+    answers.
     """
-    from ..data.store import id_clashes, user_layers
-    from ..errors import ValidationError
-
-    layers = [*user_layers(), *extra_layers]
     if not layers:
         return _bundled_network()
-    clashes = id_clashes(list(layers))
-    if clashes:
-        raise ValidationError(clashes)
     return _build_with(layers)
 
 
