@@ -23,7 +23,7 @@ from geo.errors import GeoError, SpecError
 from geo.render.assets import asset_text, strip_cdn_links, use_offline_assets
 from geo.render.corridor_map import build_map, route_map
 from geo.render.page import render_html, save_html
-from geo.render.spec import SPEC_KEYS, ExportsSpec, MapSpec, load_spec
+from geo.render.spec import MAX_SPEC_BYTES, SPEC_KEYS, ExportsSpec, MapSpec, load_spec
 from geo.render.style import ROUTE_FIELDS, STAT_LABELS, fmt, value_colors
 
 DATA = Path(__file__).parent / "data"
@@ -279,6 +279,14 @@ def test_spec_deep_nesting_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="nested too deeply") as e:
         load_spec(p)
     assert "\n" not in str(e.value)
+
+
+def test_over_large_spec_is_one_line(tmp_path: Path) -> None:
+    p = tmp_path / "big.toml"
+    p.write_text('title = "t"\n' + "# padding\n" * (MAX_SPEC_BYTES // 10 + 1), encoding="utf-8")
+    with pytest.raises(SpecError, match="larger than 1,000,000 bytes") as e:
+        load_spec(p)
+    assert "\n" not in str(e.value) and str(e.value).startswith(str(p))
 
 
 def test_spec_typo_gets_a_suggestion(tmp_path: Path) -> None:
