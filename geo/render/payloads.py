@@ -57,7 +57,7 @@ USER_GROUP = "Your layers"
 
 
 class LineFeature(TypedDict):
-    """A line: latlngs ``c``, index ``s`` into the layer's styles, tooltip ``t``, popup row ``v``."""
+    """A line: latlngs ``c``, index ``s`` into the styles, tooltip ``t``, popup row ``v``."""
 
     c: Any
     s: int
