@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import importlib.util
 import json
@@ -22,7 +23,7 @@ from geo.errors import GeoError, SpecError
 from geo.render.assets import asset_text, strip_cdn_links, use_offline_assets
 from geo.render.corridor_map import build_map, route_map
 from geo.render.page import render_html, save_html
-from geo.render.spec import load_spec
+from geo.render.spec import MAX_SPEC_BYTES, SPEC_KEYS, ExportsSpec, MapSpec, load_spec
 from geo.render.style import ROUTE_FIELDS, STAT_LABELS, fmt, value_colors
 
 DATA = Path(__file__).parent / "data"
@@ -227,6 +228,39 @@ def test_bad_spec_names_file_and_key(tmp_path: Path, text: str, key: str | None)
         assert f": {key}:" in str(e.value)
 
 
+def test_spec_table_documents_every_field() -> None:
+    """SPEC_KEYS is the one description of a spec: every field, its default, a line of doc."""
+    fields = {f.name: f for f in dataclasses.fields(MapSpec) if f.name != "path"}
+    top = {k.field: k for k in SPEC_KEYS if not k.key.startswith("exports.") and k.field}
+    assert set(top) == set(fields)
+    exports = {f.name: f for f in dataclasses.fields(ExportsSpec)}
+    sub = {k.field: k for k in SPEC_KEYS if k.key.startswith("exports.")}
+    assert set(sub) == set(exports)
+    for key, f in [*((top[n], f) for n, f in fields.items()),
+                   *((sub[n], f) for n, f in exports.items())]:  # fmt: skip
+        assert len(key.doc) > 10, key.key
+        if key.required:
+            assert f.default is dataclasses.MISSING, key.key
+        else:
+            assert key.default == f.default, key.key
+    assert len({k.key for k in SPEC_KEYS}) == len(SPEC_KEYS)
+
+
+def test_unknown_key_lists_the_table(tmp_path: Path) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text('title = "t"\ncenter = [44, 58]\nzoom = 4\nlayers = []\n[exports]\nmarkt = "x"')
+    with pytest.raises(SpecError) as e:
+        load_spec(p)
+    known = sorted(k.key.split(".")[1] for k in SPEC_KEYS if k.key.startswith("exports."))
+    assert str(e.value) == f"{p}: exports.markt: unknown key; known keys are {', '.join(known)}"
+    p.write_text('title = "t"\ncolour = 1')
+    with pytest.raises(SpecError) as e:
+        load_spec(p)
+    top = sorted(k.key for k in SPEC_KEYS if "." not in k.key)
+    assert str(e.value).endswith(f"colour: unknown key; known keys are {', '.join(top)}")
+    assert "stats" in top and "exports" in top and "title" in top
+
+
 def test_missing_spec() -> None:
     with pytest.raises(SpecError, match="not found"):
         load_spec(DATA / "map_does_not_exist.toml")
@@ -245,6 +279,14 @@ def test_spec_deep_nesting_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="nested too deeply") as e:
         load_spec(p)
     assert "\n" not in str(e.value)
+
+
+def test_over_large_spec_is_one_line(tmp_path: Path) -> None:
+    p = tmp_path / "big.toml"
+    p.write_text('title = "t"\n' + "# padding\n" * (MAX_SPEC_BYTES // 10 + 1), encoding="utf-8")
+    with pytest.raises(SpecError, match="larger than 1,000,000 bytes") as e:
+        load_spec(p)
+    assert "\n" not in str(e.value) and str(e.value).startswith(str(p))
 
 
 def test_spec_typo_gets_a_suggestion(tmp_path: Path) -> None:

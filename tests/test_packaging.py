@@ -43,6 +43,8 @@ def test_wheel_ships_layers_and_specs(installed: Path) -> None:
     assert (bundled / "maps" / "corridor.toml").is_file()
     for name in ("corridor.js", "corridor.css", "exports.js", "exports.css"):
         assert (installed / "geo" / "render" / "static" / name).is_file(), name
+    for name in ("legend.html", "stats.html", "route_stats.html", "_macros.html"):
+        assert (installed / "geo" / "render" / "templates" / name).is_file(), name
 
 
 @pytest.mark.slow
@@ -52,6 +54,8 @@ def test_installed_package_works_from_another_folder(installed: Path, tmp_path: 
     assert r.returncode == 0, r.stderr
     geo_file, layers = r.stdout.split()
     assert geo_file.startswith(str(installed)) and layers.startswith(str(installed))
+    r = run_elsewhere(installed, tmp_path, "-c", "import geo.render.panels as P; print(P.render('exports_panel.html', title='t'))")  # fmt: skip
+    assert r.returncode == 0 and r.stdout.startswith('<div id="cm-stats"'), r.stderr
     r = run_elsewhere(installed, tmp_path, "-m", "geo", "stats", "sea_suez", "--format", "json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["id"] == "sea_suez"

@@ -1,16 +1,26 @@
-"""Map panels: the legend and the statistics boxes, as HTML with every value escaped.
+"""Map panels: the legend and the statistics boxes, rendered from ``templates/*.html``.
 
 The panels show what :mod:`geo.analysis.stats` computed, formatted by
 :func:`geo.render.style.route_value`; they never recompute a statistic. The page runtime moves them
 into the map as controls.
+
+Data reaches the HTML only as template variables of :data:`TEMPLATES`, which escapes every
+``{{ value }}``; the only markup passed in is the constant SVG of :mod:`geo.render.style`, as
+:class:`Symbol` ``svg``.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import jinja2
+import jinja2.ext
+from markupsafe import Markup
 
 from .style import (
     COMMODITY_GROUPS,
@@ -26,7 +36,6 @@ from .style import (
     STATUS_LABEL,
     USER_COLORS,
     corridor_color,
-    esc,
     fmt,
     headline,
     is_missing,
@@ -39,6 +48,114 @@ from .style import (
     value_colors,
     value_symbol,
 )
+
+__all__ = [
+    "STATS_COLUMNS",
+    "TEMPLATES",
+    "Entry",
+    "Symbol",
+    "heading",
+    "legend_html",
+    "line_symbol",
+    "one_column_legend",
+    "render",
+    "route_legend_html",
+    "route_stats_html",
+    "row",
+    "stats_html",
+    "user_entry",
+    "user_legend",
+]
+
+
+class _JoinLines(jinja2.ext.Extension):
+    """Template files are indented HTML for people; the panels are one line with no whitespace
+    between tags (as the pages always had). A line break and the indentation after it are
+    layout only: they are removed from the template source before it is compiled."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return re.sub(r"\n[ \t]*", "", source)
+
+
+def _escape(value: Any) -> Any:
+    """Escape like :func:`html.escape` (``'`` as ``&#x27;``), so the pages keep their bytes.
+
+    Called on every ``{{ value }}`` before autoescape; markup (the constant symbols, macro
+    output) passes as it is, anything else becomes escaped text.
+    """
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(html.escape(str(value), quote=True))
+
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("geo.render", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=False,
+    finalize=_escape,
+    extensions=[_JoinLines],
+)
+"""The one template environment of the render room: autoescaped, strict about missing names."""
+
+
+def render(name: str, **values: Any) -> str:
+    """Render ``templates/<name>`` with ``values`` as its variables (never as its source)."""
+    return TEMPLATES.get_template(name).render(**values)
+
+
+_NO_SVG = Markup("")
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A legend symbol; ``templates/_macros.html`` turns it into markup.
+
+    ``kind`` is one of ``svg`` (``svg`` as it is), ``sym`` (``svg`` in a 14 px box), ``dot``
+    (a marker dot of CSS class ``cls``), ``color-dot``, ``box``, ``box-border`` (of ``color``),
+    ``cluster`` (a cluster badge showing ``text``). ``svg`` must come from constants only.
+    """
+
+    kind: str
+    svg: Markup = _NO_SVG
+    cls: str = ""
+    color: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A legend entry: ``head`` (a heading), ``row`` (symbol and text), or ``colorby`` (a
+    user layer named ``text`` coloured by property ``prop``, one row per value in ``rows``)."""
+
+    kind: str
+    text: str
+    symbol: Symbol | None = None
+    prop: str = ""
+    rows: tuple[Entry, ...] = ()
+
+
+def heading(text: str) -> Entry:
+    """A legend heading."""
+    return Entry("head", text)
+
+
+def row(symbol: Symbol, text: str) -> Entry:
+    """A legend row: a symbol and its text."""
+    return Entry("row", text, symbol)
+
+
+def line_symbol(color: str, weight: float, opacity: float = 1.0, dash: str | None = None) -> Symbol:
+    """A line swatch (:func:`geo.render.style.swatch_line`) of a constant colour."""
+    return Symbol("svg", svg=Markup(swatch_line(color, weight, opacity, dash)))
+
+
+def _node(kind: str, *, gauge_change: bool = False) -> Symbol:
+    return Symbol("sym", svg=Markup(node_symbol(kind, gauge_change=gauge_change, size=14)))
+
+
+def _shade_row(shade: Sequence[str]) -> Entry:
+    return row(Symbol("box", color=SHADE_COLOR), f"{' & '.join(shade)} (shaded)")
 
 
 def legend_html(
@@ -55,110 +172,92 @@ def legend_html(
     Lines; places, countries and the user's layers; deposits. A user layer coloured by a
     property lists each of its values with its colour.
     """
-    cols: list[list[str]] = [[], [], []]
-
-    def head(col: int, title: str) -> None:
-        cols[col].append(f"<h3>{esc(title)}</h3>")
-
-    def row(col: int, symbol: str, text: str) -> None:
-        cols[col].append(f'<div class="cm-row">{symbol}<span>{esc(text)}</span></div>')
-
+    cols: list[list[Entry]] = [[], [], []]
     if segments is not None and len(segments):
-        head(0, "Corridors")
-        corridors = sorted(
-            {str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c)
-        )
-        others = sorted(c for c in corridors if c not in CORRIDORS)
-        rus = segments["russia_km"].map(through_russia) if "russia_km" in segments else None
-        for c in corridors:
-            own = (segments["corridor"].astype(str) == c).to_numpy()
-            if rus is not None and bool(rus[own].all()):
-                continue  # drawn entirely in the Russia colour
-            weight = 5.5 if c == highlight else 3.2
-            row(0, swatch_line(corridor_color(c, others), weight), CORRIDORS.get(c, (c, ""))[0])
-        if rus is not None and bool(rus.any()):
-            row(0, swatch_line(RUSSIA_COLOR, 3.2), "Through Russia / Belarus")
-        if has_routes:
-            row(0, swatch_line(ROUTE_COLORS[0], 9, 0.35), "Reference route")
-        head(0, "Line status")
-        statuses = {str(s) for s in segments["status"]} if "status" in segments else set()
-        for status, label in STATUS_LABEL.items():
-            if status in statuses or (status == "planned" and "proposed" in statuses):
-                weight_op = 0.6 if status == "suspended" else 1
-                row(0, swatch_line("#444", 3, weight_op, STATUS_DASH[status]), label)
+        cols[0] += _line_entries(segments, highlight, has_routes)
     if nodes is not None and len(nodes):
-        head(1, "Places")
+        cols[1].append(heading("Places"))
         kinds = {str(k) for k in nodes["kind"]} if "kind" in nodes else set()
-        for kind, (_, label) in NODE_SHAPES.items():
-            if kind in kinds:
-                row(1, f'<span class="cm-sym">{node_symbol(kind, size=14)}</span>', label)
+        cols[1] += [row(_node(kind), label) for kind, (_, label) in NODE_SHAPES.items()
+                    if kind in kinds]  # fmt: skip
         if "gauge_change" in nodes and bool(nodes["gauge_change"].fillna(False).astype(bool).any()):
-            ring = node_symbol("city", gauge_change=True, size=14)
-            row(1, f'<span class="cm-sym">{ring}</span>', "gauge change 1435/1520")
+            cols[1].append(row(_node("city", gauge_change=True), "gauge change 1435/1520"))
     if shade:
-        head(1, "Countries")
-        row(
-            1,
-            f'<span class="cm-box-sw" style="background:{SHADE_COLOR}"></span>',
-            f"{' & '.join(shade)} (shaded)",
-        )
+        cols[1] += [heading("Countries"), _shade_row(shade)]
     if user_layers:
-        head(1, "Your layers")
-        for n, (name, gdf) in enumerate(user_layers):
-            cols[1].append(user_legend(name, gdf, n))
+        cols[1].append(heading("Your layers"))
+        cols[1] += [user_entry(name, gdf, n) for n, (name, gdf) in enumerate(user_layers)]
     by_commodity = [g for _, g in user_layers if g.attrs.get("kind") == "deposit"
                     and not g.attrs.get("color_by")]  # fmt: skip
     if deposits is not None and len(deposits):
         by_commodity.insert(0, deposits)
     if by_commodity:
-        head(2, "Deposits, main commodity")
+        cols[2].append(heading("Deposits, main commodity"))
         present = {main_group(v) for g in by_commodity for v in g.get("commodities", [])}
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
-        for i, (label, _) in enumerate(groups):
-            if i in present:
-                row(2, f'<span class="cm-dot cm-c{i}"></span>', label)
-        row(2, '<span class="cm-clu">12</span>', "cluster (click to split)")
-    body = "".join(f"<section>{''.join(c)}</section>" for c in cols if c)
-    return (
-        '<div id="cm-legend" class="cm-panel cm-legend" role="region" aria-label="Legend">'
-        '<button type="button" class="cm-head" aria-expanded="true">Legend</button>'
-        f'<div class="cm-body">{body}</div></div>'
-    )
+        cols[2] += [row(Symbol("dot", cls=f"cm-c{i}"), label)
+                    for i, (label, _) in enumerate(groups) if i in present]  # fmt: skip
+        cols[2].append(row(Symbol("cluster", text="12"), "cluster (click to split)"))
+    return render("legend.html", columns=[c for c in cols if c])
 
 
-def user_legend(name: str, gdf: gpd.GeoDataFrame, n: int) -> str:
+def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) -> list[Entry]:
+    """The legend's first column: corridors as drawn, then the line statuses present."""
+    out = [heading("Corridors")]
+    corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
+    others = sorted(c for c in corridors if c not in CORRIDORS)
+    rus = segments["russia_km"].map(through_russia) if "russia_km" in segments else None
+    for c in corridors:
+        own = (segments["corridor"].astype(str) == c).to_numpy()
+        if rus is not None and bool(rus[own].all()):
+            continue  # drawn entirely in the Russia colour
+        weight = 5.5 if c == highlight else 3.2
+        out.append(
+            row(line_symbol(corridor_color(c, others), weight), CORRIDORS.get(c, (c, ""))[0])
+        )
+    if rus is not None and bool(rus.any()):
+        out.append(row(line_symbol(RUSSIA_COLOR, 3.2), "Through Russia / Belarus"))
+    if has_routes:
+        out.append(row(line_symbol(ROUTE_COLORS[0], 9, 0.35), "Reference route"))
+    out.append(heading("Line status"))
+    statuses = {str(s) for s in segments["status"]} if "status" in segments else set()
+    for status, label in STATUS_LABEL.items():
+        if status in statuses or (status == "planned" and "proposed" in statuses):
+            weight_op = 0.6 if status == "suspended" else 1
+            out.append(row(line_symbol("#444", 3, weight_op, STATUS_DASH[status]), label))
+    return out
+
+
+def user_entry(name: str, gdf: gpd.GeoDataFrame, n: int) -> Entry:
     """One user layer's legend entry: its symbol, or one row per value it is coloured by."""
     kind = str(gdf.attrs.get("kind"))
     prop = gdf.attrs.get("color_by")
 
-    def symbol(color: str) -> str:
+    def symbol(color: str) -> Symbol:
         if kind == "segment":
-            return swatch_line(color, 3.5)
+            return line_symbol(color, 3.5)
         if kind == "area":
-            return (
-                f'<span class="cm-box-sw" style="background:{color};border-color:{color}"></span>'
-            )
+            return Symbol("box-border", color=color)
         if kind == "node":
-            return f'<span class="cm-sym">{value_symbol(color, size=14)}</span>'
-        return f'<span class="cm-dot" style="background:{color}"></span>'
-
-    def row(sym: str, text: str, cls: str = "cm-row") -> str:
-        return f'<div class="{cls}">{sym}<span>{esc(text)}</span></div>'
+            return Symbol("sym", svg=Markup(value_symbol(color, size=14)))
+        return Symbol("color-dot", color=color)
 
     if not prop:
         if kind == "node":
-            sym = f'<span class="cm-sym">{node_symbol("port", size=14)}</span>'
+            sym = _node("port")
         elif kind == "deposit":
-            sym = '<span class="cm-clu">3</span>'
+            sym = Symbol("cluster", text="3")
         else:
             sym = symbol(USER_COLORS[n % len(USER_COLORS)])
         return row(sym, name)
     _, entries = value_colors(gdf, str(prop))
-    rows = "".join(row(symbol(color), value) for value, color in entries)
-    return (
-        f'<div class="cm-colorby" data-cm-layer="{esc(name)}">'
-        f'<div class="cm-sub">{esc(name)}, by {esc(prop)}</div>{rows}</div>'
-    )
+    rows = tuple(row(symbol(color), value) for value, color in entries)
+    return Entry("colorby", name, prop=str(prop), rows=rows)
+
+
+def user_legend(name: str, gdf: gpd.GeoDataFrame, n: int) -> str:
+    """One user layer's legend entry as HTML (see :func:`user_entry`)."""
+    return render("entry.html", entry=user_entry(name, gdf, n))
 
 
 STATS_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -174,50 +273,38 @@ STATS_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _cell(key: str, v: Any) -> dict[str, Any]:
+    """One cell of the comparison: the headline number, its detail, the Russia flag."""
+    detail = route_value(key, v)
+    if key == "transit_days" and isinstance(v, dict):
+        lo, hi = v.get("low"), v.get("high")
+        text = (
+            "—" if lo is None or hi is None or is_missing(lo) or is_missing(hi)
+            else f"{float(lo):.0f}–{float(hi):.0f}"
+        )  # fmt: skip
+    elif key.endswith("_km"):
+        text = detail
+    else:
+        text = headline(v)
+    return {"text": text, "detail": detail, "russia": key == "russia_km" and through_russia(v)}
+
+
 def stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:
     """The comparison table: one row per route, headline numbers, details in the row's title."""
-    head = "".join(
-        f'<th title="{esc(tip)}">{esc(h)}</th>' for k, h, tip in STATS_COLUMNS if k in routes
-    )
-    body = []
+    keys = [k for k, _, _ in STATS_COLUMNS if k in routes]
+    columns = [{"header": h, "tip": tip} for k, h, tip in STATS_COLUMNS if k in routes]
+    rows = []
     for i in ids:
         row = routes.iloc[i]
-        cells = []
-        for key, _, _ in STATS_COLUMNS:
-            if key not in routes:
-                continue
-            v = row[key]
-            detail = route_value(key, v)
-            if key == "transit_days" and isinstance(v, dict):
-                lo, hi = v.get("low"), v.get("high")
-                text = (
-                    "—" if lo is None or hi is None or is_missing(lo) or is_missing(hi)
-                    else f"{float(lo):.0f}–{float(hi):.0f}"
-                )  # fmt: skip
-            elif key.endswith("_km"):
-                text = detail
-            else:
-                text = headline(v)
-            cls = ' class="cm-ru"' if key == "russia_km" and through_russia(v) else ""
-            cells.append(f'<td{cls} title="{esc(detail)}">{esc(text)}</td>')
-        color = ROUTE_COLORS[i % len(ROUTE_COLORS)]
         name = fmt(row.get("name")) or fmt(row.get("id"))
-        body.append(
-            f'<tr data-cm-route="{int(i)}">'
-            f'<td class="cm-rn" title="{esc(name)} (click to show on the map)">'
-            f'<span class="cm-rsw" style="background:{color}"></span>{esc(short_name(name))}</td>'
-            f"{''.join(cells)}</tr>"
-        )
-    return (
-        '<div id="cm-stats" class="cm-panel cm-stats" role="region" aria-label="Route comparison">'
-        '<button type="button" class="cm-head" aria-expanded="true">Reference routes compared'
-        "</button>"
-        f'<div class="cm-body"><table><thead><tr><th>route</th>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-        '<p class="cm-note">From the route statistics. Click a row to show the route; '
-        "hover a number for details.</p>"
-        "</div></div>"
-    )
+        rows.append({
+            "index": int(i),
+            "name": name,
+            "short": short_name(name),
+            "color": ROUTE_COLORS[i % len(ROUTE_COLORS)],
+            "cells": [_cell(key, row[key]) for key in keys],
+        })  # fmt: skip
+    return render("stats.html", columns=columns, rows=rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,61 +314,40 @@ def stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:
 
 def route_stats_html(stats: dict[str, Any], query: dict[str, Any] | None = None) -> str:
     """Every statistic of one route, one row each, in the order of :data:`STAT_LABELS`."""
-    rows = []
-    for key, label in STAT_LABELS:
-        if key not in stats:
-            continue
-        cls = ' class="cm-ru"' if key == "russia_km" and through_russia(stats[key]) else ""
-        rows.append(
-            f'<tr data-cm-stat="{esc(key)}"><th>{esc(label)}</th>'
-            f"<td{cls}>{esc(route_value(key, stats[key]))}</td></tr>"
-        )
+    rows = [
+        {"key": key, "label": label, "value": route_value(key, stats[key]),
+         "russia": key == "russia_km" and through_russia(stats[key])}
+        for key, label in STAT_LABELS
+        if key in stats
+    ]  # fmt: skip
     constraints = fmt((query or {}).get("constraints"))
-    note = f"Route {constraints}. " if constraints else ""
-    return (
-        '<div id="cm-stats" class="cm-panel cm-stats cm-route-stats" role="region" '
-        'aria-label="Route statistics">'
-        '<button type="button" class="cm-head" aria-expanded="true">Route statistics</button>'
-        f'<div class="cm-body"><table><tbody>{"".join(rows)}</tbody></table>'
-        f'<p class="cm-note">{esc(note)}From the route statistics; click a leg or a place '
-        "for details.</p></div></div>"
-    )
+    return render("route_stats.html", rows=rows, constraints=constraints)
 
 
 def route_legend_html(legs: gpd.GeoDataFrame, shade: Sequence[str], *, gauge_breaks: bool) -> str:
     """The route map's legend: modes and line statuses drawn, places on the path, shading."""
-    rows: list[str] = []
-
-    def row(symbol: str, text: str) -> None:
-        rows.append(f'<div class="cm-row">{symbol}<span>{esc(text)}</span></div>')
-
     modes = {str(m) for m in legs["mode"]} if "mode" in legs else set()
-    rows.append("<h3>Legs, by mode</h3>")
+    entries = [heading("Legs, by mode")]
     for mode in [*(m for m in MODE_COLORS if m in modes), *sorted(modes - set(MODE_COLORS))]:
-        row(swatch_line(MODE_COLORS.get(mode, "#555"), 5), mode)
+        entries.append(row(line_symbol(MODE_COLORS.get(mode, "#555"), 5), mode))
     statuses = {str(s) for s in legs["status"]} if "status" in legs else set()
     if statuses - {"operational"}:
-        rows.append("<h3>Line status</h3>")
+        entries.append(heading("Line status"))
         for status, label in STATUS_LABEL.items():
             if status in statuses or (status == "planned" and "proposed" in statuses):
-                row(swatch_line("#444", 3, 1, STATUS_DASH[status]), label)
-    rows.append("<h3>Places</h3>")
-    row(f'<span class="cm-sym">{node_symbol("city", size=14)}</span>', "origin / destination")
-    row(f'<span class="cm-sym">{node_symbol("hub", size=14)}</span>', "stop on the path")
+                entries.append(row(line_symbol("#444", 3, 1, STATUS_DASH[status]), label))
+    entries += [
+        heading("Places"),
+        row(_node("city"), "origin / destination"),
+        row(_node("hub"), "stop on the path"),
+    ]
     if gauge_breaks:
-        ring = node_symbol("city", gauge_change=True, size=14)
-        row(f'<span class="cm-sym">{ring}</span>', "gauge break")
-    return one_column_legend(rows, shade)
+        entries.append(row(_node("city", gauge_change=True), "gauge break"))
+    return one_column_legend(entries, shade)
 
 
-def one_column_legend(rows: list[str], shade: Sequence[str]) -> str:
-    """A one-column legend box from escaped rows, closed by the shaded countries' swatch."""
+def one_column_legend(entries: Sequence[Entry], shade: Sequence[str]) -> str:
+    """A one-column legend box of ``entries``, closed by the shaded countries' swatch."""
     if shade:
-        swatch = f'<span class="cm-box-sw" style="background:{SHADE_COLOR}"></span>'
-        rows = [*rows, f'<div class="cm-row">{swatch}<span>{esc(" & ".join(shade))} (shaded)'
-                "</span></div>"]  # fmt: skip
-    return (
-        '<div id="cm-legend" class="cm-panel cm-legend" role="region" aria-label="Legend">'
-        '<button type="button" class="cm-head" aria-expanded="true">Legend</button>'
-        f'<div class="cm-body"><section>{"".join(rows)}</section></div></div>'
-    )
+        entries = [*entries, _shade_row(shade)]
+    return render("one_column_legend.html", entries=entries)

@@ -8,7 +8,7 @@ payload is one ``CorridorMap.add`` call (see ``geo/static/corridor.js``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +49,131 @@ COUNTRY_DECIMALS = 3  # the country base is only a backdrop
 COUNTRY_SIMPLIFY_DEG = 0.04  # display-only simplification, ~4 km
 COUNTRY_MIN_AREA = 0.02  # deg²: smaller islands are left out of the base (largest part kept)
 USER_GROUP = "Your layers"
+
+
+# ---------------------------------------------------------------------------------------------
+# What geo/render/static/corridor.js reads (CorridorMap.add): one TypedDict per layer kind
+# ---------------------------------------------------------------------------------------------
+
+
+class LineFeature(TypedDict):
+    """A line: latlngs ``c``, index ``s`` into the styles, tooltip ``t``, popup row ``v``."""
+
+    c: Any
+    s: int
+    t: str
+    v: list[str]
+
+
+class NodeFeature(TypedDict):
+    """A place: latlng ``c``, index ``i`` into the layer's icons, tooltip ``t``, popup row ``v``."""
+
+    c: Any
+    i: int
+    t: str
+    v: list[str]
+
+
+class PolygonFeature(TypedDict):
+    """A polygon: feature index ``k``, rings ``c`` (:func:`encode_rings`), ``t``, ``v``, and
+    with colour-by its style index ``s``."""
+
+    k: int
+    c: list[list[list[int]]]
+    t: str
+    v: list[str]
+    s: NotRequired[int]
+
+
+class RouteFeature(TypedDict):
+    """A reference route's line: latlngs ``c``, tooltip ``t``, popup row ``v``."""
+
+    c: Any
+    t: str
+    v: list[str]
+
+
+class Column(TypedDict, total=False):
+    """A column of display text: values ``v``, or a dictionary ``d`` and codes ``i``."""
+
+    d: list[str]
+    i: list[int]
+    v: list[str]
+
+
+class LinesLayer(TypedDict):
+    """``kind: "lines"``: segments, legs, user lines. ``label`` is trusted HTML (a constant
+    symbol and escaped text) for the layer control."""
+
+    kind: Literal["lines"]
+    group: str
+    label: str
+    show: bool
+    pane: str
+    cols: list[str]
+    styles: list[dict[str, Any]]
+    f: list[LineFeature]
+
+
+class NodesLayer(TypedDict):
+    """``kind: "nodes"``: places drawn with ``icons`` (constant SVG)."""
+
+    kind: Literal["nodes"]
+    group: str
+    label: str
+    show: bool
+    cols: list[str]
+    icons: list[str]
+    f: list[NodeFeature]
+
+
+class DepositsLayer(TypedDict):
+    """``kind: "deposits"``: clustered points ``p`` (``[lat, lon, colour code]``), their
+    properties as columns ``data``; ``cls`` the marker class prefix for colour-by."""
+
+    kind: Literal["deposits"]
+    group: str
+    label: str
+    show: bool
+    cols: list[str]
+    data: list[Column]
+    p: list[list[float]]
+    cls: NotRequired[str]
+
+
+class PolygonsLayer(TypedDict):
+    """``kind: "polygons"``: rings scaled by ``scale``; ``ref`` reuses the base's features."""
+
+    kind: Literal["polygons"]
+    group: str
+    label: str
+    show: bool
+    base: bool
+    pane: str
+    interactive: bool
+    style: dict[str, Any]
+    scale: int
+    cols: list[str]
+    f: list[PolygonFeature]
+    ref: NotRequired[list[int]]
+    styles: NotRequired[list[dict[str, Any]]]
+
+
+class RouteLayer(TypedDict):
+    """``kind: "route"``: reference route number ``route``, one feature."""
+
+    kind: Literal["route"]
+    group: str
+    label: str
+    show: bool
+    route: int
+    cols: list[str]
+    style: dict[str, Any]
+    f: list[RouteFeature]
+
+
+LayerPayload = LinesLayer | NodesLayer | DepositsLayer | PolygonsLayer | RouteLayer
+"""Any one argument of ``CorridorMap.add``."""
 
 
 def latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> Any:

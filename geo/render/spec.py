@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,17 @@ from ..analysis.supply import MARKETS
 from ..data.countries import codes as country_codes
 from ..errors import SpecError
 
-__all__ = ["KNOWN_TILES", "MAX_SPEC_BYTES", "ExportsSpec", "MapSpec", "load_spec", "spec_error"]
+__all__ = [
+    "KNOWN_TILES",
+    "MAX_SPEC_BYTES",
+    "SPEC_KEYS",
+    "Choices",
+    "ExportsSpec",
+    "Key",
+    "MapSpec",
+    "load_spec",
+    "spec_error",
+]
 
 
 @dataclass(frozen=True)
@@ -109,34 +119,225 @@ class MapSpec:
     path: Path | None = None
 
 
-_TOP_KEYS = {
-    "title", "center", "zoom", "min_zoom", "max_zoom", "layers", "highlight", "shade", "tiles",
-    "stats", "exports",
-}  # fmt: skip
-_STATS_KEYS = {"routes", "show"}
-_EXPORTS_KEYS = {"markets", "market", "avoid", "commodities", "status"}
-
-
 def spec_error(path: Path, key: str, what: str) -> SpecError:
+    """The one-line error of a spec: ``<file>: <key>: <what is wrong and the fix>``."""
     return SpecError(f"{path}: {key}: {what}")
 
 
-def _str_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        msg = f"expected a list of strings, got {value!r}"
-        raise spec_error(path, key, msg)
-    return tuple(value)
+# ---------------------------------------------------------------------------------------------
+# The key table: every key a spec may hold, read in this order.
+# ---------------------------------------------------------------------------------------------
 
 
-def _int(path: Path, key: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        msg = f"expected an integer from {lo} to {hi}, got {value!r}"
-        raise spec_error(path, key, msg)
-    return value
+@dataclass(frozen=True)
+class Choices:
+    """The values a key (or each item of a list key) may take.
+
+    ``known(values so far)`` lists them; a value outside gets ``message`` (formatted with the
+    value as ``v``), or "unknown <what> <v>; did you mean ...?" with ``fix`` when nothing is close.
+    """
+
+    known: Callable[[dict[str, Any]], Iterable[str]]
+    what: str = ""
+    fix: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a map spec.
+
+    Attributes
+    ----------
+    key : str
+        As written in the TOML file; ``table.key`` for keys of ``[stats]`` and ``[exports]``.
+    type : str
+        ``title`` (non-empty text, stripped), ``text`` (non-empty text), ``int``, ``latlon``
+        (``[latitude, longitude]``), ``names`` (a list of non-empty strings), ``names|all``
+        (``names`` or the string ``"all"``, read as None), or ``table``.
+    field : str
+        The :class:`MapSpec` field it fills (:class:`ExportsSpec` for ``exports.*``); "" for
+        tables.
+    doc : str
+        What the key does, for people reading the table or ``corridor`` help.
+    required : bool
+        A spec without it is refused.
+    default : Any
+        The field's value when the key is absent (as the dataclass declares it).
+    expect : str
+        How the message describes a valid value (``text`` keys).
+    lo, hi : int
+        The range of an ``int`` key.
+    choices : Choices or None
+        The values it may take.
+    """
+
+    key: str
+    type: str
+    field: str
+    doc: str
+    required: bool = False
+    default: Any = None
+    expect: str = "text"
+    lo: int = 0
+    hi: int = 0
+    choices: Choices | None = None
+
+
+def _route_choices(values: dict[str, Any]) -> Iterable[str]:
+    return values.get("stats_routes") or _route_ids()
+
+
+SPEC_KEYS: tuple[Key, ...] = (
+    Key("title", "title", "title", "Shown at the top of the map and as the page title.",
+        required=True, expect="non-empty text"),
+    Key("center", "latlon", "center", "[latitude, longitude] of the initial view, degrees.",
+        required=True),
+    Key("zoom", "int", "zoom", "Initial zoom level, within min_zoom..max_zoom.",
+        required=True, lo=0, hi=18),
+    Key("layers", "names", "layers",
+        "Bundled layers by file stem (countries, nodes, trans_caspian, ...).", required=True),
+    Key("min_zoom", "int", "min_zoom", "Smallest zoom level.", default=2, lo=0, hi=18),
+    Key("max_zoom", "int", "max_zoom", "Largest zoom level.", default=12, lo=1, hi=20),
+    Key("highlight", "text", "highlight", "Corridor drawn thick on top of the others.",
+        default="TITR", expect="a corridor name"),
+    Key("shade", "names", "shade", "Alpha-3 codes of countries shaded on the base.",
+        default=("RUS", "BLR"),
+        choices=Choices(lambda _: _country_codes(), "country code",
+                        "use ISO 3166-1 alpha-3 codes such as RUS, BLR")),
+    Key("tiles", "names", "tiles", "Optional online base layers offered as alternatives.",
+        default=("OpenStreetMap", "CartoDB Positron"),
+        choices=Choices(lambda _: KNOWN_TILES,
+                        message="unknown tile layer {v!r}; use one of " + ", ".join(KNOWN_TILES))),
+    Key("stats", "table", "", "The reference routes' statistics panel."),
+    Key("stats.routes", "names|all", "stats_routes",
+        'Reference route ids in the statistics panel, or "all".', default=None,
+        choices=Choices(lambda _: _route_ids(), "reference route",
+                        "`corridor stats` lists the route ids")),
+    Key("stats.show", "names", "show_routes",
+        "Route ids drawn when the page opens; none: the highlighted corridor's first route.",
+        default=(),
+        choices=Choices(_route_choices, "route",
+                        "list route ids from stats.routes (`corridor stats` lists them)")),
+    Key("exports", "table", "exports",
+        "Makes the map an exports map: every deposit's supply route to a market.", default=None),
+    Key("exports.markets", "names", "markets", "Market node ids or names in the page's selector.",
+        default=MARKETS),
+    Key("exports.avoid", "names", "avoid", "What the coloured route avoids (countries, passages).",
+        default=("RUS",)),
+    Key("exports.commodities", "names", "commodities",
+        "Deposits producing any of these; none for all.", default=()),
+    Key("exports.market", "text", "market", "The market selected when the page opens.",
+        default="yokohama_port"),
+    Key("exports.status", "text", "status", "Segment statuses allowed: operational or all.",
+        default="operational",
+        choices=Choices(lambda _: ("operational", "all"),
+                        message="expected 'operational' or 'all'")),
+)  # fmt: skip
+"""Every key of a map spec: :func:`load_spec` reads and checks a spec from this table alone."""
+
+
+def _expected(p: Path, k: Key, v: Any) -> SpecError:
+    what = {
+        "int": f"an integer from {k.lo} to {k.hi}",
+        "latlon": "[latitude, longitude] in degrees",
+        "names": "a list of strings",
+        "names|all": "a list of strings",
+    }.get(k.type, k.expect)
+    return spec_error(p, k.key, f"expected {what}, got {v!r}")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _convert(p: Path, k: Key, v: Any) -> Any:
+    """The value of key ``k`` as its field holds it; a SpecError when it has the wrong type."""
+    if k.type == "names|all" and v == "all":
+        return None
+    if k.type in ("names", "names|all"):
+        ok = isinstance(v, list) and all(isinstance(s, str) and s for s in v)
+    elif k.type == "title":
+        ok = isinstance(v, str) and bool(v.strip())
+        v = v.strip() if ok else v
+    elif k.type == "text":
+        ok = isinstance(v, str) and bool(v)
+    elif k.type == "int":
+        ok = _is_number(v) and isinstance(v, int) and k.lo <= v <= k.hi
+    else:  # latlon
+        ok = isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v)
+        ok = ok and -90 <= v[0] <= 90 and -180 <= v[1] <= 180
+        v = (float(v[0]), float(v[1])) if ok else v
+    if not ok:
+        raise _expected(p, k, v)
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _check_choices(p: Path, k: Key, value: Any, values: dict[str, Any]) -> None:
+    if k.choices is None or value is None:
+        return
+    c = k.choices
+    items = [value] if isinstance(value, str) else list(value)
+    known = list(c.known(values))
+    if c.message:
+        bad = [v for v in items if v not in known]
+        if bad:
+            raise spec_error(p, k.key, c.message.format(v=bad[0]))
+    else:
+        _known(p, k.key, items, known, c.what, c.fix)
+
+
+def _table(p: Path, name: str, table: Any) -> dict[str, Any]:
+    """A ``[name]`` table of the spec (or the document, name ""), its keys all in the table."""
+    if not isinstance(table, dict):
+        raise spec_error(p, name, f"expected a table ([{name}])")
+    prefix = f"{name}." if name else ""
+    known = sorted(k.key[len(prefix) :] for k in SPEC_KEYS
+                   if k.key.startswith(prefix) and "." not in k.key[len(prefix) :])  # fmt: skip
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        msg = f"unknown key; known keys are {', '.join(known)}"
+        raise spec_error(p, prefix + unknown[0], msg)
+    return table
+
+
+def _read_keys(p: Path, doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """The fields of the keys of table ``name`` ("" for the top level), checked in table order."""
+    table = _table(p, name, doc)
+    prefix = f"{name}." if name else ""
+    values: dict[str, Any] = {}
+    keys = [k for k in SPEC_KEYS if k.key.startswith(prefix) and "." not in k.key[len(prefix) :]]
+    for k in keys:
+        short = k.key[len(prefix) :]
+        if k.required and short not in table:
+            raise spec_error(p, k.key, "missing; add it to the spec")
+    for k in keys:
+        short = k.key[len(prefix) :]
+        if k.type == "table":
+            sub = _read_keys(p, table.get(short, {}), k.key)
+            if k.field:  # a table that fills one field ([exports])
+                values[k.field] = ExportsSpec(**sub) if short in table else k.default
+            else:  # a table whose keys fill fields of their own ([stats])
+                values.update(sub)
+            continue
+        value = _convert(p, k, table[short]) if short in table else k.default
+        _check_choices(p, k, value if short in table else None, values)
+        values[k.field] = value
+        if k.key == "max_zoom":
+            _zoom_in_range(p, values)
+    return values
+
+
+def _zoom_in_range(p: Path, values: dict[str, Any]) -> None:
+    lo, hi, zoom = values["min_zoom"], values["max_zoom"], values["zoom"]
+    if not lo <= zoom <= hi:
+        raise spec_error(p, "zoom", f"{zoom} lies outside min_zoom..max_zoom ({lo}..{hi})")
 
 
 def load_spec(path: str | Path) -> MapSpec:
     """Read a TOML map spec.
+
+    Every key is read and checked as :data:`SPEC_KEYS` says.
 
     Parameters
     ----------
@@ -159,70 +360,7 @@ def load_spec(path: str | Path) -> MapSpec:
     'TITR'
     """
     p = Path(path)
-    doc = _read_toml(p)
-    unknown = sorted(set(doc) - _TOP_KEYS)
-    if unknown:
-        msg = f"unknown key; known keys are {', '.join(sorted(_TOP_KEYS))}"
-        raise spec_error(p, unknown[0], msg)
-    for key in ("title", "center", "zoom", "layers"):
-        if key not in doc:
-            raise spec_error(p, key, "missing; add it to the spec")
-    title = doc["title"]
-    if not isinstance(title, str) or not title.strip():
-        raise spec_error(p, "title", f"expected non-empty text, got {title!r}")
-    center = doc["center"]
-    if (
-        not isinstance(center, list)
-        or len(center) != 2
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in center)
-        or not (-90 <= center[0] <= 90 and -180 <= center[1] <= 180)
-    ):
-        msg = f"expected [latitude, longitude] in degrees, got {center!r}"
-        raise spec_error(p, "center", msg)
-    kwargs: dict[str, Any] = {
-        "title": title.strip(),
-        "center": (float(center[0]), float(center[1])),
-        "zoom": _int(p, "zoom", doc["zoom"], 0, 18),
-        "layers": _str_list(p, "layers", doc["layers"]),
-        "path": p,
-    }
-    if "min_zoom" in doc:
-        kwargs["min_zoom"] = _int(p, "min_zoom", doc["min_zoom"], 0, 18)
-    if "max_zoom" in doc:
-        kwargs["max_zoom"] = _int(p, "max_zoom", doc["max_zoom"], 1, 20)
-    lo, hi = kwargs.get("min_zoom", 2), kwargs.get("max_zoom", 12)
-    if not lo <= kwargs["zoom"] <= hi:
-        msg = f"{kwargs['zoom']} lies outside min_zoom..max_zoom ({lo}..{hi})"
-        raise spec_error(p, "zoom", msg)
-    if "highlight" in doc:
-        if not isinstance(doc["highlight"], str) or not doc["highlight"]:
-            raise spec_error(p, "highlight", f"expected a corridor name, got {doc['highlight']!r}")
-        kwargs["highlight"] = doc["highlight"]
-    if "shade" in doc:
-        kwargs["shade"] = _str_list(p, "shade", doc["shade"])
-        _known(p, "shade", kwargs["shade"], _country_codes(), "country code",
-               "use ISO 3166-1 alpha-3 codes such as RUS, BLR")  # fmt: skip
-    if "tiles" in doc:
-        tiles = _str_list(p, "tiles", doc["tiles"])
-        bad = [t for t in tiles if t not in KNOWN_TILES]
-        if bad:
-            msg = f"unknown tile layer {bad[0]!r}; use one of {', '.join(KNOWN_TILES)}"
-            raise spec_error(p, "tiles", msg)
-        kwargs["tiles"] = tiles
-    stats = _table(p, "stats", doc.get("stats", {}), _STATS_KEYS)
-    routes = stats.get("routes", "all")
-    if routes != "all":
-        kwargs["stats_routes"] = _str_list(p, "stats.routes", routes)
-        _known(p, "stats.routes", kwargs["stats_routes"], _route_ids(), "reference route",
-               "`corridor stats` lists the route ids")  # fmt: skip
-    if "show" in stats:
-        kwargs["show_routes"] = _str_list(p, "stats.show", stats["show"])
-        listed = kwargs.get("stats_routes") or _route_ids()
-        _known(p, "stats.show", kwargs["show_routes"], listed, "route",
-               "list route ids from stats.routes (`corridor stats` lists them)")  # fmt: skip
-    if "exports" in doc:
-        kwargs["exports"] = _exports_spec(p, doc["exports"])
-    return MapSpec(**kwargs)
+    return MapSpec(**_read_keys(p, _read_toml(p), ""), path=p)
 
 
 MAX_SPEC_BYTES = 1_000_000  # a map spec is a few hundred bytes; anything larger is a mistake
@@ -275,30 +413,3 @@ def _country_codes() -> set[str]:
 
 def _route_ids() -> list[str]:
     return [s.id for s in reference_specs()]
-
-
-def _table(p: Path, name: str, table: Any, known: set[str]) -> dict[str, Any]:
-    """A ``[name]`` table of the spec whose keys are all ``known``."""
-    if not isinstance(table, dict):
-        raise spec_error(p, name, f"expected a table ([{name}])")
-    unknown = sorted(set(table) - known)
-    if unknown:
-        msg = f"unknown key; known keys are {', '.join(sorted(known))}"
-        raise spec_error(p, f"{name}.{unknown[0]}", msg)
-    return table
-
-
-def _exports_spec(p: Path, table: Any) -> ExportsSpec:
-    table = _table(p, "exports", table, _EXPORTS_KEYS)
-    kw: dict[str, Any] = {}
-    for key in ("markets", "avoid", "commodities"):
-        if key in table:
-            kw[key] = _str_list(p, f"exports.{key}", table[key])
-    for key in ("market", "status"):
-        if key in table:
-            if not isinstance(table[key], str) or not table[key]:
-                raise spec_error(p, f"exports.{key}", f"expected text, got {table[key]!r}")
-            kw[key] = table[key]
-    if kw.get("status", "operational") not in ("operational", "all"):
-        raise spec_error(p, "exports.status", "expected 'operational' or 'all'")
-    return ExportsSpec(**kw)

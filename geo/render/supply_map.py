@@ -16,20 +16,20 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+from markupsafe import Markup
 
 from ..analysis.network import Network
 from ..analysis.routing import Leg
 from ..analysis.supply import _deposits, _market_ids, _summarise, export_legs
 from .elements import Script, static_text
 from .page import base_layers, finish, new_map
-from .panels import one_column_legend
+from .panels import Symbol, heading, line_symbol, one_column_legend, render, row
 from .payloads import display_rows, latlngs, property_columns
 from .spec import ExportsSpec, MapSpec
 from .style import (
     CORRIDORS,
     OTHER_COLORS,
     RUSSIA_COLOR,
-    esc,
     fmt,
     fmt_km,
     line_style,
@@ -240,35 +240,23 @@ def exports_legend_html(
     corridors: Sequence[str], palette: Sequence[str], avoid: str, shade: Sequence[str]
 ) -> str:
     """The exports legend: deposit colours by corridor, the no-route mark, the two route lines."""
-    rows: list[str] = []
-
-    def row(symbol: str, text: str) -> None:
-        rows.append(f'<div class="cm-row">{symbol}<span>{esc(text)}</span></div>')
-
-    rows.append(f"<h3>{esc(f'Deposits: best route avoiding {avoid}, mainly via')}</h3>")
-    for i, label in enumerate(corridors):
-        row(f'<span class="cm-dot cm-xd cm-xk{i}"></span>', label)
-    row('<span class="cm-dot cm-xd cm-xnone"></span>', f"no route avoiding {avoid}")
-    rows.append("<h3>Route of the clicked deposit</h3>")
-    row(swatch_line("#d81b60", 5), f"best avoiding {avoid} (colour of its corridor)")
-    row(swatch_line(SHORTEST_COLOR, 3, 1, "8 6"), "best without constraint")
-    rows.append("<h3>Places</h3>")
-    row(f'<span class="cm-sym">{MARKET_SVG}</span>', "market port")
-    row(swatch_line("#9e9e9e", 2), "network (all corridors)")
-    return one_column_legend(rows, shade)
+    entries = [
+        heading(f"Deposits: best route avoiding {avoid}, mainly via"),
+        *(row(Symbol("dot", cls=f"cm-xd cm-xk{i}"), label) for i, label in enumerate(corridors)),
+        row(Symbol("dot", cls="cm-xd cm-xnone"), f"no route avoiding {avoid}"),
+        heading("Route of the clicked deposit"),
+        row(line_symbol("#d81b60", 5), f"best avoiding {avoid} (colour of its corridor)"),
+        row(line_symbol(SHORTEST_COLOR, 3, 1, "8 6"), "best without constraint"),
+        heading("Places"),
+        row(Symbol("sym", svg=Markup(MARKET_SVG)), "market port"),
+        row(line_symbol("#9e9e9e", 2), "network (all corridors)"),
+    ]
+    return one_column_legend(entries, shade)
 
 
 def exports_panel_html(title: str) -> str:
     """The panel the runtime fills: market selector, summary, the clicked deposit's comparison."""
-    return (
-        '<div id="cm-stats" class="cm-panel cm-stats cm-exports" role="region" '
-        'aria-label="Supply routes">'
-        f'<button type="button" class="cm-head" aria-expanded="true">{esc(title)}</button>'
-        '<div class="cm-body"><label>Market <select id="cm-market"></select></label>'
-        '<p class="cm-sum" id="cm-sum"></p><div id="cm-cmp"></div>'
-        '<p class="cm-note">Click a deposit to draw its routes and compare them. Distances and '
-        "days from the route statistics (corridor exports).</p></div></div>"
-    )
+    return render("exports_panel.html", title=title)
 
 
 def network_layer(segments: gpd.GeoDataFrame) -> dict[str, Any]:
