@@ -73,8 +73,21 @@ def _merge_ordered(items: Sequence[tuple[str, float]]) -> dict[str, float]:
     return out
 
 
-def _country_sequence(legs: Sequence[Leg]) -> list[tuple[str, str]]:
-    """(country, node name at which it is entered) runs along the route, sea skipped."""
+def trace_countries(legs: Sequence[Leg]) -> list[tuple[str, str]]:
+    """The countries a route passes through, in order, each with where it is entered.
+
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(alpha-3 code, where it is entered)`` for each run of one country, sea skipped: a
+        country left and entered again appears twice, so each pair of neighbours is a border
+        crossing.
+    """
     runs: list[tuple[str, str]] = []
     for leg in legs:
         first = next((c for c in leg.km_by_country if c != SEA), None)
@@ -86,8 +99,21 @@ def _country_sequence(legs: Sequence[Leg]) -> list[tuple[str, str]]:
     return runs
 
 
-def _gauge_breaks(legs: Sequence[Leg]) -> list[str]:
-    """Changes of track gauge between rail legs; a sea leg (containers transshipped) resets."""
+def find_gauge_breaks(legs: Sequence[Leg]) -> list[str]:
+    """Where the track gauge changes between rail legs.
+
+    A sea leg resets the count (containers are transshipped anyway); road and ferry legs do not.
+
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order.
+
+    Returns
+    -------
+    list of str
+        The name of the node at each break, in travel order.
+    """
     breaks, last = [], None
     for leg in legs:
         if leg.mode == "sea":
@@ -251,7 +277,23 @@ def _parts(g: shapely.Geometry) -> list[shapely.LineString]:
     return list(g.geoms) if hasattr(g, "geoms") else [g]
 
 
-def _transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[str, float]:
+def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[str, float]:
+    """Door-to-door days, fast and slow case, from the parameter table ``layers/transit.toml``.
+
+    Parameters
+    ----------
+    legs
+        The route's legs; each mode moves at its own speed, ferries and ships add their waits.
+    borders
+        Border crossings on the way (each costs the table's ``border_hours``).
+    gauge_breaks
+        Gauge changes on the way (each costs ``gauge_change_hours``).
+
+    Returns
+    -------
+    dict
+        ``{"low": days, "high": days}``, rounded to 0.1 day.
+    """
     tp = transit_parameters()
     low = high = 0.0
     for leg in legs:
@@ -281,23 +323,83 @@ def _transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[
     return {"low": round(low, 1), "high": round(high, 1)}
 
 
+@dataclass(frozen=True)
+class LegSummary:
+    """What a route's legs add up to, unrounded: the one source of every route statistic.
+
+    :func:`route_stats` reports it for one route, :mod:`geo.analysis.supply` for every
+    deposit's route to market, so the two cannot count differently.
+    """
+
+    length_km: float
+    km_by_mode: dict[str, float]
+    km_by_country: dict[str, float]  # sea excluded
+    sea_km: float
+    runs: list[tuple[str, str]]  # (country, where entered), see trace_countries
+    gauge_breaks: list[str]
+    mode_changes: list[str]
+    chokepoints: list[str]
+    km_by_precision: dict[str, float]
+    transit_days: dict[str, float]
+
+    @property
+    def countries(self) -> list[str]:
+        """The countries passed through, in order of first entry."""
+        return list(dict.fromkeys(c for c, _ in self.runs))
+
+    @property
+    def crossings(self) -> list[dict[str, str]]:
+        """The border crossings: from, to and where."""
+        return [{"from": a[0], "to": b[0], "at": b[1]} for a, b in itertools.pairwise(self.runs)]
+
+    def transits(self, code: str) -> bool:
+        """Whether the route runs through country ``code`` (any length above 0 km)."""
+        return self.km_by_country.get(code, 0.0) > 0
+
+
+def summarise_legs(legs: Sequence[Leg]) -> LegSummary:
+    """Add up a route's legs: lengths by mode and country, borders, gauge breaks, days.
+
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order.
+
+    Returns
+    -------
+    LegSummary
+        Unrounded totals; transit days as :func:`estimate_transit_days` gives them.
+    """
+    all_km = _merge_ordered([kv for leg in legs for kv in leg.km_by_country.items()])
+    sea = all_km.pop(SEA, 0.0)
+    runs = trace_countries(legs)
+    gauge = find_gauge_breaks(legs)
+    chokepoints: list[str] = []
+    for leg in legs:
+        chokepoints.extend(p for p in leg.passages if p not in chokepoints)
+    return LegSummary(
+        length_km=sum(leg.length_km for leg in legs),
+        km_by_mode=_merge_ordered([(leg.mode, leg.length_km) for leg in legs]),
+        km_by_country=all_km,
+        sea_km=sea,
+        runs=runs,
+        gauge_breaks=gauge,
+        mode_changes=[b.from_name for a, b in itertools.pairwise(legs) if a.mode != b.mode],
+        chokepoints=chokepoints,
+        km_by_precision=_merge_ordered([(leg.precision, leg.length_km) for leg in legs]),
+        transit_days=estimate_transit_days(legs, max(len(runs) - 1, 0), len(gauge)),
+    )
+
+
 def route_stats(
     route: Route, *, network: Network | None = None, buffer_km: float = DEFAULT_BUFFER_KM
 ) -> dict[str, Any]:
     """Every statistic of one route, as a JSON-ready dict (keys: :data:`STAT_KEYS`)."""
     net = network or load_network()
     legs = route.legs
-    length = sum(leg.length_km for leg in legs)
-    by_mode = _merge_ordered([(leg.mode, leg.length_km) for leg in legs])
-    all_km = _merge_ordered([kv for leg in legs for kv in leg.km_by_country.items()])
-    sea = all_km.pop(SEA, 0.0)
-    runs = _country_sequence(legs)
-    crossings = [{"from": a[0], "to": b[0], "at": b[1]} for a, b in itertools.pairwise(runs)]
-    gauge = _gauge_breaks(legs)
-    mode_changes = [b.from_name for a, b in itertools.pairwise(legs) if a.mode != b.mode]
-    chokepoints: list[str] = []
-    for leg in legs:
-        chokepoints.extend(p for p in leg.passages if p not in chokepoints)
+    s = summarise_legs(legs)
+    length = s.length_km
+    crossings = s.crossings
     geom = shapely.MultiLineString([p for leg in legs for p in _parts(leg.geometry)])
     near = deposits_near(geom, net.deposits, buffer_km)
     hits = net.deposits[near]
@@ -305,28 +407,26 @@ def route_stats(
     for comms in hits.get("commodities", pd.Series(dtype=object)):
         for c in comms if isinstance(comms, list) else []:
             by_commodity[c] = by_commodity.get(c, 0) + 1
-    precision = _merge_ordered([(leg.precision, leg.length_km) for leg in legs])
-    russia = all_km.get("RUS", 0.0)
     return {
         "length_km": round(length, 1),
-        "length_km_by_mode": {k: round(v, 1) for k, v in by_mode.items()},
-        "length_km_by_country": {k: round(v, 1) for k, v in all_km.items()},
-        "countries": list(dict.fromkeys(c for c, _ in runs)),
-        "transits_russia": russia > 0,
-        "russia_km": round(russia, 1),
+        "length_km_by_mode": {k: round(v, 1) for k, v in s.km_by_mode.items()},
+        "length_km_by_country": {k: round(v, 1) for k, v in s.km_by_country.items()},
+        "countries": s.countries,
+        "transits_russia": s.transits("RUS"),
+        "russia_km": round(s.km_by_country.get("RUS", 0.0), 1),
         "border_crossings": {"count": len(crossings), "list": crossings},
-        "gauge_breaks": {"count": len(gauge), "at": gauge},
-        "transshipments": {"count": len(mode_changes), "at": mode_changes},
-        "sea_km": round(sea, 1),
-        "chokepoints": chokepoints,
-        "transit_days": _transit_days(legs, len(crossings), len(gauge)),
+        "gauge_breaks": {"count": len(s.gauge_breaks), "at": s.gauge_breaks},
+        "transshipments": {"count": len(s.mode_changes), "at": s.mode_changes},
+        "sea_km": round(s.sea_km, 1),
+        "chokepoints": s.chokepoints,
+        "transit_days": s.transit_days,
         "deposits_nearby": {
             "count": int(near.sum()),
             "by_commodity": dict(sorted(by_commodity.items())),
             "ids": sorted(map(str, hits["id"])) if len(hits) else [],
         },
         "precision_share": {
-            k: round(precision.get(k, 0.0) / length, 3) if length else 0.0
+            k: round(s.km_by_precision.get(k, 0.0) / length, 3) if length else 0.0
             for k in ("traced", "schematic", "straight")
         },
     }
