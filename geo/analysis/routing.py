@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..data.countries import GEOD, codes, countries_at
+from ..data.countries import codes, countries_at
+from ..data.geodesy import GEOD
 from ..data.schema import MODES, PASSAGES, SEGMENT_STATUSES
 from ..data.sea import canonical_passage
 from ..errors import RouteError

@@ -18,6 +18,7 @@ import networkx as nx
 import pandas as pd
 
 from ..data.schema import COMMODITIES
+from ..data.values import is_missing
 from ..errors import RouteError
 from .network import Network, load_network
 from .routing import (
@@ -161,8 +162,9 @@ class _Solver:
 
 
 def _output(dep: Any) -> tuple[float | None, str | None]:
-    v, u = getattr(dep, "output_value", None), getattr(dep, "output_unit", None)
-    if v is None or pd.isna(v) or not isinstance(u, str) or not u:
+    v: Any = getattr(dep, "output_value", None)
+    u = getattr(dep, "output_unit", None)
+    if is_missing(v) or not isinstance(u, str) or not u:
         return None, None
     return float(v), u
 
