@@ -263,7 +263,7 @@ def check_output_path(path: Path, option: str) -> Path:
         is_dir, exists, is_file = path.is_dir(), path.exists(), path.is_file()
     except OSError as e:  # a path too long as a whole, a loop of links
         msg = f"{option}: cannot use '{shown}': {e.strerror or e}; give another path"
-        raise GeoError(msg) from None
+        raise GeoError(msg) from e
     if is_dir:
         msg = f"{option}: '{shown}' is a folder; give a file name, e.g. {path / 'map.html'}"
         raise GeoError(msg)
@@ -285,7 +285,7 @@ def check_output_path(path: Path, option: str) -> Path:
         msg = (
             f"{option}: cannot write '{shown}': {e.strerror or e} in '{folder}'; give another path"
         )
-        raise GeoError(msg) from None
+        raise GeoError(msg) from e
     os.close(fd)
     Path(probe).unlink()
     return path

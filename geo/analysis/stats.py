@@ -60,9 +60,9 @@ def transit_parameters() -> TransitParameters:
         try:
             values[key] = (float(entry["fast"]), float(entry["slow"]))
             sources[key] = str(entry["source"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError) as e:
             msg = f"{path}: parameter.{key}: needs numbers 'fast' and 'slow' and a 'source'"
-            raise SpecError(msg) from None
+            raise SpecError(msg) from e
     return TransitParameters(values, sources)
 
 
@@ -479,7 +479,7 @@ def reference_specs() -> tuple[RouteSpec, ...]:
             ))  # fmt: skip
         except KeyError as e:
             msg = f"{path}: route #{i}: missing key {e}; give id, name, from and to"
-            raise SpecError(msg) from None
+            raise SpecError(msg) from e
     return tuple(specs)
 
 

@@ -427,7 +427,7 @@ def _write_checked(d: Path, name: str, text: str, kind: str, count: int) -> None
         atomic_write_text(d / f"{name}.geojson", text, check=reads_back)
     except OSError as e:
         msg = f"{d}: cannot write the layer ({e.strerror}); check permissions and free space"
-        raise LayerStoreError(msg) from None
+        raise LayerStoreError(msg) from e
 
 
 def remove_layer(name: str) -> None:
