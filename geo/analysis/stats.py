@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -323,24 +323,74 @@ def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) 
     return {"low": round(low, 1), "high": round(high, 1)}
 
 
-@dataclass(frozen=True)
 class LegSummary:
     """What a route's legs add up to, unrounded: the one source of every route statistic.
 
     :func:`route_stats` reports it for one route, :mod:`geo.analysis.supply` for every
-    deposit's route to market, so the two cannot count differently.
+    deposit's route to market, so the two cannot count differently. Each total is worked out
+    when first asked for: a supply table needs only a few of them, for thousands of routes.
     """
 
-    length_km: float
-    km_by_mode: dict[str, float]
-    km_by_country: dict[str, float]  # sea excluded
-    sea_km: float
-    runs: list[tuple[str, str]]  # (country, where entered), see trace_countries
-    gauge_breaks: list[str]
-    mode_changes: list[str]
-    chokepoints: list[str]
-    km_by_precision: dict[str, float]
-    transit_days: dict[str, float]
+    def __init__(self, legs: Sequence[Leg]) -> None:
+        self.legs = tuple(legs)
+
+    @cached_property
+    def length_km(self) -> float:
+        """The route's length."""
+        return sum(leg.length_km for leg in self.legs)
+
+    @cached_property
+    def km_by_mode(self) -> dict[str, float]:
+        """Km per mode, in order of first use."""
+        return _merge_ordered([(leg.mode, leg.length_km) for leg in self.legs])
+
+    @cached_property
+    def _km_by_area(self) -> dict[str, float]:
+        return _merge_ordered([kv for leg in self.legs for kv in leg.km_by_country.items()])
+
+    @cached_property
+    def km_by_country(self) -> dict[str, float]:
+        """Km per country, in order of first entry, sea left out."""
+        return {k: v for k, v in self._km_by_area.items() if k != SEA}
+
+    @cached_property
+    def sea_km(self) -> float:
+        """Km at sea (open-water parts of ferries included)."""
+        return self._km_by_area.get(SEA, 0.0)
+
+    @cached_property
+    def runs(self) -> list[tuple[str, str]]:
+        """``(country, where entered)`` in order, see :func:`trace_countries`."""
+        return trace_countries(self.legs)
+
+    @cached_property
+    def gauge_breaks(self) -> list[str]:
+        """Where the gauge changes, see :func:`find_gauge_breaks`."""
+        return find_gauge_breaks(self.legs)
+
+    @cached_property
+    def mode_changes(self) -> list[str]:
+        """The node names where the mode changes (transshipments)."""
+        return [b.from_name for a, b in itertools.pairwise(self.legs) if a.mode != b.mode]
+
+    @cached_property
+    def chokepoints(self) -> list[str]:
+        """The sea passages used, in order, each once."""
+        out: list[str] = []
+        for leg in self.legs:
+            out.extend(p for p in leg.passages if p not in out)
+        return out
+
+    @cached_property
+    def km_by_precision(self) -> dict[str, float]:
+        """Km per geometry precision (traced, schematic, straight)."""
+        return _merge_ordered([(leg.precision, leg.length_km) for leg in self.legs])
+
+    @cached_property
+    def transit_days(self) -> dict[str, float]:
+        """``{"low", "high"}`` days, see :func:`estimate_transit_days`."""
+        borders = max(len(self.runs) - 1, 0)
+        return estimate_transit_days(self.legs, borders, len(self.gauge_breaks))
 
     @property
     def countries(self) -> list[str]:
@@ -354,7 +404,7 @@ class LegSummary:
 
     def transits(self, code: str) -> bool:
         """Whether the route runs through country ``code`` (any length above 0 km)."""
-        return self.km_by_country.get(code, 0.0) > 0
+        return self._km_by_area.get(code, 0.0) > 0
 
 
 def summarise_legs(legs: Sequence[Leg]) -> LegSummary:
@@ -368,27 +418,9 @@ def summarise_legs(legs: Sequence[Leg]) -> LegSummary:
     Returns
     -------
     LegSummary
-        Unrounded totals; transit days as :func:`estimate_transit_days` gives them.
+        Unrounded totals, each worked out when first read.
     """
-    all_km = _merge_ordered([kv for leg in legs for kv in leg.km_by_country.items()])
-    sea = all_km.pop(SEA, 0.0)
-    runs = trace_countries(legs)
-    gauge = find_gauge_breaks(legs)
-    chokepoints: list[str] = []
-    for leg in legs:
-        chokepoints.extend(p for p in leg.passages if p not in chokepoints)
-    return LegSummary(
-        length_km=sum(leg.length_km for leg in legs),
-        km_by_mode=_merge_ordered([(leg.mode, leg.length_km) for leg in legs]),
-        km_by_country=all_km,
-        sea_km=sea,
-        runs=runs,
-        gauge_breaks=gauge,
-        mode_changes=[b.from_name for a, b in itertools.pairwise(legs) if a.mode != b.mode],
-        chokepoints=chokepoints,
-        km_by_precision=_merge_ordered([(leg.precision, leg.length_km) for leg in legs]),
-        transit_days=estimate_transit_days(legs, max(len(runs) - 1, 0), len(gauge)),
-    )
+    return LegSummary(legs)
 
 
 def route_stats(
