@@ -58,7 +58,7 @@ def shown(path: str | Path) -> str:
 
 def say(console: Console, text: object) -> None:
     """Print one line of plain text: control characters escaped, no rich markup read."""
-    from .report import terminal_text
+    from .data.text import terminal_text
 
     console.print(terminal_text(text), markup=False, highlight=False)
 
@@ -118,35 +118,9 @@ def _check_format(fmt: str) -> None:
 
 
 def _emit_rows(rows: list[dict[str, object]], fmt: str, title: str | None = None) -> None:
-    """Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON.
+    from .report import print_rows
 
-    Text from data is printed with control characters escaped and never as rich markup; CSV
-    cells that a spreadsheet would read as formulas are neutralised (:func:`report.csv_cell`).
-    """
-    from .report import cell, json_text, table_text, terminal_text, write_csv
-
-    if fmt == "json":
-        print(json_text(rows))
-        return
-    cols = list(rows[0]) if rows else []
-    if fmt == "csv":
-        write_csv(sys.stdout, cols, ([r[c] for c in cols] for r in rows))
-    elif fmt == "markdown":
-        print("| " + " | ".join(terminal_text(c) for c in cols) + " |")
-        print("|" + "|".join("---" for _ in cols) + "|")
-        for r in rows:
-            cells = (terminal_text(cell(r[c])).replace("|", "\\|") for c in cols)
-            print("| " + " | ".join(cells) + " |")
-    else:
-        from rich.table import Table
-
-        t = Table(title=table_text(title) if title else None, show_lines=False,
-                  header_style="bold")  # fmt: skip
-        for c in cols:
-            t.add_column(table_text(c), overflow="fold")
-        for r in rows:
-            t.add_row(*[table_text(r[c]) for c in cols], style=None)
-        out.print(t)
+    print_rows(rows, fmt, out, title=title)
 
 
 Avoid = Annotated[

@@ -1,7 +1,15 @@
 """One exception family for everything a user can get wrong.
 
 The CLI catches :class:`GeoError` and prints its message as one line per problem on stderr;
-anything else is a bug and keeps its traceback.
+anything else is a bug and keeps its traceback. Each subclass also has the standard base that
+says what went wrong, so ``except ValueError`` catches a malformed file or spec and
+``except LookupError`` a place or route that is not there:
+
+>>> issubclass(ValidationError, ValueError), issubclass(RouteError, LookupError)
+(True, True)
+
+A programming error (a wrong argument type, an element used outside its page) is not a
+GeoError: it raises :class:`TypeError` or :class:`ValueError` with its traceback.
 """
 
 from __future__ import annotations
@@ -41,13 +49,13 @@ class GeoError(Exception):
         return [str(self)]
 
 
-class UnreadableError(GeoError):
+class UnreadableError(GeoError, ValueError):
     """A file that cannot be read at all (missing, binary, not the format it claims)."""
 
     exit_code = 2
 
 
-class ValidationError(GeoError):
+class ValidationError(GeoError, ValueError):
     """A readable file whose content breaks the layer schema; carries every problem at once."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -60,11 +68,14 @@ class ValidationError(GeoError):
         return [str(p) for p in self.problems]
 
 
-class RouteError(GeoError):
-    """A route query that cannot be answered: unknown place, or no path under the constraints."""
+class RouteError(GeoError, LookupError):
+    """A route query that cannot be answered: unknown place, or no path under the constraints.
+
+    A :class:`LookupError`: what was asked for (a place, a route) is not in the network.
+    """
 
 
-class SpecError(GeoError):
+class SpecError(GeoError, ValueError):
     """A map spec or route definition that is malformed."""
 
 

@@ -13,33 +13,10 @@ import pandas as pd
 from rich.console import Console
 
 from .analysis.stats import STAT_KEYS
-
-# What must not reach a terminal raw: C0 and C1 controls and DEL (ESC starts escape sequences,
-# a newline forges a line), line and paragraph separators, bidirectional overrides and marks
-# (they reorder what is shown), and lone surrogates (they cannot even be encoded).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
-                     "\u2066-\u2069\ud800-\udfff]")  # fmt: skip
-_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(m: re.Match[str]) -> str:
-    ch = m.group()
-    if ch in _SHORT:
-        return _SHORT[ch]
-    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
-
-
-def terminal_text(text: object) -> str:
-    """``text`` safe to print: control, separator and bidi characters shown as escapes.
-
-    >>> terminal_text("evil\\x1b[2J\\nline\\u202e")
-    'evil\\\\x1b[2J\\\\nline\\\\u202e'
-    """
-    return _UNSAFE.sub(_escape, str(text))
-
+from .data.text import UNSAFE, terminal_text
 
 # json.dumps escapes C0 controls itself; a raw newline in its output is its own indentation.
-_JSON_UNSAFE = re.compile(_UNSAFE.pattern.replace("\x00-\x1f", ""))
+_JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", ""))
 
 
 def json_text(data: Any, *, indent: int | None = 2, default: Any = None) -> str:
@@ -181,6 +158,58 @@ def _md(v: Any) -> str:
     return terminal_text(cell(v)).replace("|", "\\|")
 
 
+def print_rows(
+    rows: Sequence[dict[str, Any]], fmt: str, console: Console, *, title: str | None = None
+) -> None:
+    """Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON.
+
+    The one renderer of the CLI's row output. Text from data is printed with control characters
+    escaped and never as rich markup; CSV cells that a spreadsheet would read as formulas are
+    neutralised (:func:`csv_cell`).
+
+    Parameters
+    ----------
+    rows
+        The rows; the first one's keys are the columns.
+    fmt
+        ``table`` (rich, on ``console``), ``csv``, ``markdown`` or ``json`` (on stdout).
+    console
+        Where a table goes.
+    title
+        A table's title.
+
+    Examples
+    --------
+    >>> print_rows([{"id": "a|b", "km": 1.5}], "markdown", Console())
+    | id | km |
+    |---|---|
+    | a\\|b | 1.5 |
+    """
+    import sys
+
+    if fmt == "json":
+        print(json_text(list(rows)))
+        return
+    cols = list(rows[0]) if rows else []
+    if fmt == "csv":
+        write_csv(sys.stdout, cols, ([r[c] for c in cols] for r in rows))
+    elif fmt == "markdown":
+        print("| " + " | ".join(terminal_text(c) for c in cols) + " |")
+        print("|" + "|".join("---" for _ in cols) + "|")
+        for r in rows:
+            print("| " + " | ".join(_md(r[c]) for c in cols) + " |")
+    else:
+        from rich.table import Table
+
+        t = Table(title=table_text(title) if title else None, show_lines=False,
+                  header_style="bold")  # fmt: skip
+        for c in cols:
+            t.add_column(table_text(c), overflow="fold")
+        for r in rows:
+            t.add_row(*[table_text(r[c]) for c in cols], style=None)
+        console.print(t)
+
+
 def stats_rows(frame: gpd.GeoDataFrame, *, full: bool) -> list[dict[str, Any]]:
     """Rows of `corridor stats`: every key for JSON, a readable selection for tables."""
     rows = []
@@ -234,7 +263,7 @@ def check_output_path(path: Path, option: str) -> Path:
         is_dir, exists, is_file = path.is_dir(), path.exists(), path.is_file()
     except OSError as e:  # a path too long as a whole, a loop of links
         msg = f"{option}: cannot use '{shown}': {e.strerror or e}; give another path"
-        raise GeoError(msg) from None
+        raise GeoError(msg) from e
     if is_dir:
         msg = f"{option}: '{shown}' is a folder; give a file name, e.g. {path / 'map.html'}"
         raise GeoError(msg)
@@ -256,7 +285,7 @@ def check_output_path(path: Path, option: str) -> Path:
         msg = (
             f"{option}: cannot write '{shown}': {e.strerror or e} in '{folder}'; give another path"
         )
-        raise GeoError(msg) from None
+        raise GeoError(msg) from e
     os.close(fd)
     Path(probe).unlink()
     return path

@@ -27,8 +27,9 @@ import geo
 from geo.analysis.network import load_network
 from geo.analysis.routing import make_constraints, name_clashes, normalise, resolve
 from geo.cli import app
+from geo.data.text import terminal_text
 from geo.errors import RouteError, UnreadableError
-from geo.report import csv_cell, json_text, terminal_text, write_csv
+from geo.report import csv_cell, json_text, write_csv
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"

@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
+import pandas as pd
 import shapely
-from pyproj import Geod
 
-from ..data.countries import SEA, codes
+from ..data.countries import codes, countries_at
+from ..data.geodesy import GEOD
 from ..data.schema import MODES, PASSAGES, SEGMENT_STATUSES
 from ..data.sea import canonical_passage
 from ..errors import RouteError
 from .network import Network
 
-GEOD = Geod(ellps="WGS84")
 DEFAULT_STATUSES = ("operational",)
 
 
@@ -360,24 +361,83 @@ def access_candidates(net: Network, country: str) -> list[str]:
     return running or own or linked
 
 
-def _access_leg(net: Network, dep_id: str) -> Leg:
-    from ..data.countries import country_at
+def build_access_legs(net: Network, deposits: pd.DataFrame) -> dict[str, Leg]:
+    """Every deposit's access leg: a straight road to the nearest of its access candidates.
 
-    dep = net.deposits.set_index("id").loc[dep_id]
-    p = dep.geometry
-    graph_nodes = access_candidates(net, str(dep["country"]))
-    best = min(graph_nodes, key=lambda n: GEOD.inv(p.x, p.y, net.graph.nodes[n]["x"],
-                                                     net.graph.nodes[n]["y"])[2])  # fmt: skip
-    nd = net.graph.nodes[best]
-    line = shapely.LineString([(p.x, p.y), (nd["x"], nd["y"])])
-    km = GEOD.geometry_length(line) / 1000.0
-    code = country_at(p.x, p.y) or dep["country"]
-    return Leg(f"access:{dep_id}", dep_id, best, str(dep["name"]), str(nd["name"]), "road",
-               "operational", "access", "straight", None, km, {code: km}, (), line,
-               access=True)  # fmt: skip
+    The one builder of access legs, for a single route's origin and for every deposit of the
+    supply routes alike. The nearest node is measured on the ellipsoid; of nodes at the same
+    distance the first of :func:`access_candidates` wins.
+
+    Parameters
+    ----------
+    net
+        The network whose nodes the legs end at.
+    deposits
+        Rows with ``id``, ``name``, ``country`` and a point ``geometry`` (lon/lat).
+
+    Returns
+    -------
+    dict
+        ``{deposit id: Leg}``; empty when the network has no linked node.
+    """
+    g = net.graph
+    if not len(deposits) or not any(g.degree(n) > 0 for n in g.nodes):
+        return {}
+    px = np.array([p.x for p in deposits.geometry], dtype=float)
+    py = np.array([p.y for p in deposits.geometry], dtype=float)
+    codes = countries_at(px, py)
+    out: dict[str, Leg] = {}
+    candidates: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+    for i, (dep_id, name, country) in enumerate(
+        zip(deposits["id"], deposits["name"], deposits["country"], strict=True)
+    ):
+        if country not in candidates:
+            ns = access_candidates(net, str(country))
+            candidates[country] = (
+                ns,
+                np.array([g.nodes[n]["x"] for n in ns], dtype=float),
+                np.array([g.nodes[n]["y"] for n in ns], dtype=float),
+            )
+        nodes, nx_, ny_ = candidates[country]
+        d = GEOD.inv(np.full(len(nodes), px[i]), np.full(len(nodes), py[i]), nx_, ny_)[2]
+        best = nodes[int(np.argmin(d))]  # the first of equals
+        nd = g.nodes[best]
+        line = shapely.LineString([(px[i], py[i]), (nd["x"], nd["y"])])
+        km = GEOD.geometry_length(line) / 1000.0
+        code = codes[i] or country
+        out[str(dep_id)] = Leg(f"access:{dep_id}", str(dep_id), best, str(name), str(nd["name"]),
+                               "road", "operational", "access", "straight", None, km, {code: km},
+                               (), line, access=True)  # fmt: skip
+    return out
 
 
-def _leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
+def _deposit_access_leg(net: Network, dep_id: str) -> Leg:
+    """The access leg of one deposit (a user's copy of an id replaces ours, as in supply)."""
+    deps = net.deposits[net.deposits["id"].astype(str) == dep_id].tail(1)
+    legs = build_access_legs(net, deps)
+    if dep_id not in legs:
+        msg = f"deposit '{dep_id}' has no way out: the network has no linked node"
+        raise RouteError(msg)
+    return legs[dep_id]
+
+
+def make_leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
+    """The leg that traverses edge ``e`` from node ``u`` to node ``v``.
+
+    Parameters
+    ----------
+    net
+        The network the edge belongs to (for the nodes' names).
+    u, v
+        The node ids, in travel direction.
+    e
+        The edge's attributes, as the network's graph holds them.
+
+    Returns
+    -------
+    Leg
+        Geometry and km per country turned round when the edge was drawn from ``v`` to ``u``.
+    """
     geom = e["geometry"]
     kbc = e["km_by_country"]
     if e["u"] != u:  # traversed against the drawing direction
@@ -392,13 +452,25 @@ def _leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
 SUBGRAPH_CACHE_SIZE = 32
 
 
-def _subgraph(net: Network, c: Constraints) -> nx.Graph:
+def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     """The cheapest allowed edge between each pair of nodes, as a simple graph (read only).
 
     Kept on the network per constraints (a network is built once and not changed after), so
     repeated queries do not rebuild it. The entry remembers the graph object and its node count,
     so a graph replaced or grown by hand still gets a fresh subgraph (counting a MultiGraph's
     edges would cost as much as a query).
+
+    Parameters
+    ----------
+    net
+        The network.
+    c
+        What the routes may use.
+
+    Returns
+    -------
+    networkx.Graph
+        Edges carry ``length_km`` and ``edge`` (the network edge's attributes).
     """
     cache: dict[Constraints, tuple[nx.MultiGraph, int, nx.Graph]] = net.__dict__.setdefault(
         "_subgraphs", {}
@@ -483,7 +555,7 @@ def _in_caspian(e: dict[str, Any]) -> bool:
 
 
 def _path_edges(net: Network, stops: Sequence[str], c: Constraints) -> list[dict[str, Any]] | None:
-    g = _subgraph(net, c)
+    g = allowed_subgraph(net, c)
     edges: list[dict[str, Any]] = []
     for a, b in itertools.pairwise(stops):
         p = _shortest(g, a, b)
@@ -510,7 +582,7 @@ def find_route(
     """
     c = constraints or Constraints()
     kind, first = resolve(net, origin, allow_deposit=True, what="origin")
-    access = _access_leg(net, first) if kind == "deposit" else None
+    access = _deposit_access_leg(net, first) if kind == "deposit" else None
     start = access.to_id if access else first
     vias = [via] if isinstance(via, str) else list(via)
     via_ids = [resolve(net, v, what="--via")[1] for v in vias]
@@ -520,7 +592,7 @@ def find_route(
             if net.graph.nodes[s]["country"] == code:
                 msg = f"{net.graph.nodes[s]['name']} lies in {code}, which the route must avoid"
                 raise RouteError(msg)
-    g = _subgraph(net, c)
+    g = allowed_subgraph(net, c)
     legs: list[Leg] = [access] if access else []
     for a, b in itertools.pairwise(stops):
         if a == b:
@@ -532,12 +604,8 @@ def find_route(
             why = _blocker(net, [a, b], c)
             msg = f"no route from {an} to {bn}{' ' + desc if desc else ''}: {why}"
             raise RouteError(msg)
-        legs.extend(_leg(net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p))
+        legs.extend(make_leg(net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p))
     if not legs:
         msg = f"origin and destination are the same place ({origin}); name two different places"
         raise RouteError(msg)
     return Route(origin, destination, tuple(vias), c, legs)
-
-
-def sea_km(km_by_country: dict[str, float]) -> float:
-    return km_by_country.get(SEA, 0.0)

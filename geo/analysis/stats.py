@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -60,9 +60,9 @@ def transit_parameters() -> TransitParameters:
         try:
             values[key] = (float(entry["fast"]), float(entry["slow"]))
             sources[key] = str(entry["source"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError) as e:
             msg = f"{path}: parameter.{key}: needs numbers 'fast' and 'slow' and a 'source'"
-            raise SpecError(msg) from None
+            raise SpecError(msg) from e
     return TransitParameters(values, sources)
 
 
@@ -73,8 +73,21 @@ def _merge_ordered(items: Sequence[tuple[str, float]]) -> dict[str, float]:
     return out
 
 
-def _country_sequence(legs: Sequence[Leg]) -> list[tuple[str, str]]:
-    """(country, node name at which it is entered) runs along the route, sea skipped."""
+def trace_countries(legs: Sequence[Leg]) -> list[tuple[str, str]]:
+    """The countries a route passes through, in order, each with where it is entered.
+
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(alpha-3 code, where it is entered)`` for each run of one country, sea skipped: a
+        country left and entered again appears twice, so each pair of neighbours is a border
+        crossing.
+    """
     runs: list[tuple[str, str]] = []
     for leg in legs:
         first = next((c for c in leg.km_by_country if c != SEA), None)
@@ -86,8 +99,21 @@ def _country_sequence(legs: Sequence[Leg]) -> list[tuple[str, str]]:
     return runs
 
 
-def _gauge_breaks(legs: Sequence[Leg]) -> list[str]:
-    """Changes of track gauge between rail legs; a sea leg (containers transshipped) resets."""
+def find_gauge_breaks(legs: Sequence[Leg]) -> list[str]:
+    """Where the track gauge changes between rail legs.
+
+    A sea leg resets the count (containers are transshipped anyway); road and ferry legs do not.
+
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order.
+
+    Returns
+    -------
+    list of str
+        The name of the node at each break, in travel order.
+    """
     breaks, last = [], None
     for leg in legs:
         if leg.mode == "sea":
@@ -251,7 +277,23 @@ def _parts(g: shapely.Geometry) -> list[shapely.LineString]:
     return list(g.geoms) if hasattr(g, "geoms") else [g]
 
 
-def _transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[str, float]:
+def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[str, float]:
+    """Door-to-door days, fast and slow case, from the parameter table ``layers/transit.toml``.
+
+    Parameters
+    ----------
+    legs
+        The route's legs; each mode moves at its own speed, ferries and ships add their waits.
+    borders
+        Border crossings on the way (each costs the table's ``border_hours``).
+    gauge_breaks
+        Gauge changes on the way (each costs ``gauge_change_hours``).
+
+    Returns
+    -------
+    dict
+        ``{"low": days, "high": days}``, rounded to 0.1 day.
+    """
     tp = transit_parameters()
     low = high = 0.0
     for leg in legs:
@@ -281,23 +323,115 @@ def _transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[
     return {"low": round(low, 1), "high": round(high, 1)}
 
 
+class LegSummary:
+    """What a route's legs add up to, unrounded: the one source of every route statistic.
+
+    :func:`route_stats` reports it for one route, :mod:`geo.analysis.supply` for every
+    deposit's route to market, so the two cannot count differently. Each total is worked out
+    when first asked for: a supply table needs only a few of them, for thousands of routes.
+    """
+
+    def __init__(self, legs: Sequence[Leg]) -> None:
+        self.legs = tuple(legs)
+
+    @cached_property
+    def length_km(self) -> float:
+        """The route's length."""
+        return sum(leg.length_km for leg in self.legs)
+
+    @cached_property
+    def km_by_mode(self) -> dict[str, float]:
+        """Km per mode, in order of first use."""
+        return _merge_ordered([(leg.mode, leg.length_km) for leg in self.legs])
+
+    @cached_property
+    def _km_by_area(self) -> dict[str, float]:
+        return _merge_ordered([kv for leg in self.legs for kv in leg.km_by_country.items()])
+
+    @cached_property
+    def km_by_country(self) -> dict[str, float]:
+        """Km per country, in order of first entry, sea left out."""
+        return {k: v for k, v in self._km_by_area.items() if k != SEA}
+
+    @cached_property
+    def sea_km(self) -> float:
+        """Km at sea (open-water parts of ferries included)."""
+        return self._km_by_area.get(SEA, 0.0)
+
+    @cached_property
+    def runs(self) -> list[tuple[str, str]]:
+        """``(country, where entered)`` in order, see :func:`trace_countries`."""
+        return trace_countries(self.legs)
+
+    @cached_property
+    def gauge_breaks(self) -> list[str]:
+        """Where the gauge changes, see :func:`find_gauge_breaks`."""
+        return find_gauge_breaks(self.legs)
+
+    @cached_property
+    def mode_changes(self) -> list[str]:
+        """The node names where the mode changes (transshipments)."""
+        return [b.from_name for a, b in itertools.pairwise(self.legs) if a.mode != b.mode]
+
+    @cached_property
+    def chokepoints(self) -> list[str]:
+        """The sea passages used, in order, each once."""
+        out: list[str] = []
+        for leg in self.legs:
+            out.extend(p for p in leg.passages if p not in out)
+        return out
+
+    @cached_property
+    def km_by_precision(self) -> dict[str, float]:
+        """Km per geometry precision (traced, schematic, straight)."""
+        return _merge_ordered([(leg.precision, leg.length_km) for leg in self.legs])
+
+    @cached_property
+    def transit_days(self) -> dict[str, float]:
+        """``{"low", "high"}`` days, see :func:`estimate_transit_days`."""
+        borders = max(len(self.runs) - 1, 0)
+        return estimate_transit_days(self.legs, borders, len(self.gauge_breaks))
+
+    @property
+    def countries(self) -> list[str]:
+        """The countries passed through, in order of first entry."""
+        return list(dict.fromkeys(c for c, _ in self.runs))
+
+    @property
+    def crossings(self) -> list[dict[str, str]]:
+        """The border crossings: from, to and where."""
+        return [{"from": a[0], "to": b[0], "at": b[1]} for a, b in itertools.pairwise(self.runs)]
+
+    def transits(self, code: str) -> bool:
+        """Whether the route runs through country ``code`` (any length above 0 km)."""
+        return self._km_by_area.get(code, 0.0) > 0
+
+
+def summarise_legs(legs: Sequence[Leg]) -> LegSummary:
+    """Add up a route's legs: lengths by mode and country, borders, gauge breaks, days.
+
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order.
+
+    Returns
+    -------
+    LegSummary
+        Unrounded totals, each worked out when first read.
+    """
+    return LegSummary(legs)
+
+
 def route_stats(
     route: Route, *, network: Network | None = None, buffer_km: float = DEFAULT_BUFFER_KM
 ) -> dict[str, Any]:
     """Every statistic of one route, as a JSON-ready dict (keys: :data:`STAT_KEYS`)."""
     net = network or load_network()
     legs = route.legs
-    length = sum(leg.length_km for leg in legs)
-    by_mode = _merge_ordered([(leg.mode, leg.length_km) for leg in legs])
-    all_km = _merge_ordered([kv for leg in legs for kv in leg.km_by_country.items()])
-    sea = all_km.pop(SEA, 0.0)
-    runs = _country_sequence(legs)
-    crossings = [{"from": a[0], "to": b[0], "at": b[1]} for a, b in itertools.pairwise(runs)]
-    gauge = _gauge_breaks(legs)
-    mode_changes = [b.from_name for a, b in itertools.pairwise(legs) if a.mode != b.mode]
-    chokepoints: list[str] = []
-    for leg in legs:
-        chokepoints.extend(p for p in leg.passages if p not in chokepoints)
+    s = summarise_legs(legs)
+    length = s.length_km
+    crossings = s.crossings
     geom = shapely.MultiLineString([p for leg in legs for p in _parts(leg.geometry)])
     near = deposits_near(geom, net.deposits, buffer_km)
     hits = net.deposits[near]
@@ -305,28 +439,26 @@ def route_stats(
     for comms in hits.get("commodities", pd.Series(dtype=object)):
         for c in comms if isinstance(comms, list) else []:
             by_commodity[c] = by_commodity.get(c, 0) + 1
-    precision = _merge_ordered([(leg.precision, leg.length_km) for leg in legs])
-    russia = all_km.get("RUS", 0.0)
     return {
         "length_km": round(length, 1),
-        "length_km_by_mode": {k: round(v, 1) for k, v in by_mode.items()},
-        "length_km_by_country": {k: round(v, 1) for k, v in all_km.items()},
-        "countries": list(dict.fromkeys(c for c, _ in runs)),
-        "transits_russia": russia > 0,
-        "russia_km": round(russia, 1),
+        "length_km_by_mode": {k: round(v, 1) for k, v in s.km_by_mode.items()},
+        "length_km_by_country": {k: round(v, 1) for k, v in s.km_by_country.items()},
+        "countries": s.countries,
+        "transits_russia": s.transits("RUS"),
+        "russia_km": round(s.km_by_country.get("RUS", 0.0), 1),
         "border_crossings": {"count": len(crossings), "list": crossings},
-        "gauge_breaks": {"count": len(gauge), "at": gauge},
-        "transshipments": {"count": len(mode_changes), "at": mode_changes},
-        "sea_km": round(sea, 1),
-        "chokepoints": chokepoints,
-        "transit_days": _transit_days(legs, len(crossings), len(gauge)),
+        "gauge_breaks": {"count": len(s.gauge_breaks), "at": s.gauge_breaks},
+        "transshipments": {"count": len(s.mode_changes), "at": s.mode_changes},
+        "sea_km": round(s.sea_km, 1),
+        "chokepoints": s.chokepoints,
+        "transit_days": s.transit_days,
         "deposits_nearby": {
             "count": int(near.sum()),
             "by_commodity": dict(sorted(by_commodity.items())),
             "ids": sorted(map(str, hits["id"])) if len(hits) else [],
         },
         "precision_share": {
-            k: round(precision.get(k, 0.0) / length, 3) if length else 0.0
+            k: round(s.km_by_precision.get(k, 0.0) / length, 3) if length else 0.0
             for k in ("traced", "schematic", "straight")
         },
     }
@@ -379,7 +511,7 @@ def reference_specs() -> tuple[RouteSpec, ...]:
             ))  # fmt: skip
         except KeyError as e:
             msg = f"{path}: route #{i}: missing key {e}; give id, name, from and to"
-            raise SpecError(msg) from None
+            raise SpecError(msg) from e
     return tuple(specs)
 
 

@@ -15,29 +15,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
-import numpy as np
 import pandas as pd
-import shapely
-from pyproj import Geod
 
-from ..data.countries import SEA, countries_at
 from ..data.schema import COMMODITIES
+from ..data.values import is_missing
 from ..errors import RouteError
 from .network import Network, load_network
 from .routing import (
     Constraints,
     Leg,
-    _leg,
-    _subgraph,
-    access_candidates,
+    allowed_subgraph,
+    build_access_legs,
     find_route,
     make_constraints,
+    make_leg,
     option_values,
     resolve,
 )
-from .stats import _country_sequence, _gauge_breaks, _transit_days
+from .stats import summarise_legs
 
-GEOD = Geod(ellps="WGS84")
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
 # No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
 # trans-Caspian cargo "arrived at a Canadian port"), so none is offered: see layers/README.md.
@@ -58,7 +54,7 @@ COLUMNS = (
 
 
 @dataclass(frozen=True)
-class _Best:
+class SupplyRoute:
     """The best route of one deposit to one market under one constraint set, or why none."""
 
     km: float | None
@@ -72,65 +68,38 @@ class _Best:
     blocked: str | None
 
 
-def _access_legs(net: Network, deps: pd.DataFrame) -> dict[str, Leg]:
-    """Every deposit's access leg, as ``routing._access_leg`` builds it, vectorised."""
-    g = net.graph
-    if not len(deps) or not any(g.degree(n) > 0 for n in g.nodes):
-        return {}
-    px = np.array([p.x for p in deps.geometry], dtype=float)
-    py = np.array([p.y for p in deps.geometry], dtype=float)
-    codes = countries_at(px, py)
-    out: dict[str, Leg] = {}
-    candidates: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-    for i, (dep_id, name, country) in enumerate(
-        zip(deps["id"], deps["name"], deps["country"], strict=True)
-    ):
-        if country not in candidates:
-            ns = access_candidates(net, str(country))
-            candidates[country] = (
-                ns,
-                np.array([g.nodes[n]["x"] for n in ns], dtype=float),
-                np.array([g.nodes[n]["y"] for n in ns], dtype=float),
-            )
-        nodes, nx_, ny_ = candidates[country]
-        d = GEOD.inv(np.full(len(nodes), px[i]), np.full(len(nodes), py[i]), nx_, ny_)[2]
-        best = nodes[int(np.argmin(d))]  # first of equals, as min() in routing
-        nd = g.nodes[best]
-        line = shapely.LineString([(px[i], py[i]), (nd["x"], nd["y"])])
-        km = GEOD.geometry_length(line) / 1000.0
-        code = codes[i] or country
-        out[str(dep_id)] = Leg(f"access:{dep_id}", str(dep_id), best, str(name), str(nd["name"]),
-                               "road", "operational", "access", "straight", None, km, {code: km},
-                               (), line, access=True)  # fmt: skip
-    return out
+def summarise_supply_route(legs: Sequence[Leg]) -> SupplyRoute:
+    """A supply route's row numbers, from its legs (through :func:`.stats.summarise_legs`).
 
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order, the deposit's access leg first.
 
-def _summarise(legs: Sequence[Leg]) -> _Best:
-    """What :func:`~geo.analysis.stats.route_stats` gives a supply route, from its legs."""
-    all_km: dict[str, float] = {}
-    for leg in legs:
-        for k, v in leg.km_by_country.items():
-            all_km[k] = all_km.get(k, 0.0) + v
-    all_km.pop(SEA, None)
-    runs = _country_sequence(legs)
-    gauge = _gauge_breaks(legs)
-    days = _transit_days(legs, max(len(runs) - 1, 0), len(gauge))
+    Returns
+    -------
+    SupplyRoute
+        Length, days, countries and transits exactly as :func:`~geo.analysis.stats.route_stats`
+        gives them for the same legs, and the main corridor: the one with most km, access legs
+        left out.
+    """
+    s = summarise_legs(legs)
     by_corridor: dict[str, float] = {}
     for leg in legs:
         if not leg.access:
             by_corridor[leg.corridor] = by_corridor.get(leg.corridor, 0.0) + leg.length_km
     main = max(by_corridor, key=lambda k: by_corridor[k]) if by_corridor else "access"
-    return _Best(
-        km=round(sum(leg.length_km for leg in legs), 1),
-        days_low=days["low"], days_high=days["high"],
-        countries=list(dict.fromkeys(c for c, _ in runs)),
-        transits_russia=all_km.get("RUS", 0.0) > 0, transits_china=all_km.get("CHN", 0.0) > 0,
+    return SupplyRoute(
+        km=round(s.length_km, 1),
+        days_low=s.transit_days["low"], days_high=s.transit_days["high"],
+        countries=s.countries,
+        transits_russia=s.transits("RUS"), transits_china=s.transits("CHN"),
         main_corridor=main, path=[legs[0].from_name, *[leg.to_name for leg in legs]], blocked=None,
     )  # fmt: skip
 
 
-def _blocked(why: str) -> _Best:
-    return _Best(None, None, None, [], None, None, None, [], why)
+def _blocked(why: str) -> SupplyRoute:
+    return SupplyRoute(None, None, None, [], None, None, None, [], why)
 
 
 class _Solver:
@@ -146,7 +115,7 @@ class _Solver:
         key = (c, market)
         if key not in self._trees:
             if c not in self._graphs:
-                self._graphs[c] = _subgraph(self.net, c)
+                self._graphs[c] = allowed_subgraph(self.net, c)
             g = self._graphs[c]
             paths: dict[str, list[str]] = {}
             if market in g and not any(
@@ -169,7 +138,7 @@ class _Solver:
         elif start in paths and not avoided:
             p = paths[start][::-1]  # the search ran from the market
             g = self._graphs[c]
-            result = [_leg(self.net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
+            result = [make_leg(self.net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
         else:
             try:  # no path: routing names the constraint that blocks it
                 find_route(self.net, start, market, constraints=c)
@@ -185,16 +154,17 @@ class _Solver:
         legs = self.network_legs(c, access.to_id, market)
         return legs if isinstance(legs, str) else [access, *legs]
 
-    def best(self, c: Constraints, dep_id: str, market: str) -> _Best:
+    def best(self, c: Constraints, dep_id: str, market: str) -> SupplyRoute:
         legs = self.legs(c, dep_id, market)
         if isinstance(legs, str):
             return _blocked(legs)
-        return _summarise(legs)
+        return summarise_supply_route(legs)
 
 
 def _output(dep: Any) -> tuple[float | None, str | None]:
-    v, u = getattr(dep, "output_value", None), getattr(dep, "output_unit", None)
-    if v is None or pd.isna(v) or not isinstance(u, str) or not u:
+    v: Any = getattr(dep, "output_value", None)
+    u = getattr(dep, "output_unit", None)
+    if is_missing(v) or not isinstance(u, str) or not u:
         return None, None
     return float(v), u
 
@@ -248,9 +218,9 @@ def exports(
     constrained = make_constraints(av, None, st)
     base = Constraints(frozenset(), frozenset(), constrained.modes, constrained.statuses)
     free = {k: make_constraints([*av, *codes], None, st) for k, codes in FREE_OF.items()}
-    market_ids = _market_ids(net, markets)
-    deps = _deposits(net, commodities)
-    solver = _Solver(net, _access_legs(net, deps))
+    market_ids = resolve_markets(net, markets)
+    deps = select_deposits(net, commodities)
+    solver = _Solver(net, build_access_legs(net, deps))
     rows: list[dict[str, Any]] = []
     for dep in deps.itertuples(index=False):
         dep_id = str(dep.id)
@@ -287,16 +257,52 @@ def exports(
     return frame
 
 
-def _market_ids(net: Network, markets: Sequence[str] | str | None) -> list[str]:
-    """Market node ids in the order given, each once (``Yokohama`` and ``yokohama_port`` too)."""
+def resolve_markets(net: Network, markets: Sequence[str] | str | None) -> list[str]:
+    """Market node ids in the order given, each once (``Yokohama`` and ``yokohama_port`` too).
+
+    Parameters
+    ----------
+    net
+        The network the markets are nodes of.
+    markets
+        Node ids or names (comma lists allowed); None for :data:`MARKETS` in the network.
+
+    Returns
+    -------
+    list of str
+        Node ids.
+
+    Raises
+    ------
+    RouteError
+        A market that is not a place of the network.
+    """
     if markets is None:
         return [m for m in MARKETS if m in net.graph]
     ids = [resolve(net, m, what="--market")[1] for m in option_values(markets, "--market")]
     return list(dict.fromkeys(ids))
 
 
-def _deposits(net: Network, commodities: Sequence[str] | str | None) -> pd.DataFrame:
-    """The network's deposits (a user's copy of an id replaces ours), filtered by commodity."""
+def select_deposits(net: Network, commodities: Sequence[str] | str | None) -> pd.DataFrame:
+    """The network's deposits (a user's copy of an id replaces ours), filtered by commodity.
+
+    Parameters
+    ----------
+    net
+        The network whose deposits are read (it is not changed).
+    commodities
+        Keep deposits producing any of these (comma lists allowed); None keeps every deposit.
+
+    Returns
+    -------
+    DataFrame
+        The deposits kept, one row per id.
+
+    Raises
+    ------
+    RouteError
+        A commodity the deposit schema does not know.
+    """
     deps = net.deposits.drop_duplicates("id", keep="last")
     if commodities is not None:
         wanted = set(option_values(commodities, "--commodity"))
@@ -331,9 +337,9 @@ def export_legs(
     named = {k: make_constraints(v, None, st) for k, v in sets.items()}
     some = make_constraints([], None, st)
     named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses)
-    deps = _deposits(net, commodities)
-    market_ids = _market_ids(net, markets)
-    solver = _Solver(net, _access_legs(net, deps))
+    deps = select_deposits(net, commodities)
+    market_ids = resolve_markets(net, markets)
+    solver = _Solver(net, build_access_legs(net, deps))
     out: dict[tuple[str, str], dict[str, list[Leg] | str]] = {}
     for dep_id in deps["id"].astype(str):
         for m in market_ids:

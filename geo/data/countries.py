@@ -11,9 +11,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import shapely.ops
-from pyproj import Geod
 
-GEOD = Geod(ellps="WGS84")
+from .geodesy import GEOD
+
 COAST_TOLERANCE_KM = 10.0
 SEA = "SEA"  # the pseudo-country of km outside every country polygon
 

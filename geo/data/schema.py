@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 KINDS = ("segment", "node", "deposit", "area")
 
@@ -129,11 +129,6 @@ AREA = Kind(
 
 SCHEMA: dict[str, Kind] = {k.name: k for k in (SEGMENT, NODE, DEPOSIT, AREA)}
 
-# Choices a user can tab through in help text; every kind's enumerations, gathered.
-ENUMS: dict[str, tuple[object, ...]] = {
-    f"{k.name}.{f.name}": f.choices for k in SCHEMA.values() for f in k.fields if f.choices
-}
-
 
 def describe(kind: str) -> str:
     """Plain-text description of one kind, for ``--help`` and docs.
@@ -148,15 +143,3 @@ def describe(kind: str) -> str:
         choices = f" [{' | '.join(map(str, f.choices))}]" if f.choices else ""
         lines.append(f"  {f.name} ({req}): {f.doc}{choices}")
     return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """A layer as the tool knows it: where it lies and what kind it is."""
-
-    name: str
-    kind: str
-    path: str
-    bundled: bool
-    count: int = 0
-    extra: dict[str, str] = field(default_factory=dict)

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from pyproj import Geod
 
 from ..errors import RouteError
+from .geodesy import GEOD
 from .schema import PASSAGES, SEAROUTE_PASSAGE
 
-GEOD = Geod(ellps="WGS84")
 # Closed to ordinary container shipping; kept closed on every call.
 ALWAYS_RESTRICTED = ("northwest",)
 _FROM_SEAROUTE = {v: k for k, v in SEAROUTE_PASSAGE.items()}
@@ -143,7 +142,7 @@ def _main() -> None:  # pragma: no cover - maintainer tool
         for f in json.loads((d / "nodes.geojson").read_text(encoding="utf-8"))["features"]
     }
     generated = generate_legs((d / "sea_legs.toml").read_text(encoding="utf-8"), nodes)
-    from .store import atomic_write_text
+    from .files import atomic_write_text
 
     for layer, feats in generated.items():
         path = d / f"{layer}.geojson"

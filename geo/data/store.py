@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -38,7 +37,10 @@ from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 
 from ..errors import GeoError, LayerStoreError, Problem, ValidationError
+from .files import atomic_write_text
 from .schema import SCHEMA
+from .text import terminal_text
+from .values import is_missing
 
 try:
     import fcntl
@@ -51,6 +53,7 @@ META_KEY = "corridor_layer"
 STORE_FORMAT = 2
 LOCK_NAME = ".lock"
 LOCK_TIMEOUT_S = 30.0  # a writer waits this long for another before saying the store is busy
+SHOWN_LIMIT = 80  # characters of a name or id quoted in a message
 MAX_DEPTH = 32  # nesting of a stored property value (lists and objects)
 
 
@@ -75,25 +78,9 @@ def user_dir() -> Path:
     return Path(platformdirs.user_data_dir("corridor-map", appauthor=False)) / "layers"
 
 
-def shown_text(text: str, limit: int = 80) -> str:
-    """Text from a user or a file made safe to print on one line: control characters escaped."""
-    out = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
-    return out + ("..." if len(text) > limit else "")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _shown(text: object) -> str:
+    """A name or id from a user or a file, as a message quotes it (escaped, cut short)."""
+    return terminal_text(text, limit=SHOWN_LIMIT)
 
 
 # --- the store folder and its lock -------------------------------------------------------
@@ -194,7 +181,7 @@ def _layer_files(d: Path) -> list[Path]:
 def _check_name(name: str) -> str:
     if not NAME_RE.fullmatch(name):
         msg = (
-            f"--name: layer name '{shown_text(name)}' is not allowed; use 1 to 64 letters, "
+            f"--name: layer name '{_shown(name)}' is not allowed; use 1 to 64 letters, "
             "digits, '.', '_' or '-', starting with a letter or digit (pass --name)"
         )
         raise LayerStoreError(msg)
@@ -288,8 +275,8 @@ def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
     for i, (row, g) in enumerate(zip(gdf[cols].itertuples(index=False), gdf.geometry, strict=True)):
         values = dict(zip(cols, row, strict=True))
         fid = values.get("id")
-        fid = None if fid is None or (isinstance(fid, float) and math.isnan(fid)) else str(fid)
-        fid = None if fid is None else shown_text(fid)
+        fid = None if is_missing(fid) else str(fid)
+        fid = None if fid is None else _shown(fid)
         geom, why = _stored_geometry(kind, g)
         if why:
             what, fix = why.rsplit("; ", 1)
@@ -300,7 +287,7 @@ def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
                 props[_json_key(c)] = _json_value(v)
             except _UnstorableError as e:
                 what, _, fix = str(e).partition("; ")
-                problems.append(Problem(src, what, fid, i, shown_text(str(c)), fix or None))
+                problems.append(Problem(src, what, fid, i, _shown(str(c)), fix or None))
         feats.append({"type": "Feature", "properties": props, "geometry": mapping(geom)})
     if problems:
         raise ValidationError(problems)
@@ -342,19 +329,19 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
         kind = str(lyr.attrs.get("kind"))
         path = str(lyr.attrs.get("path", "layer"))
         for i, (v, g) in enumerate(zip(lyr["id"], lyr.geometry, strict=True)):
-            if v is None or (isinstance(v, float) and math.isnan(v)):
+            if is_missing(v):
                 continue
             fid = str(v)
             first = seen.setdefault((kind, fid), (path, g))
             if fid in reserved.get(kind, {}):
                 problems.append(Problem(
-                    path, f"'{shown_text(fid)}' is the id of a bundled {kind} in "
-                    f"'{reserved[kind][fid]}'", shown_text(fid), i, "id",
+                    path, f"'{_shown(fid)}' is the id of a bundled {kind} in "
+                    f"'{reserved[kind][fid]}'", _shown(fid), i, "id",
                     "rename it; bundled ids are reserved"))  # fmt: skip
             elif first[0] != path and not _same_geometry(first[1], g):
                 problems.append(Problem(
-                    path, f"'{shown_text(fid)}' is also the id of another {kind} in {first[0]}",
-                    shown_text(fid), i, "id", "rename one of them"))  # fmt: skip
+                    path, f"'{_shown(fid)}' is also the id of another {kind} in {first[0]}",
+                    _shown(fid), i, "id", "rename one of them"))  # fmt: skip
     return problems
 
 
@@ -403,8 +390,8 @@ def add_layer(
     gdf = load_layer(src, kind=kind, layer=sublayer)
     if color_by is not None and (color_by not in gdf.columns or color_by == gdf.geometry.name):
         msg = (
-            f"{src}: --color-by: no property '{shown_text(color_by)}' in the layer; "
-            f"use one of {', '.join(shown_text(str(c)) for c in gdf.columns if c != 'geometry')}"
+            f"{src}: --color-by: no property '{_shown(color_by)}' in the layer; "
+            f"use one of {', '.join(_shown(str(c)) for c in gdf.columns if c != 'geometry')}"
         )
         raise LayerStoreError(msg)
     kind = str(gdf.attrs["kind"])
@@ -428,24 +415,19 @@ def _write_checked(d: Path, name: str, text: str, kind: str, count: int) -> None
     """Write the layer to a temporary file, read it back as the store will, then rename."""
     from .layers import load_layer
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp.geojson", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+    def reads_back(tmp: Path) -> None:
         try:
             back = load_layer(tmp, kind=kind, check_countries=False)
         except GeoError as e:  # a bug: the checks above should have caught it
             msg = f"the stored copy of '{name}' does not read back: {e}"
             raise AssertionError(msg) from e
         assert len(back) == count, (len(back), count)
-        Path(tmp).replace(d / f"{name}.geojson")
+
+    try:
+        atomic_write_text(d / f"{name}.geojson", text, check=reads_back)
     except OSError as e:
         msg = f"{d}: cannot write the layer ({e.strerror}); check permissions and free space"
-        raise LayerStoreError(msg) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        raise LayerStoreError(msg) from e
 
 
 def remove_layer(name: str) -> None:
@@ -459,8 +441,8 @@ def remove_layer(name: str) -> None:
         metas = {p.name[: -len(".meta.json")] for p in d.iterdir() if p.name.endswith(".meta.json")}
     if name not in stems | metas:
         _check_name(name)
-        known = ", ".join(shown_text(s) for s in sorted(stems)) or "none"
-        msg = f"no user layer named '{shown_text(name)}' (user layers: {known})"
+        known = ", ".join(_shown(s) for s in sorted(stems)) or "none"
+        msg = f"no user layer named '{_shown(name)}' (user layers: {known})"
         raise LayerStoreError(msg)
     with _locked(d, exclusive=True):
         for p in (d / f"{name}.geojson", d / f"{name}.meta.json"):
@@ -472,7 +454,7 @@ def remove_layer(name: str) -> None:
 
 
 def _broken(p: Path, name: str, what: str) -> Problem:
-    fix = f"run `corridor layers remove {shown_text(name)}` and add the layer again"
+    fix = f"run `corridor layers remove {_shown(name)}` and add the layer again"
     return Problem(str(p), f"stored user layer {what}", fix=fix)
 
 
@@ -481,7 +463,7 @@ def _read_meta(p: Path, name: str) -> tuple[dict[str, Any] | None, Problem | Non
     try:
         doc = json.loads(p.read_bytes().decode("utf-8"))
     except OSError as e:
-        fix = f"check its permissions or run `corridor layers remove {shown_text(name)}`"
+        fix = f"check its permissions or run `corridor layers remove {_shown(name)}`"
         return None, Problem(str(p), f"stored user layer cannot be read ({e.strerror})", fix=fix)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         why = e.msg if isinstance(e, json.JSONDecodeError) else type(e).__name__
@@ -500,11 +482,15 @@ def _read_meta(p: Path, name: str) -> tuple[dict[str, Any] | None, Problem | Non
         return None, _broken(p, name, "has malformed metadata")
     if meta.get("name", name) != name:
         return None, _broken(
-            p, name, f"metadata names another layer ('{shown_text(str(meta.get('name')))}')"
+            p,
+            name,
+            f"metadata names another layer ('{_shown(str(meta.get('name')))}')",
         )
     if meta.get("kind") is not None and meta.get("kind") not in SCHEMA:
         return None, _broken(
-            p, name, f"metadata has unknown kind '{shown_text(str(meta.get('kind')))}'"
+            p,
+            name,
+            f"metadata has unknown kind '{_shown(str(meta.get('kind')))}'",
         )
     return meta, None
 
@@ -531,7 +517,9 @@ def _read_one(p: Path) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
     color_by = meta.get("color_by")
     if color_by is not None and color_by not in gdf.columns:
         return None, _broken(
-            p, name, f"is coloured by '{shown_text(str(color_by))}', which it lacks"
+            p,
+            name,
+            f"is coloured by '{_shown(str(color_by))}', which it lacks",
         )
     gdf.attrs.update(name=name, color_by=color_by, bundled=False, path=str(p))
     return gdf, None
@@ -586,6 +574,6 @@ def list_layers() -> list[dict[str, Any]]:
                      "path": g.attrs["path"], "bundled": False, "problem": None})  # fmt: skip
     for pr in problems:
         stem = Path(pr.file).name[: -len(".geojson")]
-        rows.append({"name": shown_text(stem), "kind": "?", "count": "?", "path": pr.file,
+        rows.append({"name": _shown(stem), "kind": "?", "count": "?", "path": pr.file,
                      "bundled": False, "problem": pr})  # fmt: skip
     return rows

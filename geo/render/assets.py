@@ -177,7 +177,7 @@ class OfflineAssets(MacroElement):
         figure = self.get_root()
         if not isinstance(figure, Figure):
             msg = "OfflineAssets must be added to a map that is in a Figure"
-            raise GeoError(msg)
+            raise TypeError(msg)
         names = set(self.names) | strip_cdn_links(figure)
         # Links that elements rendered before this one already put into <head>.
         for key, child in list(figure.header._children.items()):

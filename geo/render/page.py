@@ -8,9 +8,7 @@ and the supply map (:mod:`geo.render.supply_map`) are all built this way.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import folium
 import geopandas as gpd
 from branca.element import Element
 
+from ..data.files import atomic_write_text
 from ..errors import GeoError
 from .assets import strip_cdn_links, use_offline_assets
 from .elements import Head, Html, PageElement, Script, static_text
@@ -154,28 +153,15 @@ def render_html(m: folium.Map) -> str:
 
 
 def save_html(m: folium.Map, path: str | Path) -> Path:
-    """Write the page atomically: a temporary file in the same folder, then a rename."""
+    """Write the page atomically (:func:`~geo.data.files.atomic_write_text`), readable by all."""
     p = Path(path)
     text = render_html(m)
     try:
         if p.is_dir() or not p.name:
             msg = f"{p}: cannot write the map there (a folder); give an .html file path"
             raise GeoError(msg)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".cm-", suffix=".html.tmp", dir=p.parent)
+        atomic_write_text(p, text, mode=0o644)
     except OSError as e:
         msg = f"{p}: cannot write the map ({e.strerror or e}); choose a writable file path"
         raise GeoError(msg) from e
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(p)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        msg = f"{p}: cannot write the map ({e.strerror or e}); choose a writable file path"
-        raise GeoError(msg) from e
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return p

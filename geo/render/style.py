@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import math
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..data.values import is_missing as is_missing  # the one test, shared with the panels
 from ..errors import GeoError
 
 CORRIDORS: dict[str, tuple[str, str]] = {
@@ -223,14 +223,6 @@ def swatch_line(color: str, weight: float, opacity: float = 1.0, dash: str | Non
 # ---------------------------------------------------------------------------------------------
 # Values and statistics -> display text
 # ---------------------------------------------------------------------------------------------
-
-
-def is_missing(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float | np.floating):
-        return math.isnan(float(v))
-    return v is pd.NaT
 
 
 def fmt(value: Any) -> str:

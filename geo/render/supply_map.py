@@ -20,7 +20,12 @@ from markupsafe import Markup
 
 from ..analysis.network import Network
 from ..analysis.routing import Leg
-from ..analysis.supply import _deposits, _market_ids, _summarise, export_legs
+from ..analysis.supply import (
+    export_legs,
+    resolve_markets,
+    select_deposits,
+    summarise_supply_route,
+)
 from .elements import Script, static_text
 from .page import base_layers, finish, new_map
 from .panels import Symbol, heading, line_symbol, one_column_legend, render, row
@@ -96,7 +101,7 @@ def _column(legs: list[Leg] | str, shortest_km: float | None) -> list[str]:
     """One column of the comparison: the route's numbers, or why there is none."""
     if isinstance(legs, str):
         return [f"no route: {legs}", "", "", "", "", "", ""]
-    b = _summarise(legs)
+    b = summarise_supply_route(legs)
     extra = "" if b.km is None or shortest_km is None else f"+{fmt_km(b.km - shortest_km)} km"
     label = CORRIDORS.get(b.main_corridor or "", (b.main_corridor or "", ""))[0]
     return [
@@ -127,13 +132,13 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
     both = [*avoid, *(["CHN"] if "CHN" not in {a.upper() for a in avoid} else [])]
     status = None if spec.status == "operational" else spec.status
     commodities = list(spec.commodities) or None
-    market_ids = _market_ids(net, list(spec.markets))
-    initial = _market_ids(net, [spec.market])[0]
+    market_ids = resolve_markets(net, list(spec.markets))
+    initial = resolve_markets(net, [spec.market])[0]
     if initial not in market_ids:
         market_ids.insert(0, initial)
     legs = export_legs(markets=market_ids, commodities=commodities, status=status, network=net,
                        avoid={"one": avoid, "both": both})  # fmt: skip
-    deps = _deposits(net, commodities)
+    deps = select_deposits(net, commodities)
     g = net.graph
     edges = _Edges()
     corridors: list[str] = []
@@ -147,10 +152,10 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         for m in market_ids:
             found = legs[(dep_id, m)]
             short, best, best2 = found["shortest"], found["one"], found["both"]
-            short_km = None if isinstance(short, str) else _summarise(short).km
+            short_km = None if isinstance(short, str) else summarise_supply_route(short).km
             k = -1
             if not isinstance(best, str):
-                s = _summarise(best)
+                s = summarise_supply_route(best)
                 corridor = s.main_corridor or "access"
                 if corridor not in corridors:
                     corridors.append(corridor)
