@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -13,7 +16,9 @@ import pandas as pd
 from rich.console import Console
 
 from .analysis.stats import STAT_KEYS
+from .data.bundled import bundled_dir
 from .data.text import UNSAFE, terminal_text
+from .errors import GeoError, SpecError
 
 # json.dumps escapes C0 controls itself; a raw newline in its output is its own indentation.
 _JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", ""))
@@ -103,7 +108,6 @@ def route_json(legs: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
     """Print a route's statistics and legs as a table, CSV, Markdown or JSON."""
-    import sys
 
     data = route_json(legs)
     if fmt == "json":
@@ -185,7 +189,6 @@ def print_rows(
     |---|---|
     | a\\|b | 1.5 |
     """
-    import sys
 
     if fmt == "json":
         print(json_text(list(rows)))
@@ -246,10 +249,6 @@ def check_output_path(path: Path, option: str) -> Path:
     created or written in (a file in the way, ``/proc``, no permission) each raise a GeoError
     naming the option and the path. Nothing is left behind: the write probe is removed.
     """
-    import os
-    import tempfile
-
-    from .errors import GeoError
 
     shown = terminal_text(path)
     size = len(os.fsencode(path.name))
@@ -293,7 +292,6 @@ def check_output_path(path: Path, option: str) -> Path:
 
 def write_failed(option: str, path: Path, e: OSError) -> Exception:
     """A GeoError for an OSError of a final write, naming the option and the path."""
-    from .errors import GeoError
 
     where = f" ({terminal_text(e.filename)})" if e.filename and str(e.filename) != str(path) else ""
     msg = (
@@ -323,8 +321,6 @@ def build_maps(
     from rich.progress import Progress
 
     from .build import build_from_spec
-    from .data.bundled import bundled_dir
-    from .errors import SpecError
 
     if spec is not None:
         specs = [spec]
@@ -366,7 +362,6 @@ def _layer_name(gdf: gpd.GeoDataFrame) -> str:
 
 def _default_out(spec: Path) -> Path:
     """Beside the spec when that folder is writable (a checkout), else in the current folder."""
-    import os
 
     target = spec.with_suffix(".html")
     if os.access(spec.parent, os.W_OK) and "site-packages" not in spec.parts:

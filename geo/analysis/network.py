@@ -16,11 +16,12 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 import shapely
-from pyproj import Geod
 
+from ..data.bundled import bundled_layers
 from ..data.countries import SEA, km_by_country
+from ..data.geodesy import GEOD
+from ..data.layers import load_bundled
 
-GEOD = Geod(ellps="WGS84")
 SNAP_KM = 5.0  # a line end this close to a node is joined to it
 SLIVER_KM = 3.0  # country pieces shorter than this are generalisation noise of the 1:50m borders
 RUSSIA = ("RUS",)
@@ -186,8 +187,6 @@ def _bundled_network() -> Network:
 
 
 def _build_with(layers: Sequence[gpd.GeoDataFrame]) -> Network:
-    from ..data.bundled import bundled_layers
-    from ..data.layers import load_bundled
 
     have = bundled_layers()
     nodes = [load_bundled("nodes")]

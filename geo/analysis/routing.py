@@ -6,6 +6,7 @@ it; a route is never empty and never 0 km.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import itertools
 import re
@@ -160,8 +161,6 @@ def make_constraints(
         elif a.lower() in PASSAGES or a.lower() in ("ormuz", "south_africa"):
             passages.add(canonical_passage(a))
         else:
-            import difflib
-
             close = difflib.get_close_matches(a.upper(), sorted(known), n=3, cutoff=0.6)
             close += difflib.get_close_matches(a.lower(), PASSAGES, n=2, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -207,7 +206,7 @@ def _node_index(net: Network) -> dict[str, list[str]]:
     Built once per network. A key shared by two nodes keeps both, so that :func:`resolve`
     reports the clash instead of picking whichever node came first.
     """
-    cache: dict[str, list[str]] = net.__dict__.setdefault("_node_name_index", {})
+    cache = net.names.setdefault("nodes", {})
     if cache:
         return cache
     nodes = net.nodes
@@ -220,7 +219,7 @@ def _node_index(net: Network) -> dict[str, list[str]]:
 
 def _index(net: Network) -> dict[str, list[str]]:
     """Every name a place can be given: a node's keys win over a deposit's (built on demand)."""
-    cache: dict[str, list[str]] = net.__dict__.setdefault("_name_index", {})
+    cache = net.names.setdefault("all", {})
     if cache:
         return cache
     nodes = _node_index(net)
@@ -297,8 +296,6 @@ def resolve(
             if len(found_hits) > 1:
                 raise _ambiguous(net, text, found_hits)
     if hit is None:
-        import difflib
-
         close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.7)
         names = sorted({_display(net, v) for c in close for v in index[c]})
         hint = (
@@ -325,8 +322,6 @@ def _resolve_id(
         msg = f"{what}: '{text}' names no {kind}; give its id after the colon, e.g. {example}"
         raise RouteError(msg)
     if not (ids == ident).any():
-        import difflib
-
         close = difflib.get_close_matches(ident, list(ids), n=3, cutoff=0.7)
         hint = ("did you mean " + ", ".join(f"{kind}:{c}" for c in close) + "?") if close else (
             f"give the {kind}'s id, e.g. {example}")  # fmt: skip
@@ -455,10 +450,8 @@ SUBGRAPH_CACHE_SIZE = 32
 def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     """The cheapest allowed edge between each pair of nodes, as a simple graph (read only).
 
-    Kept on the network per constraints (a network is built once and not changed after), so
-    repeated queries do not rebuild it. The entry remembers the graph object and its node count,
-    so a graph replaced or grown by hand still gets a fresh subgraph (counting a MultiGraph's
-    edges would cost as much as a query).
+    Kept in the network's declared ``subgraphs`` cache per constraints (the network's graph is
+    frozen, so a kept subgraph cannot go stale), so repeated queries do not rebuild it.
 
     Parameters
     ----------
@@ -472,12 +465,10 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     networkx.Graph
         Edges carry ``length_km`` and ``edge`` (the network edge's attributes).
     """
-    cache: dict[Constraints, tuple[nx.MultiGraph, int, nx.Graph]] = net.__dict__.setdefault(
-        "_subgraphs", {}
-    )
+    cache = net.subgraphs
     hit = cache.get(c)
-    if hit is not None and hit[0] is net.graph and hit[1] == len(net.graph):
-        return hit[2]
+    if hit is not None:
+        return hit
     g = nx.Graph()
     for u, v, e in net.graph.edges(data=True):
         if not _allowed(e, c):
@@ -486,7 +477,7 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
             g.add_edge(u, v, length_km=e["length_km"], edge=e)
     if len(cache) >= SUBGRAPH_CACHE_SIZE and c not in cache:
         cache.pop(next(iter(cache)))
-    cache[c] = (net.graph, len(net.graph), g)
+    cache[c] = nx.freeze(g)
     return g
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..data.bundled import bundled_dir
 from ..data.countries import SEA
 from ..errors import SpecError
 from .network import Network, load_network
@@ -51,7 +52,6 @@ class TransitParameters:
 @lru_cache(maxsize=1)
 def transit_parameters() -> TransitParameters:
     """The bundled parameter table (``layers/transit.toml``)."""
-    from ..data.bundled import bundled_dir
 
     path = bundled_dir("layers") / "transit.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -496,7 +496,6 @@ class RouteSpec:
 @lru_cache(maxsize=1)
 def reference_specs() -> tuple[RouteSpec, ...]:
     """The reference routes of ``layers/routes.toml``, in file order."""
-    from ..data.bundled import bundled_dir
 
     path = bundled_dir("layers") / "routes.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))

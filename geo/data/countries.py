@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 import shapely.ops
 
+from .bundled import bundled_dir
 from .geodesy import GEOD
 
 COAST_TOLERANCE_KM = 10.0
@@ -21,7 +22,6 @@ SEA = "SEA"  # the pseudo-country of km outside every country polygon
 @lru_cache(maxsize=1)
 def countries() -> gpd.GeoDataFrame:
     """The bundled country polygons (``layers/countries.geojson``), indexed by alpha-3 code."""
-    from .bundled import bundled_dir
 
     gdf = gpd.read_file(bundled_dir("layers") / "countries.geojson", engine="pyogrio")
     gdf = gdf.set_index("id", drop=False)

@@ -7,6 +7,8 @@ pyogrio and is reprojected to WGS84 when it declares a CRS.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
@@ -478,8 +480,6 @@ def _clean_value(v: Any) -> Any:
 
 
 def _read_csv(path: Path, data: bytes) -> RawLayer:
-    import csv
-    import io
 
     text = _decode_text(path, data)
     reader = csv.reader(io.StringIO(text))

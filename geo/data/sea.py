@@ -6,6 +6,8 @@ a :class:`RouteError` so that a blocked passage can never come back as a 0 km or
 
 from __future__ import annotations
 
+import json
+import tomllib
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +16,8 @@ from typing import Any
 import shapely
 
 from ..errors import RouteError
+from .bundled import bundled_dir
+from .files import atomic_write_text
 from .geodesy import GEOD
 from .schema import PASSAGES, SEAROUTE_PASSAGE
 
@@ -102,7 +106,6 @@ def generate_legs(
     Maintainers run ``python -m geo.data.sea`` after editing ``layers/sea_legs.toml``; tests check
     that the stored lines are exactly what searoute gives today.
     """
-    import tomllib
 
     spec = tomllib.loads(legs_toml)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -132,9 +135,6 @@ def generate_legs(
 
 
 def _main() -> None:  # pragma: no cover - maintainer tool
-    import json
-
-    from .bundled import bundled_dir
 
     d = bundled_dir("layers")
     nodes = {
@@ -142,7 +142,6 @@ def _main() -> None:  # pragma: no cover - maintainer tool
         for f in json.loads((d / "nodes.geojson").read_text(encoding="utf-8"))["features"]
     }
     generated = generate_legs((d / "sea_legs.toml").read_text(encoding="utf-8"), nodes)
-    from .files import atomic_write_text
 
     for layer, feats in generated.items():
         path = d / f"{layer}.geojson"
@@ -156,7 +155,6 @@ def _main() -> None:  # pragma: no cover - maintainer tool
 
 def dump_features(doc: dict[str, Any]) -> str:
     """One feature per line: diffs of a layer file stay readable."""
-    import json
 
     feats = doc["features"]
     assert isinstance(feats, list)

@@ -37,7 +37,9 @@ from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 
 from ..errors import GeoError, LayerStoreError, Problem, ValidationError
+from .bundled import bundled_layers
 from .files import atomic_write_text
+from .layers import load_bundled, load_layer
 from .schema import SCHEMA
 from .text import terminal_text
 from .values import is_missing
@@ -300,8 +302,6 @@ def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
 
 def bundled_ids() -> dict[str, dict[str, str]]:
     """Ids of the bundled layers by kind: ``{kind: {id: bundled layer name}}``."""
-    from .bundled import bundled_layers
-    from .layers import load_bundled
 
     out: dict[str, dict[str, str]] = {}
     for stem in bundled_layers():
@@ -378,7 +378,6 @@ def add_layer(
     store's lock: two adds of one name never both succeed, and a killed add leaves no layer
     half-written.
     """
-    from .layers import load_layer
 
     src = Path(path)
     name = _check_name(name if name is not None else src.name.split(".")[0])
@@ -413,7 +412,6 @@ def add_layer(
 
 def _write_checked(d: Path, name: str, text: str, kind: str, count: int) -> None:
     """Write the layer to a temporary file, read it back as the store will, then rename."""
-    from .layers import load_layer
 
     def reads_back(tmp: Path) -> None:
         try:
@@ -496,7 +494,6 @@ def _read_meta(p: Path, name: str) -> tuple[dict[str, Any] | None, Problem | Non
 
 
 def _read_one(p: Path) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
-    from .layers import load_layer
 
     name = p.name[: -len(".geojson")]
     meta, problem = _read_meta(p, name)
@@ -560,8 +557,6 @@ def user_layers() -> list[gpd.GeoDataFrame]:
 
 def list_layers() -> list[dict[str, Any]]:
     """Bundled and user layers: name, kind, feature count, where stored (and what is broken)."""
-    from .bundled import bundled_layers
-    from .layers import load_bundled
 
     rows = []
     for stem, p in bundled_layers().items():

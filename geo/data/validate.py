@@ -17,6 +17,7 @@ import shapely
 from shapely.validation import explain_validity
 
 from ..errors import Problem
+from .countries import alpha2_to_alpha3, check_point, codes, countries_at
 from .readers import HugeInt, RawLayer, strict_float, strict_int, to_list, value_problem
 from .schema import KINDS, SCHEMA, Field, Kind
 
@@ -121,8 +122,6 @@ def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, st
     elif f.type == "country":
         value = str(value).strip()
         if value not in country_codes:
-            from .countries import alpha2_to_alpha3
-
             a3 = alpha2_to_alpha3().get(value.upper())
             hint = (
                 f"; did you mean '{a3}'?" if a3 else "; use an ISO 3166-1 alpha-3 code such as KAZ"
@@ -166,7 +165,6 @@ def validate_raw(
     raw: RawLayer, *, kind: str | None = None, check_countries: bool = True
 ) -> tuple[str, list[Problem], list[dict[str, Any]]]:
     """Check raw records against a kind; return (kind, problems, normalised properties)."""
-    from .countries import check_point, codes
 
     problems = list(raw.problems)
     # A value already refused while reading (too long, too deep, broken Unicode) is not
@@ -251,7 +249,6 @@ def validate_raw(
 def _country_problems(
     path: str, checks: list[tuple[int, str | None, float, float, str]], check_point: Any
 ) -> list[Problem]:
-    from .countries import countries_at
 
     xs = np.array([c[2] for c in checks])
     ys = np.array([c[3] for c in checks])

@@ -192,8 +192,8 @@ def latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> Any:
         return [latlngs(geom.exterior, decimals)] + [latlngs(r, decimals) for r in geom.interiors]
     if kind in ("MultiLineString", "MultiPolygon", "GeometryCollection", "MultiPoint"):
         return [latlngs(g, decimals) for g in geom.geoms if not g.is_empty]
-    msg = f"cannot draw a {kind}"
-    raise GeoError(msg)
+    msg = f"latlngs: cannot draw a {kind}; validated layers hold no such geometry"
+    raise TypeError(msg)
 
 
 def property_columns(
