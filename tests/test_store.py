@@ -166,9 +166,7 @@ def test_user_segment_joins_the_network_with_status_all(home: Path, tmp_path: Pa
     assert "shortcut" not in list(normal["segment_id"])
     planned = geo.route("Shu", "Kyzylorda", status="all")
     assert list(planned["segment_id"]) == ["shortcut"]
-    assert any(
-        "segment shortcut: from end joined to node shu" in s for s in geo.network().snapped
-    )
+    assert any("segment shortcut: from end joined to node shu" in s for s in geo.network().snapped)
 
 
 def test_user_dir_follows_corridor_home(home: Path) -> None:

@@ -169,7 +169,8 @@ def _isin(values: np.ndarray, choices: Any) -> np.ndarray:
 def _per_unique(values: np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
     """``func`` of every cell, computed once per distinct value (the values must be hashable)."""
     codes_, uniques = pd.factorize(values, use_na_sentinel=False)
-    return _objects(func(u) for u in uniques)[codes_]
+    out: np.ndarray = _objects(func(u) for u in uniques)[codes_]
+    return out
 
 
 def _messages(values: np.ndarray, bad: np.ndarray, message: Callable[[Any], str]) -> Messages:
