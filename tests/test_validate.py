@@ -154,3 +154,16 @@ def test_python_api_raises_one_exception_family() -> None:
     assert len(e.value.problems) == 1
     with pytest.raises(UnreadableError):
         load_layer(DATA / "bad_empty.geojson")
+
+
+def test_every_field_type_of_the_schema_has_a_column_check() -> None:
+    """A new field type without a check in the table fails here, not in a user's file."""
+    from geo.data.schema import SCHEMA, Field
+    from geo.data.validate import CHECKS
+
+    declared = {f.type for k in SCHEMA.values() for f in k.fields}
+    documented = set(
+        (Field.__doc__ or "").split("``")[1::2][1:-1]
+    )  # the types the Field docstring names
+    assert declared <= set(CHECKS), declared - set(CHECKS)
+    assert documented <= set(CHECKS), documented - set(CHECKS)

@@ -1,59 +1,146 @@
 """Validation of raw records against the schema: every problem at once, one line each.
 
-The checks read :mod:`geo.data.schema`; nothing here hard-codes a field of a particular kind except
-the geometry and country checks.
+The checks read :mod:`geo.data.schema` and run per column: :data:`CHECKS` maps each field type
+to one function over the column of a field (a pandas Series holding the values of every
+feature that has one). A check decides with whole-column operations (``isin``, ``factorize``,
+string methods, shapely's vectorised predicates) which rows fail, and writes a message only for
+those rows; the messages are the same, word for word, as a value-by-value check would give.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import math
-from collections import Counter
+import itertools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
-from shapely.validation import explain_validity
 
 from ..errors import Problem
-from .countries import alpha2_to_alpha3, check_point, codes, countries_at
-from .readers import HugeInt, RawLayer, strict_float, strict_int, to_list, value_problem
+from .countries import alpha2_to_alpha3, check_point, codes, countries
+from .readers import (
+    HugeInt,
+    RawLayer,
+    strict_float,
+    strict_int,
+    text_problem,
+    to_list,
+    value_problem,
+)
 from .schema import KINDS, SCHEMA, Field, Kind
+
+__all__ = ["CHECKS", "detect_kind", "validate_raw"]
 
 _TRUE = {"true", "yes", "1", "t", "y"}
 _FALSE = {"false", "no", "0", "f", "n"}
+# shapely.get_type_id of each geometry type, by the name a schema kind declares.
+_TYPE_ID = {"Point": 0, "LineString": 1, "LinearRing": 2, "Polygon": 3, "MultiPoint": 4,
+            "MultiLineString": 5, "MultiPolygon": 6, "GeometryCollection": 7}  # fmt: skip
+_TYPE_NAME = {i: name for name, i in _TYPE_ID.items()}
+_LINES = (_TYPE_ID["LineString"], _TYPE_ID["MultiLineString"])
 
 
 def detect_kind(raw: RawLayer) -> str | None:
     """Guess the kind from geometry types, else from properties; None when it cannot tell."""
-    types = Counter(g.geom_type for g in raw.geoms if g is not None and not g.is_empty)
-    top = types.most_common(1)[0][0] if types else None
+    geoms = _objects(raw.geoms)
+    type_id = shapely.get_type_id(geoms[~shapely.is_empty(geoms)])
+    type_id = type_id[type_id >= 0]
+    top = None
+    if len(type_id):  # the most frequent type; on a tie, the one met first
+        ids, first, count = np.unique(type_id, return_index=True, return_counts=True)
+        best = np.flatnonzero(count == count.max())
+        top = _TYPE_NAME[int(ids[best[np.argmin(first[best])]])]
     for kind in ("segment", "area"):
         if top in SCHEMA[kind].geometries:
             return kind
-    keys = Counter(k for p in raw.props for k in p)
-    if keys["commodities"] or keys["location_precision"]:
+
+    def has(*keys: str) -> bool:
+        return any(key in p for p in raw.props for key in keys)
+
+    if has("commodities", "location_precision"):
         return "deposit"
-    if keys["gauge_change"] or keys["kind"]:
+    if has("gauge_change", "kind"):
         return "node"
-    if top is None and (keys["mode"] or keys["corridor"]):
+    if top is None and has("mode", "corridor"):
         return "segment"
     return None
 
 
-def _suggest(value: str, choices: tuple[object, ...]) -> str:
-    words = [str(c) for c in choices]
-    close = difflib.get_close_matches(value.lower(), words, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else f"; use one of {', '.join(words)}"
+# --- columns ----------------------------------------------------------------------------------
+# A column holds one property of every feature as an object array, with a tag per cell taken
+# from its type (a dict lookup; isinstance only for types the table does not know, such as
+# subclasses), so the checks below work on boolean masks and visit failing cells only.
+
+ABSENT, NONE, STR, INT, FLOAT, BOOL, LIST, DICT, OTHER = range(9)
+_NO_VALUE = object()
+_TAG_OF_TYPE: dict[type, int] = {type(_NO_VALUE): ABSENT, type(None): NONE, str: STR, int: INT,
+                                 float: FLOAT, bool: BOOL, list: LIST, dict: DICT}  # fmt: skip
 
 
-def _missing(v: Any) -> bool:
-    return (
-        v is None
-        or (isinstance(v, float) and math.isnan(v))
-        or (isinstance(v, str) and not v.strip())
-    )
+def _tag(v: Any) -> int:
+    for t, tag in (
+        (bool, BOOL),
+        (str, STR),
+        (int, INT),
+        (float, FLOAT),
+        (list, LIST),
+        (dict, DICT),
+    ):
+        if isinstance(v, t):
+            return tag
+    return OTHER
+
+
+def tags(values: np.ndarray) -> np.ndarray:
+    """The tag of each cell: ABSENT, NONE, STR, INT, FLOAT, BOOL, LIST, DICT or OTHER."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # one pass in C
+        return np.full(len(values), STR, np.int8)
+    get = _TAG_OF_TYPE.get
+    out = np.array([get(type(v), -1) for v in values], np.int8)
+    for i in np.flatnonzero(out < 0):
+        out[i] = _tag(values[i])
+    return out
+
+
+def _not_none(values: np.ndarray) -> np.ndarray:
+    return np.array([v is not None for v in values], bool)
+
+
+def _objects(items: Any) -> np.ndarray:
+    """An object array of the items as they are (lists stay cells, never a second axis)."""
+    items = items if isinstance(items, list) else list(items)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+@dataclass
+class Column:
+    """One property of every feature (``None`` where missing)."""
+
+    values: np.ndarray
+    tag: np.ndarray
+
+    def replace(self, at: np.ndarray, new: np.ndarray) -> None:
+        self.values[at] = new
+        self.tag[at] = tags(new)
+
+
+def _blank(col: Column) -> np.ndarray:
+    """Cells that count as missing though not None: NaN and blank text (lists never)."""
+    out = np.zeros(len(col.values), bool)
+    at = np.flatnonzero(col.tag == STR)
+    text = col.values[at]
+    out[at] = (text == "") | np.fromiter(map(str.isspace, text), bool, len(at))
+    at = np.flatnonzero(col.tag == FLOAT)
+    out[at] = np.isnan(col.values[at].astype(float))
+    return out
 
 
 def _show(value: Any, n: int = 60) -> str:
@@ -62,115 +149,361 @@ def _show(value: Any, n: int = 60) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
-def _check_field(f: Field, value: Any, country_codes: set[str]) -> tuple[Any, str | None]:
-    """Normalised value and a problem ('what; how to fix') or None."""
-    if f.type == "list":
-        value = to_list(value)
-        if not isinstance(value, list):
-            return value, f"expected a list, got {_show(value)}; write a JSON list or 'a;b'"
-        if why := value_problem(value):
-            return value, why
-        if f.required and not value:
-            return value, "is an empty list; give at least one value"
-        for item in value:
-            if f.choices and item not in f.choices:
-                return (
-                    value,
-                    f"{_show(item)} is not one of {', '.join(map(str, f.choices))}"
-                    + _suggest(str(item), f.choices),
-                )
-        return value, None
-    if f.type == "int":
-        if isinstance(value, bool):
-            return value, f"expected a whole number, got {_show(value)}"
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, str):
-            parsed = strict_int(value)
-            if parsed is None:
-                return value, f"expected a whole number such as 1520, got {_show(value)}"
-            value = parsed
-        if not isinstance(value, int):
-            return value, f"expected a whole number, got {_show(value)}"
-    elif f.type == "number":
-        if isinstance(value, str):
-            number = strict_float(value)
-            if number is None:
-                return value, f"expected a number such as 12.5, got {_show(value)}"
-            value = number
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or abs(value) > 1e300
-            or not math.isfinite(value)
-        ):
-            return value, f"expected a finite number, got {_show(value)}"
-    elif f.type == "bool":
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            value = value.strip().lower() in _TRUE
-        elif isinstance(value, int | float) and not isinstance(value, bool) and value in (0, 1):
-            value = bool(value)
-        if not isinstance(value, bool):
-            return value, f"expected true or false, got {_show(value)}"
-    elif f.type == "date":
-        text = str(value)[:10].replace("/", "-")  # Shapefile dates come as YYYY/MM/DD
-        try:
-            dt.date.fromisoformat(text)
-        except ValueError:
-            return value, f"{_show(value)} is not an ISO date; write YYYY-MM-DD"
-        value = text
-    elif f.type == "country":
-        value = str(value).strip()
-        if value not in country_codes:
-            a3 = alpha2_to_alpha3().get(value.upper())
-            hint = (
-                f"; did you mean '{a3}'?" if a3 else "; use an ISO 3166-1 alpha-3 code such as KAZ"
-            )
-            return value, f"{_show(value)} is not an ISO 3166-1 alpha-3 country code{hint}"
-    elif f.type == "url_or_text":
-        value = str(value).strip()
-        low = value.lower()
-        if ":" in low.split()[0] and not low.startswith(("http://", "https://")) and "://" in low:
-            return value, f"'{value[:40]}' is not an http(s) URL; cite an http(s) URL or a text"
-    elif f.type == "str":
-        if isinstance(value, list | dict):
-            return value, f"expected text, got {type(value).__name__}"
-        value = str(value) if not isinstance(value, str) else value
-    if f.choices and value not in f.choices:
-        return value, f"{_show(value)} is not one of {', '.join(map(str, f.choices))}" + _suggest(
-            str(value), f.choices
-        )
-    return value, None
+def _suggest(value: str, choices: tuple[object, ...]) -> str:
+    words = [str(c) for c in choices]
+    close = difflib.get_close_matches(value.lower(), words, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else f"; use one of {', '.join(words)}"
 
 
-def _geometry_problem(kind: Kind, g: Any) -> str | None:
-    if g is None:
-        return None  # reported while reading
-    if g.is_empty:
-        return "geometry is empty; give the feature coordinates"
-    if g.geom_type not in kind.geometries:
-        return (
-            f"geometry {g.geom_type} does not fit a {kind.name} layer "
-            f"(expects {' or '.join(kind.geometries)}); split the file by kind or pass --kind"
-        )
-    if not g.is_valid:
-        why = explain_validity(g)
-        return f"invalid geometry: {why}; fix the ring (e.g. shapely.make_valid)"
-    if g.geom_type in ("LineString", "MultiLineString") and shapely.length(g) == 0:
-        return "line of zero length; give it at least two distinct vertices"
-    return None
+def _not_one_of(value: Any, choices: tuple[object, ...]) -> str:
+    return f"{_show(value)} is not one of {', '.join(map(str, choices))}" + _suggest(
+        str(value), choices
+    )
+
+
+def _isin(values: np.ndarray, choices: Any) -> np.ndarray:
+    """Hashed membership of hashable values (``Series.isin``): a plain bool array."""
+    return np.asarray(pd.Series(values, dtype=object, copy=False).isin(choices), dtype=bool)
+
+
+def _per_unique(values: np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
+    """``func`` of every cell, computed once per distinct value (the values must be hashable)."""
+    codes_, uniques = pd.factorize(values, use_na_sentinel=False)
+    out: np.ndarray = _objects(func(u) for u in uniques)[codes_]
+    return out
+
+
+def _messages(values: np.ndarray, bad: np.ndarray, message: Callable[[Any], str]) -> Messages:
+    """Messages for the failing cells only, by position."""
+    return {int(i): message(values[i]) for i in np.flatnonzero(bad)}
+
+
+def _text(values: np.ndarray, tag: np.ndarray, strip: bool = False) -> np.ndarray:
+    """Each cell as text (``str(v)``), stripped of surrounding blanks if asked."""
+    out = values.copy()
+    other = np.flatnonzero(tag != STR)
+    out[other] = _objects([str(v) for v in values[other]])
+    return _objects(list(map(str.strip, out))) if strip else out
+
+
+@dataclass
+class Context:
+    """What the checks share: the country codes, looked up once per validation."""
+
+    country_codes: set[str]
+
+    @cached_property
+    def alpha2(self) -> dict[str, str]:
+        return alpha2_to_alpha3()
+
+
+Messages = dict[int, str]
+Result = tuple[np.ndarray, Messages]  # (normalised values, messages of the failing cells)
+Check = Callable[[Field, np.ndarray, np.ndarray, Context], Result]
+
+
+# --- one check per field type -----------------------------------------------------------------
+
+
+def check_str(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """Text: lists and objects refused, numbers and others written as text."""
+    bad = (tag == LIST) | (tag == DICT)
+    out = values.copy()
+    conv = np.flatnonzero(~bad & (tag != STR))
+    out[conv] = _objects(str(v) for v in values[conv])
+    return out, _messages(values, bad, lambda v: f"expected text, got {type(v).__name__}")
+
+
+def check_int(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """Whole numbers: integral floats and plainly written digits become ints."""
+    out = values.copy()
+    ok = tag == INT
+    at = np.flatnonzero(tag == FLOAT)
+    x = values[at].astype(float)
+    whole = at[np.isfinite(x) & (np.floor(x) == x)]
+    out[whole] = _objects(int(v) for v in values[whole])
+    ok[whole] = True
+    at = np.flatnonzero(tag == STR)
+    parsed = _objects(strict_int(v) for v in values[at])
+    good = np.fromiter((v is not None for v in parsed), bool, len(at))
+    out[at[good]] = parsed[good]
+    ok[at[good]] = True
+    plain = np.zeros(len(values), bool)
+    plain[at[~good]] = True
+    return out, {
+        **_messages(
+            values, plain, lambda v: f"expected a whole number such as 1520, got {_show(v)}"
+        ),
+        **_messages(values, ~ok & ~plain, lambda v: f"expected a whole number, got {_show(v)}"),
+    }
+
+
+def check_number(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """Finite numbers: plainly written decimals become floats; ints stay ints."""
+    out = values.copy()
+    at = np.flatnonzero(tag == STR)
+    parsed = _objects(strict_float(v) for v in values[at])
+    good = np.fromiter((v is not None for v in parsed), bool, len(at))
+    out[at[good]] = parsed[good]
+    plain = np.zeros(len(values), bool)
+    plain[at[~good]] = True
+    numeric = np.flatnonzero((tag == FLOAT) | (tag == INT) | ((tag == STR) & ~plain))
+    ok = np.zeros(len(values), bool)
+    # NaN and inf compare False; a huge int is compared exactly, never turned into a float.
+    ok[numeric] = np.fromiter((abs(v) <= 1e300 for v in out[numeric]), bool, len(numeric))
+    return out, {
+        **_messages(values, plain, lambda v: f"expected a number such as 12.5, got {_show(v)}"),
+        **_messages(out, ~ok & ~plain, lambda v: f"expected a finite number, got {_show(v)}"),
+    }
+
+
+def check_bool(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """true/false: yes/no, t/f, y/n, 1/0 in any case, and the numbers 0 and 1."""
+    out = values.copy()
+    ok = tag == BOOL
+    at = np.flatnonzero(tag == STR)
+    word = _objects(v.strip().lower() for v in values[at])
+    known = _isin(word, _TRUE | _FALSE)
+    out[at[known]] = _isin(word[known], _TRUE)
+    ok[at[known]] = True
+    at = np.flatnonzero((tag == INT) | (tag == FLOAT))
+    known = _isin(values[at], (0, 1))
+    out[at[known]] = values[at[known]].astype(bool)
+    ok[at[known]] = True
+    return out, _messages(values, ~ok, lambda v: f"expected true or false, got {_show(v)}")
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_date(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """ISO dates; Shapefile's YYYY/MM/DD accepted; a longer timestamp cut to its date."""
+    text = _per_unique(_text(values, tag), lambda v: v[:10].replace("/", "-"))
+    ok = _per_unique(text, _iso_date).astype(bool)
+    out = values.copy()
+    out[ok] = text[ok]
+    return out, _messages(values, ~ok, lambda v: f"{_show(v)} is not an ISO date; write YYYY-MM-DD")
+
+
+def check_country(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """ISO 3166-1 alpha-3 codes of the bundled countries; an alpha-2 code gets its alpha-3."""
+    out = _per_unique(_text(values, tag), str.strip)
+
+    def message(v: str) -> str:
+        a3 = ctx.alpha2.get(v.upper())
+        hint = f"; did you mean '{a3}'?" if a3 else "; use an ISO 3166-1 alpha-3 code such as KAZ"
+        return f"{_show(v)} is not an ISO 3166-1 alpha-3 country code{hint}"
+
+    return out, _messages(out, ~_isin(out, ctx.country_codes), message)
+
+
+def _foreign_scheme(text: str) -> bool:
+    low = text.lower()
+    return "://" in low and not low.startswith(("http://", "https://")) and ":" in low.split()[0]
+
+
+def check_url_or_text(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """A citation: text, or a URL whose scheme is http or https."""
+    out = _text(values, tag, strip=True)
+    scheme = map(str.__contains__, out, itertools.repeat("://"))
+    maybe = np.flatnonzero(np.fromiter(scheme, bool, len(out)))
+    bad = np.zeros(len(out), bool)
+    bad[maybe] = [_foreign_scheme(v) for v in out[maybe]]
+    return out, _messages(
+        out, bad, lambda v: f"'{v[:40]}' is not an http(s) URL; cite an http(s) URL or a text"
+    )
+
+
+def _list_problem(f: Field, value: Any) -> str | None:
+    """The message of one list value that the column test could not pass."""
+    if not isinstance(value, list):
+        return f"expected a list, got {_show(value)}; write a JSON list or 'a;b'"
+    if why := value_problem(value):
+        return why
+    if f.required and not value:
+        return "is an empty list; give at least one value"
+    if not f.choices:
+        return None
+    return next((_not_one_of(v, f.choices) for v in value if v not in f.choices), None)
+
+
+def check_list(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Result:
+    """Lists (JSON lists, or 'a;b' text from CSV and Shapefiles); each item among the choices."""
+    out = values.copy()
+    conv = np.flatnonzero((tag == STR) | (tag == OTHER))
+    out[conv] = _objects([to_list(v) for v in values[conv]])
+    is_list = tags(out) == LIST
+    size = np.zeros(len(out), int)
+    size[is_list] = [len(v) for v in out[is_list]]
+    items = _objects(itertools.chain.from_iterable(out[is_list]))
+    item_ok = tags(items) == STR
+    texts = items[item_ok]  # plain text within limits and among the choices, per distinct item
+    fine_text = _per_unique(texts, lambda s: text_problem(s) is None).astype(bool)
+    if f.choices:
+        fine_text &= _isin(texts, f.choices)
+    item_ok[item_ok] = fine_text
+    owner = np.repeat(np.flatnonzero(is_list), size[is_list])
+    fine = is_list.copy()
+    fine[owner[~item_ok]] = False
+    if f.required:
+        fine &= size > 0
+    # The rest get the full check: an odd item (a number, a nested list) may still be fine.
+    msgs = {int(i): m for i in np.flatnonzero(~fine) if (m := _list_problem(f, out[i])) is not None}
+    return out, msgs
+
+
+CHECKS: dict[str, Check] = {
+    "str": check_str,
+    "int": check_int,
+    "number": check_number,
+    "bool": check_bool,
+    "date": check_date,
+    "country": check_country,
+    "url_or_text": check_url_or_text,
+    "list": check_list,
+}
+"""The check of each field type of :class:`geo.data.schema.Field`; every type has one."""
+
+
+def _choices(f: Field, out: np.ndarray, msgs: Messages) -> Messages:
+    """Messages for the values, passed by their type check, that are not among the choices."""
+    if not f.choices or f.type == "list":  # a list's items were checked by check_list
+        return msgs
+    passed = np.ones(len(out), bool)
+    passed[list(msgs)] = False  # a value that failed its type may be unhashable
+    at = np.flatnonzero(passed)
+    bad = np.zeros(len(out), bool)
+    bad[at] = ~_isin(out[at], f.choices)
+    return {**msgs, **_messages(out, bad, lambda v: _not_one_of(v, f.choices))}
+
+
+# --- the layer --------------------------------------------------------------------------------
+
+
+def _geometry_problems(k: Kind, geoms: np.ndarray) -> Messages:
+    """Messages by row for geometries that do not fit the kind."""
+    type_id = shapely.get_type_id(geoms)
+    present = ~shapely.is_missing(geoms)  # a missing geometry was reported while reading
+    empty = present & shapely.is_empty(geoms)
+    wrong = present & ~empty & ~np.isin(type_id, [_TYPE_ID[t] for t in k.geometries])
+    rest = present & ~empty & ~wrong
+    invalid = rest.copy()
+    invalid[rest] = ~shapely.is_valid(geoms[rest])
+    lines = rest & ~invalid & np.isin(type_id, _LINES)
+    zero = lines.copy()
+    zero[lines] = shapely.length(geoms[lines]) == 0
+    out = _messages(geoms, empty, lambda g: "geometry is empty; give the feature coordinates")
+    out |= _messages(geoms, wrong, lambda g: (
+        f"geometry {g.geom_type} does not fit a {k.name} layer "
+        f"(expects {' or '.join(k.geometries)}); split the file by kind or pass --kind"
+    ))  # fmt: skip
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    out |= {int(i): f"invalid geometry: {why}; fix the ring (e.g. shapely.make_valid)"
+            for i, why in zip(np.flatnonzero(invalid), reasons, strict=True)}  # fmt: skip
+    out |= _messages(geoms, zero, lambda g: (
+        "line of zero length; give it at least two distinct vertices"
+    ))  # fmt: skip
+    return out
+
+
+def _ids(col: Column) -> np.ndarray:
+    """Each feature's id as text (None when missing or an unreadable huge integer)."""
+    out = col.values.copy()
+    out[(col.tag == NONE) | (col.tag == ABSENT)] = None
+    for i in np.flatnonzero((col.tag != STR) & (col.tag != NONE) & (col.tag != ABSENT)):
+        out[i] = None if isinstance(out[i], HugeInt) else str(out[i])
+    return out
+
+
+def _duplicates(fids: np.ndarray) -> Messages:
+    named = np.flatnonzero(_not_none(fids))
+    dup = pd.Series(fids[named], dtype=object).duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return {}
+    first: dict[str, int] = {}
+    for i in named:
+        first.setdefault(fids[i], int(i))
+    return {int(i): f"duplicate id '{fids[i]}' (also feature #{first[fids[i]]}); "
+            "give each feature a unique id" for i in named[dup]}  # fmt: skip
+
+
+def _field_problems(
+    f: Field, rows: list[dict[str, Any]], col: Column, skip: np.ndarray, ctx: Context
+) -> Messages:
+    """Run the field's check on its column; normalise column and rows in place; messages by row."""
+    none = (col.tag == NONE) | (col.tag == ABSENT)
+    empty_list = np.flatnonzero(col.tag == LIST)
+    absent = none.copy()
+    if not f.required:
+        absent[empty_list] = [not v for v in col.values[empty_list]]
+    out: Messages = {}
+    if f.required:
+        null_ok = col.tag == NONE if f.nullable else np.zeros(len(none), bool)  # null = "none"
+        out = _messages(col.values, absent & ~skip & ~null_ok, lambda v: (
+            f"missing required property '{f.name}' ({f.doc}); add it"
+        ))  # fmt: skip
+    todo = np.flatnonzero(~absent & ~skip)
+    if not len(todo):
+        return out
+    norm, msgs = CHECKS[f.type](f, col.values[todo], col.tag[todo], ctx)
+    msgs = _choices(f, norm, msgs)
+    changed = np.fromiter(map(operator.is_not, norm, col.values[todo]), bool, len(todo))
+    for i, new in zip(todo[changed].tolist(), norm[changed], strict=True):
+        rows[i][f.name] = new
+    col.replace(todo, norm)
+    return out | {int(todo[i]): m for i, m in msgs.items()}
+
+
+def _country_problems(path: str, fids: np.ndarray, geoms: np.ndarray, col: Column,
+                      on: np.ndarray) -> list[Problem]:  # fmt: skip
+    """Points outside their declared country: a prepared containment test per point, the
+    detailed (slow) check only for the few outside."""
+    at = np.flatnonzero(on & (col.tag == STR))
+    at = at[_isin(col.values[at], codes())]
+    if not len(at):
+        return []
+    shapes = countries().geometry.loc[list(col.values[at])].to_numpy()
+    inside = shapely.intersects(shapes, geoms[at])
+    out = []
+    for i in at[~inside]:
+        g = geoms[i]
+        why = check_point(g.x, g.y, col.values[i])
+        if why:
+            out.append(Problem(path, why, fids[i], int(i), "country"))
+    return out
+
+
+def _columns(rows: list[dict[str, Any]], names: list[str]) -> dict[str, Column]:
+    """Every property's column, missing values (NaN, blank text) set to None in rows too."""
+    # pandas gathers the dicts into columns in one pass; dtype=object keeps every value as it
+    # is (no int64, no bool_), and a feature without the property gets NaN, told apart below.
+    table = pd.DataFrame(rows, dtype=object)
+    cols = {}
+    for name in [*table.columns, *(n for n in names if n not in table.columns)]:
+        if name not in table.columns:
+            cols[name] = Column(_objects([None] * len(rows)), np.full(len(rows), ABSENT, np.int8))
+            continue
+        values = table[name].to_numpy(dtype=object, copy=True)
+        col = cols[name] = Column(values, tags(values))
+        blank = np.flatnonzero(_blank(col))
+        present = np.array([name in rows[i] for i in blank], bool)
+        for i in blank[present]:
+            rows[i][name] = None
+        col.replace(blank, _objects([None] * len(blank)))
+        col.tag[blank[~present]] = ABSENT
+    return cols
 
 
 def validate_raw(
     raw: RawLayer, *, kind: str | None = None, check_countries: bool = True
 ) -> tuple[str, list[Problem], list[dict[str, Any]]]:
     """Check raw records against a kind; return (kind, problems, normalised properties)."""
-
     problems = list(raw.problems)
-    # A value already refused while reading (too long, too deep, broken Unicode) is not
-    # checked again: one line per problem.
-    refused = {(p.index, p.field) for p in raw.problems}
-    broken_rows = {p.index for p in raw.problems if p.field == "row"}  # cells out of place
     if kind is None:
         kind = detect_kind(raw)
         if kind is None:
@@ -186,78 +519,35 @@ def validate_raw(
         )  # fmt: skip
         return kind, problems, raw.props
     k = SCHEMA[kind]
-    country_codes = codes()
-    seen: dict[str, int] = {}
-    out: list[dict[str, Any]] = []
-    point_checks: list[tuple[int, str | None, float, float, str]] = []
-    for i, (props, g) in enumerate(zip(raw.props, raw.geoms, strict=True)):
-        fid = (
-            None
-            if _missing(props.get("id")) or isinstance(props["id"], HugeInt)
-            else str(props["id"])
-        )
-        norm = {
-            key: (None if _missing(v) and not isinstance(v, list) else v)
-            for key, v in props.items()
-        }
-
-        def add(field: str, what: str, i: int = i, fid: str | None = fid) -> None:
-            problems.append(Problem(raw.path, what, fid, i, field))
-
-        gp = _geometry_problem(k, g)
-        if gp:
-            add("geometry", gp)
-        if fid is not None:
-            norm["id"] = fid
-            if fid in seen:
-                add(
-                    "id",
-                    f"duplicate id '{fid}' (also feature #{seen[fid]}); "
-                    "give each feature a unique id",
-                )
-            else:
-                seen[fid] = i
-        for f in k.fields:
-            if (i, f.name) in refused or i in broken_rows:
-                continue
-            value = norm.get(f.name)
-            if value is None or (isinstance(value, list) and not value and not f.required):
-                if f.required and not (f.nullable and f.name in norm):
-                    add(f.name, f"missing required property '{f.name}' ({f.doc}); add it")
-                continue
-            value, problem = _check_field(f, value, country_codes)
-            norm[f.name] = value
-            if problem:
-                add(f.name, problem)
-        out.append(norm)
-        if (
-            check_countries
-            and g is not None
-            and not gp
-            and g.geom_type == "Point"
-            and k.field("country")
-            and isinstance(norm.get("country"), str)
-            and norm["country"] in country_codes
-        ):
-            point_checks.append((i, fid, g.x, g.y, norm["country"]))
-    if point_checks:
-        problems.extend(_country_problems(raw.path, point_checks, check_point))
+    n = len(raw.props)
+    rows = [dict(p) for p in raw.props]
+    cols = _columns(rows, [f.name for f in k.fields])
+    fids = _ids(cols["id"])
+    named = np.flatnonzero(_not_none(fids))
+    for i in named:
+        rows[i]["id"] = fids[i]
+    cols["id"].replace(named, fids[named])
+    geoms = _objects(raw.geoms)
+    if len(geoms) != n:
+        msg = f"{raw.path}: {len(geoms)} geometries for {n} features"
+        raise ValueError(msg)
+    # One message dict per check, in the order a feature's lines are printed.
+    found = [_geometry_problems(k, geoms), _duplicates(fids)]
+    # A value already refused while reading (too long, too deep, broken Unicode) is not
+    # checked again: one line per problem; a row with cells out of place is not checked at all.
+    broken = np.zeros(n, bool)
+    broken[[p.index for p in raw.problems if p.field == "row" and p.index is not None]] = True
+    ctx = Context(codes())
+    for f in k.fields:
+        skip = broken.copy()
+        skip[[p.index for p in raw.problems if p.field == f.name and p.index is not None]] = True
+        found.append(_field_problems(f, rows, cols[f.name], skip, ctx))
+    names = ["geometry", "id", *(f.name for f in k.fields)]
+    per_row = sorted((i, j, what) for j, by_row in enumerate(found) for i, what in by_row.items())
+    problems += [Problem(raw.path, what, fids[i], i, names[j]) for i, j, what in per_row]
+    if check_countries and k.field("country"):
+        points = shapely.get_type_id(geoms) == _TYPE_ID["Point"]
+        points[list(found[0])] = False
+        problems += _country_problems(raw.path, fids, geoms, cols["country"], points)
     problems.sort(key=lambda p: p.index if p.index is not None else -1)
-    return kind, problems, out
-
-
-def _country_problems(
-    path: str, checks: list[tuple[int, str | None, float, float, str]], check_point: Any
-) -> list[Problem]:
-
-    xs = np.array([c[2] for c in checks])
-    ys = np.array([c[3] for c in checks])
-    found = countries_at(xs, ys)
-    out = []
-    for (i, fid, x, y, code), where in zip(checks, found, strict=True):
-        if where == code:
-            continue  # the vectorised fast path: most points are inside their country
-        why = check_point(x, y, code)
-        if why:
-            out.append(Problem(path, why, fid, i, "country"))
-    return out
+    return kind, problems, rows
