@@ -108,7 +108,6 @@ def route_json(legs: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
     """Print a route's statistics and legs as a table, CSV, Markdown or JSON."""
-
     data = route_json(legs)
     if fmt == "json":
         print(json_text(data))
@@ -189,7 +188,6 @@ def print_rows(
     |---|---|
     | a\\|b | 1.5 |
     """
-
     if fmt == "json":
         print(json_text(list(rows)))
         return
@@ -249,7 +247,6 @@ def check_output_path(path: Path, option: str) -> Path:
     created or written in (a file in the way, ``/proc``, no permission) each raise a GeoError
     naming the option and the path. Nothing is left behind: the write probe is removed.
     """
-
     shown = terminal_text(path)
     size = len(os.fsencode(path.name))
     if size > MAX_NAME_BYTES:  # checked first: stat() itself fails on such a name
@@ -292,7 +289,6 @@ def check_output_path(path: Path, option: str) -> Path:
 
 def write_failed(option: str, path: Path, e: OSError) -> Exception:
     """A GeoError for an OSError of a final write, naming the option and the path."""
-
     where = f" ({terminal_text(e.filename)})" if e.filename and str(e.filename) != str(path) else ""
     msg = (
         f"{option}: cannot write '{terminal_text(path)}': {e.strerror or e}{where}; "
@@ -362,7 +358,6 @@ def _layer_name(gdf: gpd.GeoDataFrame) -> str:
 
 def _default_out(spec: Path) -> Path:
     """Beside the spec when that folder is writable (a checkout), else in the current folder."""
-
     target = spec.with_suffix(".html")
     if os.access(spec.parent, os.W_OK) and "site-packages" not in spec.parts:
         return target

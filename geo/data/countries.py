@@ -22,7 +22,6 @@ SEA = "SEA"  # the pseudo-country of km outside every country polygon
 @lru_cache(maxsize=1)
 def countries() -> gpd.GeoDataFrame:
     """The bundled country polygons (``layers/countries.geojson``), indexed by alpha-3 code."""
-
     gdf = gpd.read_file(bundled_dir("layers") / "countries.geojson", engine="pyogrio")
     gdf = gdf.set_index("id", drop=False)
     shapely.prepare(gdf.geometry.values)

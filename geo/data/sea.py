@@ -106,7 +106,6 @@ def generate_legs(
     Maintainers run ``python -m geo.data.sea`` after editing ``layers/sea_legs.toml``; tests check
     that the stored lines are exactly what searoute gives today.
     """
-
     spec = tomllib.loads(legs_toml)
     out: dict[str, list[dict[str, Any]]] = {}
     for entry in spec.get("leg", []):
@@ -155,7 +154,6 @@ def _main() -> None:  # pragma: no cover - maintainer tool
 
 def dump_features(doc: dict[str, Any]) -> str:
     """One feature per line: diffs of a layer file stay readable."""
-
     feats = doc["features"]
     assert isinstance(feats, list)
     lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in feats]
