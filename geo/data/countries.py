@@ -39,6 +39,11 @@ def codes() -> set[str]:
 
 
 def alpha2_to_alpha3() -> dict[str, str]:
+    """ISO alpha-2 to alpha-3 codes of the bundled countries (those that state an alpha-2).
+
+    >>> alpha2_to_alpha3()["KZ"]
+    'KAZ'
+    """
     c = countries()
     return {a2: a3 for a3, a2 in zip(c.index, c["iso_a2"], strict=True) if isinstance(a2, str)}
 

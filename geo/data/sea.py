@@ -37,7 +37,10 @@ def canonical_passage(name: str) -> str:
 
 
 def restrictions(avoid: Iterable[str] = ()) -> list[str]:
-    """searoute's ``restrictions`` list for passages to avoid (CLI names)."""
+    """The ``restrictions`` argument for searoute: passages to avoid, plus those always closed.
+
+    ``avoid`` holds CLI passage names; they are translated to searoute's own names, sorted.
+    """
     names = {SEAROUTE_PASSAGE.get(canonical_passage(a), canonical_passage(a)) for a in avoid}
     return sorted(set(ALWAYS_RESTRICTED) | names)
 

@@ -67,6 +67,7 @@ class StoreProblemsError(LayerStoreError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:
+        """One line of text per unusable stored layer, for a terminal or a log."""
         return [str(p) for p in self.problems]
 
 
