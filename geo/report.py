@@ -25,12 +25,14 @@ _JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", ""))
 
 
 def json_text(data: Any, *, indent: int | None = 2, default: Any = None) -> str:
-    """JSON for a terminal or a file: what :func:`json.dumps` leaves raw with
-    ``ensure_ascii=False`` (DEL, C1 controls, separators, bidi overrides, lone surrogates)
-    is written as a ``\\uXXXX`` escape, which reads back as the same string.
+    r"""JSON for a terminal or a file, with no character that could mislead a terminal.
 
-    >>> json_text({"n": "a\\u202eb"}, indent=None)
-    '{"n": "a\\\\u202eb"}'
+    What :func:`json.dumps` leaves raw with ``ensure_ascii=False`` (DEL, C1 controls,
+    separators, bidi overrides, lone surrogates) is written as a ``\uXXXX`` escape, which reads
+    back as the same string.
+
+    >>> json_text({"n": "a\u202eb"}, indent=None)
+    '{"n": "a\\u202eb"}'
     """
     text = json.dumps(data, ensure_ascii=False, indent=indent, default=default)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -60,7 +62,7 @@ def csv_cell(v: Any) -> tuple[str, bool]:
 
 
 def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write CSV (``\\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes."""
+    r"""Write CSV (``\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes."""
 
     def field(v: Any) -> str:
         text, neutralised = csv_cell(v)
@@ -164,7 +166,7 @@ def _md(v: Any) -> str:
 def print_rows(
     rows: Sequence[dict[str, Any]], fmt: str, console: Console, *, title: str | None = None
 ) -> None:
-    """Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON.
+    r"""Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON.
 
     The one renderer of the CLI's row output. Text from data is printed with control characters
     escaped and never as rich markup; CSV cells that a spreadsheet would read as formulas are
@@ -186,7 +188,7 @@ def print_rows(
     >>> print_rows([{"id": "a|b", "km": 1.5}], "markdown", Console())
     | id | km |
     |---|---|
-    | a\\|b | 1.5 |
+    | a\|b | 1.5 |
     """
     if fmt == "json":
         print(json_text(list(rows)))
@@ -230,6 +232,11 @@ def stats_rows(frame: gpd.GeoDataFrame, *, full: bool) -> list[dict[str, Any]]:
 
 
 def bypass_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a bypass frame (:func:`geo.api.bypass`) for :func:`print_rows`, NaN as None.
+
+    A missing number (an origin with no route, or none under the constraints) is then an empty
+    cell, ``null`` in JSON, rather than ``NaN``, which is not JSON at all.
+    """
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             for r in frame.to_dict("records")]  # fmt: skip
 
