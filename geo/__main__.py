@@ -1,3 +1,5 @@
+"""``python -m geo``: the ``corridor`` command line."""
+
 from .cli import main
 
 main()

@@ -125,15 +125,40 @@ def route(
 ) -> gpd.GeoDataFrame:
     """The shortest route under constraints: its legs, with statistics in ``attrs``.
 
-    ``via`` takes one place or a sequence of places; ``avoid``, ``modes`` and ``status`` a
-    string (one value or a comma list, as on the command line) or a sequence of strings;
-    ``buffer_km`` a finite number >= 0.
+    Parameters
+    ----------
+    origin, destination
+        Places: a node id or name, or ``deposit:ID``.
+    via
+        One place or a sequence of places the route must pass, in order.
+    avoid
+        ISO alpha-3 country codes and sea passages to keep off the route.
+    modes
+        Transport modes the route may use (default all).
+    status
+        Segment statuses the route may use (default operational; ``all`` for every one).
+    buffer_km
+        Deposits within this many km (great-circle) of the route are counted; a finite number
+        >= 0.
+    extra_layers
+        Layers added to the bundled and stored ones for this query only.
+
+    ``avoid``, ``modes`` and ``status`` each take a string (one value or a comma list, as on
+    the command line) or a sequence of strings.
 
     Returns
     -------
     GeoDataFrame
         One row per leg in travel order; ``attrs["stats"]`` holds every statistic,
         ``attrs["path"]`` the node names.
+
+    Raises
+    ------
+    RouteError
+        An unknown or ambiguous place or option value, a bad ``buffer_km``, or no path under
+        the constraints.
+    ValidationError
+        An extra or stored feature reuses the id of another feature of its kind.
     """
     buffer_km = check_buffer_km(buffer_km)
     via = [via] if isinstance(via, str) else list(via)
@@ -154,7 +179,22 @@ def reference_stats(
     buffer_km: float = DEFAULT_BUFFER_KM,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
 ) -> gpd.GeoDataFrame:
-    """Statistics of the reference routes, one row per route (geometry: the whole route)."""
+    """Statistics of the reference routes, one row per route (geometry: the whole route).
+
+    Parameters
+    ----------
+    route_ids
+        The ids of ``layers/routes.toml`` to compute, in that order; default all of them.
+    buffer_km
+        Deposits within this many km (great-circle) of a route are counted.
+    extra_layers
+        Layers added to the bundled and stored ones for this call only.
+
+    Returns
+    -------
+    GeoDataFrame
+        See :func:`geo.analysis.stats.reference_routes` for the columns.
+    """
     buffer_km = check_buffer_km(buffer_km)
     return reference_routes(route_ids, network=network(extra_layers), buffer_km=buffer_km)
 
@@ -183,6 +223,29 @@ def bypass(
     Origins are the Central Asian capitals and hubs of :data:`BYPASS_ORIGINS` and every
     producing deposit (bundled and user), unless ``origins`` is given. An unknown ``to`` or
     ``avoid`` is refused up front (RouteError), not repeated as every row's note.
+
+    Parameters
+    ----------
+    to
+        The destination place.
+    avoid
+        What to avoid besides Russia: country codes and sea passages.
+    status
+        Segment statuses both routes may use (default operational).
+    origins
+        Places to route from instead of the default origins.
+    extra_layers
+        Layers added to the bundled and stored ones for this call only.
+    progress
+        Called as ``progress(done, total)`` before each origin is routed.
+
+    Returns
+    -------
+    DataFrame
+        One row per origin: ``origin``, ``kind`` (``node`` or ``deposit``), ``shortest_km``,
+        ``bypass_km``, ``extra_km`` and ``extra_days_low``/``extra_days_high`` (what avoiding
+        costs, in km and days), and a ``note`` (why a route is missing, or that the shortest
+        already avoids). ``attrs`` holds ``to`` and the full ``avoid`` list.
     """
     st = option_values(status, "--status") or None
     checked = make_constraints(["RUS", *option_values(avoid, "--avoid")], None, st)

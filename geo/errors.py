@@ -65,6 +65,7 @@ class ValidationError(GeoError, ValueError):
         super().__init__(first + more)
 
     def lines(self) -> list[str]:
+        """Every problem as one line of text (file, feature, field, what was found), in order."""
         return [str(p) for p in self.problems]
 
 

@@ -25,12 +25,14 @@ _JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", ""))
 
 
 def json_text(data: Any, *, indent: int | None = 2, default: Any = None) -> str:
-    """JSON for a terminal or a file: what :func:`json.dumps` leaves raw with
-    ``ensure_ascii=False`` (DEL, C1 controls, separators, bidi overrides, lone surrogates)
-    is written as a ``\\uXXXX`` escape, which reads back as the same string.
+    r"""JSON for a terminal or a file, with no character that could mislead a terminal.
 
-    >>> json_text({"n": "a\\u202eb"}, indent=None)
-    '{"n": "a\\\\u202eb"}'
+    What :func:`json.dumps` leaves raw with ``ensure_ascii=False`` (DEL, C1 controls,
+    separators, bidi overrides, lone surrogates) is written as a ``\uXXXX`` escape, which reads
+    back as the same string.
+
+    >>> json_text({"n": "a\u202eb"}, indent=None)
+    '{"n": "a\\u202eb"}'
     """
     text = json.dumps(data, ensure_ascii=False, indent=indent, default=default)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -60,7 +62,7 @@ def csv_cell(v: Any) -> tuple[str, bool]:
 
 
 def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write CSV (``\\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes."""
+    r"""Write CSV (``\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes."""
 
     def field(v: Any) -> str:
         text, neutralised = csv_cell(v)
@@ -108,7 +110,6 @@ def route_json(legs: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
     """Print a route's statistics and legs as a table, CSV, Markdown or JSON."""
-
     data = route_json(legs)
     if fmt == "json":
         print(json_text(data))
@@ -165,7 +166,7 @@ def _md(v: Any) -> str:
 def print_rows(
     rows: Sequence[dict[str, Any]], fmt: str, console: Console, *, title: str | None = None
 ) -> None:
-    """Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON.
+    r"""Print rows (dicts with the same keys) as a table, CSV, Markdown or JSON.
 
     The one renderer of the CLI's row output. Text from data is printed with control characters
     escaped and never as rich markup; CSV cells that a spreadsheet would read as formulas are
@@ -187,9 +188,8 @@ def print_rows(
     >>> print_rows([{"id": "a|b", "km": 1.5}], "markdown", Console())
     | id | km |
     |---|---|
-    | a\\|b | 1.5 |
+    | a\|b | 1.5 |
     """
-
     if fmt == "json":
         print(json_text(list(rows)))
         return
@@ -232,6 +232,11 @@ def stats_rows(frame: gpd.GeoDataFrame, *, full: bool) -> list[dict[str, Any]]:
 
 
 def bypass_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a bypass frame (:func:`geo.api.bypass`) for :func:`print_rows`, NaN as None.
+
+    A missing number (an origin with no route, or none under the constraints) is then an empty
+    cell, ``null`` in JSON, rather than ``NaN``, which is not JSON at all.
+    """
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             for r in frame.to_dict("records")]  # fmt: skip
 
@@ -249,7 +254,6 @@ def check_output_path(path: Path, option: str) -> Path:
     created or written in (a file in the way, ``/proc``, no permission) each raise a GeoError
     naming the option and the path. Nothing is left behind: the write probe is removed.
     """
-
     shown = terminal_text(path)
     size = len(os.fsencode(path.name))
     if size > MAX_NAME_BYTES:  # checked first: stat() itself fails on such a name
@@ -292,7 +296,6 @@ def check_output_path(path: Path, option: str) -> Path:
 
 def write_failed(option: str, path: Path, e: OSError) -> Exception:
     """A GeoError for an OSError of a final write, naming the option and the path."""
-
     where = f" ({terminal_text(e.filename)})" if e.filename and str(e.filename) != str(path) else ""
     msg = (
         f"{option}: cannot write '{terminal_text(path)}': {e.strerror or e}{where}; "
@@ -362,7 +365,6 @@ def _layer_name(gdf: gpd.GeoDataFrame) -> str:
 
 def _default_out(spec: Path) -> Path:
     """Beside the spec when that folder is writable (a checkout), else in the current folder."""
-
     target = spec.with_suffix(".html")
     if os.access(spec.parent, os.W_OK) and "site-packages" not in spec.parts:
         return target

@@ -102,6 +102,14 @@ class Constraints:
     statuses: frozenset[str] = frozenset(DEFAULT_STATUSES)
 
     def describe(self) -> str:
+        """The constraints in words, for a route heading.
+
+        Statuses are named unless every status is allowed, so the default (operational links
+        only) is stated rather than left implicit.
+
+        >>> Constraints(avoid_countries=frozenset({"RUS"})).describe()
+        'avoiding RUS using operational links'
+        """
         parts = []
         if self.avoid_countries or self.avoid_passages:
             parts.append(
@@ -151,8 +159,31 @@ def make_constraints(
     modes: str | Iterable[str] | None = None,
     status: str | Iterable[str] | None = None,
 ) -> Constraints:
-    """Parse CLI-style values (comma lists allowed, a string is one value) into
-    :class:`Constraints`."""
+    """The :class:`Constraints` that CLI-style option values ask for.
+
+    Parameters
+    ----------
+    avoid : str or iterable of str
+        ISO3 country codes and passage names to keep off the route; comma lists allowed, a
+        string is one value.
+    modes : str or iterable of str, optional
+        Transport modes the route may use; None allows every mode.
+    status : str or iterable of str, optional
+        Segment statuses the route may use ("all" for every one); None allows operational
+        links only.
+
+    Returns
+    -------
+    Constraints
+        The parsed, de-duplicated constraints.
+
+    Raises
+    ------
+    RouteError
+        A value names no known country, passage, mode or status, or is empty.
+    TypeError
+        A value is neither a string nor an iterable of strings.
+    """
     countries, passages = set(), set()
     known = codes()
     for a in option_values(avoid, "--avoid"):
@@ -341,8 +372,10 @@ def _display(net: Network, hit: str) -> str:
 
 
 def access_candidates(net: Network, country: str) -> list[str]:
-    """The nodes a deposit's access leg may end at: those in the deposit's country on an
-    operational link, else any in its country on a link, else every linked node.
+    """The nodes a deposit's access leg may end at, best-connected first choice.
+
+    Those in the deposit's country on an operational link, else any in its country on a
+    link, else every linked node.
 
     A road across a border to the nearest railhead is no way to export (it would send the
     Caspian fields through Astrakhan), nor is a railhead whose only lines are being built.
@@ -495,6 +528,7 @@ class Route:
 
     @property
     def path(self) -> list[str]:
+        """The place names the route passes, from the start through each leg's end; [] if none."""
         if not self.legs:
             return []
         return [self.legs[0].from_name, *[leg.to_name for leg in self.legs]]

@@ -46,13 +46,17 @@ class TransitParameters:
     sources: dict[str, str]
 
     def get(self, key: str) -> tuple[float, float]:
+        """The (fast, slow) pair of parameter ``key``, in the key's own unit.
+
+        E.g. ``ship_knots`` in knots, ``road_km_per_day`` in km per day, ``ferry_wait_days`` in
+        days. A key the table lacks raises KeyError.
+        """
         return self.values[key]
 
 
 @lru_cache(maxsize=1)
 def transit_parameters() -> TransitParameters:
     """The bundled parameter table (``layers/transit.toml``)."""
-
     path = bundled_dir("layers") / "transit.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     values, sources = {}, {}
@@ -496,7 +500,6 @@ class RouteSpec:
 @lru_cache(maxsize=1)
 def reference_specs() -> tuple[RouteSpec, ...]:
     """The reference routes of ``layers/routes.toml``, in file order."""
-
     path = bundled_dir("layers") / "routes.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     specs = []
@@ -515,6 +518,15 @@ def reference_specs() -> tuple[RouteSpec, ...]:
 
 
 def run_reference(spec: RouteSpec, network: Network | None = None) -> Route:
+    """The route a reference spec describes, found on ``network``, labelled with its id and name.
+
+    Without ``network`` the bundled network is used (no user layers).
+
+    Raises
+    ------
+    RouteError
+        A place is unknown or no path meets the spec's constraints.
+    """
     net = network or load_network()
     r = find_route(net, spec.origin, spec.destination, via=spec.via, constraints=spec.constraints)
     r.route_id, r.name = spec.id, spec.name

@@ -1,5 +1,6 @@
-"""Supply routes for critical minerals: every deposit's way to market, with and without Russia
-and China.
+"""Supply routes for critical minerals: every deposit's way to market.
+
+Each deposit is routed to each market with and without Russia, and with and without China.
 
 One Dijkstra per market and constraint set (the graph is undirected, so a search from the market
 reaches every deposit's access node at once) replaces one :func:`~geo.analysis.routing.find_route`
@@ -348,8 +349,9 @@ def export_legs(
 
 
 def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per commodity and per country, and per market: how many deposits can avoid Russia
-    (and China), what they produce and what avoiding costs.
+    """How many deposits can avoid Russia (and China), per commodity, country and market.
+
+    Each row also says what those deposits produce and what avoiding costs.
 
     Parameters
     ----------

@@ -1,5 +1,7 @@
-"""Where the bundled data lives: ``layers/`` and ``maps/`` in a checkout, ``geo/_bundled/`` in
-a wheel."""
+"""Where the bundled data lives.
+
+``layers/`` and ``maps/`` at the root of a checkout, ``geo/_bundled/`` in an installed wheel.
+"""
 
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ SEA = "SEA"  # the pseudo-country of km outside every country polygon
 @lru_cache(maxsize=1)
 def countries() -> gpd.GeoDataFrame:
     """The bundled country polygons (``layers/countries.geojson``), indexed by alpha-3 code."""
-
     gdf = gpd.read_file(bundled_dir("layers") / "countries.geojson", engine="pyogrio")
     gdf = gdf.set_index("id", drop=False)
     shapely.prepare(gdf.geometry.values)
@@ -40,6 +39,11 @@ def codes() -> set[str]:
 
 
 def alpha2_to_alpha3() -> dict[str, str]:
+    """ISO alpha-2 to alpha-3 codes of the bundled countries (those that state an alpha-2).
+
+    >>> alpha2_to_alpha3()["KZ"]
+    'KAZ'
+    """
     c = countries()
     return {a2: a3 for a3, a2 in zip(c.index, c["iso_a2"], strict=True) if isinstance(a2, str)}
 

@@ -15,7 +15,7 @@ def atomic_write_text(
     mode: int | None = None,
     check: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename.
+    r"""Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename.
 
     A reader sees the old file or the new one, never half of one; a failed write leaves no
     temporary file behind. The folder is created if needed.
@@ -25,7 +25,7 @@ def atomic_write_text(
     path
         The file to write (replaced if it exists).
     text
-        The content, written as UTF-8 with ``\\n`` line ends.
+        The content, written as UTF-8 with ``\n`` line ends.
     mode
         Permission bits for the new file; default those of :func:`tempfile.mkstemp` (0o600).
     check

@@ -1,5 +1,7 @@
-"""Loading a layer: read a file (:mod:`geo.data.readers`), validate it (:mod:`geo.data.validate`),
-return a normalised GeoDataFrame; the bundled layers loaded the same way, once per process.
+"""Loading a layer: a file read, validated and returned as a normalised GeoDataFrame.
+
+Reading is :mod:`geo.data.readers`, validation :mod:`geo.data.validate`; the bundled layers are
+loaded the same way, once per process.
 """
 
 from __future__ import annotations

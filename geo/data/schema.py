@@ -52,10 +52,12 @@ class Kind:
     extra_ok: bool = True  # other properties are kept and shown, never required
 
     def field(self, name: str) -> Field | None:
+        """The declared property ``name`` of this kind, or None if the schema has no such field."""
         return next((f for f in self.fields if f.name == name), None)
 
     @property
     def required(self) -> tuple[str, ...]:
+        """The names of the properties every feature of this kind must carry, in schema order."""
         return tuple(f.name for f in self.fields if f.required)
 
 

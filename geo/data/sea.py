@@ -37,7 +37,10 @@ def canonical_passage(name: str) -> str:
 
 
 def restrictions(avoid: Iterable[str] = ()) -> list[str]:
-    """searoute's ``restrictions`` list for passages to avoid (CLI names)."""
+    """The ``restrictions`` argument for searoute: passages to avoid, plus those always closed.
+
+    ``avoid`` holds CLI passage names; they are translated to searoute's own names, sorted.
+    """
     names = {SEAROUTE_PASSAGE.get(canonical_passage(a), canonical_passage(a)) for a in avoid}
     return sorted(set(ALWAYS_RESTRICTED) | names)
 
@@ -106,7 +109,6 @@ def generate_legs(
     Maintainers run ``python -m geo.data.sea`` after editing ``layers/sea_legs.toml``; tests check
     that the stored lines are exactly what searoute gives today.
     """
-
     spec = tomllib.loads(legs_toml)
     out: dict[str, list[dict[str, Any]]] = {}
     for entry in spec.get("leg", []):
@@ -155,7 +157,6 @@ def _main() -> None:  # pragma: no cover - maintainer tool
 
 def dump_features(doc: dict[str, Any]) -> str:
     """One feature per line: diffs of a layer file stay readable."""
-
     feats = doc["features"]
     assert isinstance(feats, list)
     lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in feats]

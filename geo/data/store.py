@@ -67,6 +67,7 @@ class StoreProblemsError(LayerStoreError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:
+        """One line of text per unusable stored layer, for a terminal or a log."""
         return [str(p) for p in self.problems]
 
 
@@ -302,7 +303,6 @@ def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
 
 def bundled_ids() -> dict[str, dict[str, str]]:
     """Ids of the bundled layers by kind: ``{kind: {id: bundled layer name}}``."""
-
     out: dict[str, dict[str, str]] = {}
     for stem in bundled_layers():
         g = load_bundled(stem)
@@ -378,7 +378,6 @@ def add_layer(
     store's lock: two adds of one name never both succeed, and a killed add leaves no layer
     half-written.
     """
-
     src = Path(path)
     name = _check_name(name if name is not None else src.name.split(".")[0])
     d = user_dir()
@@ -557,7 +556,6 @@ def user_layers() -> list[gpd.GeoDataFrame]:
 
 def list_layers() -> list[dict[str, Any]]:
     """Bundled and user layers: name, kind, feature count, where stored (and what is broken)."""
-
     rows = []
     for stem, p in bundled_layers().items():
         g = load_bundled(stem)

@@ -20,7 +20,7 @@ def _escape(m: re.Match[str]) -> str:
 
 
 def terminal_text(text: object, *, limit: int | None = None) -> str:
-    """``text`` safe to print on one line: control, separator and bidi characters as escapes.
+    r"""``text`` safe to print on one line: control, separator and bidi characters as escapes.
 
     Parameters
     ----------
@@ -36,8 +36,8 @@ def terminal_text(text: object, *, limit: int | None = None) -> str:
 
     Examples
     --------
-    >>> terminal_text("evil\\x1b[2J\\nline\\u202e")
-    'evil\\\\x1b[2J\\\\nline\\\\u202e'
+    >>> terminal_text("evil\x1b[2J\nline\u202e")
+    'evil\\x1b[2J\\nline\\u202e'
     >>> terminal_text("Алматы" * 3, limit=8)
     'АлматыАл...'
     """

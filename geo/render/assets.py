@@ -174,6 +174,15 @@ class OfflineAssets(MacroElement):
         self.names = names
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Inline the named assets into the figure's ``<head>`` and drop every CDN link.
+
+        Raises
+        ------
+        TypeError
+            This element is not inside a map that is in a :class:`branca.element.Figure`.
+        GeoError
+            A plugin links an asset that has no bundled offline copy.
+        """
         figure = self.get_root()
         if not isinstance(figure, Figure):
             msg = "OfflineAssets must be added to a map that is in a Figure"

@@ -47,6 +47,7 @@ class Verbatim(Element):
         self.text = text
 
     def render(self, **kwargs: Any) -> str:
+        """The text given, unchanged; ``kwargs`` (branca's render options) are ignored."""
         return self.text
 
 
@@ -62,15 +63,25 @@ class PageElement(MacroElement):
         self._name = name
 
     def header(self) -> str | None:
+        """The finished text this element puts in ``<head>``; None (nothing) by default."""
         return None
 
     def html(self) -> str | None:
+        """The finished markup this element puts in ``<body>``; None (nothing) by default."""
         return None
 
     def script(self) -> str | None:
+        """The finished JavaScript this element runs after the map exists; None by default."""
         return None
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Add this element's header, body markup and script to its figure, then its children's.
+
+        Raises
+        ------
+        TypeError
+            The element is not inside a map that is in a :class:`branca.element.Figure`.
+        """
         figure = self.get_root()
         if not isinstance(figure, Figure):
             msg = f"{type(self).__name__} must be added to a map that is in a Figure"
@@ -99,6 +110,13 @@ class Script(PageElement):
         self.payload = script_json(payload)
 
     def script(self) -> str:
+        """The call into the page runtime, with the map's JavaScript name and the JSON payload.
+
+        Raises
+        ------
+        TypeError
+            The script has not been added to a map.
+        """
         if self._parent is None:
             msg = "Script must be added to a map before it is rendered"
             raise TypeError(msg)
@@ -113,6 +131,7 @@ class Html(PageElement):
         self.markup = markup
 
     def html(self) -> str:
+        """The markup given, already escaped by whoever built it."""
         return self.markup
 
 
@@ -127,4 +146,5 @@ class Head(PageElement):
         self.js = _CLOSE.sub(r"<\\/\1", js)
 
     def header(self) -> str:
+        """The ``<title>``, ``<style>`` and ``<script>`` elements, closing tags in code escaped."""
         return f"<title>{self.title}</title>\n<style>{self.css}</style>\n<script>{self.js}</script>"

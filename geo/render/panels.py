@@ -69,9 +69,12 @@ __all__ = [
 
 
 class _JoinLines(jinja2.ext.Extension):
-    """Template files are indented HTML for people; the panels are one line with no whitespace
+    """Joins each template file's lines before it is compiled.
+
+    Template files are indented HTML for people; the panels are one line with no whitespace
     between tags (as the pages always had). A line break and the indentation after it are
-    layout only: they are removed from the template source before it is compiled."""
+    layout only: they are removed from the template source before it is compiled.
+    """
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         return re.sub(r"\n[ \t]*", "", source)
@@ -125,8 +128,11 @@ class Symbol:
 
 @dataclass(frozen=True)
 class Entry:
-    """A legend entry: ``head`` (a heading), ``row`` (symbol and text), or ``colorby`` (a
-    user layer named ``text`` coloured by property ``prop``, one row per value in ``rows``)."""
+    """A legend entry: ``head`` (a heading), ``row`` (symbol and text), or ``colorby``.
+
+    A ``colorby`` entry is a user layer named ``text`` coloured by property ``prop``, with one
+    row per value in ``rows``.
+    """
 
     kind: str
     text: str

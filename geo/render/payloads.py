@@ -2,7 +2,7 @@
 
 Coordinates are rounded (:data:`COORD_DECIMALS`), features keep a fixed order, and every
 property value goes out as display text (:func:`geo.render.style.fmt`), never as markup. Each
-payload is one ``CorridorMap.add`` call (see ``geo/static/corridor.js``).
+payload is one ``CorridorMap.add`` call (see ``geo/render/static/corridor.js``).
 """
 
 from __future__ import annotations
@@ -75,8 +75,10 @@ class NodeFeature(TypedDict):
 
 
 class PolygonFeature(TypedDict):
-    """A polygon: feature index ``k``, rings ``c`` (:func:`encode_rings`), ``t``, ``v``, and
-    with colour-by its style index ``s``."""
+    """A polygon: feature index ``k``, rings ``c`` (:func:`encode_rings`), ``t`` and ``v``.
+
+    With colour-by it also carries its style index ``s``.
+    """
 
     k: int
     c: list[list[list[int]]]
@@ -102,8 +104,10 @@ class Column(TypedDict, total=False):
 
 
 class LinesLayer(TypedDict):
-    """``kind: "lines"``: segments, legs, user lines. ``label`` is trusted HTML (a constant
-    symbol and escaped text) for the layer control."""
+    """``kind: "lines"``: segments, legs, user lines.
+
+    ``label`` is trusted HTML (a constant symbol and escaped text) for the layer control.
+    """
 
     kind: Literal["lines"]
     group: str
@@ -128,8 +132,11 @@ class NodesLayer(TypedDict):
 
 
 class DepositsLayer(TypedDict):
-    """``kind: "deposits"``: clustered points ``p`` (``[lat, lon, colour code]``), their
-    properties as columns ``data``; ``cls`` the marker class prefix for colour-by."""
+    """``kind: "deposits"``: clustered points ``p`` (``[lat, lon, colour code]``).
+
+    Their properties travel as columns ``data``; ``cls`` is the marker class prefix for
+    colour-by.
+    """
 
     kind: Literal["deposits"]
     group: str
@@ -207,11 +214,13 @@ def property_columns(
 
 
 def display_rows(gdf: gpd.GeoDataFrame, cols: list[str]) -> list[list[str]]:
+    """The values of ``cols`` as display text (:func:`fmt`), one list per feature, in row order."""
     data = [[fmt(v) for v in gdf[c].tolist()] for c in cols]
     return [list(r) for r in zip(*data, strict=True)] if data else [[] for _ in range(len(gdf))]
 
 
 def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
+    """Whether there is no layer or a layer without features (nothing to draw)."""
     return gdf is None or len(gdf) == 0
 
 
@@ -221,6 +230,24 @@ def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
 
 
 def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[dict[str, Any]]:
+    """One "lines" layer per corridor of ``segments``, the ``highlight`` corridor first.
+
+    Segments through Russia or Belarus are drawn in the Russia colour, the others in their
+    corridor's; the status sets the dash, the mode the width (sea and ferry thinner), and the
+    highlighted corridor is wider and cased on its own pane.
+
+    Parameters
+    ----------
+    segments
+        The segment layer (``corridor``, ``mode``, ``status``, ``russia_km`` ...).
+    highlight
+        The corridor id drawn on top, e.g. ``"TITR"``.
+
+    Returns
+    -------
+    list of dict
+        :class:`LinesLayer` payloads for the page runtime.
+    """
     cols = property_columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
     rows = display_rows(segments, cols)
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
@@ -453,6 +480,20 @@ def polygon_layer(
 def route_layers(
     routes: gpd.GeoDataFrame, shown: set[str]
 ) -> tuple[list[dict[str, Any]], list[int]]:
+    """One "route" layer per row of ``routes``, with its statistics as the popup's columns.
+
+    Parameters
+    ----------
+    routes
+        Route statistics, one row per route (:func:`geo.analysis.stats.reference_routes`).
+    shown
+        The route ids visible when the page opens; the others start hidden.
+
+    Returns
+    -------
+    tuple of (list of dict, list of int)
+        The layer payloads, and the index of each route's layer in that list.
+    """
     layers = []
     keys = [label for key, label in ROUTE_FIELDS if key in routes]
     extra = sorted(

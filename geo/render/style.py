@@ -182,6 +182,11 @@ def value_colors(gdf: gpd.GeoDataFrame, prop: str) -> tuple[list[int], list[tupl
 def line_style(
     color: str, weight: float, dash: str | None, opacity: float = 0.95
 ) -> dict[str, Any]:
+    """A Leaflet path style: ``weight`` in pixels, ``dash`` an SVG dash array or None (solid).
+
+    >>> line_style("#c00", 3, "6 4")
+    {'color': '#c00', 'weight': 3, 'opacity': 0.95, 'dashArray': '6 4', 'lineCap': 'round'}
+    """
     s: dict[str, Any] = {"color": color, "weight": weight, "opacity": opacity}
     if dash:
         s["dashArray"] = dash
@@ -190,6 +195,11 @@ def line_style(
 
 
 def corridor_color(corridor: str, others: list[str]) -> str:
+    """The line colour of a corridor: its own for a named corridor (:data:`CORRIDORS`).
+
+    Any other corridor takes a colour by its place in ``others`` (the unnamed corridors of the
+    map, sorted), so the same map always gives it the same colour; grey if it is not listed.
+    """
     if corridor in CORRIDORS:
         return CORRIDORS[corridor][1]
     if corridor in others:
@@ -198,10 +208,25 @@ def corridor_color(corridor: str, others: list[str]) -> str:
 
 
 def through_russia(v: Any) -> bool:
+    """Whether a ``russia_km`` value (km on Russian or Belarusian territory) is above zero.
+
+    >>> through_russia(12.5), through_russia(0.0), through_russia(None)
+    (True, False, False)
+    """
     return not is_missing(v) and float(v) > 0
 
 
 def main_group(commodities: Any) -> int:
+    """The index in :data:`COMMODITY_GROUPS` of a deposit's first commodity.
+
+    ``commodities`` is a list, array or single string; a missing or unknown commodity gives
+    ``len(COMMODITY_GROUPS)``, the "other" group.
+
+    >>> main_group(["copper", "gold"]) == GROUP_OF["copper"]
+    True
+    >>> main_group([]) == main_group(["unobtainium"]) == len(COMMODITY_GROUPS)
+    True
+    """
     if isinstance(commodities, np.ndarray):
         commodities = commodities.tolist()
     if isinstance(commodities, str):
@@ -212,6 +237,11 @@ def main_group(commodities: Any) -> int:
 
 
 def swatch_line(color: str, weight: float, opacity: float = 1.0, dash: str | None = None) -> str:
+    """An inline SVG line for a legend or layer-control label; ``weight`` in pixels.
+
+    ``color`` and ``dash`` go into the markup as they are: pass the style's own values, never
+    text from a layer or a spec.
+    """
     d = f' stroke-dasharray="{dash}" stroke-linecap="round"' if dash else ""
     return (
         '<svg class="cm-sw" width="28" height="12" viewBox="0 0 28 12" aria-hidden="true">'
@@ -254,10 +284,20 @@ def fmt(value: Any) -> str:
 
 
 def fmt_km(v: Any) -> str:
+    """A distance in km as whole kilometres with thousands separators; a dash when missing.
+
+    >>> fmt_km(6162.4), fmt_km(None)
+    ('6,162', '—')
+    """
     return "—" if is_missing(v) else f"{float(v):,.0f}"
 
 
 def esc(text: Any) -> str:
+    """``str(text)`` escaped for HTML text and attribute values (quotes included).
+
+    >>> esc('<a href="x">')
+    '&lt;a href=&quot;x&quot;&gt;'
+    """
     return html.escape(str(text), quote=True)
 
 

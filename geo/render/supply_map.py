@@ -1,10 +1,13 @@
-"""The exports map: every deposit coloured by the corridor of its best route to a market that
-avoids Russia (or what the spec says), with the route drawn on click beside the unconstrained one.
+"""The exports map: every deposit coloured by the corridor of its best way to market.
+
+The best route is the one to a market that avoids Russia (or what the spec says); a click draws
+it beside the unconstrained one.
 
 The numbers come from :mod:`geo.analysis.supply` (the same searches and statistics as
 ``corridor exports``); this module only turns them into one JSON payload for the page runtime
-(``geo/static/exports.js``) and escaped HTML panels. Routes share their segments: each segment's
-line is sent once and a route is a list of references to them, so seven markets cost little.
+(``geo/render/static/exports.js``) and escaped HTML panels. Routes share their segments: each
+segment's line is sent once and a route is a list of references to them, so seven markets cost
+little.
 """
 
 from __future__ import annotations
