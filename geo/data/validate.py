@@ -461,8 +461,10 @@ def _field_problems(
 
 def _country_problems(path: str, fids: np.ndarray, geoms: np.ndarray, col: Column,
                       on: np.ndarray) -> list[Problem]:  # fmt: skip
-    """Points outside their declared country: a prepared containment test per point, the
-    detailed (slow) check only for the few outside."""
+    """Points outside their declared country.
+
+    A prepared containment test per point; the detailed (slow) check only for the few outside.
+    """
     at = np.flatnonzero(on & (col.tag == STR))
     at = at[_isin(col.values[at], codes())]
     if not len(at):
