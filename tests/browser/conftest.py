@@ -80,13 +80,21 @@ class MapPage:
         """Wait until no zoom or pan runs and what is drawn stays the same for three frames."""
         return int(self.page.evaluate(SETTLE))
 
-    def wait_drawn_change(self, before: int) -> int:
-        """Wait until the number of drawn items differs from ``before``; return it (or before)."""
+    def toggles(self, box: Any) -> bool:
+        """Whether clicking an overlay's checkbox changes what is drawn; it is clicked back.
+
+        Waits for the change, and for the map to settle after the second click, by polling in
+        the browser, never by sleeping.
+        """
+        before = self.drawn()
+        box.click()
         try:
-            self.page.wait_for_function(f"({DRAWN}) !== {int(before)}", timeout=3000)
-        except Exception:  # playwright's TimeoutError: the caller's assertion says what failed
-            return before
-        return self.settle()
+            self.page.wait_for_function(f"({DRAWN}) !== {before}", timeout=3000)
+        except Exception:  # playwright's TimeoutError: nothing changed, the caller says what
+            return False
+        box.click()  # back as it was, so the next overlay is measured alone
+        self.settle()  # the count need not return to `before` (Leaflet may merge paths)
+        return True
 
     def js(self, expr: str, arg: Any = None) -> Any:
         return self.page.evaluate(expr, arg)

@@ -27,13 +27,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _toggles(mp: MapPage, i: int) -> bool:
     """Whether switching overlay ``i`` off changes what is drawn (it is switched back on)."""
-    box = mp.page.locator(OVERLAYS).nth(i)
-    before = mp.drawn()
-    box.click()
-    after = mp.wait_drawn_change(before)
-    box.click()
-    mp.wait_drawn_change(after)
-    return after != before
+    return mp.toggles(mp.page.locator(OVERLAYS).nth(i))
 
 
 def test_route_map_loads_and_shows_statistics(
