@@ -226,7 +226,7 @@ def strip_cdn_links(root: Element) -> set[str]:
                 if key not in CDN_REPLACEMENTS:
                     msg = (
                         f"{type(el).__name__} needs {url}, which has no offline copy; "
-                        "remove that plugin or add its file to geo/assets.py"
+                        "remove that plugin or add its file to geo/render/assets.py"
                     )
                     raise GeoError(msg)
                 needed.update(CDN_REPLACEMENTS[key])
