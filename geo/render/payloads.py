@@ -12,6 +12,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..data.schema import SCHEMA
@@ -32,9 +33,10 @@ from .style import (
     corridor_color,
     esc,
     fmt,
+    fmt_column,
     is_missing,
     line_style,
-    main_group,
+    main_groups,
     node_symbol,
     route_value,
     short_name,
@@ -215,8 +217,9 @@ def property_columns(
 
 def display_rows(gdf: gpd.GeoDataFrame, cols: list[str]) -> list[list[str]]:
     """The values of ``cols`` as display text (:func:`fmt`), one list per feature, in row order."""
-    data = [[fmt(v) for v in gdf[c].tolist()] for c in cols]
-    return [list(r) for r in zip(*data, strict=True)] if data else [[] for _ in range(len(gdf))]
+    if not cols:
+        return [[] for _ in range(len(gdf))]
+    return np.column_stack([fmt_column(gdf[c]) for c in cols]).tolist()
 
 
 def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
@@ -317,8 +320,8 @@ def node_layer(
     feats = []
     kinds = nodes["kind"].astype(str).tolist() if "kind" in nodes else ["terminal"] * len(nodes)
     gauges = nodes["gauge_change"].tolist() if "gauge_change" in nodes else [False] * len(nodes)
-    names = [fmt(v) for v in nodes["name"]] if "name" in nodes else [""] * len(nodes)
-    values = [fmt(v) for v in nodes[color_by[0]]] if color_by else []
+    names = fmt_column(nodes["name"]).tolist() if "name" in nodes else [""] * len(nodes)
+    values = fmt_column(nodes[color_by[0]]).tolist() if color_by else []
     for i, (kind, g) in enumerate(zip(kinds, gauges, strict=True)):
         gauge = not is_missing(g) and bool(g)
         kind_text = NODE_SHAPES.get(kind, ("", kind))[1]
@@ -349,13 +352,24 @@ def _palette(code: int) -> str:
     return VALUE_PALETTE[code] if code < len(VALUE_PALETTE) else OTHER_VALUE_COLOR
 
 
-def columnar(values: list[str]) -> dict[str, Any]:
-    """A column as plain values, or as a dictionary and codes when values repeat."""
-    uniq = sorted(set(values))
-    if len(uniq) * 2 <= len(values):
-        index = {v: i for i, v in enumerate(uniq)}
-        return {"d": uniq, "i": [index[v] for v in values]}
-    return {"v": values}
+def columnar(values: Sequence[str] | np.ndarray) -> dict[str, Any]:
+    """A column as plain values, or as a dictionary and codes when values repeat.
+
+    The dictionary is sorted (code-point order), so the same column always encodes the same.
+
+    >>> columnar(["b", "a", "b", "b"])
+    {'d': ['a', 'b'], 'i': [1, 0, 1, 1]}
+    >>> columnar(["b", "a"])
+    {'v': ['b', 'a']}
+    """
+    texts = np.asarray(values, dtype=object)
+    codes, uniq = pd.factorize(texts, use_na_sentinel=False)
+    if len(uniq) * 2 <= len(texts):
+        order = np.argsort(uniq, kind="stable")  # Python's str order, as sorted() gives
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return {"d": uniq[order].tolist(), "i": rank[codes].tolist()}
+    return {"v": texts.tolist()}
 
 
 def deposit_layer(
@@ -365,14 +379,18 @@ def deposit_layer(
     cols = property_columns(
         deposits, "deposit", first=("name", "id", "commodities", "kind", "status")
     )
-    geoms = deposits.geometry
-    pts = geoms.where(geoms.geom_type == "Point", geoms.representative_point())
-    lat = np.round(shapely.get_y(pts.to_numpy()), COORD_DECIMALS)
-    lon = np.round(shapely.get_x(pts.to_numpy()), COORD_DECIMALS)
-    main = codes if codes is not None else [main_group(v) for v in deposits.get("commodities", [])]
-    if not main:
+    pts = deposits.geometry.to_numpy().copy()
+    other = shapely.get_type_id(pts) != shapely.GeometryType.POINT
+    pts[other] = shapely.point_on_surface(pts[other])
+    lat = np.round(shapely.get_y(pts), COORD_DECIMALS).tolist()
+    lon = np.round(shapely.get_x(pts), COORD_DECIMALS).tolist()
+    if codes is not None:
+        main = list(codes)
+    elif "commodities" in deposits:
+        main = main_groups(deposits["commodities"]).tolist()
+    else:
         main = [len(COMMODITY_GROUPS)] * len(deposits)
-    data = [columnar([fmt(v) for v in deposits[c].tolist()]) for c in cols]
+    data = [columnar(fmt_column(deposits[c])) for c in cols]
     layer = {
         "kind": "deposits",
         "group": group,
@@ -380,7 +398,7 @@ def deposit_layer(
         "show": True,
         "cols": cols,
         "data": data,
-        "p": [[float(a), float(b), g] for a, b, g in zip(lat, lon, main, strict=True)],
+        "p": list(map(list, zip(lat, lon, main, strict=True))),
     }
     if codes is not None:
         layer["cls"] = "cm-k"  # palette classes instead of commodity classes (cm-c)
@@ -456,7 +474,7 @@ def polygon_layer(
     decimals = COUNTRY_DECIMALS if simplify else COORD_DECIMALS
     cols = property_columns(gdf, "area", first=("name", "id")) if interactive else []
     rows = display_rows(gdf, cols) if interactive else [[] for _ in range(len(gdf))]
-    names = [fmt(v) for v in gdf["name"]] if "name" in gdf else [""] * len(gdf)
+    names = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
     feats = []
     styles: list[dict[str, Any]] = []
     for i, g in enumerate(gdf.geometry):

@@ -164,7 +164,7 @@ def value_colors(gdf: gpd.GeoDataFrame, prop: str) -> tuple[list[int], list[tupl
         have = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
         msg = f"user layer '{name}': color_by: no property '{prop}'; use one of {have}"
         raise GeoError(msg)
-    texts = [fmt(v) for v in gdf[prop].tolist()]
+    texts = fmt_column(gdf[prop]).tolist()
     values = sorted({t for t in texts if t}, key=_value_order)
     index = {v: i for i, v in enumerate(values[: len(VALUE_PALETTE)])}
     other = len(VALUE_PALETTE)
@@ -236,6 +236,27 @@ def main_group(commodities: Any) -> int:
     return GROUP_OF.get(str(commodities[0]), len(COMMODITY_GROUPS))
 
 
+def main_groups(values: Any) -> np.ndarray:
+    """:func:`main_group` of every deposit's ``commodities``, as an integer array.
+
+    >>> main_groups([["copper", "gold"], "uranium", [], None]).tolist() == [
+    ...     GROUP_OF["copper"], GROUP_OF["uranium"], len(COMMODITY_GROUPS), len(COMMODITY_GROUPS)]
+    True
+    """
+    arr = _object_array(values) if not isinstance(values, pd.Series) else values.to_numpy(object)
+    other = len(COMMODITY_GROUPS)
+    if not set(map(type, arr)) <= {list, tuple, np.ndarray, str, float, *_NONE_TYPES}:
+        return np.array([main_group(v) for v in arr], dtype=np.int64)
+    flat = pd.Series(arr).explode()  # a string stays whole: main_group reads it as one item
+    first = flat[~flat.index.duplicated()].to_numpy(dtype=object)
+    try:
+        codes, uniques = pd.factorize(first, use_na_sentinel=True)
+    except TypeError:  # an unhashable first item (a nested list): never a commodity
+        return np.array([main_group(v) for v in arr], dtype=np.int64)
+    groups = [GROUP_OF.get(str(u), other) for u in uniques]
+    return np.array([*groups, other], dtype=np.int64)[codes]
+
+
 def swatch_line(color: str, weight: float, opacity: float = 1.0, dash: str | None = None) -> str:
     """An inline SVG line for a legend or layer-control label; ``weight`` in pixels.
 
@@ -281,6 +302,108 @@ def fmt(value: Any) -> str:
     if isinstance(value, pd.Timestamp | dt.date):
         return value.isoformat()[:10]
     return str(value)
+
+
+# Types whose equal values always read the same: a column of one of them (besides text and
+# missing values) can be formatted per distinct value. Mixed numbers cannot (1 == 1.0 == True,
+# but 12345 reads "12345", 12345.0 "12,345" and True "yes"), nor dates (equal instants in two
+# time zones read as two days) or Decimals (Decimal("1.0") == Decimal("1.00")).
+_PLAIN = (str, int, float, bool, np.bool_, np.integer, np.floating)
+_NONE_TYPES = (type(None), type(pd.NA))
+_LISTS = (list, tuple, np.ndarray)
+
+
+def fmt_column(values: Any) -> np.ndarray:
+    """:func:`fmt` of every value of a column, each distinct value formatted once.
+
+    Parameters
+    ----------
+    values : Series, array or sequence
+        One column of a layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        An object array of ``str``: exactly ``[fmt(v) for v in values]``.
+
+    Examples
+    --------
+    >>> fmt_column([1234.5678, None, True, ["a", "b"], "x", 1234.5678]).tolist()
+    ['1,234.57', '', 'yes', 'a, b', 'x', '1,234.57']
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(_object_array(values))
+    if len(s) == 0:
+        return np.empty(0, dtype=object)
+    if s.dtype != object:
+        return _by_distinct(s)
+    arr = s.to_numpy(dtype=object)
+    types = set(map(type, arr))
+    others = {t for t in types if not issubclass(t, (str, *_NONE_TYPES))}
+    exact = all(t is str or t in _NONE_TYPES for t in types - others)
+    if exact and len(others) <= 1 and all(t in _PLAIN or issubclass(t, _PLAIN[4:]) for t in others):
+        return _by_distinct(s)
+    lists = {t for t in types if issubclass(t, _LISTS)}
+    if lists and _explodable(arr, types):
+        return _joined(s)
+    return _memoised(arr)
+
+
+def _object_array(values: Any) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)  # element by element: a list of lists stays a column of lists
+    return out
+
+
+def _by_distinct(s: pd.Series) -> np.ndarray:
+    """Factorize, format the distinct values, take the texts by code (missing: "")."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        texts = np.asarray(uniques, dtype=object)  # fmt(text) is the text itself
+    else:
+        texts = np.array([fmt(u) for u in uniques], dtype=object)
+    return np.append(texts, "")[codes]
+
+
+def _explodable(arr: np.ndarray, types: set[type]) -> bool:
+    """Whether flattening the lists one level keeps fmt's text (no dicts, sets, odd arrays)."""
+    if not types <= {list, tuple, np.ndarray, str, float, int, bool, *_NONE_TYPES}:
+        return False
+    if np.ndarray in types:
+        return all(v.dtype.kind in "OUifb" and v.ndim == 1 for v in arr if type(v) is np.ndarray)
+    return True
+
+
+def _joined(s: pd.Series) -> np.ndarray:
+    """Lists as their items' texts joined by ", ": one level flattened, formatted, re-joined."""
+    flat = s.reset_index(drop=True).explode()  # an empty list gives one missing value: ""
+    rows = flat.index.to_numpy()
+    texts = fmt_column(pd.Series(flat.to_numpy(dtype=object)))
+    pos = np.arange(len(rows))
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    pos -= np.maximum.accumulate(np.where(first, pos, 0))
+    out = texts[first]
+    for j in range(1, int(pos.max()) + 1):
+        at = pos == j
+        out[rows[at]] = out[rows[at]] + ", " + texts[at]
+    return out
+
+
+def _memoised(arr: np.ndarray) -> np.ndarray:
+    """fmt cell by cell, remembering the text of each plain value (keyed by type and value)."""
+    memo: dict[tuple[type, Any], str] = {}
+    out = np.empty(len(arr), dtype=object)
+    for i, v in enumerate(arr):
+        t = type(v)
+        if t in _PLAIN:
+            key = (t, v)
+            text = memo.get(key)
+            if text is None:
+                text = memo[key] = fmt(v)
+            out[i] = text
+        else:
+            out[i] = fmt(v)
+    return out
 
 
 def fmt_km(v: Any) -> str:
