@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import html
 import importlib.util
 import json
@@ -12,8 +13,12 @@ from pathlib import Path
 import folium
 import folium.plugins
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.analysis.stats import STAT_KEYS
 from geo.build import build_from_spec
@@ -24,7 +29,16 @@ from geo.render.assets import asset_text, strip_cdn_links, use_offline_assets
 from geo.render.corridor_map import build_map, route_map
 from geo.render.page import render_html, save_html
 from geo.render.spec import MAX_SPEC_BYTES, SPEC_KEYS, ExportsSpec, MapSpec, load_spec
-from geo.render.style import ROUTE_FIELDS, STAT_LABELS, fmt, value_colors
+from geo.render.style import (
+    ROUTE_FIELDS,
+    STAT_LABELS,
+    fmt,
+    fmt_column,
+    main_group,
+    main_groups,
+    script_json,
+    value_colors,
+)
 
 DATA = Path(__file__).parent / "data"
 _spec = importlib.util.spec_from_file_location("map_fixtures", DATA / "map_fixtures.py")
@@ -151,6 +165,101 @@ def test_fmt() -> None:
     assert fmt(None) == "" and fmt(float("nan")) == ""
     assert fmt(["a", "b"]) == "a, b"
     assert fmt(12.0) == "12" and fmt(12345.0) == "12,345"
+
+
+# Values a layer column may hold (validated layers, and frames handed to the Python API).
+_SCALARS = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from([12345, 12345.0, 1, 1.0, True, -0.0, 0.005, 1e20]),
+    st.floats(allow_nan=False, width=64),
+    st.text(max_size=6),
+    st.dates(),
+    st.decimals(places=2, allow_nan=False),
+)
+_CELLS = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELLS, max_size=12) | st.lists(_SCALARS, max_size=12))
+def test_fmt_column_is_fmt_of_each_value(values: list[object]) -> None:
+    assert fmt_column(values).tolist() == [fmt(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([1.5, None, 10000.0, 1.5]),
+        pd.Series([3, 1, 3]),
+        pd.Series([True, False, True]),
+        pd.Series(["a", None, "a"], dtype="str"),
+        pd.Series([1, None], dtype="Int64"),
+        pd.Series([True, None], dtype="boolean"),
+        pd.Series(pd.to_datetime(["2020-01-01", None])),
+        pd.Series(["x", "y", "x"], dtype="category"),
+        pd.Series(
+            [["copper", "gold"], [], None, np.array(["zinc"]), "coal"], index=[4, 2, 9, 0, 1]
+        ),
+    ],
+)
+def test_fmt_column_of_typed_columns(column: pd.Series) -> None:
+    assert fmt_column(column).tolist() == [fmt(v) for v in column.tolist()]
+
+
+def test_main_groups_is_main_group_of_each_value() -> None:
+    values = [["copper", "gold"], "uranium", [], None, float("nan"), ("coal",),
+              np.array(["oil"]), [None], [["lithium"]], {"copper": 1}, 5]  # fmt: skip
+    assert main_groups(values).tolist() == [main_group(v) for v in values]
+
+
+def _reference_json(obj: object) -> str:
+    """script_json as it was written with json alone (the text it must keep)."""
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        s = s.replace(a, b)
+    return s.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1e-05, -3e-05, 1e-06, 1.5e-09, 1e-10, 1e16, 0.0001, 12.34567])
+    | st.text(st.characters(codec="utf-8") | st.sampled_from('<>&\u2028\u2029\x00\x7f\n"\\')),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_script_json_writes_what_json_dumps_wrote(obj: object) -> None:
+    assert script_json(obj) == _reference_json(obj)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), np.float64("nan")])
+def test_script_json_refuses_non_finite_numbers(bad: float) -> None:
+    with pytest.raises(ValueError, match="Out of range float"):
+        script_json({"p": [[1.0, bad, 2]]})
+
+
+def test_script_json_refuses_what_json_refuses() -> None:
+    with pytest.raises(TypeError):
+        script_json({"when": dt.date(2024, 1, 1)})  # orjson would write it; json never did
+    assert script_json({1: np.float64(0.5)}) == '{"1":0.5}'  # json's way, not orjson's refusal
 
 
 def test_offline_assets_replace_cdn_links() -> None:

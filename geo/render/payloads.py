@@ -219,7 +219,8 @@ def display_rows(gdf: gpd.GeoDataFrame, cols: list[str]) -> list[list[str]]:
     """The values of ``cols`` as display text (:func:`fmt`), one list per feature, in row order."""
     if not cols:
         return [[] for _ in range(len(gdf))]
-    return np.column_stack([fmt_column(gdf[c]) for c in cols]).tolist()
+    rows: list[list[str]] = np.column_stack([fmt_column(gdf[c]) for c in cols]).tolist()
+    return rows
 
 
 def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
