@@ -37,6 +37,12 @@ Proximity
     the straightforward geopandas way (project to EPSG:3857, buffer the routes by 100 km,
     ``sjoin`` within). Each method runs in its own process; memory is that process's peak RSS
     during the timed part above its RSS before it. Agreement counts (point, route) pairs.
+Payloads
+    The page payload of the 100k-point map layer, in one process on the loaded layer: the whole
+    map without network and statistics (``build_map`` of the bundled countries and the layer, then
+    ``render_html``), and its parts side by side with the way they were written before issue 19:
+    formatting every property cell (``fmt_column`` per column against ``fmt`` per cell) and
+    encoding the layer's JSON (``script_json``, orjson, against ``json.dumps``). Best of 3.
 Routing
     1,000 random origin/destination node pairs through ``geo.analysis.routing.find_route`` on the curated
     network and on a synthetic network of 100k edges (Delaunay edges between random points in
@@ -587,6 +593,55 @@ def route_latency(net: Any, queries: int, seed: int) -> dict[str, Any]:
             "nodes": net.graph.number_of_nodes(), "edges": net.graph.number_of_edges()}  # fmt: skip
 
 
+# --- payloads ---------------------------------------------------------------------------------
+# Before issue 19 (same machine, 2 cores shared, load 3-4, 100k-point layer, one process): the
+# layer payload (user_layer) took 4.3 s, of it 3.4 s formatting cells one by one; script_json of
+# it 0.6 s; build_map of the countries and the layer 6.1 s, render_html 0.5 s.
+
+
+def _best(f: Any, reps: int = 3) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(reps):
+        t = time.perf_counter()
+        out = f()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def payloads(work: Path, n: int) -> dict[str, Any]:
+    """Seconds to turn a loaded ``n``-point deposit layer into its page payload and page."""
+    from geo.data.countries import countries
+    from geo.data.layers import load_layer
+    from geo.render.corridor_map import build_map
+    from geo.render.page import render_html
+    from geo.render.payloads import property_columns, user_layer
+    from geo.render.spec import MapSpec
+    from geo.render.style import fmt, fmt_column, script_json
+
+    path = work / f"deposits_{n}.geojson"
+    if not path.exists():
+        write_deposit_layer(path, n, SEED + n)
+    gdf = load_layer(path)
+    cols = property_columns(gdf, "deposit")
+    cells_new, _ = _best(lambda: [fmt_column(gdf[c]) for c in cols])
+    cells_old, _ = _best(lambda: [[fmt(v) for v in gdf[c].tolist()] for c in cols], reps=1)
+    layer_s, layer = _best(lambda: user_layer(path.stem, gdf, 0))
+    json_new, text = _best(lambda: script_json(layer))
+    json_old, _ = _best(
+        lambda: json.dumps(layer, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    )
+    spec = MapSpec(title="payloads", center=(45.0, 68.0), zoom=4, layers=())
+    base = countries().reset_index(drop=True)
+    frames = {"segments": None, "nodes": None, "deposits": None, "routes": None}
+    build_s, m = _best(
+        lambda: build_map(spec, countries=base, user_layers=[(path.stem, gdf)], **frames), reps=2
+    )
+    render_s, page = _best(lambda: render_html(m), reps=2)
+    return {"points": n, "cells_new": cells_new, "cells_old": cells_old, "layer_s": layer_s,
+            "json_new": json_new, "json_old": json_old, "json_mb": len(text) / 1e6,
+            "build_s": build_s, "render_s": render_s, "html_mb": len(page) / 1e6}  # fmt: skip
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -617,7 +672,29 @@ def rows_of(results: dict[str, Any]) -> list[list[str]]:
                      "yes" if b["ours"]["popups_ok"] else "NO", "yes" if b["theirs"]["popups_ok"] else "NO",
                      "", "all" if tgt else "", ("yes" if b["ours"]["popups_ok"] else "no") if tgt else ""])  # fmt: skip
         del both
-    p = results["proximity"]
+    if "payloads" in results:
+        q = results["payloads"]
+        was = q["points"] == 100_000  # measured before issue 19 at this size only (see payloads)
+        rows.append([f"Payloads {q['points']:,} pts", "format cells s", _f(q["cells_new"]),
+                     f"{_f(q['cells_old'])} (fmt per cell)", f"{q['cells_old'] / q['cells_new']:.1f}x", "", ""])  # fmt: skip
+        rows.append(["", f"JSON of the layer ({q['json_mb']:.1f} MB) s", _f(q["json_new"], 3),
+                     f"{_f(q['json_old'], 3)} (json.dumps)", f"{q['json_old'] / q['json_new']:.1f}x", "", ""])  # fmt: skip
+        rows.append(
+            [
+                "",
+                "layer payload s" + (" (before: 4.3)" if was else ""),
+                _f(q["layer_s"]),
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+        rows.append(["", "build_map + render_html s" + (" (before: 6.1 + 0.5)" if was else ""),
+                     f"{_f(q['build_s'])} + {_f(q['render_s'])}", "", "", "", ""])  # fmt: skip
+    p = results.get("proximity")
+    if p is None:
+        return rows
     label = f"Proximity {p['points']:,} pts x {p['routes']} routes"
     o, m, c = p["ours"], p["3857"], p["conic"]
     rows.append([label, "seconds", _f(o["seconds"]), f"{_f(m['seconds'])} (3857) / {_f(c['seconds'])} (conic)",
@@ -629,6 +706,8 @@ def rows_of(results: dict[str, Any]) -> list[list[str]]:
         rows.append(["", f"pairs differing vs {name}", "(reference)",
                      f"{a['differ']:,} of {a['pairs']:,} ({a['differ'] / a['pairs']:.2%}): "
                      f"{a['only_theirs']:,} only theirs, {a['only_ours']:,} only ours", "", "", ""])  # fmt: skip
+    if "routing" not in results:
+        return rows
     for key, label in (("curated", "Routing, curated"), ("synthetic", "Routing, synthetic")):
         r = results["routing"][key]
         what = f"{label} ({r['nodes']:,} nodes, {r['edges']:,} edges)"
@@ -677,6 +756,10 @@ def markdown(results: dict[str, Any], rows: list[list[str]], seconds: float) -> 
         " conic keeps distances true only along its meridians and standard parallels, so it is"
         " close in Central Asia but not exact. Memory is each process's peak RSS during the"
         " timed part above its RSS before it.",
+        "- *Payloads*: the map layer's payload in one process on the loaded layer; ours is the"
+        " code today, the alternative the way it was written before issue 19 (`fmt` cell by cell,"
+        " `json.dumps`); the before figures in brackets were measured at 100k points on the same"
+        " machine before the change.",
         "- *Routing*: `find_route` between random node pairs (default constraints, operational"
         " links); queries with no route are timed too (the error names the blocking constraint).",
         "",
@@ -693,6 +776,9 @@ def main() -> None:
         "--quick", action="store_true", help="small sizes (checks the script, not the code)"
     )
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Markdown results file")
+    ap.add_argument(
+        "--only", choices=["payloads"], help="run one section (results printed, not written)"
+    )
     args = ap.parse_args()
     sizes = (1_000, 5_000) if args.quick else (1_000, 10_000, 100_000)
     n_points = 50_000 if args.quick else 1_000_000
@@ -706,6 +792,17 @@ def main() -> None:
     console = Console(width=200)
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine(), "map": {}}
+    n_payload = sizes[-1]
+    if args.only == "payloads":
+        with tempfile.TemporaryDirectory(prefix="corridor-bench-") as tmp:
+            results["payloads"] = payloads(Path(tmp), n_payload)
+        for r in rows_of(results):
+            console.print(" | ".join(r))
+        console.print(
+            f"load average {os.getloadavg()[0]:.1f}; "
+            + "; ".join(f"{k} {v}" for k, v in results["machine"].items())
+        )
+        return
     with tempfile.TemporaryDirectory(prefix="corridor-bench-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "CORRIDOR_HOME": str(work / "home"), "PYTHONHASHSEED": "0"}
@@ -723,6 +820,8 @@ def main() -> None:
                 r["browser"] = browse(browser, r, n, SEED)
                 results["map"][n] = r
             browser.close()
+        console.log(f"payloads: {n_payload:,} points")
+        results["payloads"] = payloads(work, n_payload)
         console.log(f"proximity: {n_points:,} points")
         results["proximity"] = proximity(work, n_points, env)
     console.log("routing")
