@@ -314,7 +314,9 @@ def _dumps(value: Any, *, sort_keys: bool = False) -> str:
 
 def content_sha256(meta: dict[str, Any], features: bytes | memoryview) -> str:
     """The checksum of a stored layer: its metadata (but ``sha256``) and its features' bytes."""
-    h = hashlib.sha256(_dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True).encode())
+    h = hashlib.sha256(
+        _dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True).encode()
+    )
     h.update(b"\n")
     h.update(features)
     return h.hexdigest()
@@ -408,7 +410,7 @@ def checked_frame(meta: dict[str, Any], features: memoryview) -> gpd.GeoDataFram
     return gdf
 
 
-def _same_frame(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
+def same_frame(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
     """Whether two frames hold the same columns, dtypes, values and exact geometries."""
     if list(a.columns) != list(b.columns) or len(a) != len(b) or a.crs != b.crs:
         return False
@@ -553,7 +555,7 @@ def _write_checked(d: Path, name: str, meta: dict[str, Any], features: str, coun
         assert len(back) == count, (len(back), count)
         if fast:
             parts = checked_meta(tmp.read_bytes())
-            if parts is None or not _same_frame(back, checked_frame(*parts)):
+            if parts is None or not same_frame(back, checked_frame(*parts)):
                 msg = "the fast read differs from the validated one"
                 raise _NotFastError(msg)
 
@@ -634,9 +636,7 @@ def _meta_problem(p: Path, name: str, meta: dict[str, Any]) -> Problem | None:
     return None
 
 
-def _fast_read(
-    p: Path, name: str
-) -> tuple[bytes | None, tuple[dict[str, Any], memoryview] | None]:
+def _fast_read(p: Path, name: str) -> tuple[bytes | None, tuple[dict[str, Any], memoryview] | None]:
     """The file's bytes, and its metadata and features when its checksum matches (else None)."""
     try:
         raw = p.read_bytes()
