@@ -446,30 +446,39 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
 
     A clash would silently replace the other feature when the network or map is built. The
     same feature given twice (same id and geometry, e.g. a stored layer also passed as
-    ``--layer``) is one feature, not a clash.
+    ``--layer``) is one feature, not a clash. Ids are compared per column; only the rows whose
+    id is taken are looked at one by one.
     """
     reserved = bundled_ids()
-    seen: dict[tuple[str, str], tuple[str, shapely.Geometry]] = {}
+    seen: dict[str, dict[str, tuple[str, shapely.Geometry]]] = {}  # kind -> id -> first
     problems: list[Problem] = []
     for lyr in layers:
         if "id" not in lyr or lyr.attrs.get("bundled"):
             continue
         kind = str(lyr.attrs.get("kind"))
         path = str(lyr.attrs.get("path", "layer"))
-        for i, (v, g) in enumerate(zip(lyr["id"], lyr.geometry, strict=True)):
-            if is_missing(v):
-                continue
-            fid = str(v)
-            first = seen.setdefault((kind, fid), (path, g))
-            if fid in reserved.get(kind, {}):
+        ids = lyr["id"]
+        rows = np.flatnonzero([not is_missing(v) for v in ids])
+        fids = pd.Series(ids.to_numpy()[rows], dtype=object).astype(str)
+        geoms = lyr.geometry.to_numpy()[rows]
+        kind_reserved = reserved.get(kind, {})
+        kind_seen = seen.setdefault(kind, {})
+        taken = fids.isin(kind_reserved.keys()) | fids.isin(kind_seen.keys())
+        for j in np.flatnonzero(taken.to_numpy()):
+            fid, i, g = str(fids.iloc[j]), int(rows[j]), geoms[j]
+            if fid in kind_reserved:
                 problems.append(Problem(
                     path, f"'{_shown(fid)}' is the id of a bundled {kind} in "
-                    f"'{reserved[kind][fid]}'", _shown(fid), i, "id",
+                    f"'{kind_reserved[fid]}'", _shown(fid), i, "id",
                     "rename it; bundled ids are reserved"))  # fmt: skip
-            elif first[0] != path and not _same_geometry(first[1], g):
-                problems.append(Problem(
-                    path, f"'{_shown(fid)}' is also the id of another {kind} in {first[0]}",
-                    _shown(fid), i, "id", "rename one of them"))  # fmt: skip
+            else:
+                first = kind_seen[fid]
+                if first[0] != path and not _same_geometry(first[1], g):
+                    problems.append(Problem(
+                        path, f"'{_shown(fid)}' is also the id of another {kind} in {first[0]}",
+                        _shown(fid), i, "id", "rename one of them"))  # fmt: skip
+        new = (~fids.duplicated() & ~fids.isin(kind_seen.keys())).to_numpy()
+        kind_seen.update(zip(fids[new], ((path, g) for g in geoms[new]), strict=True))
     return problems
 
 
