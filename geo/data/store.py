@@ -458,7 +458,7 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
         kind = str(lyr.attrs.get("kind"))
         path = str(lyr.attrs.get("path", "layer"))
         ids = lyr["id"]
-        rows = np.flatnonzero([not is_missing(v) for v in ids])
+        rows = np.flatnonzero(~ids.isna().to_numpy())  # is_missing, per column
         fids = pd.Series(ids.to_numpy()[rows], dtype=object).astype(str)
         geoms = lyr.geometry.to_numpy()[rows]
         kind_reserved = reserved.get(kind, {})
@@ -478,7 +478,7 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
                         path, f"'{_shown(fid)}' is also the id of another {kind} in {first[0]}",
                         _shown(fid), i, "id", "rename one of them"))  # fmt: skip
         new = (~fids.duplicated() & ~fids.isin(kind_seen.keys())).to_numpy()
-        kind_seen.update(zip(fids[new], ((path, g) for g in geoms[new]), strict=True))
+        kind_seen.update(zip(fids.to_numpy()[new], ((path, g) for g in geoms[new]), strict=True))
     return problems
 
 
