@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import geo
 from geo.cli import app
+from geo.data import store
 from geo.data.store import user_dir, user_layers
 
 DATA = Path(__file__).parent / "data"
@@ -195,3 +196,103 @@ def test_layers_listing_reports_snapped_ends(home: Path, tmp_path: Path) -> None
     assert code == 0
     assert "note: segment spur: from end joined to node shu" in err
     assert "warning: segment spur: to has no node" in err
+
+
+# --- issue 19: the store keeps what it validated; commands that need no layer load none ----
+
+
+def _stored_meta(p: Path) -> dict[str, object]:
+    meta = json.loads(p.read_text(encoding="utf-8"))["corridor_layer"]
+    assert isinstance(meta, dict)
+    return meta
+
+
+@pytest.mark.parametrize(
+    ("src", "kind"),
+    [("map_user_deposits.geojson", None), ("net_segments.geojson", None),
+     ("net_nodes.geojson", None), ("hostile_antimeridian.geojson", None),
+     ("mixed", None)],
+)  # fmt: skip
+def test_checksummed_layer_reads_as_validating_it_would(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, src: str, kind: str | None
+) -> None:
+    name = src.split(".")[0]
+    path = DATA / src
+    if src == "mixed":  # extra properties of every JSON shape, some missing
+        path = tmp_path / "mixed.geojson"
+        feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [68.3 + i, 42.9]},
+                  "properties": {"id": f"m{i}", "name": f"M {i}", "commodities": ["gold"],
+                                 "kind": "mine", "status": "producing", "country": "KAZ",
+                                 "location_precision": "exact", "source": "https://example.org",
+                                 "extra": [1, "a", None, {"b": 2.5}][i], "n": [1, 2.5, None, 4][i],
+                                 **({"as_of": "2024-01-02"} if i % 2 else {})}}
+                 for i in range(4)]  # fmt: skip
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    args = ["layers", "add", str(path), "--name", name] + (["--kind", kind] if kind else [])
+    code, _, err = cli(*args)
+    assert code == 0, err
+    target = home / f"{name}.geojson"
+    meta = _stored_meta(target)
+    assert isinstance(meta["sha256"], str) and meta["format"] == store.STORE_FORMAT
+    validated = store.load_layer(target, kind=str(meta["kind"]), check_countries=False)
+    parts = store.checked_meta(target.read_bytes())
+    assert parts is not None
+    fast = store.checked_frame(*parts)
+    assert store.same_frame(validated, fast)
+    for c in validated.columns:
+        assert validated[c].dtype == fast[c].dtype, c
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("a checksummed stored layer was validated again")
+
+    monkeypatch.setattr(store, "load_layer", never)
+    (back,) = user_layers()
+    assert len(back) == len(validated) and back.attrs["name"] == name
+
+
+def test_an_edited_layer_is_validated_again(home: Path, prospects: Path) -> None:
+    assert cli("layers", "add", str(prospects))[0] == 0
+    target = home / "prospects.geojson"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("Prospect 1", "Prospect one"), encoding="utf-8")
+    assert store.checked_meta(target.read_bytes()) is None  # the checksum no longer matches
+    (back,) = user_layers()  # a valid edit still reads, through full validation
+    assert "Prospect one" in set(back["name"])
+    target.write_text(text.replace('"exploration"', '"bogus"', 1), encoding="utf-8")
+    with pytest.raises(store.StoreProblemsError, match="does not read back"):
+        user_layers()
+
+
+def test_a_format_2_layer_without_checksum_still_reads(home: Path, prospects: Path) -> None:
+    assert cli("layers", "add", str(prospects))[0] == 0
+    target = home / "prospects.geojson"
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    for key in ("sha256", "columns"):
+        doc["corridor_layer"].pop(key)
+    doc["corridor_layer"]["format"] = 2
+    target.write_text(json.dumps(doc), encoding="utf-8")
+    (back,) = user_layers()
+    assert len(back) == 2
+    code, out, _ = cli("layers", "--format", "csv")
+    assert code == 0 and "prospects,deposit,2,user" in out
+
+
+def test_commands_that_need_no_layer_load_none(
+    home: Path, prospects: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("layers", "add", str(prospects))[0] == 0
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("a stored layer's features were loaded")
+
+    for fn in ("_read_one", "checked_frame", "scan_store", "user_layers"):
+        monkeypatch.setattr(store, fn, never)
+    code, out, err = cli("layers", "--format", "csv")  # listing: from the metadata
+    assert code == 0, err
+    assert "prospects,deposit,2,user" in out
+    code, out, err = cli("validate", str(prospects))
+    assert code == 0 and "valid deposit layer, 2 features" in out, err
+    assert cli("schema", "deposit")[0] == 0
+    code, _, err = cli("layers", "remove", "prospects")
+    assert code == 0, err
+    assert not (home / "prospects.geojson").exists()

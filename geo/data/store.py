@@ -7,6 +7,13 @@ its metadata (name, kind, colour-by property, original file, feature count), so 
 metadata are written by one atomic rename and can never disagree. Stores written before this
 format kept the metadata in ``NAME.meta.json``; those are still read.
 
+The metadata also records the validated frame's columns and dtypes and ``sha256``, a checksum
+of the rest of the metadata and of the features' bytes. A layer whose checksum matches is read
+without validating it again (the features are parsed once and put into columns of the recorded
+dtypes); one whose checksum does not match (edited, truncated, tampered, or written before
+checksums) is read and validated in full as before, which names what is wrong. ``corridor
+layers`` takes name, kind and count from checksummed metadata without building any frame.
+
 Writers (add, remove) hold an exclusive ``flock`` on ``.lock`` in the store; readers hold a
 shared one where they can. A writer's temporary file exists only while it holds the lock, so any
 temporary file seen by the next lock holder was left by a killed writer and is removed.
@@ -18,6 +25,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -52,7 +60,10 @@ except ImportError:  # pragma: no cover - Windows has no flock; renames stay ato
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 PRECISION_DEG = 1e-6  # about 0.1 m: what the store keeps of each coordinate
 META_KEY = "corridor_layer"
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: columns and a checksum in the metadata (format 2 still reads)
+HEAD = b'{"type":"FeatureCollection","%s":' % META_KEY.encode()
+FEATURES_AT = b',"features":'
+MAX_META_BYTES = 1 << 16  # metadata beyond this is read the slow, validating way
 LOCK_NAME = ".lock"
 LOCK_TIMEOUT_S = 30.0  # a writer waits this long for another before saying the store is busy
 SHOWN_LIMIT = 80  # characters of a name or id quoted in a message
@@ -263,15 +274,14 @@ def _stored_geometry(kind: str, g: shapely.Geometry) -> tuple[Any, str | None]:
     return r, None
 
 
-def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
-    """The store's copy of a validated layer: one FeatureCollection carrying its metadata.
+def stored_features(gdf: gpd.GeoDataFrame, kind: str, src: str) -> str:
+    """The store's copy of a validated layer's features: a JSON array, one Feature per row.
 
     Raises
     ------
     ValidationError
         One problem per feature whose geometry or properties cannot be stored faithfully.
     """
-    kind = str(meta["kind"])
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     feats: list[dict[str, Any]] = []
     problems: list[Problem] = []
@@ -294,8 +304,126 @@ def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
         feats.append({"type": "Feature", "properties": props, "geometry": mapping(geom)})
     if problems:
         raise ValidationError(problems)
-    doc = {"type": "FeatureCollection", META_KEY: meta, "features": feats}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+    return json.dumps(feats, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _dumps(value: Any, *, sort_keys: bool = False) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                      sort_keys=sort_keys)  # fmt: skip
+
+
+def content_sha256(meta: dict[str, Any], features: bytes | memoryview) -> str:
+    """The checksum of a stored layer: its metadata (but ``sha256``) and its features' bytes."""
+    h = hashlib.sha256(
+        _dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True).encode()
+    )
+    h.update(b"\n")
+    h.update(features)
+    return h.hexdigest()
+
+
+def stored_document(meta: dict[str, Any], features: str, *, checksum: bool = False) -> str:
+    """One FeatureCollection carrying ``meta`` (and, with ``checksum``, its ``sha256``)."""
+    if checksum:
+        meta = {**meta, "sha256": content_sha256(meta, features.encode("utf-8"))}
+    return (HEAD + _dumps(meta).encode("utf-8") + FEATURES_AT).decode("utf-8") + features + "}\n"
+
+
+def stored_text(gdf: gpd.GeoDataFrame, meta: dict[str, Any], src: str) -> str:
+    """The store's copy of a validated layer: one FeatureCollection carrying its metadata.
+
+    Raises
+    ------
+    ValidationError
+        One problem per feature whose geometry or properties cannot be stored faithfully.
+    """
+    return stored_document(meta, stored_features(gdf, str(meta["kind"]), src))
+
+
+# --- the checksummed fast read ---------------------------------------------------------------
+
+
+class _NotFastError(ValueError):
+    """The stored copy cannot be taken as checked: read and validate it in full."""
+
+
+def _refuse_constant(name: str) -> None:
+    msg = f"non-standard JSON constant {name}"
+    raise _NotFastError(msg)
+
+
+def checked_meta(raw: bytes) -> tuple[dict[str, Any], memoryview] | None:
+    """The metadata and the features' bytes of a stored layer whose checksum matches, else None.
+
+    Only the metadata is parsed; the features are hashed, not read.
+    """
+    if not raw.startswith(HEAD):
+        return None
+    head = raw[len(HEAD) : len(HEAD) + MAX_META_BYTES].decode("utf-8", errors="ignore")
+    try:
+        meta, end = json.JSONDecoder(parse_constant=_refuse_constant).raw_decode(head)
+    except (ValueError, RecursionError):
+        return None
+    at = len(HEAD) + len(head[:end].encode("utf-8"))
+    if (
+        not isinstance(meta, dict)
+        or not isinstance(meta.get("sha256"), str)
+        or not isinstance(meta.get("columns"), list)
+        or raw[at : at + len(FEATURES_AT)] != FEATURES_AT
+        or not raw.endswith(b"}\n")
+    ):
+        return None
+    features = memoryview(raw)[at + len(FEATURES_AT) : len(raw) - 2]
+    if content_sha256(meta, features) != meta["sha256"]:
+        return None
+    return meta, features
+
+
+def _column(values: list[Any], dtype: str) -> pd.Series:
+    if dtype == "object":
+        return pd.Series(values, dtype=object)
+    return pd.Series(values, dtype=dtype)
+
+
+def checked_frame(meta: dict[str, Any], features: memoryview) -> gpd.GeoDataFrame:
+    """The frame of a checksummed stored layer, built without validating it again."""
+    try:
+        feats = json.loads(bytes(features), parse_constant=_refuse_constant)
+        props = [f["properties"] for f in feats]
+        geoms = [f["geometry"] for f in feats]
+        data = {}
+        for name, dtype in meta["columns"]:
+            data[str(name)] = _column([q.get(name) for q in props], str(dtype))
+        if all(g["type"] == "Point" for g in geoms):
+            xy = np.array([g["coordinates"] for g in geoms], dtype=float).reshape(-1, 2)
+            geometry = shapely.points(xy)
+        else:
+            geometry = np.array([shapely.geometry.shape(g) for g in geoms], dtype=object)
+        gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"))
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+        msg = f"not as checked: {type(e).__name__}"
+        raise _NotFastError(msg) from None
+    except shapely.errors.ShapelyError as e:
+        msg = f"not as checked: {type(e).__name__}"
+        raise _NotFastError(msg) from None
+    gdf.attrs["kind"] = meta.get("kind")
+    return gdf
+
+
+def same_frame(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
+    """Whether two frames hold the same columns, dtypes, values and exact geometries."""
+    if list(a.columns) != list(b.columns) or len(a) != len(b) or a.crs != b.crs:
+        return False
+    ga, gb = a.geometry.name, b.geometry.name
+    if ga != gb or not bool((shapely.to_wkb(a[ga].values) == shapely.to_wkb(b[gb].values)).all()):
+        return False
+    try:
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(a.drop(columns=ga)), pd.DataFrame(b.drop(columns=gb)), check_exact=True
+        )
+    except AssertionError:
+        return False
+    return True
 
 
 # --- reserved ids ---------------------------------------------------------------------------
@@ -318,30 +446,39 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
 
     A clash would silently replace the other feature when the network or map is built. The
     same feature given twice (same id and geometry, e.g. a stored layer also passed as
-    ``--layer``) is one feature, not a clash.
+    ``--layer``) is one feature, not a clash. Ids are compared per column; only the rows whose
+    id is taken are looked at one by one.
     """
     reserved = bundled_ids()
-    seen: dict[tuple[str, str], tuple[str, shapely.Geometry]] = {}
+    seen: dict[str, dict[str, tuple[str, shapely.Geometry]]] = {}  # kind -> id -> first
     problems: list[Problem] = []
     for lyr in layers:
         if "id" not in lyr or lyr.attrs.get("bundled"):
             continue
         kind = str(lyr.attrs.get("kind"))
         path = str(lyr.attrs.get("path", "layer"))
-        for i, (v, g) in enumerate(zip(lyr["id"], lyr.geometry, strict=True)):
-            if is_missing(v):
-                continue
-            fid = str(v)
-            first = seen.setdefault((kind, fid), (path, g))
-            if fid in reserved.get(kind, {}):
+        ids = lyr["id"]
+        rows = np.flatnonzero(~ids.isna().to_numpy())  # is_missing, per column
+        fids = pd.Series(ids.to_numpy()[rows], dtype=object).astype(str)
+        geoms = lyr.geometry.to_numpy()[rows]
+        kind_reserved = reserved.get(kind, {})
+        kind_seen = seen.setdefault(kind, {})
+        taken = fids.isin(kind_reserved.keys()) | fids.isin(kind_seen.keys())
+        for j in np.flatnonzero(taken.to_numpy()):
+            fid, i, g = str(fids.iloc[j]), int(rows[j]), geoms[j]
+            if fid in kind_reserved:
                 problems.append(Problem(
                     path, f"'{_shown(fid)}' is the id of a bundled {kind} in "
-                    f"'{reserved[kind][fid]}'", _shown(fid), i, "id",
+                    f"'{kind_reserved[fid]}'", _shown(fid), i, "id",
                     "rename it; bundled ids are reserved"))  # fmt: skip
-            elif first[0] != path and not _same_geometry(first[1], g):
-                problems.append(Problem(
-                    path, f"'{_shown(fid)}' is also the id of another {kind} in {first[0]}",
-                    _shown(fid), i, "id", "rename one of them"))  # fmt: skip
+            else:
+                first = kind_seen[fid]
+                if first[0] != path and not _same_geometry(first[1], g):
+                    problems.append(Problem(
+                        path, f"'{_shown(fid)}' is also the id of another {kind} in {first[0]}",
+                        _shown(fid), i, "id", "rename one of them"))  # fmt: skip
+        new = (~fids.duplicated() & ~fids.isin(kind_seen.keys())).to_numpy()
+        kind_seen.update(zip(fids.to_numpy()[new], ((path, g) for g in geoms[new]), strict=True))
     return problems
 
 
@@ -397,31 +534,48 @@ def add_layer(
     clashes = id_clashes([gdf])
     if clashes:
         raise ValidationError(clashes)
+    columns = [[str(c), str(gdf[c].dtype)] for c in gdf.columns if c != gdf.geometry.name]
     meta = {"format": STORE_FORMAT, "name": name, "kind": kind, "color_by": color_by,
-            "source_file": src.name, "count": len(gdf)}  # fmt: skip
-    text = stored_text(gdf, meta, str(src))
+            "source_file": src.name, "count": len(gdf), "columns": columns}  # fmt: skip
+    features = stored_features(gdf, kind, str(src))
     _make_store(d)
     with _locked(d, exclusive=True):
         if not force and (target.exists() or target.is_symlink()):
             raise LayerStoreError(_exists_msg(name))
-        _write_checked(d, name, text, kind, len(gdf))
+        _write_checked(d, name, meta, features, len(gdf))
         (d / f"{name}.meta.json").unlink(missing_ok=True)  # an older store's metadata file
     return {**meta, "path": str(target), "bundled": False}
 
 
-def _write_checked(d: Path, name: str, text: str, kind: str, count: int) -> None:
-    """Write the layer to a temporary file, read it back as the store will, then rename."""
+def _write_checked(d: Path, name: str, meta: dict[str, Any], features: str, count: int) -> None:
+    """Write the layer to a temporary file, read it back as the store will, then rename.
 
-    def reads_back(tmp: Path) -> None:
+    The copy gets a checksum only if its fast read gives exactly the frame that validating it
+    gives; otherwise it is written without one and always read the validating way.
+    """
+    kind = str(meta["kind"])
+
+    def reads_back(tmp: Path, *, fast: bool) -> None:
         try:
             back = load_layer(tmp, kind=kind, check_countries=False)
         except GeoError as e:  # a bug: the checks above should have caught it
             msg = f"the stored copy of '{name}' does not read back: {e}"
             raise AssertionError(msg) from e
         assert len(back) == count, (len(back), count)
+        if fast:
+            parts = checked_meta(tmp.read_bytes())
+            if parts is None or not same_frame(back, checked_frame(*parts)):
+                msg = "the fast read differs from the validated one"
+                raise _NotFastError(msg)
 
+    target = d / f"{name}.geojson"
     try:
-        atomic_write_text(d / f"{name}.geojson", text, check=reads_back)
+        try:
+            text = stored_document(meta, features, checksum=True)
+            atomic_write_text(target, text, check=lambda t: reads_back(t, fast=True))
+        except _NotFastError:
+            text = stored_document(meta, features)
+            atomic_write_text(target, text, check=lambda t: reads_back(t, fast=False))
     except OSError as e:
         msg = f"{d}: cannot write the layer ({e.strerror}); check permissions and free space"
         raise LayerStoreError(msg) from e
@@ -455,10 +609,12 @@ def _broken(p: Path, name: str, what: str) -> Problem:
     return Problem(str(p), f"stored user layer {what}", fix=fix)
 
 
-def _read_meta(p: Path, name: str) -> tuple[dict[str, Any] | None, Problem | None]:
+def _read_meta(
+    p: Path, name: str, raw: bytes | None = None
+) -> tuple[dict[str, Any] | None, Problem | None]:
     """The layer's metadata (embedded, else an older store's NAME.meta.json)."""
     try:
-        doc = json.loads(p.read_bytes().decode("utf-8"))
+        doc = json.loads((p.read_bytes() if raw is None else raw).decode("utf-8"))
     except OSError as e:
         fix = f"check its permissions or run `corridor layers remove {_shown(name)}`"
         return None, Problem(str(p), f"stored user layer cannot be read ({e.strerror})", fix=fix)
@@ -477,25 +633,37 @@ def _read_meta(p: Path, name: str) -> tuple[dict[str, Any] | None, Problem | Non
         meta = {"name": name, **meta} if isinstance(meta, dict) else None
     if not isinstance(meta, dict):
         return None, _broken(p, name, "has malformed metadata")
+    problem = _meta_problem(p, name, meta)
+    return (None, problem) if problem else (meta, None)
+
+
+def _meta_problem(p: Path, name: str, meta: dict[str, Any]) -> Problem | None:
     if meta.get("name", name) != name:
-        return None, _broken(
-            p,
-            name,
-            f"metadata names another layer ('{_shown(str(meta.get('name')))}')",
-        )
+        return _broken(p, name, f"metadata names another layer ('{_shown(str(meta.get('name')))}')")
     if meta.get("kind") is not None and meta.get("kind") not in SCHEMA:
-        return None, _broken(
-            p,
-            name,
-            f"metadata has unknown kind '{_shown(str(meta.get('kind')))}'",
-        )
-    return meta, None
+        return _broken(p, name, f"metadata has unknown kind '{_shown(str(meta.get('kind')))}'")
+    return None
+
+
+def _fast_read(p: Path, name: str) -> tuple[bytes | None, tuple[dict[str, Any], memoryview] | None]:
+    """The file's bytes, and its metadata and features when its checksum matches (else None)."""
+    try:
+        raw = p.read_bytes()
+    except OSError:
+        return None, None  # the validating read says why
+    parts = checked_meta(raw)
+    if parts is None or _meta_problem(p, name, parts[0]) is not None:
+        return raw, None
+    return raw, parts
 
 
 def _read_one(p: Path) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
-
     name = p.name[: -len(".geojson")]
-    meta, problem = _read_meta(p, name)
+    raw, parts = _fast_read(p, name)
+    if parts is not None:
+        with contextlib.suppress(_NotFastError):
+            return _checked_against_meta(p, name, parts[0], checked_frame(*parts))
+    meta, problem = _read_meta(p, name, raw)
     if meta is None:
         return None, problem
     kind = meta.get("kind")
@@ -507,6 +675,12 @@ def _read_one(p: Path) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
         return None, _broken(p, name, f"does not read back ({first})")
     except OSError as e:
         return None, _broken(p, name, f"cannot be read ({e.strerror})")
+    return _checked_against_meta(p, name, meta, gdf)
+
+
+def _checked_against_meta(
+    p: Path, name: str, meta: dict[str, Any], gdf: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
     count = meta.get("count")
     if isinstance(count, int) and count != len(gdf):
         return None, _broken(p, name, f"holds {len(gdf)} features but its metadata says {count}")
@@ -539,6 +713,32 @@ def scan_store() -> tuple[list[gpd.GeoDataFrame], list[Problem]]:
     return layers, problems
 
 
+def _scan_listing() -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Listing rows of the stored layers: from checksummed metadata, else by reading in full."""
+    d = user_dir()
+    _check_folders(d)
+    if not d.is_dir():
+        return [], []
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    with _locked(d, exclusive=False):
+        for p in _layer_files(d):
+            name = p.name[: -len(".geojson")]
+            _, parts = _fast_read(p, name)
+            if parts is not None and isinstance(parts[0].get("count"), int):
+                meta = parts[0]
+                rows.append({"name": name, "kind": meta.get("kind"), "count": meta["count"],
+                             "path": str(p), "bundled": False, "problem": None})  # fmt: skip
+                continue
+            gdf, problem = _read_one(p)
+            if gdf is not None:
+                rows.append({"name": name, "kind": gdf.attrs["kind"], "count": len(gdf),
+                             "path": str(p), "bundled": False, "problem": None})  # fmt: skip
+            elif problem is not None:
+                problems.append(problem)
+    return rows, problems
+
+
 def user_layers() -> list[gpd.GeoDataFrame]:
     """Every stored user layer, validated, with ``attrs`` name, kind, color_by and path.
 
@@ -561,10 +761,8 @@ def list_layers() -> list[dict[str, Any]]:
         g = load_bundled(stem)
         rows.append({"name": stem, "kind": g.attrs["kind"], "count": len(g), "path": str(p),
                      "bundled": True, "problem": None})  # fmt: skip
-    layers, problems = scan_store()
-    for g in layers:
-        rows.append({"name": g.attrs["name"], "kind": g.attrs["kind"], "count": len(g),
-                     "path": g.attrs["path"], "bundled": False, "problem": None})  # fmt: skip
+    listed, problems = _scan_listing()
+    rows.extend(listed)
     for pr in problems:
         stem = Path(pr.file).name[: -len(".geojson")]
         rows.append({"name": _shown(stem), "kind": "?", "count": "?", "path": pr.file,

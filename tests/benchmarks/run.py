@@ -200,6 +200,61 @@ def validation(work: Path, n: int) -> dict[str, float]:
     return {"points": n, "read_s": read_s, "validate_s": min(times)}
 
 
+# --- store: what a stored layer costs every later command -----------------------------------
+# Issue 19 (one run, 2 shared cores, load about 2.5): with a 100k-point deposit layer stored,
+# `corridor route Almaty Tashkent` took 15.9 s (3.3 s with an empty store) and `corridor layers`
+# 28.2 s, because every command read and validated the whole store again. With the checksummed
+# read (same machine, load about 1): empty store 3.1 s; 100k stored 7.7 s (`layers --format csv`
+# no slower than empty); 1M stored 36.9 s against 160 s before (of it: parsing the 353 MB stored
+# GeoJSON and building columns about 28 s, the id clash check 2.5 s, the network 0.7 s). The
+# target (within 2 s of the empty store at 1M) needs a binary columnar copy, not GeoJSON.
+
+
+def best_of(cmd: list[str], env: dict[str, str], cwd: Path, runs: int = 2) -> float:
+    return min(timed_run(cmd, env, cwd) for _ in range(runs))
+
+
+def store_costs(work: Path, n: int, env: dict[str, str]) -> dict[str, Any]:
+    """Seconds of commands with an ``n``-point deposit layer stored, and with an empty store."""
+    from geo.data import store
+    from geo.data.layers import load_layer
+
+    layer = work / f"deposits_{n}.geojson"
+    if not layer.exists():
+        write_deposit_layer(layer, n, SEED + n)
+    corridor = [sys.executable, "-m", "geo"]
+    empty = {**env, "CORRIDOR_HOME": str(work / f"store-empty-{n}")}
+    full = {**env, "CORRIDOR_HOME": str(work / f"store-{n}")}
+    out: dict[str, Any] = {"points": n}
+    out["add_s"] = timed_run(
+        [*corridor, "layers", "add", str(layer), "--name", "deposits"], full, ROOT
+    )
+    for key, args in (
+        ("route", ["route", "Almaty", "Tashkent"]),
+        ("layers", ["layers", "--format", "csv"]),
+    ):
+        out[key] = {"empty_s": best_of([*corridor, *args], empty, ROOT),
+                    "stored_s": best_of([*corridor, *args], full, ROOT)}  # fmt: skip
+    saved = os.environ.get("CORRIDOR_HOME")
+    os.environ["CORRIDOR_HOME"] = full["CORRIDOR_HOME"]
+    try:
+        started = time.perf_counter()
+        (gdf,) = store.user_layers()
+        out["read_checked_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        load_layer(Path(gdf.attrs["path"]), kind="deposit", check_countries=False)
+        out["read_validating_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        store.id_clashes([gdf])
+        out["id_clashes_s"] = time.perf_counter() - started
+    finally:
+        if saved is None:
+            os.environ.pop("CORRIDOR_HOME")
+        else:
+            os.environ["CORRIDOR_HOME"] = saved
+    return out
+
+
 # --- map: build -------------------------------------------------------------------------------
 
 
@@ -692,8 +747,9 @@ def rows_of(results: dict[str, Any]) -> list[list[str]]:
         )
         rows.append(["", "build_map + render_html s" + (" (before: 6.1 + 0.5)" if was else ""),
                      f"{_f(q['build_s'])} + {_f(q['render_s'])}", "", "", "", ""])  # fmt: skip
+    rows.extend(store_rows(results))
     p = results.get("proximity")
-    if p is None:
+    if p is None:  # --only payloads or --only store
         return rows
     label = f"Proximity {p['points']:,} pts x {p['routes']} routes"
     o, m, c = p["ours"], p["3857"], p["conic"]
@@ -716,6 +772,25 @@ def rows_of(results: dict[str, Any]) -> list[list[str]]:
                      "p99 < 50 ms" if tgt else "", ("yes" if r["p99"] < 50 else "no") if tgt else ""])  # fmt: skip
         rows.append(["", "first query s (index + subgraph)", _f(r["first_s"], 2),
                      f"{r['blocked']} of {r['queries']} had no route", "", "", ""])  # fmt: skip
+    return rows
+
+
+def store_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for n, r in sorted(results.get("store", {}).items()):
+        route, listing = r["route"], r["layers"]
+        extra = route["stored_s"] - route["empty_s"]
+        rows.append([f"Store, {n:,} pts stored", "route s (empty store)",
+                     f"{_f(route['stored_s'])} ({_f(route['empty_s'])})", "", f"{extra:+.2f} s",
+                     "≤ empty + 2 s", "yes" if extra <= 2 else "no"])  # fmt: skip
+        rows.append(["", "layers s (empty store)",
+                     f"{_f(listing['stored_s'])} ({_f(listing['empty_s'])})", "",
+                     f"{listing['stored_s'] - listing['empty_s']:+.2f} s", "", ""])  # fmt: skip
+        rows.append(["", "read stored layer s (checked / validating)", _f(r["read_checked_s"]),
+                     _f(r["read_validating_s"]), f"{r['read_validating_s'] / r['read_checked_s']:.1f}x",
+                     "", ""])  # fmt: skip
+        rows.append(["", "id clash check s (incl. bundled ids) / layers add s", _f(r["id_clashes_s"]), _f(r["add_s"], 1),
+                     "", "", ""])  # fmt: skip
     return rows
 
 
@@ -760,6 +835,10 @@ def markdown(results: dict[str, Any], rows: list[list[str]], seconds: float) -> 
         " code today, the alternative the way it was written before issue 19 (`fmt` cell by cell,"
         " `json.dumps`); the before figures in brackets were measured at 100k points on the same"
         " machine before the change.",
+        "- *Store*: fresh processes (best of 2) with the synthetic deposit layer stored by"
+        " `corridor layers add`, against an empty store; *checked* reads the stored copy whose"
+        " checksum matches without validating it, *validating* is what every command did before"
+        " (read and validate the stored GeoJSON).",
         "- *Routing*: `find_route` between random node pairs (default constraints, operational"
         " links); queries with no route are timed too (the error names the blocking constraint).",
         "",
@@ -777,7 +856,9 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Markdown results file")
     ap.add_argument(
-        "--only", choices=["payloads"], help="run one section (results printed, not written)"
+        "--only",
+        choices=["payloads", "store"],
+        help="run one section (results printed, not written)",
     )
     args = ap.parse_args()
     sizes = (1_000, 5_000) if args.quick else (1_000, 10_000, 100_000)
@@ -785,13 +866,13 @@ def main() -> None:
     n_edges = 10_000 if args.quick else 100_000
     queries = 100 if args.quick else 1_000
 
-    from playwright.sync_api import sync_playwright
+    store_sizes = (5_000,) if args.quick else (100_000,)
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=200)
     started = time.perf_counter()
-    results: dict[str, Any] = {"machine": machine(), "map": {}}
+    results: dict[str, Any] = {"machine": machine(), "map": {}, "store": {}}
     n_payload = sizes[-1]
     if args.only == "payloads":
         with tempfile.TemporaryDirectory(prefix="corridor-bench-") as tmp:
@@ -803,6 +884,22 @@ def main() -> None:
             + "; ".join(f"{k} {v}" for k, v in results["machine"].items())
         )
         return
+    if args.only == "store":
+        with tempfile.TemporaryDirectory(prefix="corridor-bench-") as tmp:
+            work = Path(tmp)
+            env = {**os.environ, "PYTHONHASHSEED": "0"}
+            for n in store_sizes:
+                console.log(f"store: {n:,} points")
+                results["store"][n] = store_costs(work, n, env)
+        table = Table(title="Corridor Map benchmark: store", header_style="bold")
+        for h in HEADER:
+            table.add_column(h, overflow="fold")
+        for r in rows_of(results):
+            table.add_row(*r)
+        console.print(table)
+        return
+    from playwright.sync_api import sync_playwright
+
     with tempfile.TemporaryDirectory(prefix="corridor-bench-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "CORRIDOR_HOME": str(work / "home"), "PYTHONHASHSEED": "0"}
@@ -822,6 +919,9 @@ def main() -> None:
             browser.close()
         console.log(f"payloads: {n_payload:,} points")
         results["payloads"] = payloads(work, n_payload)
+        for n in store_sizes:
+            console.log(f"store: {n:,} points")
+            results["store"][n] = store_costs(work, n, env)
         console.log(f"proximity: {n_points:,} points")
         results["proximity"] = proximity(work, n_points, env)
     console.log("routing")
