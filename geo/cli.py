@@ -342,7 +342,11 @@ def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
         err.print(line, markup=False)
     if broken:
         raise typer.Exit(1)
-    if fmt == "table":
+    # Only user lines and places change the network: a stored deposit layer (possibly a
+    # million points) is listed from its metadata and never loaded here.
+    if fmt == "table" and any(
+        not r["bundled"] and r["kind"] in ("segment", "node") for r in listed
+    ):
         try:
             _network_notes()
         except GeoError as e:

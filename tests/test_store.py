@@ -290,6 +290,8 @@ def test_commands_that_need_no_layer_load_none(
     code, out, err = cli("layers", "--format", "csv")  # listing: from the metadata
     assert code == 0, err
     assert "prospects,deposit,2,user" in out
+    code, out, err = cli("layers")  # the table too: a deposit layer changes no network line
+    assert code == 0 and "prospects" in out, err
     code, out, err = cli("validate", str(prospects))
     assert code == 0 and "valid deposit layer, 2 features" in out, err
     assert cli("schema", "deposit")[0] == 0
