@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +24,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _own_layer_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+def _own_layer_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test starts with an empty store of its own: nothing one test adds reaches another."""
-    monkeypatch.setenv("CORRIDOR_HOME", str(tmp_path_factory.mktemp("home")))
+    home = tmp_path_factory.mktemp("store") / "home"  # not created: the store makes it
+    monkeypatch.setenv("CORRIDOR_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def home(_own_layer_store: Path) -> Path:
+    """The folder of this test's own layer store (created by the first add)."""
+    return _own_layer_store / "layers"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

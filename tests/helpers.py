@@ -120,3 +120,15 @@ def build_hostile_pages(work: Path) -> dict[str, Path]:
         else:
             os.environ["CORRIDOR_HOME"] = old_home
     return pages
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``corridor ARGS`` in process: (exit code, stdout, stderr); never a traceback."""
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    r = CliRunner().invoke(app, list(args))
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    return r.exit_code, r.stdout, r.stderr

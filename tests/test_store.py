@@ -10,28 +10,15 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from helpers import run_cli as cli
 from typer.testing import CliRunner
 
 import geo
-from geo.cli import app
 from geo.data import store
 from geo.data.store import user_dir, user_layers
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CORRIDOR_HOME", str(tmp_path / "home"))
-    return tmp_path / "home" / "layers"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, list(args))
-    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
-    return r.exit_code, r.stdout, r.stderr
 
 
 def digest(p: Path) -> str:

@@ -18,12 +18,12 @@ from typing import Any
 import geopandas as gpd
 import pytest
 import shapely
+from helpers import run_cli as cli
 from typer.testing import CliRunner
 
 import geo
 import geo.data.layers
 import geo.data.store
-from geo.cli import app
 from geo.data.layers import load_layer
 from geo.data.store import add_layer, user_layers
 from geo.errors import LayerStoreError, ValidationError
@@ -32,19 +32,6 @@ DATA = Path(__file__).parent / "data"
 ROOT = Path(geo.__file__).resolve().parent.parent
 runner = CliRunner()
 CONTROL = {chr(c) for c in range(32) if chr(c) != "\n"} | {"\x7f"}
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CORRIDOR_HOME", str(tmp_path / "home"))
-    return tmp_path / "home" / "layers"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, list(args))
-    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
-    return r.exit_code, r.stdout, r.stderr
 
 
 def one_line(err: str) -> str:

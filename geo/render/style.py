@@ -443,8 +443,9 @@ def _orjson_may_differ(raw: bytes) -> bool:
         at = raw.find(b"0.0000", at + 1)
     at = raw.find(b"e-")
     while at >= 0:
-        exponent = raw[at + 2 : at + 4]  # one digit, not two: json writes e-05, orjson e-5
-        if at > 0 and raw[at - 1] in digits and exponent[:1].isdigit() and not exponent.isdigit():
+        # one digit, not two (json writes e-05, orjson e-5), also at the very end of the text
+        first, second = raw[at + 2 : at + 3], raw[at + 3 : at + 4]
+        if at > 0 and raw[at - 1] in digits and first.isdigit() and not second.isdigit():
             return True
         at = raw.find(b"e-", at + 1)
     return False
