@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,42 @@ def _own_layer_store(
 def home(_own_layer_store: Path) -> Path:
     """The folder of this test's own layer store (created by the first add)."""
     return _own_layer_store / "layers"
+
+
+@dataclass(frozen=True)
+class HostileBuild:
+    """The pages built from hostile template text, and what jinja2 compiled meanwhile."""
+
+    work: Path
+    pages: dict[str, Path]
+    compiled: list[str]
+
+
+@pytest.fixture(scope="session")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> HostileBuild:
+    """Every page a stranger's text can reach, built once per session through the real CLI.
+
+    A spy on ``branca.element.Template`` records every text compiled as a template while they
+    are built; tests/test_template_injection.py reads it and the browser tests open the pages.
+    """
+    import branca.element
+    from helpers import build_hostile_pages
+
+    compiled: list[str] = []
+    real = branca.element.Template
+
+    def spy(source: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(str(source))
+        return real(source, *args, **kwargs)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(branca.element, "Template", spy)
+    work = tmp_path_factory.mktemp("hostile")
+    try:
+        pages = build_hostile_pages(work)
+    finally:
+        mp.undo()
+    return HostileBuild(work=work, pages=pages, compiled=compiled)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -52,6 +52,8 @@ def assert_row_matches_route(row: Any, net: Any, constraints: Constraints) -> An
 HOSTILE_TEMPLATE = {
     kind: DATA / f"hostile_template_{kind}.geojson" for kind in ("deposits", "nodes", "segments")
 }
+# Deposits whose names and properties carry script payloads (issue 5's hostile layer).
+HOSTILE_DEPOSITS = DATA / "hostile_deposits.geojson"
 # Files that a template payload in the fixtures would create in the working folder if it ran.
 PWNED_MARKERS = ("cm_pwned_marker", "cm_pwned_marker2", "cm_pwned_title")
 HOSTILE_SPEC = """\
@@ -67,10 +69,11 @@ highlight = "{{ 7*7 }}<b>TITR</b>"
 def build_hostile_pages(work: Path) -> dict[str, Path]:
     """Every page a stranger's layer can reach, built through the real CLI in ``work``.
 
-    The three hostile layers are stored (``layers add``, the deposits coloured by a hostile
-    property, the segments by their hostile corridor), one is also passed with ``--layer`` under
-    a hostile file name, and the corridor map, a hostile spec, the exports map and a route map
-    between two hostile places are built. Returns the pages by name.
+    The three hostile template layers are stored (``layers add``, the deposits coloured by a
+    hostile property, the segments by their hostile corridor), and the deposits whose names are
+    script payloads; one is also passed with ``--layer`` under a hostile file name. The corridor
+    map, a hostile spec, the exports map and a route map between two hostile places are built.
+    Returns the pages by name.
     """
     import os
     import shutil
@@ -97,6 +100,7 @@ def build_hostile_pages(work: Path) -> dict[str, Path]:
         run("layers", "add", str(HOSTILE_TEMPLATE["nodes"]), "--name", "tpl-nodes")
         run("layers", "add", str(HOSTILE_TEMPLATE["segments"]), "--name", "tpl-segs",
             "--color-by", "corridor")  # fmt: skip
+        run("layers", "add", str(HOSTILE_DEPOSITS), "--name", "script-deps")
         odd = work / "{{ 7*7 }}<img src=x onerror=alert(9)>.geojson"
         shutil.copyfile(HOSTILE_TEMPLATE["deposits"], odd)
         spec = work / "hostile.toml"

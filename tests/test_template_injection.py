@@ -14,36 +14,22 @@ import re
 from pathlib import Path
 from typing import Any
 
-import branca.element
 import pytest
-from helpers import HOSTILE_TEMPLATE, PWNED_MARKERS, build_hostile_pages
+from helpers import HOSTILE_TEMPLATE, PWNED_MARKERS
 
 
 @pytest.fixture(scope="module")
-def compiled() -> list[str]:
+def compiled(hostile_build: Any) -> list[str]:
     """Every text jinja2 was asked to compile while the pages were built."""
-    return []
+    return list(hostile_build.compiled)
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory, compiled: list[str]) -> dict[str, str]:
-    real = branca.element.Template
-
-    def spy(source: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(str(source))
-        return real(source, *args, **kwargs)
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(branca.element, "Template", spy)
-    work = tmp_path_factory.mktemp("hostile")
-    try:
-        built = build_hostile_pages(work)
-    finally:
-        mp.undo()
+def pages(hostile_build: Any) -> dict[str, str]:
     for marker in PWNED_MARKERS:
-        assert not (work / marker).exists(), f"a template payload ran: {marker} was written"
+        assert not (hostile_build.work / marker).exists(), f"a payload ran: {marker} was written"
         assert not Path(marker).exists(), f"a template payload ran: {marker} was written"
-    return {name: p.read_text(encoding="utf-8") for name, p in built.items()}
+    return {name: p.read_text(encoding="utf-8") for name, p in hostile_build.pages.items()}
 
 
 def test_no_payload_ran_and_no_data_was_compiled(pages: dict[str, str], compiled: list[str]):

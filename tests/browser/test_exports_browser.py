@@ -16,7 +16,6 @@ from .conftest import ROOT, MapPage
 pytestmark = pytest.mark.browser
 
 EXPORTS = ROOT / "maps" / "exports.html"
-HOSTILE = ROOT / "tests" / "data" / "hostile_deposits.geojson"
 
 
 def payload(path: Path) -> dict[str, Any]:
@@ -26,23 +25,10 @@ def payload(path: Path) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture(scope="session")
-def hostile_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import os
-
-    from geo.build import build_from_spec
-
-    home = tmp_path_factory.mktemp("home")
-    old = os.environ.get("CORRIDOR_HOME")
-    os.environ["CORRIDOR_HOME"] = str(home)
-    try:
-        out = tmp_path_factory.mktemp("maps") / "exports_hostile.html"
-        return build_from_spec(ROOT / "maps" / "exports.toml", out=out, extra_layers=[HOSTILE])
-    finally:
-        if old is None:
-            os.environ.pop("CORRIDOR_HOME", None)
-        else:
-            os.environ["CORRIDOR_HOME"] = old
+@pytest.fixture(scope="module")
+def hostile_map(hostile_build: Any) -> Path:
+    """The exports map built with the script-payload deposits stored (once per session)."""
+    return Path(hostile_build.pages["exports"])
 
 
 def marker(mp: MapPage, data: dict[str, Any], name: str) -> Any:

@@ -9,9 +9,9 @@ recorded; the text must show literally in the title, legend, layer control and p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers import build_hostile_pages
 
 from .conftest import MapPage
 
@@ -29,6 +29,7 @@ INJECTED = (
 # Opens the popup and tooltip of every feature of the user's layers and returns their text.
 OPEN_ALL = """(() => {
   const out = [];
+  const last = sel => { const all = document.querySelectorAll(sel); return all[all.length - 1].textContent; };
   const leaves = (layer, acc) => {
     if (layer.getLayers) { layer.getLayers().forEach(l => leaves(l, acc)); } else { acc.push(layer); }
     return acc;
@@ -39,9 +40,9 @@ OPEN_ALL = """(() => {
       if (l.options.cmIndex !== undefined && o.layer.zoomToShowLayer) {
         // Deposits: the cluster group builds the popup and tooltip from its table on demand.
         o.layer.fire('mouseover', {layer: l, latlng: l.getLatLng()});
-        out.push(document.querySelector('.leaflet-tooltip').textContent);
+        out.push(last('.leaflet-tooltip'));  // an older one may still fade out
         o.layer.fire('click', {layer: l, latlng: l.getLatLng()});
-        out.push(document.querySelector('.leaflet-popup-content').textContent);
+        out.push(last('.leaflet-popup-content'));
         return;
       }
       if (l.getPopup && l.getPopup()) {
@@ -65,8 +66,9 @@ OPEN_ALL = """(() => {
 
 
 @pytest.fixture(scope="module")
-def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return build_hostile_pages(tmp_path_factory.mktemp("hostile_browser"))
+def hostile_pages(hostile_build: Any) -> dict[str, Path]:
+    """The pages tests/test_template_injection.py checks as text (built once per session)."""
+    return dict(hostile_build.pages)
 
 
 def _settled(mp: MapPage) -> None:

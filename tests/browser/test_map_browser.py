@@ -44,6 +44,21 @@ def test_every_overlay_toggles(map_page: MapPage, any_map: Path) -> None:
     map_page.check_clean()
 
 
+def test_a_click_entering_the_layer_control_keeps_boxes_and_map_in_step(
+    map_page: MapPage, fixture_map: Path
+) -> None:
+    # Playwright's click moves the pointer in and clicks at once, as a tap on a phone does:
+    # Leaflet cancels that click's change of the box, so the layer must not change either.
+    map_page.open(fixture_map)
+    map_page.js("() => { CorridorMap.map._cm.control.expand(); }")
+    box = map_page.page.locator(".leaflet-control-layers-overlays input[type=checkbox]").first
+    checked = box.is_checked()
+    box.click()
+    assert map_page.boxes_agree()
+    assert box.is_checked() == checked
+    map_page.check_clean()
+
+
 def test_route_popup_shows_statistics(map_page: MapPage, any_map: Path) -> None:
     map_page.open(any_map)
     rows = map_page.page.locator("#cm-stats tr[data-cm-route]")

@@ -254,6 +254,19 @@
 
   // Layer control with group headings (one per layer's cmGroup).
   var Grouped = L.Control.Layers.extend({
+    // Leaflet 1.9.4's fix, missing from the 1.9.3 that XStatic ships: a click that arrives
+    // with the pointer entering the control (a tap on a phone) cancels the box's change, so it
+    // must not change the layer either, or the box and the map disagree.
+    _expandSafely: function () {
+      var self = this;
+      this._cmPreventClick = true;
+      L.Control.Layers.prototype._expandSafely.call(this);
+      setTimeout(function () { self._cmPreventClick = false; });
+    },
+    _onInputClick: function () {
+      if (this._cmPreventClick) { return; }
+      return L.Control.Layers.prototype._onInputClick.call(this);
+    },
     _update: function () {
       this._cmLast = null;
       return L.Control.Layers.prototype._update.call(this);
