@@ -144,7 +144,9 @@ def central_asia_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.n
         x, y = x[keep], y[keep]
         code = countries_at(x, y)
         ok = np.isin(code.astype(str), CENTRAL_ASIA)
-        xs.append(x[ok]), ys.append(y[ok]), cs.append(code[ok])
+        xs.append(x[ok])
+        ys.append(y[ok])
+        cs.append(code[ok])
         have += int(ok.sum())
     return (np.concatenate(xs)[:n], np.concatenate(ys)[:n], np.concatenate(cs)[:n].astype(str))
 
@@ -653,7 +655,8 @@ def synthetic_network(n_edges: int, seed: int) -> Any:
     import networkx as nx
     import shapely
 
-    from geo.analysis.network import GEOD, Network
+    from geo.analysis.network import Network
+    from geo.data.geodesy import GEOD
 
     x, y, code = central_asia_points(n_edges // 3 + 200, seed)
     tri = shapely.delaunay_triangles(shapely.multipoints(np.c_[x, y]), only_edges=True)
