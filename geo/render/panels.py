@@ -39,7 +39,7 @@ from .style import (
     fmt,
     headline,
     is_missing,
-    main_group,
+    main_groups,
     node_symbol,
     route_value,
     short_name,
@@ -199,7 +199,8 @@ def legend_html(
         by_commodity.insert(0, deposits)
     if by_commodity:
         cols[2].append(heading("Deposits, main commodity"))
-        present = {main_group(v) for g in by_commodity for v in g.get("commodities", [])}
+        present = {int(i) for g in by_commodity if "commodities" in g
+                   for i in set(main_groups(g["commodities"]).tolist())}  # fmt: skip
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
         cols[2] += [row(Symbol("dot", cls=f"cm-c{i}"), label)
                     for i, (label, _) in enumerate(groups) if i in present]  # fmt: skip
