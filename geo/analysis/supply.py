@@ -182,7 +182,8 @@ def combine_access(
         "km": [round(v, 1) for v in total.tolist()],
         "days_low": [round(v, 1) for v in low.tolist()],
         "days_high": [round(v, 1) for v in high.tolist()],
-        "countries": [list(countries[c]) for c in codes],
+        # one list per country of access, shared by its rows: 100k copies cost seconds of GC
+        "countries": [countries[c] for c in codes],
         "transits_russia": (part.russia | ((code_arr == "RUS") & positive)).tolist(),
         "transits_china": (part.china | ((code_arr == "CHN") & positive)).tolist(),
         "main_corridor": [part.main_corridor] * n,
