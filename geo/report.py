@@ -62,16 +62,38 @@ def csv_cell(v: Any) -> tuple[str, bool]:
 
 
 def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    r"""Write CSV (``\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes."""
+    r"""Write CSV (``\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes.
 
-    def field(v: Any) -> str:
+    A value met again (a country list, a corridor, a km figure) is written from a memo of the
+    text it gave, keyed by its type and value, so ``True`` and ``1`` stay apart.
+    """
+    memo: dict[tuple[type, Any], str] = {}
+
+    def text_of(v: Any) -> str:
         text, neutralised = csv_cell(v)
         if neutralised or any(c in text for c in ',"\r\n') or text != text.strip():
             return '"' + text.replace('"', '""') + '"'
         return text
 
+    def field(v: Any) -> str:
+        if isinstance(v, float) and v == 0:  # 0.0 and -0.0 are equal keys but print apart
+            return text_of(v)
+        try:
+            key = (type(v), tuple(v) if isinstance(v, list) else v)
+            hit = memo.get(key)
+        except TypeError:  # unhashable: a dict, a list of lists
+            return text_of(v)
+        if hit is None:
+            if len(memo) >= CSV_MEMO_SIZE:
+                memo.clear()
+            hit = memo[key] = text_of(v)
+        return hit
+
     for row in [header, *rows]:
-        stream.write(",".join(field(v) for v in row) + "\n")
+        stream.write(",".join([field(v) for v in row]) + "\n")
+
+
+CSV_MEMO_SIZE = 1 << 18  # distinct cell values remembered while writing one CSV
 
 
 def table_text(v: Any) -> Any:
@@ -371,6 +393,14 @@ def _default_out(spec: Path) -> Path:
     return Path.cwd() / target.name
 
 
+def _clean_column(col: pd.Series) -> list[Any]:
+    """A column's values as :func:`_clean` gives them, numeric columns converted at once."""
+    if col.dtype.kind in "fiub":
+        values: list[Any] = col.tolist()  # Python floats, ints and bools
+        return [None if isinstance(v, float) and v != v else v for v in values]
+    return [_clean(v) for v in col.tolist()]
+
+
 def _clean(v: Any) -> Any:
     if isinstance(v, float) and v != v:
         return None
@@ -382,7 +412,9 @@ def _clean(v: Any) -> Any:
 def export_rows(frame: pd.DataFrame, *, full: bool) -> list[dict[str, Any]]:
     """Rows of `corridor exports`: every column for JSON/CSV, a readable selection for tables."""
     if full:
-        return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+        keys = [str(k) for k in frame.columns]
+        cols = [_clean_column(frame[k]) for k in frame.columns]
+        return [dict(zip(keys, vals, strict=True)) for vals in zip(*cols, strict=True)]
     rows = []
     for r in frame.to_dict("records"):
         days = "" if r["km"] is None or r["km"] != r["km"] else f"{r['days_low']}-{r['days_high']}"

@@ -389,12 +389,74 @@ def access_candidates(net: Network, country: str) -> list[str]:
     return running or own or linked
 
 
+@dataclass(frozen=True)
+class AccessTable:
+    """Every deposit's access leg as columns: where it ends, how long, in which country.
+
+    Row ``i`` is the ``i``-th deposit given to :func:`access_table`; ``node`` is the node id
+    the straight road ends at, ``km`` its geodesic length and ``code`` the country it runs in
+    (where the deposit lies, else its declared country).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    node: np.ndarray
+    km: np.ndarray
+    code: np.ndarray
+
+
+ACCESS_CHUNK = 1 << 21  # deposit-candidate pairs measured at once (bounds the temporary arrays)
+
+
+def access_table(net: Network, deposits: pd.DataFrame) -> AccessTable | None:
+    """Every deposit's access leg, as columns, measured for all deposits of a country at once.
+
+    Parameters
+    ----------
+    net
+        The network whose nodes the legs end at.
+    deposits
+        Rows with ``country`` and a point ``geometry`` (lon/lat).
+
+    Returns
+    -------
+    AccessTable or None
+        None when there is no deposit or the network has no linked node.
+    """
+    g = net.graph
+    if not len(deposits) or not any(g.degree(n) > 0 for n in g.nodes):
+        return None
+    geoms = np.asarray(deposits.geometry.values)
+    px, py = shapely.get_x(geoms).astype(float), shapely.get_y(geoms).astype(float)
+    declared = deposits["country"].to_numpy(dtype=object)
+    here = countries_at(px, py)
+    code = np.where(pd.isna(here), declared, here).astype(object)
+    node = np.empty(len(px), dtype=object)
+    km = np.empty(len(px), dtype=float)
+    for country, rows in pd.Series(range(len(px))).groupby(declared, sort=False).indices.items():
+        ns = access_candidates(net, str(country))
+        cx = np.array([g.nodes[n]["x"] for n in ns], dtype=float)
+        cy = np.array([g.nodes[n]["y"] for n in ns], dtype=float)
+        step = max(1, ACCESS_CHUNK // len(ns))
+        for lo in range(0, len(rows), step):
+            part = rows[lo : lo + step]
+            k = len(part)
+            d = GEOD.inv(np.repeat(px[part], len(ns)), np.repeat(py[part], len(ns)),
+                         np.tile(cx, k), np.tile(cy, k))[2].reshape(k, len(ns))  # fmt: skip
+            best = np.argmin(d, axis=1)  # the first of equals
+            node[part] = np.asarray(ns, dtype=object)[best]
+            # the geodesic length of the straight line from the deposit to the node (pyproj's
+            # line length of two points is this same inverse distance)
+            km[part] = d[np.arange(k), best] / 1000.0
+    return AccessTable(px, py, node, km, code)
+
+
 def build_access_legs(net: Network, deposits: pd.DataFrame) -> dict[str, Leg]:
     """Every deposit's access leg: a straight road to the nearest of its access candidates.
 
     The one builder of access legs, for a single route's origin and for every deposit of the
-    supply routes alike. The nearest node is measured on the ellipsoid; of nodes at the same
-    distance the first of :func:`access_candidates` wins.
+    supply routes alike (through :func:`access_table`). The nearest node is measured on the
+    ellipsoid; of nodes at the same distance the first of :func:`access_candidates` wins.
 
     Parameters
     ----------
@@ -408,34 +470,21 @@ def build_access_legs(net: Network, deposits: pd.DataFrame) -> dict[str, Leg]:
     dict
         ``{deposit id: Leg}``; empty when the network has no linked node.
     """
-    g = net.graph
-    if not len(deposits) or not any(g.degree(n) > 0 for n in g.nodes):
+    t = access_table(net, deposits)
+    if t is None:
         return {}
-    px = np.array([p.x for p in deposits.geometry], dtype=float)
-    py = np.array([p.y for p in deposits.geometry], dtype=float)
-    codes = countries_at(px, py)
+    g = net.graph
+    lines = shapely.linestrings(
+        np.stack([t.x, [g.nodes[n]["x"] for n in t.node]], axis=1),
+        np.stack([t.y, [g.nodes[n]["y"] for n in t.node]], axis=1),
+    )
     out: dict[str, Leg] = {}
-    candidates: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-    for i, (dep_id, name, country) in enumerate(
-        zip(deposits["id"], deposits["name"], deposits["country"], strict=True)
-    ):
-        if country not in candidates:
-            ns = access_candidates(net, str(country))
-            candidates[country] = (
-                ns,
-                np.array([g.nodes[n]["x"] for n in ns], dtype=float),
-                np.array([g.nodes[n]["y"] for n in ns], dtype=float),
-            )
-        nodes, nx_, ny_ = candidates[country]
-        d = GEOD.inv(np.full(len(nodes), px[i]), np.full(len(nodes), py[i]), nx_, ny_)[2]
-        best = nodes[int(np.argmin(d))]  # the first of equals
-        nd = g.nodes[best]
-        line = shapely.LineString([(px[i], py[i]), (nd["x"], nd["y"])])
-        km = GEOD.geometry_length(line) / 1000.0
-        code = codes[i] or country
-        out[str(dep_id)] = Leg(f"access:{dep_id}", str(dep_id), best, str(name), str(nd["name"]),
-                               "road", "operational", "access", "straight", None, km, {code: km},
-                               (), line, access=True)  # fmt: skip
+    for i, (dep_id, name) in enumerate(zip(deposits["id"], deposits["name"], strict=True)):
+        best, km, code = str(t.node[i]), float(t.km[i]), str(t.code[i])
+        out[str(dep_id)] = Leg(f"access:{dep_id}", str(dep_id), best, str(name),
+                               str(g.nodes[best]["name"]), "road", "operational", "access",
+                               "straight", None, km, {code: km}, (), lines[i],
+                               access=True)  # fmt: skip
     return out
 
 

@@ -298,33 +298,67 @@ def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) 
     dict
         ``{"low": days, "high": days}``, rounded to 0.1 day.
     """
-    tp = transit_parameters()
     low = high = 0.0
     for leg in legs:
-        if leg.mode == "rail":
-            region = "rail_1435_km_per_day" if leg.gauge_mm == 1435 else "rail_1520_km_per_day"
-            fast, slow = tp.get(region)
-            low += leg.length_km / fast
-            high += leg.length_km / slow
-        elif leg.mode == "road":
-            fast, slow = tp.get("road_km_per_day")
-            low += leg.length_km / fast
-            high += leg.length_km / slow
-        elif leg.mode == "ferry":
-            fast, slow = tp.get("ferry_km_per_day")
-            wf, ws = tp.get("ferry_wait_days")
-            low += leg.length_km / fast + wf
-            high += leg.length_km / slow + ws
-        else:  # sea
-            fast, slow = tp.get("ship_knots")
-            pf, ps = tp.get("port_call_days")
-            low += leg.length_km / (fast * 1.852 * 24) + pf
-            high += leg.length_km / (slow * 1.852 * 24) + ps
+        lo, hi = leg_days(leg)
+        low += lo
+        high += hi
+    lo, hi = crossing_days(borders, gauge_breaks)
+    low += lo
+    high += hi
+    return {"low": round(low, 1), "high": round(high, 1)}
+
+
+def leg_days(leg: Leg) -> tuple[float, float]:
+    """The days one leg adds (fast case, slow case), waits of ferries and port calls included.
+
+    :func:`estimate_transit_days` adds these up in travel order; the supply table adds the
+    same numbers in the same order for thousands of routes at once.
+
+    Parameters
+    ----------
+    leg
+        The leg; its mode picks the speed of ``layers/transit.toml``.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` days, unrounded.
+    """
+    tp = transit_parameters()
+    if leg.mode == "rail":
+        region = "rail_1435_km_per_day" if leg.gauge_mm == 1435 else "rail_1520_km_per_day"
+        fast, slow = tp.get(region)
+        return leg.length_km / fast, leg.length_km / slow
+    if leg.mode == "road":
+        fast, slow = tp.get("road_km_per_day")
+        return leg.length_km / fast, leg.length_km / slow
+    if leg.mode == "ferry":
+        fast, slow = tp.get("ferry_km_per_day")
+        wf, ws = tp.get("ferry_wait_days")
+        return leg.length_km / fast + wf, leg.length_km / slow + ws
+    fast, slow = tp.get("ship_knots")  # sea
+    pf, ps = tp.get("port_call_days")
+    return leg.length_km / (fast * 1.852 * 24) + pf, leg.length_km / (slow * 1.852 * 24) + ps
+
+
+def crossing_days(borders: Any, gauge_breaks: Any) -> tuple[Any, Any]:
+    """The days border crossings and gauge changes add (fast case, slow case), unrounded.
+
+    Parameters
+    ----------
+    borders, gauge_breaks
+        Counts: ints, or integer arrays (one per route) for the supply table.
+
+    Returns
+    -------
+    tuple
+        ``(low, high)`` days, of the type given.
+    """
+    tp = transit_parameters()
     bf, bs = tp.get("border_hours")
     gf, gs = tp.get("gauge_change_hours")
-    low += (borders * bf + gauge_breaks * gf) / 24
-    high += (borders * bs + gauge_breaks * gs) / 24
-    return {"low": round(low, 1), "high": round(high, 1)}
+    return (borders * bf + gauge_breaks * gf) / 24, (borders * bs + gauge_breaks * gs) / 24
 
 
 class LegSummary:
@@ -340,8 +374,15 @@ class LegSummary:
 
     @cached_property
     def length_km(self) -> float:
-        """The route's length."""
-        return sum(leg.length_km for leg in self.legs)
+        """The route's length, added leg by leg in travel order.
+
+        One addition after another, never ``sum()`` (compensated for floats since Python 3.12):
+        the supply table adds each deposit's access leg and its shared network legs the same way.
+        """
+        total = 0.0
+        for leg in self.legs:
+            total += leg.length_km
+        return total
 
     @cached_property
     def km_by_mode(self) -> dict[str, float]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from ..data.schema import COMMODITIES
@@ -23,8 +24,10 @@ from ..data.values import is_missing
 from ..errors import RouteError
 from .network import Network, load_network
 from .routing import (
+    AccessTable,
     Constraints,
     Leg,
+    access_table,
     allowed_subgraph,
     build_access_legs,
     find_route,
@@ -33,7 +36,7 @@ from .routing import (
     option_values,
     resolve,
 )
-from .stats import summarise_legs
+from .stats import crossing_days, leg_days, summarise_legs, transit_parameters
 
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
 # No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
@@ -103,14 +106,106 @@ def _blocked(why: str) -> SupplyRoute:
     return SupplyRoute(None, None, None, [], None, None, None, [], why)
 
 
+@dataclass(frozen=True)
+class NetworkPart:
+    """What the network legs from one access node to one market add to every route through it.
+
+    Summarised once per constraint set, access node and market; :func:`combine_access` joins
+    it with each deposit's access leg into exactly what :func:`summarise_supply_route` gives
+    for the whole leg list (the access leg is a straight road in one country, first).
+    """
+
+    node_name: str
+    lengths: tuple[float, ...]
+    days: tuple[tuple[float, float], ...]
+    runs: tuple[str, ...]
+    gauge_breaks: int
+    russia: bool
+    china: bool
+    main_corridor: str
+    stops: tuple[str, ...]
+
+    @classmethod
+    def of(cls, node_name: str, legs: Sequence[Leg]) -> NetworkPart:
+        """The part of the network legs ``legs`` (in travel order) from node ``node_name``."""
+        s = summarise_legs(legs)
+        by_corridor: dict[str, float] = {}
+        for leg in legs:
+            by_corridor[leg.corridor] = by_corridor.get(leg.corridor, 0.0) + leg.length_km
+        return cls(
+            node_name, tuple(leg.length_km for leg in legs), tuple(leg_days(leg) for leg in legs),
+            tuple(c for c, _ in s.runs), len(s.gauge_breaks), s.transits("RUS"),
+            s.transits("CHN"), max(by_corridor, key=lambda k: by_corridor[k]) if by_corridor
+            else "access", tuple(leg.to_name for leg in legs),
+        )  # fmt: skip
+
+
+def combine_access(
+    part: NetworkPart, names: Sequence[str], km: np.ndarray, codes: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The supply-route columns of deposits whose routes share one network part.
+
+    Every number is added in the order :func:`summarise_supply_route` adds it (the access leg,
+    then each network leg), so the results are equal to the last bit, not merely close.
+
+    Parameters
+    ----------
+    part
+        The shared network legs, summarised.
+    names, km, codes
+        Per deposit: its name, its access leg's km and the country the leg runs in.
+
+    Returns
+    -------
+    dict
+        Columns ``km``, ``days_low``, ``days_high``, ``countries``, ``transits_russia``,
+        ``transits_china``, ``main_corridor``, ``path``, ``blocked``; one value per deposit.
+    """
+    n = len(km)
+    fast, slow = _road_speeds()  # the access leg is a road: leg_days' road case, per deposit
+    total, low, high = 0.0 + km, 0.0 + km / fast, 0.0 + km / slow
+    for length, (lo, hi) in zip(part.lengths, part.days, strict=True):
+        total = total + length
+        low = low + lo
+        high = high + hi
+    code_arr = np.asarray(codes, dtype=object)
+    same = (code_arr == part.runs[0]) if part.runs else np.zeros(n, dtype=bool)
+    borders = len(part.runs) - same.astype(int)
+    c_lo, c_hi = crossing_days(borders, part.gauge_breaks)
+    low, high = low + c_lo, high + c_hi
+    positive = km > 0
+    countries: dict[str, list[str]] = {}
+    for c in dict.fromkeys(codes):
+        countries[c] = list(dict.fromkeys([c, *part.runs]))
+    stops = [part.node_name, *part.stops]
+    return {
+        "km": [round(v, 1) for v in total.tolist()],
+        "days_low": [round(v, 1) for v in low.tolist()],
+        "days_high": [round(v, 1) for v in high.tolist()],
+        # one list per country of access, shared by its rows: 100k copies cost seconds of GC
+        "countries": [countries[c] for c in codes],
+        "transits_russia": (part.russia | ((code_arr == "RUS") & positive)).tolist(),
+        "transits_china": (part.china | ((code_arr == "CHN") & positive)).tolist(),
+        "main_corridor": [part.main_corridor] * n,
+        "path": [[name, *stops] for name in names],
+        "blocked": [None] * n,
+    }
+
+
+def _road_speeds() -> tuple[float, float]:
+    fast, slow = transit_parameters().get("road_km_per_day")
+    return fast, slow
+
+
 class _Solver:
     """Best routes from every deposit to one market under one constraint set."""
 
-    def __init__(self, net: Network, access: dict[str, Leg]) -> None:
-        self.net, self.access = net, access
+    def __init__(self, net: Network, access: dict[str, Leg] | None = None) -> None:
+        self.net, self.access = net, access or {}
         self._graphs: dict[Constraints, nx.Graph] = {}
         self._trees: dict[tuple[Constraints, str], dict[str, list[str]]] = {}
         self._legs: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
+        self._parts: dict[tuple[Constraints, str, str], NetworkPart | str] = {}
 
     def _tree(self, c: Constraints, market: str) -> dict[str, list[str]]:
         key = (c, market)
@@ -160,6 +255,15 @@ class _Solver:
         if isinstance(legs, str):
             return _blocked(legs)
         return summarise_supply_route(legs)
+
+    def part(self, c: Constraints, start: str, market: str) -> NetworkPart | str:
+        """The network legs from ``start`` to ``market`` summarised, or why there are none."""
+        key = (c, start, market)
+        if key not in self._parts:
+            legs = self.network_legs(c, start, market)
+            name = str(self.net.graph.nodes[start]["name"])
+            self._parts[key] = legs if isinstance(legs, str) else NetworkPart.of(name, legs)
+        return self._parts[key]
 
 
 def _output(dep: Any) -> tuple[float | None, str | None]:
@@ -221,41 +325,94 @@ def exports(
     free = {k: make_constraints([*av, *codes], None, st) for k, codes in FREE_OF.items()}
     market_ids = resolve_markets(net, markets)
     deps = select_deposits(net, commodities)
-    solver = _Solver(net, build_access_legs(net, deps))
-    rows: list[dict[str, Any]] = []
-    for dep in deps.itertuples(index=False):
-        dep_id = str(dep.id)
-        out_value, out_unit = _output(dep)
-        for m in market_ids:
-            best = solver.best(constrained, dep_id, m)
-            short = best if base == constrained else solver.best(base, dep_id, m)
-            row: dict[str, Any] = {
-                "deposit": dep_id, "name": dep.name, "commodities": list(dep.commodities),
-                "country": dep.country, "output_value": out_value, "output_unit": out_unit,
-                "market": m, "market_name": net.graph.nodes[m]["name"],
-                "km": best.km, "days_low": best.days_low, "days_high": best.days_high,
-                "countries": best.countries, "transits_russia": best.transits_russia,
-                "transits_china": best.transits_china, "main_corridor": best.main_corridor,
-                "path": best.path, "blocked": best.blocked,
-                "shortest_km": short.km, "shortest_days_low": short.days_low,
-                "shortest_days_high": short.days_high,
-                "extra_km": _diff(best.km, short.km),
-                "extra_days_low": _diff(best.days_low, short.days_low),
-                "extra_days_high": _diff(best.days_high, short.days_high),
-            }  # fmt: skip
-            for key, c in free.items():
-                b = best if c == constrained else solver.best(c, dep_id, m)
-                row.update({f"{key}_free_km": b.km, f"{key}_free_days_low": b.days_low,
-                            f"{key}_free_days_high": b.days_high,
-                            f"{key}_free_blocked": b.blocked})  # fmt: skip
-            rows.append(row)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    sets = {"best": constrained, "short": base, **free}
+    solver, table = _Solver(net), access_table(net, deps)
+    per_market = [_market_columns(net, deps, sets, m, solver, table) for m in market_ids]
+    n_m = len(market_ids)
+    # rows run deposit by deposit, each deposit's markets in the order given
+    cols = {k: [v for v in vs for _ in range(n_m)] for k, vs in _deposit_columns(deps).items()}
+    for key in per_market[0] if per_market else ():
+        cols[key] = [v for vs in zip(*(pm[key] for pm in per_market), strict=True) for v in vs]
+    frame = pd.DataFrame({k: cols.get(k, []) for k in COLUMNS}, columns=list(COLUMNS))
     frame.attrs.update(
         markets=market_ids,
         avoid=sorted(constrained.avoid_countries | constrained.avoid_passages),
         status=sorted(constrained.statuses),
     )
     return frame
+
+
+def _deposit_columns(deps: pd.DataFrame) -> dict[str, list[Any]]:
+    """The columns that describe the deposit itself, one value per deposit."""
+    outputs = [_output(dep) for dep in deps.reindex(columns=["output_value", "output_unit"])
+               .itertuples(index=False)]  # fmt: skip
+    return {
+        "deposit": [str(v) for v in deps["id"]],
+        "name": deps["name"].tolist(),
+        "commodities": [list(c) for c in deps["commodities"]],
+        "country": deps["country"].tolist(),
+        "output_value": [o[0] for o in outputs],
+        "output_unit": [o[1] for o in outputs],
+    }
+
+
+def _route_columns(
+    solver: _Solver, c: Constraints, market: str, deps: pd.DataFrame, t: AccessTable | None
+) -> dict[str, list[Any]]:
+    """Each deposit's best route to ``market`` under ``c``: one network part per access node."""
+    n = len(deps)
+    out: dict[str, list[Any]] = {k: [None] * n for k in ROUTE_FIELDS}
+    if t is None:  # pragma: no cover - a network with deposits has linked nodes
+        return out
+    names = [str(v) for v in deps["name"]]
+    for node, rows in pd.Series(range(n)).groupby(t.node, sort=False).indices.items():
+        part = solver.part(c, str(node), market)
+        if isinstance(part, str):
+            blocked = _blocked(part)
+            got = {f.name: [getattr(blocked, f.name)] * len(rows) for f in fields(blocked)}
+            got["countries"] = [[] for _ in rows]
+            got["path"] = [[] for _ in rows]
+        else:
+            got = combine_access(part, [names[i] for i in rows], t.km[rows], list(t.code[rows]))
+        for k, vs in got.items():
+            column = out[k]
+            for i, v in zip(rows.tolist(), vs, strict=True):
+                column[i] = v
+    return out
+
+
+ROUTE_FIELDS = ("km", "days_low", "days_high", "countries", "transits_russia", "transits_china",
+                "main_corridor", "path", "blocked")  # fmt: skip
+
+
+def _market_columns(
+    net: Network,
+    deps: pd.DataFrame,
+    sets: Mapping[str, Constraints],
+    market: str,
+    solver: _Solver,
+    t: AccessTable | None,
+) -> dict[str, list[Any]]:
+    """The route columns of :data:`COLUMNS` for every deposit and one market."""
+    n = len(deps)
+    found: dict[Constraints, dict[str, list[Any]]] = {}
+    for c in dict.fromkeys(sets.values()):
+        found[c] = _route_columns(solver, c, market, deps, t)
+    best, short = found[sets["best"]], found[sets["short"]]
+    cols: dict[str, list[Any]] = {
+        "market": [market] * n, "market_name": [net.graph.nodes[market]["name"]] * n,
+        **{k: best[k] for k in ROUTE_FIELDS},
+        "shortest_km": short["km"], "shortest_days_low": short["days_low"],
+        "shortest_days_high": short["days_high"],
+    }  # fmt: skip
+    for w in ("km", "days_low", "days_high"):
+        cols[f"extra_{w}"] = [_diff(a, b) for a, b in zip(best[w], short[w], strict=True)]
+    for key in FREE_OF:
+        b = found[sets[key]]
+        cols.update({f"{key}_free_km": b["km"], f"{key}_free_days_low": b["days_low"],
+                     f"{key}_free_days_high": b["days_high"],
+                     f"{key}_free_blocked": b["blocked"]})  # fmt: skip
+    return cols
 
 
 def resolve_markets(net: Network, markets: Sequence[str] | str | None) -> list[str]:
