@@ -26,7 +26,10 @@ from ..errors import Problem
 from .countries import alpha2_to_alpha3, check_point, codes, countries
 from .readers import (
     HugeInt,
+    Missing,
     RawLayer,
+    object_array,
+    property_columns,
     strict_float,
     strict_int,
     text_problem,
@@ -48,7 +51,7 @@ _LINES = (_TYPE_ID["LineString"], _TYPE_ID["MultiLineString"])
 
 def detect_kind(raw: RawLayer) -> str | None:
     """Guess the kind from geometry types, else from properties; None when it cannot tell."""
-    geoms = _objects(raw.geoms)
+    geoms = object_array(raw.geoms)
     type_id = shapely.get_type_id(geoms[~shapely.is_empty(geoms)])
     type_id = type_id[type_id >= 0]
     top = None
@@ -78,8 +81,7 @@ def detect_kind(raw: RawLayer) -> str | None:
 # subclasses), so the checks below work on boolean masks and visit failing cells only.
 
 ABSENT, NONE, STR, INT, FLOAT, BOOL, LIST, DICT, OTHER = range(9)
-_NO_VALUE = object()
-_TAG_OF_TYPE: dict[type, int] = {type(_NO_VALUE): ABSENT, type(None): NONE, str: STR, int: INT,
+_TAG_OF_TYPE: dict[type, int] = {Missing: ABSENT, type(None): NONE, str: STR, int: INT,
                                  float: FLOAT, bool: BOOL, list: LIST, dict: DICT}  # fmt: skip
 
 
@@ -110,14 +112,6 @@ def tags(values: np.ndarray) -> np.ndarray:
 
 def _not_none(values: np.ndarray) -> np.ndarray:
     return np.array([v is not None for v in values], bool)
-
-
-def _objects(items: Any) -> np.ndarray:
-    """An object array of the items as they are (lists stay cells, never a second axis)."""
-    items = items if isinstance(items, list) else list(items)
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out
 
 
 @dataclass
@@ -169,7 +163,7 @@ def _isin(values: np.ndarray, choices: Any) -> np.ndarray:
 def _per_unique(values: np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
     """``func`` of every cell, computed once per distinct value (the values must be hashable)."""
     codes_, uniques = pd.factorize(values, use_na_sentinel=False)
-    out: np.ndarray = _objects(func(u) for u in uniques)[codes_]
+    out: np.ndarray = object_array(func(u) for u in uniques)[codes_]
     return out
 
 
@@ -182,8 +176,8 @@ def _text(values: np.ndarray, tag: np.ndarray, strip: bool = False) -> np.ndarra
     """Each cell as text (``str(v)``), stripped of surrounding blanks if asked."""
     out = values.copy()
     other = np.flatnonzero(tag != STR)
-    out[other] = _objects([str(v) for v in values[other]])
-    return _objects(list(map(str.strip, out))) if strip else out
+    out[other] = object_array([str(v) for v in values[other]])
+    return object_array(list(map(str.strip, out))) if strip else out
 
 
 @dataclass
@@ -210,7 +204,7 @@ def check_str(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Re
     bad = (tag == LIST) | (tag == DICT)
     out = values.copy()
     conv = np.flatnonzero(~bad & (tag != STR))
-    out[conv] = _objects(str(v) for v in values[conv])
+    out[conv] = object_array(str(v) for v in values[conv])
     return out, _messages(values, bad, lambda v: f"expected text, got {type(v).__name__}")
 
 
@@ -221,10 +215,10 @@ def check_int(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> Re
     at = np.flatnonzero(tag == FLOAT)
     x = values[at].astype(float)
     whole = at[np.isfinite(x) & (np.floor(x) == x)]
-    out[whole] = _objects(int(v) for v in values[whole])
+    out[whole] = object_array(int(v) for v in values[whole])
     ok[whole] = True
     at = np.flatnonzero(tag == STR)
-    parsed = _objects(strict_int(v) for v in values[at])
+    parsed = object_array(strict_int(v) for v in values[at])
     good = np.fromiter((v is not None for v in parsed), bool, len(at))
     out[at[good]] = parsed[good]
     ok[at[good]] = True
@@ -242,7 +236,7 @@ def check_number(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) ->
     """Finite numbers: plainly written decimals become floats; ints stay ints."""
     out = values.copy()
     at = np.flatnonzero(tag == STR)
-    parsed = _objects(strict_float(v) for v in values[at])
+    parsed = object_array(strict_float(v) for v in values[at])
     good = np.fromiter((v is not None for v in parsed), bool, len(at))
     out[at[good]] = parsed[good]
     plain = np.zeros(len(values), bool)
@@ -262,7 +256,7 @@ def check_bool(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> R
     out = values.copy()
     ok = tag == BOOL
     at = np.flatnonzero(tag == STR)
-    word = _objects(v.strip().lower() for v in values[at])
+    word = object_array(v.strip().lower() for v in values[at])
     known = _isin(word, _TRUE | _FALSE)
     out[at[known]] = _isin(word[known], _TRUE)
     ok[at[known]] = True
@@ -336,11 +330,11 @@ def check_list(f: Field, values: np.ndarray, tag: np.ndarray, ctx: Context) -> R
     """Lists (JSON lists, or 'a;b' text from CSV and Shapefiles); each item among the choices."""
     out = values.copy()
     conv = np.flatnonzero((tag == STR) | (tag == OTHER))
-    out[conv] = _objects([to_list(v) for v in values[conv]])
+    out[conv] = object_array([to_list(v) for v in values[conv]])
     is_list = tags(out) == LIST
     size = np.zeros(len(out), int)
     size[is_list] = [len(v) for v in out[is_list]]
-    items = _objects(itertools.chain.from_iterable(out[is_list]))
+    items = object_array(itertools.chain.from_iterable(out[is_list]))
     item_ok = tags(items) == STR
     texts = items[item_ok]  # plain text within limits and among the choices, per distinct item
     fine_text = _per_unique(texts, lambda s: text_problem(s) is None).astype(bool)
@@ -480,24 +474,29 @@ def _country_problems(path: str, fids: np.ndarray, geoms: np.ndarray, col: Colum
     return out
 
 
-def _columns(rows: list[dict[str, Any]], names: list[str]) -> dict[str, Column]:
-    """Every property's column, missing values (NaN, blank text) set to None in rows too."""
-    # pandas gathers the dicts into columns in one pass; dtype=object keeps every value as it
-    # is (no int64, no bool_), and a feature without the property gets NaN, told apart below.
-    table = pd.DataFrame(rows, dtype=object)
+def _columns(
+    rows: list[dict[str, Any]], names: list[str], given: dict[str, np.ndarray] | None = None
+) -> dict[str, Column]:
+    """Every property's column, missing values (NaN, blank text) set to None in rows too.
+
+    ``given`` are the columns the reader gathered (:attr:`RawLayer.columns`), else they are
+    gathered from ``rows`` here; they are copied, never changed.
+    """
+    given = property_columns(rows) if given is None else given
     cols = {}
-    for name in [*table.columns, *(n for n in names if n not in table.columns)]:
-        if name not in table.columns:
-            cols[name] = Column(_objects([None] * len(rows)), np.full(len(rows), ABSENT, np.int8))
+    for name in [*given, *(n for n in names if n not in given)]:
+        if name not in given:
+            cols[name] = Column(
+                object_array([None] * len(rows)), np.full(len(rows), ABSENT, np.int8)
+            )
             continue
-        values = table[name].to_numpy(dtype=object, copy=True)
+        values = given[name].copy()
         col = cols[name] = Column(values, tags(values))
+        values[col.tag == ABSENT] = None
         blank = np.flatnonzero(_blank(col))
-        present = np.array([name in rows[i] for i in blank], bool)
-        for i in blank[present]:
+        for i in blank.tolist():
             rows[i][name] = None
-        col.replace(blank, _objects([None] * len(blank)))
-        col.tag[blank[~present]] = ABSENT
+        col.replace(blank, object_array([None] * len(blank)))
     return cols
 
 
@@ -523,13 +522,13 @@ def validate_raw(
     k = SCHEMA[kind]
     n = len(raw.props)
     rows = [dict(p) for p in raw.props]
-    cols = _columns(rows, [f.name for f in k.fields])
+    cols = _columns(rows, [f.name for f in k.fields], raw.columns)
     fids = _ids(cols["id"])
     named = np.flatnonzero(_not_none(fids))
     for i in named:
         rows[i]["id"] = fids[i]
     cols["id"].replace(named, fids[named])
-    geoms = _objects(raw.geoms)
+    geoms = object_array(raw.geoms)
     if len(geoms) != n:
         msg = f"{raw.path}: {len(geoms)} geometries for {n} features"
         raise ValueError(msg)
