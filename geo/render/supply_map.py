@@ -7,7 +7,10 @@ The numbers come from :mod:`geo.analysis.supply` (the same searches and statisti
 ``corridor exports``); this module only turns them into one JSON payload for the page runtime
 (``geo/render/static/exports.js``) and escaped HTML panels. Routes share their segments: each
 segment's line is sent once and a route is a list of references to them, so seven markets cost
-little.
+little. Deposits that reach the network at the same access node share its routes and comparison
+texts, sent once per node and market; per deposit the page gets its point, its group and whole
+numbers rounded here (distance, days, extra distance), so 100,000 deposits make a page of tens
+of MB rather than hundreds, and more than ``CLUSTER_ABOVE`` of them are clustered.
 """
 
 from __future__ import annotations
