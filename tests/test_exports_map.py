@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,16 @@ from pyproj import Geod
 
 import geo
 from geo.analysis.network import load_network
+from geo.analysis.supply import export_legs, resolve_markets, summarise_supply_route
 from geo.build import build_from_spec
+from geo.data.layers import load_layer
 from geo.errors import SpecError
 from geo.render.spec import ExportsSpec, load_spec
+from geo.render.style import CORRIDORS
 from geo.render.supply_map import exports_payload
+
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+from run import SEED, write_deposit_layer
 
 ROOT = Path(__file__).parents[1]
 SPEC = ROOT / "maps" / "exports.toml"
@@ -32,13 +39,55 @@ def payload() -> dict:
     return exports_payload(load_spec(SPEC).exports, load_network())
 
 
-def joined(p: dict, route: dict) -> list[list[float]]:
-    """The route's line as the page joins it (geo/static/exports.js)."""
-    out = list(route["a"])
-    for ref in route["e"]:
+def joined(p: dict, m: dict, i: int, which: int) -> list[list[float]] | None:
+    """Deposit ``i``'s route to market ``m`` as the page joins it (geo/render/static/exports.js):
+    its access leg, then the shared edge lines (``which``: 0 best, 1 unconstrained)."""
+    node = p["groupNode"][p["g"][i]]
+    refs = m["routes"][node][which]
+    if refs is None:
+        return None
+    out = [[p["lat"][i], p["lon"][i]], p["nodes"][node]]
+    for ref in refs:
         line = p["edges"][ref] if ref >= 0 else p["edges"][~ref][::-1]
-        out += line[1:] if out else line
+        out += line[1:]
     return out
+
+
+def thousands(n: int) -> str:
+    """exports.js's thousands() (its browser test checks the two agree)."""
+    return f"{n:,}"
+
+
+def shown(p: dict, m: dict, i: int) -> list[list[str]]:
+    """The comparison table the page shows for deposit ``i`` at market ``m`` (rows x columns),
+    decoded as exports.js's cell() does."""
+    out = []
+    for k in range(len(p["cmp"])):
+        row = []
+        for s in range(3):
+            fixed = m["cells"][p["g"][i]][s][k]
+            if fixed >= 0:
+                row.append(p["s"][fixed])
+            elif k == 0:
+                row.append(f"{thousands(m['km'][s][i])} km")
+            elif k == 1:
+                lo, hi = m["days"][s][0][i], m["days"][s][1][i]
+                row.append("—" if lo is None else f"{lo}–{hi} days")
+            else:
+                x = m["extra"][s][i]
+                row.append("—" if x is None else f"+{thousands(x)} km")
+        out.append(row)
+    return out
+
+
+def names(p: dict) -> list[str]:
+    c = p["data"][p["cols"].index("name")]
+    return [c["d"][k] for k in c["i"]] if "i" in c else list(c["v"])
+
+
+def ids(p: dict) -> list[str]:
+    c = p["data"][p["cols"].index("id")]
+    return [c["d"][k] for k in c["i"]] if "i" in c else list(c["v"])
 
 
 def test_spec_has_an_exports_table() -> None:
@@ -78,32 +127,120 @@ def test_bad_exports_table_names_file_and_key(tmp_path: Path, table: str, key: s
 
 
 def test_opens_on_japan_and_every_deposit_has_a_row_per_market(payload: dict) -> None:
-    names = [m["name"] for m in payload["markets"]]
-    assert names[payload["initial"]] == "Port of Yokohama"
-    assert len(payload["c"]) == len(payload["rows"]) == len(payload["r"]) >= 80
-    assert all(len(r) == len(names) for r in payload["r"])
+    markets = [m["name"] for m in payload["markets"]]
+    assert markets[payload["initial"]] == "Port of Yokohama"
+    n = len(payload["g"])
+    assert len(payload["lat"]) == len(payload["lon"]) == len(names(payload)) == n >= 80
+    for m in payload["markets"]:
+        assert len(m["k"]) == len(m["cells"]) == len(payload["groupNode"])
+        assert len(m["routes"]) == len(payload["nodes"])
+        assert all(
+            len(col) == n
+            for col in [*m["km"], *m["extra"], *(c for pair in m["days"] for c in pair)]
+        )
+    assert payload["cluster"] is False  # 90 deposits are drawn one by one, as before
 
 
 def test_numbers_and_lines_are_those_of_corridor_exports(payload: dict) -> None:
     frame = geo.exports(markets=["yokohama_port"], commodities=["uranium"], avoid=["RUS"])
-    ids = [row[payload["cols"].index("id")] for row in payload["rows"]]
-    yokohama = payload["initial"]
+    where = ids(payload)
+    yokohama = payload["markets"][payload["initial"]]
     checked = 0
     for row in frame.itertuples():
-        k, free, _short, cells = payload["r"][ids.index(row.deposit)][yokohama]
-        text = [[payload["s"][c] for c in r] for r in cells]
+        i = where.index(row.deposit)
+        text = shown(payload, yokohama, i)
         assert text[0][0] == f"{row.km:,.0f} km"  # distance avoiding Russia
+        assert text[1][0] == f"{row.days_low:.0f}–{row.days_high:.0f} days"
+        assert text[2][0] == " → ".join(row.countries)
+        assert text[0][1] == f"{row.rus_chn_free_km:,.0f} km"  # avoiding Russia and China
         assert text[0][2] == f"{row.shortest_km:,.0f} km"  # unconstrained
+        assert text[6][0] == f"+{row.km - row.shortest_km:,.0f} km"
         assert text[4][0] == "no"  # through Russia
+        k = yokohama["k"][payload["g"][i]]
         assert payload["corridors"][k] == "TITR / Middle Corridor"  # via China and Kazakhstan
-        line = joined(payload, free)
+        line = joined(payload, yokohama, i, 0)
+        assert line is not None
         # The line starts at the deposit, ends at Yokohama and is as long as the route.
-        assert line[0] == payload["c"][ids.index(row.deposit)]
-        assert line[-1] == payload["markets"][yokohama]["c"]
+        assert line[0] == [payload["lat"][i], payload["lon"][i]]
+        assert line[-1] == yokohama["c"]
         km = GEOD.line_length([p[1] for p in line], [p[0] for p in line]) / 1000
         assert km == pytest.approx(row.km, rel=0.002)
         checked += 1
     assert checked >= 10  # Kazakh uranium
+
+
+def test_inkai_to_yokohama_is_the_exports_row(payload: dict) -> None:
+    row = geo.exports(markets=["yokohama_port"], avoid=["RUS"]).set_index("name").loc["Inkai"]
+    i = names(payload).index("Inkai")
+    text = shown(payload, payload["markets"][payload["initial"]], i)
+    assert text == [
+        [f"{row.km:,.0f} km", f"{row.rus_chn_free_km:,.0f} km", f"{row.shortest_km:,.0f} km"],
+        [
+            f"{row.days_low:.0f}–{row.days_high:.0f} days",
+            f"{row.rus_chn_free_days_low:.0f}–{row.rus_chn_free_days_high:.0f} days",
+            f"{row.shortest_days_low:.0f}–{row.shortest_days_high:.0f} days",
+        ],
+        [" → ".join(row.countries), text[2][1], text[2][2]],
+        ["TITR / Middle Corridor", text[3][1], text[3][2]],
+        ["no", "no", text[4][2]],
+        ["yes", "no", text[5][2]],
+        [
+            f"+{row.km - row.shortest_km:,.0f} km",
+            f"+{row.rus_chn_free_km - row.shortest_km:,.0f} km",
+            "+0 km",
+        ],
+    ]
+
+
+def legs_column(legs: list | str, short_km: float | None) -> list[str]:
+    """One comparison column summarised from the route's whole leg list (the former page's way)."""
+    if isinstance(legs, str):
+        return [f"no route: {legs}", "", "", "", "", "", ""]
+    b = summarise_supply_route(legs)
+    label = CORRIDORS.get(b.main_corridor or "", (b.main_corridor or "", ""))[0]
+    days = "—" if b.days_low is None else f"{b.days_low:.0f}–{b.days_high:.0f} days"
+    extra = "—" if short_km is None else f"+{b.km - short_km:,.0f} km"
+    yes = {True: "yes", False: "no", None: "—"}
+    return [f"{b.km:,.0f} km", days, " → ".join(b.countries), label,
+            yes[b.transits_russia], yes[b.transits_china], extra]  # fmt: skip
+
+
+@pytest.mark.parametrize("layer", [None, "generated"])
+def test_every_cell_and_line_equals_the_whole_route(
+    payload: dict, layer: str | None, tmp_path: Path
+) -> None:
+    """Every deposit, market and column: the cells the page shows equal those summarised from
+    the route's whole leg list, and the drawn lines are the routes' lines. On the bundled
+    deposits and on a generated layer of 3,000 more (clustered)."""
+    net = load_network()
+    p = payload
+    spec = load_spec(SPEC).exports
+    if layer:
+        path = tmp_path / "deposits.geojson"
+        write_deposit_layer(path, 3000, SEED + 3000)
+        net = geo.network([load_layer(path)])
+        p = exports_payload(spec, net)
+        assert p["cluster"] is True and len(p["g"]) == 3000 + len(payload["g"])
+    markets = resolve_markets(net, list(spec.markets))
+    legs = export_legs(markets=markets, avoid={"one": ["RUS"], "both": ["RUS", "CHN"]}, network=net)
+    every = ids(p)
+    step = 1 if layer is None else 7  # a sample of the generated deposits: whole legs are slow
+    for i in range(0, len(every), step):
+        for mi, m in enumerate(markets):
+            found = legs[(every[i], m)]
+            short = found["shortest"]
+            short_km = None if isinstance(short, str) else summarise_supply_route(short).km
+            want = [legs_column(found[s], short_km) for s in ("one", "both", "shortest")]
+            assert shown(p, p["markets"][mi], i) == [list(r) for r in zip(*want, strict=True)]
+            for which, s in enumerate(("one", "shortest")):
+                line = joined(p, p["markets"][mi], i, which)
+                if isinstance(found[s], str):
+                    assert line is None
+                    continue
+                assert line is not None
+                assert line[0] == [p["lat"][i], p["lon"][i]] and line[-1] == p["markets"][mi]["c"]
+                km = GEOD.line_length([q[1] for q in line], [q[0] for q in line]) / 1000
+                assert km == pytest.approx(sum(leg.length_km for leg in found[s]), rel=0.002)
 
 
 def test_deposits_with_no_route_are_marked() -> None:
@@ -115,11 +252,13 @@ def test_deposits_with_no_route_are_marked() -> None:
         commodities=("uranium",),
     )
     p = exports_payload(spec, load_network())
-    assert {r[0][0] for r in p["r"]} == {-1}
-    assert all(r[0][1] is None for r in p["r"])
-    assert all(p["s"][r[0][3][0][0]].startswith("no route: ") for r in p["r"])
-    assert {r[1][0] for r in p["r"]} - {-1}  # Rotterdam is reachable
-    assert p["markets"][0]["summary"].startswith("0 of ")
+    lian, rotterdam = p["markets"]
+    assert set(lian["k"]) == {-1}
+    assert all(r[0] is None for r in lian["routes"])
+    assert all(v is None for v in lian["km"][0])
+    assert all(shown(p, lian, i)[0][0].startswith("no route: ") for i in range(len(p["g"])))
+    assert set(rotterdam["k"]) - {-1}  # Rotterdam is reachable
+    assert lian["summary"].startswith("0 of ")
 
 
 def test_hostile_deposit_is_escaped_and_reproducible(tmp_path: Path) -> None:
@@ -136,8 +275,7 @@ def test_hostile_deposit_is_escaped_and_reproducible(tmp_path: Path) -> None:
     m = re.search(r"CorridorMap\.exports\(\w+, (.*)\);\n", page)
     assert m is not None
     data = json.loads(m.group(1))
-    names = [r[0] for r in data["rows"]]
-    assert "<script>alert(1)</script>" in names  # shown literally by the page (textContent)
+    assert "<script>alert(1)</script>" in names(data)  # shown literally by the page (textContent)
 
 
 def test_committed_exports_map_answers_the_question() -> None:
@@ -147,5 +285,5 @@ def test_committed_exports_map_answers_the_question() -> None:
     data = json.loads(m.group(1))
     yokohama = data["markets"][data["initial"]]
     reached = int(yokohama["summary"].split(" of ")[0])
-    assert reached >= 80 and yokohama["summary"].startswith(f"{reached} of {len(data['rows'])} ")
+    assert reached >= 80 and yokohama["summary"].startswith(f"{reached} of {len(data['g'])} ")
     assert "Port of Yokohama avoiding Russia" in yokohama["summary"]

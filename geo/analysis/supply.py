@@ -140,13 +140,52 @@ class NetworkPart:
         )  # fmt: skip
 
 
+def route_totals(
+    part: NetworkPart, km: np.ndarray, codes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Length and days of the routes through one network part, rounded as the rows are.
+
+    Every number is added in the order :func:`summarise_supply_route` adds it (the access leg,
+    then each network leg), then rounded to 0.1 with Python's ``round``, so the results are
+    equal to the last bit to those of the whole leg lists, not merely close.
+
+    Parameters
+    ----------
+    part
+        The shared network legs, summarised.
+    km, codes
+        Per deposit: its access leg's km and the country the leg runs in.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(km, days_low, days_high)``, one float per deposit.
+    """
+    n = len(km)
+    fast, slow = _road_speeds()  # the access leg is a road: leg_days' road case, per deposit
+    total, low, high = 0.0 + km, 0.0 + km / fast, 0.0 + km / slow
+    for length, (lo, hi) in zip(part.lengths, part.days, strict=True):
+        total = total + length
+        low = low + lo
+        high = high + hi
+    code_arr = np.asarray(codes, dtype=object)
+    same = (code_arr == part.runs[0]) if part.runs else np.zeros(n, dtype=bool)
+    borders = len(part.runs) - same.astype(int)
+    c_lo, c_hi = crossing_days(borders, part.gauge_breaks)
+    low, high = low + c_lo, high + c_hi
+    total_r, low_r, high_r = (
+        np.array([round(v, 1) for v in a.tolist()], dtype=float) for a in (total, low, high)
+    )
+    return total_r, low_r, high_r
+
+
 def combine_access(
     part: NetworkPart, names: Sequence[str], km: np.ndarray, codes: Sequence[str]
 ) -> dict[str, list[Any]]:
     """The supply-route columns of deposits whose routes share one network part.
 
-    Every number is added in the order :func:`summarise_supply_route` adds it (the access leg,
-    then each network leg), so the results are equal to the last bit, not merely close.
+    Lengths and days come from :func:`route_totals` (equal to the last bit to
+    :func:`summarise_supply_route` of the whole leg lists).
 
     Parameters
     ----------
@@ -162,26 +201,17 @@ def combine_access(
         ``transits_china``, ``main_corridor``, ``path``, ``blocked``; one value per deposit.
     """
     n = len(km)
-    fast, slow = _road_speeds()  # the access leg is a road: leg_days' road case, per deposit
-    total, low, high = 0.0 + km, 0.0 + km / fast, 0.0 + km / slow
-    for length, (lo, hi) in zip(part.lengths, part.days, strict=True):
-        total = total + length
-        low = low + lo
-        high = high + hi
+    total, low, high = route_totals(part, km, codes)
     code_arr = np.asarray(codes, dtype=object)
-    same = (code_arr == part.runs[0]) if part.runs else np.zeros(n, dtype=bool)
-    borders = len(part.runs) - same.astype(int)
-    c_lo, c_hi = crossing_days(borders, part.gauge_breaks)
-    low, high = low + c_lo, high + c_hi
     positive = km > 0
     countries: dict[str, list[str]] = {}
     for c in dict.fromkeys(codes):
         countries[c] = list(dict.fromkeys([c, *part.runs]))
     stops = [part.node_name, *part.stops]
     return {
-        "km": [round(v, 1) for v in total.tolist()],
-        "days_low": [round(v, 1) for v in low.tolist()],
-        "days_high": [round(v, 1) for v in high.tolist()],
+        "km": total.tolist(),
+        "days_low": low.tolist(),
+        "days_high": high.tolist(),
         # one list per country of access, shared by its rows: 100k copies cost seconds of GC
         "countries": [countries[c] for c in codes],
         "transits_russia": (part.russia | ((code_arr == "RUS") & positive)).tolist(),
@@ -490,11 +520,7 @@ def export_legs(
     deposit's access leg; one search per set and market serves every deposit.
     """
     net = network or load_network()
-    st = option_values(status, "--status") or None
-    sets = {"avoid": ("RUS",)} if avoid is None else avoid
-    named = {k: make_constraints(v, None, st) for k, v in sets.items()}
-    some = make_constraints([], None, st)
-    named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses)
+    named = _named_sets(avoid, status)
     deps = select_deposits(net, commodities)
     market_ids = resolve_markets(net, markets)
     solver = _Solver(net, build_access_legs(net, deps))
@@ -503,6 +529,69 @@ def export_legs(
         for m in market_ids:
             out[(dep_id, m)] = {k: solver.legs(c, dep_id, m) for k, c in named.items()}
     return out
+
+
+@dataclass(frozen=True)
+class SupplyParts:
+    """Every deposit's routes to every market, as shared network parts per access node.
+
+    ``table`` holds each deposit's access leg (row ``i`` is the ``i``-th row of ``deposits``);
+    ``legs`` and ``parts`` are keyed by (constraint set name, access node id, market id): the
+    network legs from that node to that market (or why there are none), and the same legs
+    summarised for :func:`route_totals` and :func:`combine_access`.
+    """
+
+    deposits: pd.DataFrame
+    markets: list[str]
+    table: AccessTable | None
+    legs: dict[tuple[str, str, str], list[Leg] | str]
+    parts: dict[tuple[str, str, str], NetworkPart | str]
+
+
+def _named_sets(
+    avoid: Mapping[str, Sequence[str]] | None, status: str | Sequence[str] | None
+) -> dict[str, Constraints]:
+    st = option_values(status, "--status") or None
+    sets = {"avoid": ("RUS",)} if avoid is None else avoid
+    named = {k: make_constraints(v, None, st) for k, v in sets.items()}
+    some = make_constraints([], None, st)
+    named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses)
+    return named
+
+
+def supply_parts(
+    *,
+    markets: Sequence[str] | None = None,
+    commodities: Sequence[str] | None = None,
+    avoid: Mapping[str, Sequence[str]] | None = None,
+    status: str | Sequence[str] | None = None,
+    network: Network | None = None,
+) -> SupplyParts:
+    """The routes of :func:`export_legs`, kept as one network part per access node.
+
+    Deposits that reach the network at the same node share its legs to each market, so a map
+    of 100,000 deposits needs the legs of a few hundred nodes, not of every deposit. Arguments
+    as :func:`export_legs` (``"shortest"`` is added to the named sets).
+
+    Returns
+    -------
+    SupplyParts
+        The deposits, markets, access table and the parts of every access node.
+    """
+    net = network or load_network()
+    named = _named_sets(avoid, status)
+    deps = select_deposits(net, commodities)
+    market_ids = resolve_markets(net, markets)
+    solver, table = _Solver(net), access_table(net, deps)
+    nodes = [] if table is None else list(dict.fromkeys(str(v) for v in table.node.tolist()))
+    legs: dict[tuple[str, str, str], list[Leg] | str] = {}
+    parts: dict[tuple[str, str, str], NetworkPart | str] = {}
+    for name, c in named.items():
+        for node in nodes:
+            for m in market_ids:
+                legs[(name, node, m)] = solver.network_legs(c, node, m)
+                parts[(name, node, m)] = solver.part(c, node, m)
+    return SupplyParts(deps, market_ids, table, legs, parts)
 
 
 def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:

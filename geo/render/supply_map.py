@@ -7,7 +7,10 @@ The numbers come from :mod:`geo.analysis.supply` (the same searches and statisti
 ``corridor exports``); this module only turns them into one JSON payload for the page runtime
 (``geo/render/static/exports.js``) and escaped HTML panels. Routes share their segments: each
 segment's line is sent once and a route is a list of references to them, so seven markets cost
-little.
+little. Deposits that reach the network at the same access node share its routes and comparison
+texts, sent once per node and market; per deposit the page gets its point, its group and whole
+numbers rounded here (distance, days, extra distance), so 100,000 deposits make a page of tens
+of MB rather than hundreds, and more than ``CLUSTER_ABOVE`` of them are clustered.
 """
 
 from __future__ import annotations
@@ -18,27 +21,30 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from markupsafe import Markup
 
 from ..analysis.network import Network
-from ..analysis.routing import Leg
+from ..analysis.routing import AccessTable, Leg
 from ..analysis.supply import (
-    export_legs,
+    NetworkPart,
+    combine_access,
     resolve_markets,
-    select_deposits,
-    summarise_supply_route,
+    route_totals,
+    supply_parts,
 )
 from .elements import Script, static_text
 from .page import base_layers, finish, new_map
 from .panels import Symbol, heading, line_symbol, one_column_legend, render, row
-from .payloads import display_rows, latlngs, property_columns
+from .payloads import columnar, display_rows, latlngs, property_columns
 from .spec import ExportsSpec, MapSpec
 from .style import (
     CORRIDORS,
     OTHER_COLORS,
     RUSSIA_COLOR,
     fmt,
+    fmt_column,
     fmt_km,
     line_style,
     swatch_line,
@@ -82,40 +88,13 @@ class _Edges:
         return i if self.lines[i][0] == line[0] else ~i
 
 
-def _route(legs: list[Leg] | str, edges: _Edges) -> dict[str, Any] | None:
-    if isinstance(legs, str):
-        return None
-    access = [leg for leg in legs if leg.access]
-    return {
-        "a": _line(access[0]) if access else [],
-        "e": [edges.ref(leg) for leg in legs if not leg.access],
-    }
-
-
-def _days(lo: float | None, hi: float | None) -> str:
-    return "—" if lo is None or hi is None else f"{lo:.0f}–{hi:.0f} days"
+def _refs(legs: list[Leg] | str, edges: _Edges) -> list[int] | None:
+    """A network route as refs into the shared edge lines; None when there is no route."""
+    return None if isinstance(legs, str) else [edges.ref(leg) for leg in legs]
 
 
 def _yes_no(v: bool | None) -> str:
     return "—" if v is None else ("yes" if v else "no")
-
-
-def _column(legs: list[Leg] | str, shortest_km: float | None) -> list[str]:
-    """One column of the comparison: the route's numbers, or why there is none."""
-    if isinstance(legs, str):
-        return [f"no route: {legs}", "", "", "", "", "", ""]
-    b = summarise_supply_route(legs)
-    extra = "" if b.km is None or shortest_km is None else f"+{fmt_km(b.km - shortest_km)} km"
-    label = CORRIDORS.get(b.main_corridor or "", (b.main_corridor or "", ""))[0]
-    return [
-        f"{fmt_km(b.km)} km",
-        _days(b.days_low, b.days_high),
-        " → ".join(b.countries),
-        label,
-        _yes_no(b.transits_russia),
-        _yes_no(b.transits_china),
-        extra or "—",
-    ]
 
 
 COMPARISON_ROWS = (
@@ -127,10 +106,82 @@ COMPARISON_ROWS = (
     "through China",
     "extra distance",
 )
+SETS = ("one", "both", "shortest")  # the comparison's columns: avoid, avoid + CHN, none
+FROM_NUMBERS = -1  # a cell the page writes from the deposit's numbers (distance, days, extra)
+CLUSTER_ABOVE = 1000  # more deposits than this are clustered (the committed map has 90)
+
+
+class _Strings:
+    """Comparison cells repeat (countries, corridors): each text is sent once."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        return self.index.setdefault(text, len(self.index))
+
+
+def _static_cells(
+    part: NetworkPart | str,
+    name: str,
+    km: np.ndarray,
+    code: str,
+    strings: _Strings,
+    *,
+    shortest: bool,
+) -> list[int]:
+    """One column of the comparison for the deposits of a group, FROM_NUMBERS where they differ.
+
+    A group's deposits share the access node, the access leg's country and whether that leg
+    has a length; the texts are those of :func:`combine_access` for its first deposit.
+    """
+    if isinstance(part, str):
+        return [strings(f"no route: {part}"), *[strings("")] * 6]
+    row = combine_access(part, [name], km, [code])
+    label = CORRIDORS.get(row["main_corridor"][0], (row["main_corridor"][0], ""))[0]
+    return [
+        FROM_NUMBERS,
+        FROM_NUMBERS,
+        strings(" → ".join(row["countries"][0])),
+        strings(label),
+        strings(_yes_no(row["transits_russia"][0])),
+        strings(_yes_no(row["transits_china"][0])),
+        # the unconstrained route is its own reference: b.km - shortest_km is 0.0
+        strings(f"+{fmt_km(0.0)} km") if shortest else FROM_NUMBERS,
+    ]
+
+
+def _whole(values: np.ndarray) -> list[int | None]:
+    """Numbers as the text shows them (``f"{v:,.0f}"``: nearest, ties to even); None: no route.
+
+    ``np.rint`` rounds the exact binary value to nearest, ties to even, as Python's format does.
+    """
+    out: list[int | None] = np.rint(np.nan_to_num(values)).astype(np.int64).tolist()
+    for i in np.flatnonzero(np.isnan(values)).tolist():
+        out[i] = None
+    return out
+
+
+def _groups(t: AccessTable | None, n: int) -> tuple[np.ndarray, list[tuple[str, str, bool]]]:
+    """Each deposit's group: its access node, the access leg's country and whether it is > 0 km.
+
+    Every cell but distance, days and extra distance is the same for a group's deposits.
+    """
+    if t is None or not n:
+        return np.zeros(n, dtype=np.int64), []
+    keys = pd.Series(list(zip(t.node.tolist(), t.code.tolist(), (t.km > 0).tolist(), strict=True)))
+    codes, uniq = pd.factorize(keys, sort=False)
+    return np.asarray(codes, dtype=np.int64), [(str(a), str(b), bool(c)) for a, b, c in uniq]
 
 
 def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
-    """Everything the page needs: markets, deposits, routes per market, comparisons, colours."""
+    """Everything the page needs, shared per access node (railhead or port) and market.
+
+    Each (access node, market) route is sent once as refs into shared edge lines, and each
+    group of deposits (same node and access country) has its comparison texts once; per
+    deposit the page gets its point, its group and, per market and column, the distance, days
+    and extra distance as whole numbers rounded here (``exports.js`` only adds separators).
+    """
     avoid = list(spec.avoid)
     both = [*avoid, *(["CHN"] if "CHN" not in {a.upper() for a in avoid} else [])]
     status = None if spec.status == "operational" else spec.status
@@ -139,53 +190,72 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
     initial = resolve_markets(net, [spec.market])[0]
     if initial not in market_ids:
         market_ids.insert(0, initial)
-    legs = export_legs(markets=market_ids, commodities=commodities, status=status, network=net,
-                       avoid={"one": avoid, "both": both})  # fmt: skip
-    deps = select_deposits(net, commodities)
-    g = net.graph
-    edges = _Edges()
-    corridors: list[str] = []
-    per_dep: list[list[Any]] = []
-    strings: dict[str, int] = {}  # comparison cells repeat (countries, days): sent once
-    ok = dict.fromkeys(market_ids, 0)  # deposits with a route avoiding ``avoid``
-    ok2 = dict.fromkeys(market_ids, 0)  # ... avoiding China too
-    extra: dict[str, list[float]] = {m: [] for m in market_ids}  # what avoiding costs, km
-    for dep_id in deps["id"].astype(str):
-        row = []
-        for m in market_ids:
-            found = legs[(dep_id, m)]
-            short, best, best2 = found["shortest"], found["one"], found["both"]
-            short_km = None if isinstance(short, str) else summarise_supply_route(short).km
-            k = -1
-            if not isinstance(best, str):
-                s = summarise_supply_route(best)
-                corridor = s.main_corridor or "access"
-                if corridor not in corridors:
-                    corridors.append(corridor)
-                k = corridors.index(corridor)
-                ok[m] += 1
-                if short_km is not None and s.km is not None:
-                    extra[m].append(s.km - short_km)
-            if not isinstance(best2, str):
-                ok2[m] += 1
-            cmp = [_column(best, short_km), _column(best2, short_km), _column(short, short_km)]
-            cells = [
-                [strings.setdefault(v, len(strings)) for v in r] for r in zip(*cmp, strict=True)
-            ]
-            row.append([k, _route(best, edges), _route(short, edges), cells])
-        per_dep.append(row)
+    sp = supply_parts(markets=market_ids, commodities=commodities, status=status, network=net,
+                      avoid={"one": avoid, "both": both})  # fmt: skip
+    deps, t = sp.deposits, sp.table
     n = len(deps)
-    summaries = []
-    for m in market_ids:
+    g = net.graph
+    group, keys = _groups(t, n)
+    node_ids = list(dict.fromkeys(k[0] for k in keys))
+    rows = pd.Series(range(n)).groupby(group, sort=True).indices if n else {}
+    edges, strings = _Edges(), _Strings()
+    first_name = {gi: str(deps["name"].iloc[int(r[0])]) for gi, r in rows.items()}
+    per_market = []
+    main = np.full((n, len(market_ids)), "", dtype=object)  # corridor of the best route
+    for mi, m in enumerate(market_ids):
+        totals = {s: np.full((3, n), np.nan) for s in SETS}
+        cells, corridor = [], []
+        for gi, (node, code, _positive) in enumerate(keys):
+            r = rows[gi]
+            km, codes = t.km[r] if t is not None else np.zeros(0), [code] * len(r)
+            column = []
+            for s in SETS:
+                part = sp.parts[(s, node, m)]
+                column.append(
+                    _static_cells(
+                        part, first_name[gi], km[:1], code, strings, shortest=s == "shortest"
+                    )
+                )
+                if not isinstance(part, str):
+                    totals[s][:, r] = np.vstack(route_totals(part, km, codes))
+            cells.append(column)
+            best = sp.parts[("one", node, m)]
+            corridor.append(None if isinstance(best, str) else best.main_corridor)
+            main[r, mi] = corridor[-1] or ""
+        per_market.append((totals, cells, corridor))
+    # corridors in the order deposits first meet them (deposit by deposit, market by market)
+    seen = [c for c in main.ravel().tolist() if c]
+    corridors = list(dict.fromkeys(seen))
+    cidx = {c: i for i, c in enumerate(corridors)}
+    summaries, markets_out = [], []
+    for mi, m in enumerate(market_ids):
+        totals, cells, corridor = per_market[mi]
+        one, two, short = totals["one"][0], totals["both"][0], totals["shortest"][0]
         name = fmt(g.nodes[m]["name"])
         text = (
-            f"{ok[m]} of {n} deposits reach {name} avoiding {_avoid_text(avoid)}, "
-            f"{ok2[m]} avoiding {_avoid_text(both)}."
+            f"{int((~np.isnan(one)).sum())} of {n} deposits reach {name} avoiding "
+            f"{_avoid_text(avoid)}, {int((~np.isnan(two)).sum())} avoiding {_avoid_text(both)}."
         )
-        if extra[m]:
-            med = float(np.median(np.array(extra[m])))
+        extra = (one - short)[~np.isnan(one) & ~np.isnan(short)]
+        if len(extra):
+            med = float(np.median(extra))
             text += f" Median extra distance for avoiding {_avoid_text(avoid)}: +{fmt_km(med)} km."
         summaries.append(text)
+        markets_out.append({
+            "name": name,
+            "c": [round(g.nodes[m]["y"], ROUTE_DECIMALS), round(g.nodes[m]["x"], ROUTE_DECIMALS)],
+            "summary": text,
+            # per group: the best route's corridor (-1: none) and the comparison's fixed cells
+            "k": [-1 if c is None else cidx[c] for c in corridor],
+            "cells": cells,
+            # per access node: the best route and the unconstrained one, as edge refs
+            "routes": [[_refs(sp.legs[(s, node, m)], edges) for s in ("one", "shortest")]
+                       for node in node_ids],
+            # per deposit, per column: distance and days as shown; extra distance (two columns)
+            "km": [_whole(totals[s][0]) for s in SETS],
+            "days": [[_whole(totals[s][1]), _whole(totals[s][2])] for s in SETS],
+            "extra": [_whole(totals[s][0] - short) for s in ("one", "both")],
+        })  # fmt: skip
     cols = property_columns(deps, "deposit", first=("name", "id", "commodities", "kind", "status"))
     pts = deps.geometry.where(
         deps.geometry.geom_type == "Point", deps.geometry.representative_point()
@@ -195,29 +265,27 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         CORRIDORS[c][1] if c in CORRIDORS else OTHER_COLORS[others.index(c) % len(OTHER_COLORS)]
         for c in corridors
     ]
+    node_index = {v: i for i, v in enumerate(node_ids)}
     return {
-        "markets": [
-            {
-                "name": fmt(g.nodes[m]["name"]),
-                "c": [
-                    round(g.nodes[m]["y"], ROUTE_DECIMALS),
-                    round(g.nodes[m]["x"], ROUTE_DECIMALS),
-                ],
-                "summary": summaries[i],
-            }
-            for i, m in enumerate(market_ids)
-        ],
+        "markets": markets_out,
         "initial": market_ids.index(initial),
         "avoid": _avoid_text(avoid),
         "avoid2": _avoid_text(both),
         "corridors": [CORRIDORS.get(c, (c, ""))[0] for c in corridors],
         "edges": edges.lines,
+        "nodes": [
+            [round(g.nodes[v]["y"], ROUTE_DECIMALS), round(g.nodes[v]["x"], ROUTE_DECIMALS)]
+            for v in node_ids
+        ],
+        "groupNode": [node_index[k[0]] for k in keys],
         "cols": cols,
-        "rows": display_rows(deps, cols),
-        "c": [latlngs(p, ROUTE_DECIMALS) for p in pts],
-        "r": per_dep,
+        "data": [columnar(fmt_column(deps[c])) for c in cols],
+        "lat": np.round(shapely.get_y(pts.to_numpy()), ROUTE_DECIMALS).tolist(),
+        "lon": np.round(shapely.get_x(pts.to_numpy()), ROUTE_DECIMALS).tolist(),
+        "g": group.tolist(),
+        "cluster": n > CLUSTER_ABOVE,
         "cmp": list(COMPARISON_ROWS),
-        "s": list(strings),
+        "s": list(strings.index),
         "heads": [
             f"avoiding {_avoid_text(avoid)}",
             f"avoiding {_avoid_text(both)}",
@@ -324,7 +392,7 @@ def build_exports_map(
         raise TypeError(msg)
     payload = exports_payload(spec.exports, network)
     css = exports_css(len(payload["palette"]), payload["palette"])
-    m = new_map(spec, markercluster=False, extra_css=css, extra_js=EXPORTS_JS)
+    m = new_map(spec, markercluster=payload["cluster"], extra_css=css, extra_js=EXPORTS_JS)
     layers = base_layers(countries, spec.shade)
     if segments is not None and len(segments):
         layers.append(network_layer(segments))

@@ -736,7 +736,7 @@ def supply_costs(work: Path, n: int, env: dict[str, str], browser: Any) -> dict[
         [*corridor_cmd(), "map", str(ROOT / "maps" / "exports.toml"), "--layer", str(layer),
          "--out", str(html)], env, ROOT)  # fmt: skip
     out["map_mb"] = html.stat().st_size / 1e6
-    ctx, _page, t = open_page(browser, html, "page", n)
+    ctx, _page, t = open_page(browser, html, "ours", n)
     ctx.close()
     out.update(load_s=t["load_s"], drawn_s=t["drawn_s"], errors=len(t["errors"]))
     return out

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+import geo
+from geo.build import build_from_spec
+
 from .conftest import ROOT, MapPage
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+from run import SEED, deposit_name, write_deposit_layer
 
 pytestmark = pytest.mark.browser
 
@@ -31,9 +38,14 @@ def hostile_map(hostile_build: Any) -> Path:
     return Path(hostile_build.pages["exports"])
 
 
+def names(data: dict[str, Any]) -> list[str]:
+    c = data["data"][data["cols"].index("name")]
+    return [c["d"][k] for k in c["i"]] if "i" in c else list(c["v"])
+
+
 def marker(mp: MapPage, data: dict[str, Any], name: str) -> Any:
     """The marker element of the deposit called ``name`` (to click or hover like a reader)."""
-    i = [r[0] for r in data["rows"]].index(name)
+    i = names(data).index(name)
     return mp.page.evaluate_handle(f"CorridorMap.exportMarkers[{i}].getElement()").as_element()
 
 
@@ -41,14 +53,12 @@ def test_deposits_are_coloured_by_corridor(map_page: MapPage) -> None:
     data = payload(EXPORTS)
     map_page.open(EXPORTS)
     icons = map_page.page.locator(".leaflet-marker-pane .cm-xd")
-    assert icons.count() == len(data["rows"])
+    assert icons.count() == len(data["g"])
     classes = map_page.js(
         "Array.from(document.querySelectorAll('.leaflet-marker-pane .cm-xd')).map(e => e.className)"
     )
-    want = [
-        f"cm-xk{r[data['initial']][0]}" if r[data["initial"]][0] >= 0 else "cm-xnone"
-        for r in data["r"]
-    ]
+    ks = data["markets"][data["initial"]]["k"]
+    want = [f"cm-xk{ks[g]}" if ks[g] >= 0 else "cm-xnone" for g in data["g"]]
     assert [
         next(c for c in cls.split() if c.startswith(("cm-xk", "cm-xnone"))) for cls in classes
     ] == want
@@ -62,8 +72,7 @@ def test_deposits_are_coloured_by_corridor(map_page: MapPage) -> None:
 
 def test_click_draws_both_routes_and_the_comparison(map_page: MapPage) -> None:
     data = payload(EXPORTS)
-    names = [r[0] for r in data["rows"]]
-    i = names.index("Inkai")
+    i = names(data).index("Inkai")
     map_page.open(EXPORTS)
     marker(map_page, data, "Inkai").dispatch_event("click")
     map_page.page.wait_for_function("document.querySelectorAll('path.cm-xroute').length > 0")
@@ -73,9 +82,26 @@ def test_click_draws_both_routes_and_the_comparison(map_page: MapPage) -> None:
     assert rows.count() == 1 + len(data["cmp"])
     heads = map_page.page.locator("#cm-cmp table tr").first.inner_text()
     assert "avoiding Russia" in heads and "unconstrained" in heads
-    cells = data["r"][i][data["initial"]][3]
-    distance = rows.nth(1).locator("td")
-    assert [distance.nth(k).inner_text() for k in range(3)] == [data["s"][c] for c in cells[0]]
+    # What the click shows is exports()'s row for Inkai and Yokohama, every cell.
+    row = geo.exports(markets=["yokohama_port"], avoid=["RUS"]).set_index("name").loc["Inkai"]
+    table = [
+        [rows.nth(r).locator("td").nth(k).inner_text() for k in range(3)]
+        for r in range(1, 1 + len(data["cmp"]))
+    ]
+    assert table[0] == [
+        f"{row.km:,.0f} km",
+        f"{row.rus_chn_free_km:,.0f} km",
+        f"{row.shortest_km:,.0f} km",
+    ]
+    assert table[1][0] == f"{row.days_low:.0f}–{row.days_high:.0f} days"
+    assert table[1][2] == f"{row.shortest_days_low:.0f}–{row.shortest_days_high:.0f} days"
+    assert table[2][0] == " → ".join(row.countries)
+    assert table[4][0] == "no" and table[5][0] == "yes"
+    assert table[6] == [
+        f"+{row.km - row.shortest_km:,.0f} km",
+        f"+{row.rus_chn_free_km - row.shortest_km:,.0f} km",
+        "+0 km",
+    ]
     assert map_page.page.locator("#cm-cmp .cm-dep-title").inner_text() == (
         "Inkai \u2192 Port of Yokohama"
     )
@@ -85,7 +111,7 @@ def test_click_draws_both_routes_and_the_comparison(map_page: MapPage) -> None:
         "if (l.options && l.options.className === 'cm-xroute') b.extend(l.getBounds()); }); "
         "return [b.getWest(), b.getEast()]; })()"
     )
-    assert bounds[0] <= data["c"][i][1] and bounds[1] >= 139.6
+    assert bounds[0] <= data["lon"][i] and bounds[1] >= 139.6
     map_page.page.locator("#cm-cmp .cm-more").click()
     popup = map_page.page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible", timeout=3000)
@@ -153,3 +179,47 @@ def test_screenshot_is_not_blank(map_page: MapPage, tmp_path: Path) -> None:
     map_page.check_clean()
     colours = map_page.colours(png)
     assert colours > 200, f"the exports map looks blank ({colours} colours)"
+
+
+def test_thousands_is_pythons_format(map_page: MapPage) -> None:
+    """The page's one number helper writes whole numbers as Python's f"{v:,.0f}" does."""
+    map_page.open(EXPORTS)
+    values = [0, 7, -7, 999, 1000, -1000, 12345, 999999, 1000000, -1234567, 9007199254740991]
+    got = map_page.js(f"{values}.map(CorridorMap.thousands)")
+    assert got == [f"{float(v):,.0f}" if abs(v) < 2**53 - 1 else f"{v:,}" for v in values]
+
+
+def test_big_layer_is_clustered_and_every_deposit_clickable(
+    map_page: MapPage, tmp_path: Path
+) -> None:
+    """3,000 generated deposits: clustered, drawn, and a click on a deposit inside a cluster
+    shows its routes and the comparison the payload holds for it."""
+    layer = tmp_path / "deposits.geojson"
+    write_deposit_layer(layer, 3000, SEED + 3000)
+    out = tmp_path / "exports.html"
+    build_from_spec(ROOT / "maps" / "exports.toml", out=out, extra_layers=[layer])
+    data = payload(out)
+    n = len(data["g"])
+    assert data["cluster"] is True and n > 3000
+    map_page.open(out)
+    map_page.page.wait_for_function(
+        f"CorridorMap.exportGroup._topClusterLevel && "
+        f"CorridorMap.exportGroup._topClusterLevel.getChildCount() === {n}"
+    )
+    assert map_page.page.locator(".cm-cluster").count() > 0
+    i = names(data).index(deposit_name(1234))
+    map_page.js(
+        f"""() => new Promise(done => {{
+          const mk = CorridorMap.exportMarkers[{i}];
+          CorridorMap.exportGroup.zoomToShowLayer(mk, () => done(true));
+        }})"""
+    )
+    map_page.page.wait_for_function(f"!!CorridorMap.exportMarkers[{i}].getElement()")
+    marker(map_page, data, deposit_name(1234)).dispatch_event("click")
+    expect(map_page.page.locator("#cm-cmp .cm-dep-title")).to_contain_text(deposit_name(1234))
+    rows = map_page.page.locator("#cm-cmp table tr")
+    m = data["markets"][data["initial"]]
+    assert rows.nth(1).locator("td").nth(2).inner_text() == f"{m['km'][2][i]:,} km"
+    if m["k"][data["g"][i]] >= 0:
+        assert map_page.page.locator("path.cm-xroute").count() == 1
+    map_page.check_clean()

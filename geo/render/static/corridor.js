@@ -165,6 +165,19 @@
 
   function column(c, i) { return c.d ? c.d[c.i[i]] : c.v[i]; }
 
+  // A cluster of deposits: its count in a circle sized by it (the supply map's too).
+  function clusterIcon(cluster) {
+    var n = cluster.getChildCount();
+    var d = n < 100 ? 28 : n < 1000 ? 34 : 40;
+    var inner = el("div", null, n);
+    inner.style.width = inner.style.height = (d - 8) + "px";
+    var outer = el("div");
+    outer.appendChild(inner);
+    return L.divIcon({html: outer.innerHTML, className: "marker-cluster cm-cluster",
+      iconSize: [d, d]});
+  }
+  CM.clusterIcon = clusterIcon;
+
   // Deposits: markers built from compact [lat, lon, group] arrays; popups and tooltips are made
   // on demand from the column table, so 100,000 points stay usable.
   function deposits(map, spec) {
@@ -178,17 +191,7 @@
     }
     var group = L.markerClusterGroup({
       chunkedLoading: true, maxClusterRadius: 45, showCoverageOnHover: false,
-      spiderfyOnMaxZoom: true,
-      iconCreateFunction: function (cluster) {
-        var n = cluster.getChildCount();
-        var d = n < 100 ? 28 : n < 1000 ? 34 : 40;
-        var inner = el("div", null, n);
-        inner.style.width = inner.style.height = (d - 8) + "px";
-        var outer = el("div");
-        outer.appendChild(inner);
-        return L.divIcon({html: outer.innerHTML, className: "marker-cluster cm-cluster",
-          iconSize: [d, d]});
-      }
+      spiderfyOnMaxZoom: true, iconCreateFunction: clusterIcon
     });
     var markers = new Array(spec.p.length);
     for (var i = 0; i < spec.p.length; i++) {

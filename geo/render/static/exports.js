@@ -1,17 +1,37 @@
-
 (function () {
   "use strict";
   var CM = window.CorridorMap, el = CM.el;
-  function joined(d, r) {
-    var out = r.a.slice();
-    r.e.forEach(function (ref) {
+  // The numbers arrive rounded by Python (f"{v:,.0f}"); this only adds the separators.
+  function thousands(n) {
+    var s = String(Math.abs(n)), out = "";
+    while (s.length > 3) { out = "," + s.slice(-3) + out; s = s.slice(0, -3); }
+    return (n < 0 ? "-" : "") + s + out;
+  }
+  CM.thousands = thousands;
+  function column(c, i) { return c.d ? c.d[c.i[i]] : c.v[i]; }
+  function joined(d, access, refs) {
+    var out = access.slice();
+    refs.forEach(function (ref) {
       var line = ref >= 0 ? d.edges[ref] : d.edges[~ref].slice().reverse();
       out = out.concat(out.length ? line.slice(1) : line);
     });
     return out;
   }
+  // The comparison of deposit i at market m: row k, column s (avoid, avoid + CHN, none).
+  function cell(d, m, i, k, s) {
+    var fixed = m.cells[d.g[i]][s][k];
+    if (fixed >= 0) { return d.s[fixed]; }
+    if (k === 0) { return thousands(m.km[s][i]) + " km"; }
+    if (k === 1) {
+      var lo = m.days[s][0][i], hi = m.days[s][1][i];
+      return lo === null || hi === null ? "\u2014" : lo + "\u2013" + hi + " days";
+    }
+    var x = m.extra[s][i];
+    return x === null ? "\u2014" : "+" + thousands(x) + " km";
+  }
+  CM.exportCell = cell;
   CM.exports = function (map, d) {
-    var current = d.initial, selected = -1;
+    var current = d.initial, selected = -1, n = d.g.length;
     var drawn = L.featureGroup().addTo(map);
     var icons = {};
     function icon(k) {
@@ -22,14 +42,33 @@
       }
       return icons[key];
     }
-    var group = L.featureGroup();
-    var markers = d.c.map(function (c, i) {
-      var mk = L.marker(c, {icon: icon(d.r[i][current][0]), keyboard: false, riseOnHover: true});
-      mk.bindTooltip(function () { return el("span", null, d.rows[i][0]); }, {direction: "top",
-        offset: [0, -6]});
-      mk.on("click", function () { select(i); });
-      group.addLayer(mk);
-      return mk;
+    function kOf(i) { return d.markets[current].k[d.g[i]]; }
+    function name(i) { return column(d.data[0], i); }
+    var group = d.cluster ? L.markerClusterGroup({
+      chunkedLoading: true, maxClusterRadius: 45, showCoverageOnHover: false,
+      spiderfyOnMaxZoom: true, iconCreateFunction: CM.clusterIcon}) : L.featureGroup();
+    var markers = new Array(n);
+    for (var i = 0; i < n; i++) {
+      markers[i] = L.marker([d.lat[i], d.lon[i]], {icon: icon(kOf(i)), keyboard: false,
+        riseOnHover: true, cmIndex: i});
+    }
+    // See corridor.js: a fresh cluster group takes the whole array and clusters it in chunks.
+    if (d.cluster && Array.isArray(group._needsClustering) && !group._needsClustering.length) {
+      group._needsClustering = markers;
+    } else {
+      markers.forEach(function (mk) { group.addLayer(mk); });
+    }
+    var hover = L.tooltip({direction: "top", offset: [0, -6]});
+    group.on("mouseover", function (e) {
+      var j = e.layer.options.cmIndex;
+      if (j === undefined) { return; }
+      hover.setLatLng(e.layer.getLatLng()).setContent(el("span", null, name(j)));
+      map.openTooltip(hover);
+    });
+    group.on("mouseout", function () { map.closeTooltip(hover); });
+    group.on("click", function (e) {
+      var j = e.layer.options.cmIndex;
+      if (j !== undefined) { select(j); }
     });
     group.cmGroup = "Deposits";
     map._cm.layers.push({layer: group, label: "Deposits, by corridor of their best route"});
@@ -43,17 +82,20 @@
     var sel = document.getElementById("cm-market");
     var sum = document.getElementById("cm-sum");
     var cmp = document.getElementById("cm-cmp");
-    d.markets.forEach(function (m, i) {
+    d.markets.forEach(function (m, j) {
       var o = el("option", null, m.name);
-      o.value = String(i);
+      o.value = String(j);
       sel.appendChild(o);
     });
     sel.value = String(current);
     L.DomEvent.on(sel, "change", function () { setMarket(parseInt(sel.value, 10)); });
 
-    function setMarket(i) {
-      current = i;
-      markers.forEach(function (mk, j) { mk.setIcon(icon(d.r[j][current][0])); });
+    function setMarket(j) {
+      current = j;
+      for (var i = 0; i < n; i++) {
+        var ic = icon(kOf(i));
+        if (markers[i].options.icon !== ic) { markers[i].setIcon(ic); }
+      }
       market.setLatLng(d.markets[current].c);
       market.setTooltipContent(el("span", null, d.markets[current].name));
       sum.textContent = d.markets[current].summary;
@@ -62,7 +104,8 @@
 
     function select(i) {
       selected = i;
-      var r = d.r[i][current];
+      var m = d.markets[current], routes = m.routes[d.groupNode[d.g[i]]];
+      var access = [[d.lat[i], d.lon[i]], d.nodes[d.groupNode[d.g[i]]]];
       drawn.clearLayers();
       markers.forEach(function (mk) {
         var e = mk.getElement();
@@ -70,20 +113,19 @@
       });
       var e = markers[i].getElement();
       if (e) { e.classList.add("cm-xsel"); }
-      if (r[2]) {
-        drawn.addLayer(L.polyline(joined(d, r[2]), {pane: "cmRoutes", color: d.shortColor,
-          weight: 3, opacity: 0.9, dashArray: "8 6", interactive: false}));
+      if (routes[1]) {
+        drawn.addLayer(L.polyline(joined(d, access, routes[1]), {pane: "cmRoutes",
+          color: d.shortColor, weight: 3, opacity: 0.9, dashArray: "8 6", interactive: false}));
       }
-      if (r[1]) {
-        var latlngs = joined(d, r[1]);
+      if (routes[0]) {
+        var latlngs = joined(d, access, routes[0]);
         drawn.addLayer(L.polyline(latlngs, {pane: "cmRoutes", color: "#fff", weight: 8,
           opacity: 0.85, interactive: false}));
-        drawn.addLayer(L.polyline(latlngs, {pane: "cmRoutes", color: d.palette[r[0]], weight: 5,
-          opacity: 0.95, interactive: false, className: "cm-xroute"}));
+        drawn.addLayer(L.polyline(latlngs, {pane: "cmRoutes", color: d.palette[kOf(i)],
+          weight: 5, opacity: 0.95, interactive: false, className: "cm-xroute"}));
       }
       cmp.textContent = "";
-      cmp.appendChild(el("div", "cm-dep-title", d.rows[i][0] + " \u2192 " +
-        d.markets[current].name));
+      cmp.appendChild(el("div", "cm-dep-title", name(i) + " \u2192 " + m.name));
       var t = el("table"), head = el("tr");
       head.appendChild(el("th"));
       d.heads.forEach(function (h) { head.appendChild(el("th", null, h)); });
@@ -91,7 +133,7 @@
       d.cmp.forEach(function (label, k) {
         var tr = el("tr");
         tr.appendChild(el("th", null, label));
-        r[3][k].forEach(function (v) { tr.appendChild(el("td", null, d.s[v])); });
+        for (var s = 0; s < 3; s++) { tr.appendChild(el("td", null, cell(d, m, i, k, s))); }
         t.appendChild(tr);
       });
       cmp.appendChild(t);
@@ -103,11 +145,13 @@
       if (b.isValid()) { map.fitBounds(b, {padding: [40, 40], maxZoom: 7}); }
     }
     function details(i) {
+      var v = d.data.map(function (c) { return column(c, i); });
       L.popup({maxWidth: 380, offset: [0, -4]}).setLatLng(markers[i].getLatLng())
-        .setContent(CM.table(d.rows[i][0], d.cols, d.rows[i])).openOn(map);
+        .setContent(CM.table(v[0], d.cols, v)).openOn(map);
     }
     CM.depositDetails = details;
     CM.exportMarkers = markers;
+    CM.exportGroup = group;
     CM.selectDeposit = select;
     CM.setMarket = setMarket;
     sum.textContent = d.markets[current].summary;
