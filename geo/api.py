@@ -17,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from .analysis.network import Network, load_network
+from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
 from .analysis.routing import find_route, make_constraints, option_values, resolve
 from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
 from .data.store import id_clashes, user_dir, user_layers
@@ -66,20 +66,30 @@ def _store_key(directory: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 @lru_cache(maxsize=4)
-def _stored(directory: str, key: tuple[tuple[str, int, int], ...]) -> tuple[gpd.GeoDataFrame, ...]:
-    """The store's layers, read and validated once per content of the store (``key``)."""
-    return tuple(user_layers())
+def _stored(
+    directory: str, key: tuple[tuple[str, int, int], ...], *, slim: bool = False
+) -> tuple[gpd.GeoDataFrame, ...]:
+    """The store's layers, read once per content of the store (``key``).
+
+    ``slim`` reads of a deposit layer only :data:`geo.analysis.network.DEPOSIT_COLUMNS` (and its
+    colour-by property): what a network for routes and statistics keeps.
+    """
+    return tuple(user_layers({"deposit": frozenset(DEPOSIT_COLUMNS)} if slim else None))
 
 
-@lru_cache(maxsize=4)
-def _stored_network(directory: str, key: tuple[tuple[str, int, int], ...]) -> Network:
-    return _checked_network(_stored(directory, key))
+@lru_cache(maxsize=8)
+def _stored_network(
+    directory: str, key: tuple[tuple[str, int, int], ...], *, slim: bool
+) -> Network:
+    return _checked_network(_stored(directory, key, slim=slim), slim=slim)
 
 
-def _checked_network(layers: Sequence[gpd.GeoDataFrame]) -> Network:
+def _checked_network(layers: Sequence[gpd.GeoDataFrame], *, slim: bool) -> Network:
     clashes = id_clashes(list(layers))
     if clashes:
         raise ValidationError(clashes)
+    if slim and layers:  # with no layer it is the bundled network, built once per process
+        return load_network(layers, deposit_columns=DEPOSIT_COLUMNS)
     return load_network(layers)
 
 
@@ -89,15 +99,21 @@ def stored_layers() -> tuple[gpd.GeoDataFrame, ...]:
     Returns shared frames: copy one before changing it.
     """
     d = user_dir()
-    return _stored(str(d), _store_key(d))
+    return _stored(str(d), _store_key(d), slim=False)
 
 
-def network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
+def network(extra_layers: Sequence[gpd.GeoDataFrame] = (), *, slim: bool = False) -> Network:
     """The route network: the bundled layers, the user's stored layers and ``extra_layers``.
 
     The user's layer store is the one input the application adds; the analysis functions only
     see the network they are given. The store is read and the network built again only when a
     stored file changed (name, modification time, size). The graph is frozen.
+
+    ``slim`` keeps of the deposits only :data:`geo.analysis.network.DEPOSIT_COLUMNS`, what
+    routes, statistics, bypass and exports read: their answers are the same, and a stored
+    deposit layer's other columns are not read at all (only ids, names, commodities, countries,
+    status and output of a million points). Pages, whose popups show every column, take the
+    full network.
 
     Raises
     ------
@@ -108,8 +124,8 @@ def network(extra_layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
     d = user_dir()
     key = _store_key(d)
     if not extra_layers:
-        return _stored_network(str(d), key)
-    return _checked_network([*_stored(str(d), key), *extra_layers])
+        return _stored_network(str(d), key, slim=slim)
+    return _checked_network([*_stored(str(d), key, slim=slim), *extra_layers], slim=slim)
 
 
 def route(
@@ -163,7 +179,7 @@ def route(
     buffer_km = check_buffer_km(buffer_km)
     via = [via] if isinstance(via, str) else list(via)
     c = make_constraints(avoid, modes, status)
-    net = network(extra_layers)
+    net = network(extra_layers, slim=True)
     r = find_route(net, origin, destination, via=via, constraints=c)
     legs = legs_frame(r)
     legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
@@ -196,7 +212,8 @@ def reference_stats(
         See :func:`geo.analysis.stats.reference_routes` for the columns.
     """
     buffer_km = check_buffer_km(buffer_km)
-    return reference_routes(route_ids, network=network(extra_layers), buffer_km=buffer_km)
+    net = network(extra_layers, slim=True)
+    return reference_routes(route_ids, network=net, buffer_km=buffer_km)
 
 
 def _best(net: Network, origin: str, to: str, avoid: Sequence[str], status: Any) -> dict[str, Any]:
@@ -250,7 +267,7 @@ def bypass(
     st = option_values(status, "--status") or None
     checked = make_constraints(["RUS", *option_values(avoid, "--avoid")], None, st)
     avoid_all = sorted(checked.avoid_countries | checked.avoid_passages)
-    net = network(extra_layers)
+    net = network(extra_layers, slim=True)
     resolve(net, to, what="--to")
     if isinstance(origins, str):  # one origin, not its letters
         origins = [origins]

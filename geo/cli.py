@@ -357,7 +357,7 @@ def _network_notes() -> None:
     """What joining user lines to the network did: snapped ends and dangling segments."""
     from .api import network
 
-    net = network()
+    net = network(slim=True)  # the notes are about lines and places: no deposit column needed
     for line in net.snapped:
         say(err, f"note: {line}")
     for line in net.dangling:

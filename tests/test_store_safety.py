@@ -110,7 +110,7 @@ def test_two_adds_of_one_name_at_once_one_wins(
     assert "a user layer named 'same' exists already; pass --force" in str(losses[0])
     (layer,) = user_layers()
     assert len(layer) == results[wins[0]]["count"] == [2, 3][wins[0]]
-    assert stored(home) == [".lock", "same.geojson"]
+    assert stored(home) == [".lock", "same.columns", "same.geojson"]
 
 
 def test_two_cli_adds_at_once_never_both_succeed(home: Path, tmp_path: Path) -> None:
@@ -174,7 +174,8 @@ def test_killed_add_leaves_a_readable_store_and_no_temp_file(
     code, out, err = cli("layers", "--format", "csv")
     assert code == 0, err
     assert "kept,deposit,1,user," in out and "big," not in out
-    assert stored(home) == [".lock", "kept.geojson"]  # the killed writer's temp file is gone
+    # the killed writer's temp file is gone
+    assert stored(home) == [".lock", "kept.columns", "kept.geojson"]
     assert cli("layers", "add", str(big))[0] == 0
     assert sorted(g.attrs["name"] for g in user_layers()) == ["big", "kept"]
 
@@ -190,7 +191,7 @@ def test_old_store_format_still_reads_and_replacing_drops_its_meta_file(
     (layer,) = user_layers()
     assert (layer.attrs["name"], layer.attrs["color_by"], len(layer)) == ("old", "name", 2)
     assert cli("layers", "add", str(src), "--force")[0] == 0
-    assert stored(home) == [".lock", "old.geojson"]
+    assert stored(home) == [".lock", "old.columns", "old.geojson"]
     meta = strict_json((home / "old.geojson").read_text())["corridor_layer"]
     assert (meta["name"], meta["kind"], meta["count"]) == ("old", "deposit", 2)
 
@@ -273,14 +274,28 @@ def test_unreadable_stored_layer_names_file_and_fix(
 ) -> None:
     assert cli("layers", "add", str(write_deposits(tmp_path / "prospects.geojson", 2)))[0] == 0
     target = home / "prospects.geojson"
-    real = Path.read_bytes
+    real, real_open = Path.read_bytes, Path.open
 
     def denied(self: Path) -> bytes:  # what mode 000 does to anyone but root
         if self == target:
             raise PermissionError(13, "Permission denied", str(self))
         return real(self)
 
+    def denied_open(self: Path, *a: Any, **kw: Any) -> Any:
+        if self == target:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *a, **kw)
+
+    real_os_open = os.open
+
+    def denied_os_open(path: Any, *a: Any, **kw: Any) -> int:
+        if Path(path) == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_os_open(path, *a, **kw)
+
     monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(Path, "open", denied_open)
+    monkeypatch.setattr(os, "open", denied_os_open)
     line = (
         f"{target}: stored user layer cannot be read (Permission denied); "
         "check its permissions or run `corridor layers remove prospects`"
@@ -339,7 +354,7 @@ def test_store_without_write_permission(
         f"{home / '.lock'}: cannot open the layer store's lock file (Permission denied); "
         f"check permissions of {home}"
     )
-    assert stored(home) == [".lock", "prospects.geojson"]
+    assert stored(home) == [".lock", "prospects.columns", "prospects.geojson"]
 
 
 # --- 4. bundled ids are reserved ----------------------------------------------------------

@@ -26,6 +26,12 @@ SNAP_KM = 5.0  # a line end this close to a node is joined to it
 SLIVER_KM = 3.0  # country pieces shorter than this are generalisation noise of the 1:50m borders
 RUSSIA = ("RUS",)
 SEGMENT_LAYERS = ("trans_caspian", "bri_alternatives")
+# The deposit properties the analysis reads (names and ids of places, statistics near a route,
+# access legs, bypass origins, exports): a network built with ``deposit_columns`` set to these
+# gives the same routes and statistics, and its builder need not read a deposit layer's other
+# columns at all. Pages show every column (popups), so their network keeps them.
+DEPOSIT_COLUMNS = ("id", "name", "commodities", "country", "status", "output_value",
+                   "output_unit")  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -168,17 +174,22 @@ def _concat(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
 
 
-def load_network(layers: Sequence[gpd.GeoDataFrame] = ()) -> Network:
+def load_network(
+    layers: Sequence[gpd.GeoDataFrame] = (), *, deposit_columns: Sequence[str] | None = None
+) -> Network:
     """The network of the bundled layers plus ``layers`` (node, segment and deposit frames).
+
+    With ``deposit_columns`` (e.g. :data:`DEPOSIT_COLUMNS`), the network's deposits keep only
+    those properties, of the bundled deposits and of ``layers`` alike.
 
     Nothing else is read: the user's stored layers join only when the caller passes them (the
     application does, see :func:`geo.api.network`). With no ``layers`` the bundled network is
     built once per process and shared; its graph is frozen, so no caller can change another's
     answers.
     """
-    if not layers:
+    if not layers and deposit_columns is None:
         return _bundled_network()
-    return _build_with(layers)
+    return _build_with(layers, None if deposit_columns is None else tuple(deposit_columns))
 
 
 @lru_cache(maxsize=1)
@@ -186,7 +197,9 @@ def _bundled_network() -> Network:
     return _build_with([])
 
 
-def _build_with(layers: Sequence[gpd.GeoDataFrame]) -> Network:
+def _build_with(
+    layers: Sequence[gpd.GeoDataFrame], deposit_columns: tuple[str, ...] | None = None
+) -> Network:
 
     have = bundled_layers()
     nodes = [load_bundled("nodes")]
@@ -195,6 +208,9 @@ def _build_with(layers: Sequence[gpd.GeoDataFrame]) -> Network:
     for lyr in layers:
         kind = lyr.attrs.get("kind")
         {"node": nodes, "segment": segs, "deposit": deps}.get(str(kind), []).append(lyr)
+    if deposit_columns is not None:
+        deps = [d[[c for c in d.columns if c in deposit_columns or c == d.geometry.name]]
+                for d in deps]  # fmt: skip
     return build_network(_concat(nodes), _concat(segs), _concat(deps))
 
 

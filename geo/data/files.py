@@ -1,4 +1,4 @@
-"""Writing files: every file the tool writes goes through :func:`atomic_write_text`."""
+"""Writing files: every file the tool writes goes through :func:`atomic_write_bytes`."""
 
 from __future__ import annotations
 
@@ -52,12 +52,31 @@ def atomic_write_text(
     >>> sorted(p.name for p in folder.iterdir())
     ['a.txt']
     """
+    return atomic_write_bytes(path, text.encode("utf-8"), mode=mode, check=check)
+
+
+def atomic_write_bytes(
+    path: str | Path,
+    data: bytes,
+    *,
+    mode: int | None = None,
+    check: Callable[[Path], None] | None = None,
+) -> Path:
+    r"""Write ``data`` to ``path`` atomically, as :func:`atomic_write_text` writes text.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> atomic_write_bytes(folder / "a.bin", b"\x00\x01").read_bytes()
+    b'\x00\x01'
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".tmp{p.suffix}", dir=p.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         if mode is not None:

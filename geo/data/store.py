@@ -14,6 +14,12 @@ dtypes); one whose checksum does not match (edited, truncated, tampered, or writ
 checksums) is read and validated in full as before, which names what is wrong. ``corridor
 layers`` takes name, kind and count from checksummed metadata without building any frame.
 
+A checksummed layer also has ``NAME.columns`` beside it, its validated frame in columns
+(:mod:`geo.data.columns`), read first and column by column; it is a cache keyed on the
+GeoJSON's size, modification time and metadata, and any copy that is not the GeoJSON's, or
+not as written, is passed over for the reads above (see "The columnar copy" below and
+ARCHITECTURE.md for why it sits beside the GeoJSON rather than replacing it).
+
 Writers (add, remove) hold an exclusive ``flock`` on ``.lock`` in the store; readers hold a
 shared one where they can. A writer's temporary file exists only while it holds the lock, so any
 temporary file seen by the next lock holder was left by a killed writer and is removed.
@@ -31,7 +37,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,7 +52,8 @@ from shapely.validation import explain_validity
 
 from ..errors import GeoError, LayerStoreError, Problem, ValidationError
 from .bundled import bundled_layers
-from .files import atomic_write_text
+from .columns import ColumnsError, decode_frame, encode_frame, open_copy, read_header
+from .files import atomic_write_bytes, atomic_write_text
 from .layers import load_bundled, load_layer
 from .schema import SCHEMA
 from .text import terminal_text
@@ -64,6 +71,7 @@ STORE_FORMAT = 3  # 3: columns and a checksum in the metadata (format 2 still re
 HEAD = b'{"type":"FeatureCollection","%s":' % META_KEY.encode()
 FEATURES_AT = b',"features":'
 MAX_META_BYTES = 1 << 16  # metadata beyond this is read the slow, validating way
+COLUMNS_SUFFIX = ".columns"  # the columnar copy beside NAME.geojson
 LOCK_NAME = ".lock"
 LOCK_TIMEOUT_S = 30.0  # a writer waits this long for another before saying the store is busy
 SHOWN_LIMIT = 80  # characters of a name or id quoted in a message
@@ -352,11 +360,8 @@ def _refuse_constant(name: str) -> None:
     raise _NotFastError(msg)
 
 
-def checked_meta(raw: bytes) -> tuple[dict[str, Any], memoryview] | None:
-    """The metadata and the features' bytes of a stored layer whose checksum matches, else None.
-
-    Only the metadata is parsed; the features are hashed, not read.
-    """
+def _head_meta(raw: bytes) -> tuple[dict[str, Any], int] | None:
+    """The checksummed metadata at the start of a stored layer and where it ends, else None."""
     if not raw.startswith(HEAD):
         return None
     head = raw[len(HEAD) : len(HEAD) + MAX_META_BYTES].decode("utf-8", errors="ignore")
@@ -370,9 +375,20 @@ def checked_meta(raw: bytes) -> tuple[dict[str, Any], memoryview] | None:
         or not isinstance(meta.get("sha256"), str)
         or not isinstance(meta.get("columns"), list)
         or raw[at : at + len(FEATURES_AT)] != FEATURES_AT
-        or not raw.endswith(b"}\n")
     ):
         return None
+    return meta, at
+
+
+def checked_meta(raw: bytes) -> tuple[dict[str, Any], memoryview] | None:
+    """The metadata and the features' bytes of a stored layer whose checksum matches, else None.
+
+    Only the metadata is parsed; the features are hashed, not read.
+    """
+    parsed = _head_meta(raw)
+    if parsed is None or not raw.endswith(b"}\n"):
+        return None
+    meta, at = parsed
     features = memoryview(raw)[at + len(FEATURES_AT) : len(raw) - 2]
     if content_sha256(meta, features) != meta["sha256"]:
         return None
@@ -411,7 +427,11 @@ def checked_frame(meta: dict[str, Any], features: memoryview) -> gpd.GeoDataFram
 
 
 def same_frame(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
-    """Whether two frames hold the same columns, dtypes, values and exact geometries."""
+    """Whether two frames hold the same columns, dtypes, values and exact geometries.
+
+    Values of object columns are compared by ``repr``, so 1, 1.0 and True, None and NaN, and
+    the order of a dict's keys all count.
+    """
     if list(a.columns) != list(b.columns) or len(a) != len(b) or a.crs != b.crs:
         return False
     ga, gb = a.geometry.name, b.geometry.name
@@ -423,7 +443,93 @@ def same_frame(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
         )
     except AssertionError:
         return False
-    return True
+    return all(
+        list(map(repr, a[c].to_numpy())) == list(map(repr, b[c].to_numpy()))
+        for c in a.columns
+        if c != ga and a[c].dtype == object
+    )
+
+
+# --- the columnar copy -------------------------------------------------------------------------
+# Each checksummed NAME.geojson may have NAME.columns beside it (geo.data.columns): the same
+# validated frame in columns, read in a fraction of the time and column by column. It is a cache
+# keyed on the GeoJSON (its size, modification time and checksummed metadata), not a
+# replacement: the GeoJSON stays the one copy a user can read, edit or send; a copy whose key
+# does not match, or that is short, corrupt or changed, is passed over and the layer read the
+# careful way (checksum, else validation), and stores written before the copy existed read as
+# they did. The copy is written after the GeoJSON, under the same lock, only if it reads back as
+# the very frame validating the GeoJSON gives (same_frame).
+
+
+def _columns_path(p: Path, name: str) -> Path:
+    return p.with_name(f"{name}{COLUMNS_SUFFIX}")
+
+
+def _columns_key(p: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    st = p.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "meta": meta}
+
+
+def _geojson_meta(p: Path) -> dict[str, Any] | None:
+    """The checksummed metadata at the head of a stored layer (the features are not read)."""
+    with open_copy(p) as f:  # a regular file only: a FIFO would make the reader wait
+        parsed = _head_meta(f.read(len(HEAD) + MAX_META_BYTES + len(FEATURES_AT)))
+    return None if parsed is None else parsed[0]
+
+
+def _write_columns(p: Path, name: str, gdf: gpd.GeoDataFrame) -> None:
+    """Write the columnar copy of the stored layer ``p``, whose validated frame is ``gdf``.
+
+    A frame the copy cannot hold exactly gets none: the layer is then read as before.
+    """
+    target = _columns_path(p, name)
+    target.unlink(missing_ok=True)
+
+    def reads_back(tmp: Path) -> None:
+        if not same_frame(gdf, decode_frame(tmp)):
+            msg = "the columnar copy differs from the validated frame"
+            raise ColumnsError(msg)
+
+    with contextlib.suppress(ColumnsError):
+        meta = _geojson_meta(p)
+        if meta is not None:
+            data = encode_frame(gdf, _columns_key(p, meta))
+            atomic_write_bytes(target, data, check=reads_back)
+
+
+def _columns_meta(p: Path, name: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The layer's metadata and its columnar copy's header when the copy is the layer's."""
+    try:
+        with open_copy(_columns_path(p, name)) as f:
+            header, _ = read_header(f)
+        meta = _geojson_meta(p)
+        if meta is None or header.get("key") != _columns_key(p, meta):
+            return None
+    except (OSError, ColumnsError):
+        return None
+    return (meta, header) if _meta_problem(p, name, meta) is None else None
+
+
+def _columns_frame(
+    p: Path, name: str, by_kind: Mapping[str, frozenset[str]] | None
+) -> tuple[dict[str, Any], gpd.GeoDataFrame] | None:
+    """The layer from its columnar copy, else None.
+
+    If ``by_kind`` names the layer's kind, only the columns it names (and the colour-by
+    property) are read.
+    """
+    found = _columns_meta(p, name)
+    if found is None:
+        return None
+    meta, header = found
+    columns = (by_kind or {}).get(str(meta.get("kind")))
+    wanted = None if columns is None else sorted(columns | {str(meta.get("color_by"))})
+    try:
+        gdf = decode_frame(_columns_path(p, name), wanted, header=header)
+    except (OSError, ColumnsError):
+        return None
+    gdf.attrs["kind"] = meta.get("kind")
+    return meta, gdf
 
 
 # --- reserved ids ---------------------------------------------------------------------------
@@ -446,11 +552,12 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
 
     A clash would silently replace the other feature when the network or map is built. The
     same feature given twice (same id and geometry, e.g. a stored layer also passed as
-    ``--layer``) is one feature, not a clash. Ids are compared per column; only the rows whose
-    id is taken are looked at one by one.
+    ``--layer``) is one feature, not a clash. Ids are compared per column (hash lookups in
+    pandas); only the rows whose id is taken are looked at one by one.
     """
     reserved = bundled_ids()
-    seen: dict[str, dict[str, tuple[str, shapely.Geometry]]] = {}  # kind -> id -> first
+    # kind -> the earlier layers: path, ids, geometries (indexed when a later layer asks)
+    seen: dict[str, list[_Known]] = {}
     problems: list[Problem] = []
     for lyr in layers:
         if "id" not in lyr or lyr.attrs.get("bundled"):
@@ -462,9 +569,15 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
         fids = pd.Series(ids.to_numpy()[rows], dtype=object).astype(str)
         geoms = lyr.geometry.to_numpy()[rows]
         kind_reserved = reserved.get(kind, {})
-        kind_seen = seen.setdefault(kind, {})
-        taken = fids.isin(kind_reserved.keys()) | fids.isin(kind_seen.keys())
-        for j in np.flatnonzero(taken.to_numpy()):
+        earlier = seen.setdefault(kind, [])
+        owner = np.full(len(fids), -1)  # which earlier layer has the id first, and at what row
+        at = np.full(len(fids), -1)
+        for k, known in enumerate(earlier):
+            pos = known.first_rows(fids)
+            hit = (pos >= 0) & (owner < 0)
+            owner[hit], at[hit] = k, pos[hit]
+        taken = fids.isin(kind_reserved.keys()).to_numpy() | (owner >= 0)
+        for j in np.flatnonzero(taken):
             fid, i, g = str(fids.iloc[j]), int(rows[j]), geoms[j]
             if fid in kind_reserved:
                 problems.append(Problem(
@@ -472,14 +585,29 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
                     f"'{kind_reserved[fid]}'", _shown(fid), i, "id",
                     "rename it; bundled ids are reserved"))  # fmt: skip
             else:
-                first = kind_seen[fid]
-                if first[0] != path and not _same_geometry(first[1], g):
+                first_path, first_geoms = earlier[owner[j]].path, earlier[owner[j]].geoms
+                if first_path != path and not _same_geometry(first_geoms[at[j]], g):
                     problems.append(Problem(
-                        path, f"'{_shown(fid)}' is also the id of another {kind} in {first[0]}",
+                        path, f"'{_shown(fid)}' is also the id of another {kind} in {first_path}",
                         _shown(fid), i, "id", "rename one of them"))  # fmt: skip
-        new = (~fids.duplicated() & ~fids.isin(kind_seen.keys())).to_numpy()
-        kind_seen.update(zip(fids.to_numpy()[new], ((path, g) for g in geoms[new]), strict=True))
+        earlier.append(_Known(path, fids, geoms))
     return problems
+
+
+class _Known:
+    """The ids of an earlier layer; indexed only when a later layer of its kind is checked."""
+
+    def __init__(self, path: str, fids: pd.Series, geoms: np.ndarray) -> None:
+        self.path, self.fids, self.geoms = path, fids, geoms
+        self._first: pd.Series | None = None
+
+    def first_rows(self, fids: pd.Series) -> np.ndarray:
+        """For each of ``fids``, the row of its first use in this layer, or -1."""
+        if self._first is None:
+            first = ~self.fids.duplicated().to_numpy()
+            self._first = pd.Series(np.flatnonzero(first), index=self.fids.to_numpy()[first])
+        pos = pd.Index(self._first.index).get_indexer(fids)
+        return np.where(pos >= 0, self._first.to_numpy()[pos], -1)
 
 
 def _same_geometry(a: shapely.Geometry | None, b: shapely.Geometry | None) -> bool:
@@ -551,9 +679,11 @@ def _write_checked(d: Path, name: str, meta: dict[str, Any], features: str, coun
     """Write the layer to a temporary file, read it back as the store will, then rename.
 
     The copy gets a checksum only if its fast read gives exactly the frame that validating it
-    gives; otherwise it is written without one and always read the validating way.
+    gives; otherwise it is written without one and always read the validating way. A
+    checksummed copy then gets its columnar copy, made of that validated frame.
     """
     kind = str(meta["kind"])
+    validated: list[gpd.GeoDataFrame] = []
 
     def reads_back(tmp: Path, *, fast: bool) -> None:
         try:
@@ -567,9 +697,11 @@ def _write_checked(d: Path, name: str, meta: dict[str, Any], features: str, coun
             if parts is None or not same_frame(back, checked_frame(*parts)):
                 msg = "the fast read differs from the validated one"
                 raise _NotFastError(msg)
+            validated.append(back)
 
     target = d / f"{name}.geojson"
     try:
+        _columns_path(target, name).unlink(missing_ok=True)  # a copy of what is replaced
         try:
             text = stored_document(meta, features, checksum=True)
             atomic_write_text(target, text, check=lambda t: reads_back(t, fast=True))
@@ -579,6 +711,9 @@ def _write_checked(d: Path, name: str, meta: dict[str, Any], features: str, coun
     except OSError as e:
         msg = f"{d}: cannot write the layer ({e.strerror}); check permissions and free space"
         raise LayerStoreError(msg) from e
+    if validated:
+        with contextlib.suppress(OSError):  # without its copy the layer reads the careful way
+            _write_columns(target, name, validated[0])
 
 
 def remove_layer(name: str) -> None:
@@ -587,16 +722,17 @@ def remove_layer(name: str) -> None:
     _check_folders(d)
     files = _layer_files(d) if d.is_dir() else []
     stems = {p.name[: -len(".geojson")] for p in files}
-    metas = set()
+    others = set()  # an older store's metadata files, columnar copies left without their layer
     if d.is_dir():
-        metas = {p.name[: -len(".meta.json")] for p in d.iterdir() if p.name.endswith(".meta.json")}
-    if name not in stems | metas:
+        others = {p.name[: -len(sfx)] for p in d.iterdir() for sfx in (".meta.json", COLUMNS_SUFFIX)
+                  if p.name.endswith(sfx) and not p.name.startswith(".")}  # fmt: skip
+    if name not in stems | others:
         _check_name(name)
         known = ", ".join(_shown(s) for s in sorted(stems)) or "none"
         msg = f"no user layer named '{_shown(name)}' (user layers: {known})"
         raise LayerStoreError(msg)
     with _locked(d, exclusive=True):
-        for p in (d / f"{name}.geojson", d / f"{name}.meta.json"):
+        for p in (d / f"{name}{COLUMNS_SUFFIX}", d / f"{name}.geojson", d / f"{name}.meta.json"):
             try:
                 p.unlink(missing_ok=True)
             except OSError as e:
@@ -657,16 +793,27 @@ def _fast_read(p: Path, name: str) -> tuple[bytes | None, tuple[dict[str, Any], 
     return raw, parts
 
 
-def _read_one(p: Path) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
+def _read_one(
+    p: Path, by_kind: Mapping[str, frozenset[str]] | None = None
+) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
+    """One stored layer, or why it cannot be used.
+
+    ``by_kind`` names, for some kinds, the only columns wanted of a layer of that kind (its
+    colour-by property is kept too), whichever way the layer is read.
+    """
     name = p.name[: -len(".geojson")]
+    from_columns = _columns_frame(p, name, by_kind)
+    if from_columns is not None:
+        meta, gdf = from_columns
+        return _checked_against_meta(p, name, meta, gdf, by_kind)
     raw, parts = _fast_read(p, name)
     if parts is not None:
         with contextlib.suppress(_NotFastError):
-            return _checked_against_meta(p, name, parts[0], checked_frame(*parts))
-    meta, problem = _read_meta(p, name, raw)
-    if meta is None:
+            return _checked_against_meta(p, name, parts[0], checked_frame(*parts), by_kind)
+    read, problem = _read_meta(p, name, raw)
+    if read is None:
         return None, problem
-    kind = meta.get("kind")
+    kind = read.get("kind")
     try:
         gdf = load_layer(p, kind=kind, check_countries=False)
     except GeoError as e:
@@ -675,28 +822,46 @@ def _read_one(p: Path) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
         return None, _broken(p, name, f"does not read back ({first})")
     except OSError as e:
         return None, _broken(p, name, f"cannot be read ({e.strerror})")
-    return _checked_against_meta(p, name, meta, gdf)
+    return _checked_against_meta(p, name, read, gdf, by_kind)
 
 
 def _checked_against_meta(
-    p: Path, name: str, meta: dict[str, Any], gdf: gpd.GeoDataFrame
+    p: Path,
+    name: str,
+    meta: dict[str, Any],
+    gdf: gpd.GeoDataFrame,
+    by_kind: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[gpd.GeoDataFrame | None, Problem | None]:
+    columns = (by_kind or {}).get(str(gdf.attrs.get("kind")))
     count = meta.get("count")
     if isinstance(count, int) and count != len(gdf):
         return None, _broken(p, name, f"holds {len(gdf)} features but its metadata says {count}")
     color_by = meta.get("color_by")
-    if color_by is not None and color_by not in gdf.columns:
+    listed = [c for c in meta.get("columns") or [] if isinstance(c, list) and c]
+    have = set(gdf.columns) if columns is None or not listed else {str(c[0]) for c in listed}
+    if color_by is not None and color_by not in have:
         return None, _broken(
             p,
             name,
             f"is coloured by '{_shown(str(color_by))}', which it lacks",
         )
+    if columns is not None:
+        keep = columns | {color_by, gdf.geometry.name}
+        attrs = dict(gdf.attrs)
+        gdf = gdf[[c for c in gdf.columns if c in keep]]
+        gdf.attrs = attrs
     gdf.attrs.update(name=name, color_by=color_by, bundled=False, path=str(p))
     return gdf, None
 
 
-def scan_store() -> tuple[list[gpd.GeoDataFrame], list[Problem]]:
-    """Every stored user layer that reads back, and one problem per layer that does not."""
+def scan_store(
+    by_kind: Mapping[str, frozenset[str]] | None = None,
+) -> tuple[list[gpd.GeoDataFrame], list[Problem]]:
+    """Every stored user layer that reads back, and one problem per layer that does not.
+
+    ``by_kind`` names, for some kinds, the only columns wanted of a layer of that kind (its
+    colour-by property is kept too); a layer with a columnar copy reads only those.
+    """
     d = user_dir()
     _check_folders(d)
     if not d.is_dir():
@@ -705,7 +870,7 @@ def scan_store() -> tuple[list[gpd.GeoDataFrame], list[Problem]]:
     problems: list[Problem] = []
     with _locked(d, exclusive=False):
         for p in _layer_files(d):
-            gdf, problem = _read_one(p)
+            gdf, problem = _read_one(p, by_kind)
             if gdf is not None:
                 layers.append(gdf)
             elif problem is not None:
@@ -724,9 +889,10 @@ def _scan_listing() -> tuple[list[dict[str, Any]], list[Problem]]:
     with _locked(d, exclusive=False):
         for p in _layer_files(d):
             name = p.name[: -len(".geojson")]
-            _, parts = _fast_read(p, name)
-            if parts is not None and isinstance(parts[0].get("count"), int):
-                meta = parts[0]
+            found = _columns_meta(p, name)
+            parts = _fast_read(p, name)[1] if found is None else None
+            meta = found[0] if found is not None else parts[0] if parts is not None else {}
+            if isinstance(meta.get("count"), int):
                 rows.append({"name": name, "kind": meta.get("kind"), "count": meta["count"],
                              "path": str(p), "bundled": False, "problem": None})  # fmt: skip
                 continue
@@ -739,8 +905,11 @@ def _scan_listing() -> tuple[list[dict[str, Any]], list[Problem]]:
     return rows, problems
 
 
-def user_layers() -> list[gpd.GeoDataFrame]:
+def user_layers(by_kind: Mapping[str, frozenset[str]] | None = None) -> list[gpd.GeoDataFrame]:
     """Every stored user layer, validated, with ``attrs`` name, kind, color_by and path.
+
+    ``by_kind`` names, for some kinds, the only columns wanted of a layer of that kind (its
+    colour-by property is kept too); the other columns of those layers are not read.
 
     Raises
     ------
@@ -748,7 +917,7 @@ def user_layers() -> list[gpd.GeoDataFrame]:
         When a stored layer cannot be used (one line per layer, naming its file and the fix):
         answers computed without it would silently differ.
     """
-    layers, problems = scan_store()
+    layers, problems = scan_store(by_kind)
     if problems:
         raise StoreProblemsError(problems)
     return layers
