@@ -296,7 +296,7 @@ def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) 
     Returns
     -------
     dict
-        ``{"low": days, "high": days}``, rounded to 0.1 day.
+        ``{"low": days, "high": days}``, rounded to 0.1 day (:func:`round_days`).
     """
     low = high = 0.0
     for leg in legs:
@@ -306,7 +306,16 @@ def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) 
     lo, hi = crossing_days(borders, gauge_breaks)
     low += lo
     high += hi
-    return {"low": round(low, 1), "high": round(high, 1)}
+    return {"low": round_days(low), "high": round_days(high)}
+
+
+def round_days(days: float) -> float:
+    """Days rounded to 0.1, never to 0 for a move that takes time (13 km by rail: 0.1, not 0).
+
+    >>> round_days(0.02), round_days(0.0), round_days(2.34)
+    (0.1, 0.0, 2.3)
+    """
+    return max(round(days, 1), 0.1) if days > 0 else 0.0
 
 
 def leg_days(leg: Leg) -> tuple[float, float]:

@@ -36,7 +36,7 @@ from .routing import (
     option_values,
     resolve,
 )
-from .stats import crossing_days, leg_days, summarise_legs, transit_parameters
+from .stats import crossing_days, leg_days, round_days, summarise_legs, transit_parameters
 
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
 # No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
@@ -146,8 +146,8 @@ def route_totals(
     """Length and days of the routes through one network part, rounded as the rows are.
 
     Every number is added in the order :func:`summarise_supply_route` adds it (the access leg,
-    then each network leg), then rounded to 0.1 with Python's ``round``, so the results are
-    equal to the last bit to those of the whole leg lists, not merely close.
+    then each network leg), then rounded to 0.1 (days by :func:`~geo.analysis.stats.round_days`),
+    so the results are equal to the last bit to those of the whole leg lists, not merely close.
 
     Parameters
     ----------
@@ -173,8 +173,9 @@ def route_totals(
     borders = len(part.runs) - same.astype(int)
     c_lo, c_hi = crossing_days(borders, part.gauge_breaks)
     low, high = low + c_lo, high + c_hi
-    total_r, low_r, high_r = (
-        np.array([round(v, 1) for v in a.tolist()], dtype=float) for a in (total, low, high)
+    total_r = np.array([round(v, 1) for v in total.tolist()], dtype=float)
+    low_r, high_r = (
+        np.array([round_days(v) for v in a.tolist()], dtype=float) for a in (low, high)
     )
     return total_r, low_r, high_r
 
