@@ -21,7 +21,7 @@ from ..data.files import atomic_write_text
 from ..errors import GeoError
 from .assets import strip_cdn_links, use_offline_assets
 from .elements import Head, Html, PageElement, Script, static_text
-from .payloads import polygon_layer
+from .payloads import LayerPayload, polygon_layer
 from .spec import KNOWN_TILES, MapSpec
 from .style import SHADE_COLOR, esc, palette_css
 
@@ -66,7 +66,7 @@ def new_map(
     return m
 
 
-def base_layers(countries: gpd.GeoDataFrame | None, shade: Sequence[str]) -> list[dict[str, Any]]:
+def base_layers(countries: gpd.GeoDataFrame | None, shade: Sequence[str]) -> list[LayerPayload]:
     """The offline country base and, on top, the shaded countries (reusing its features)."""
     if countries is None or not len(countries):
         return []
@@ -100,7 +100,7 @@ def base_layers(countries: gpd.GeoDataFrame | None, shade: Sequence[str]) -> lis
 def finish(
     m: folium.Map,
     title: str,
-    layers: Sequence[dict[str, Any]],
+    layers: Sequence[LayerPayload],
     legend: str,
     stats: str | None,
     bounds: list[list[float]] | None = None,

@@ -8,7 +8,7 @@ payload is one ``CorridorMap.add`` call (see ``geo/render/static/corridor.js``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 import geopandas as gpd
 import numpy as np
@@ -233,7 +233,7 @@ def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[dict[str, Any]]:
+def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLayer]:
     """One "lines" layer per corridor of ``segments``, the ``highlight`` corridor first.
 
     Segments through Russia or Belarus are drawn in the Russia colour, the others in their
@@ -256,10 +256,10 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[dict[str,
     rows = display_rows(segments, cols)
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
-    layers = []
+    layers: list[LinesLayer] = []
     for corridor in corridors:
         styles: list[dict[str, Any]] = []
-        feats = []
+        feats: list[LineFeature] = []
         for i in np.flatnonzero(segments["corridor"].astype(str).to_numpy() == corridor):
             row = segments.iloc[int(i)]
             status = str(row.get("status", "operational"))
@@ -313,12 +313,12 @@ def node_layer(
     label: str,
     group: str,
     color_by: tuple[str, list[int]] | None = None,
-) -> dict[str, Any]:
+) -> NodesLayer:
     """Nodes drawn by kind, or (``color_by``: property and palette codes) by value."""
     cols = property_columns(nodes, "node", first=("name", "id", "kind", "country", "gauge_change"))
     rows = display_rows(nodes, cols)
     icons: list[str] = []
-    feats = []
+    feats: list[NodeFeature] = []
     kinds = nodes["kind"].astype(str).tolist() if "kind" in nodes else ["terminal"] * len(nodes)
     gauges = nodes["gauge_change"].tolist() if "gauge_change" in nodes else [False] * len(nodes)
     names = fmt_column(nodes["name"]).tolist() if "name" in nodes else [""] * len(nodes)
@@ -353,7 +353,7 @@ def _palette(code: int) -> str:
     return VALUE_PALETTE[code] if code < len(VALUE_PALETTE) else OTHER_VALUE_COLOR
 
 
-def columnar(values: Sequence[str] | np.ndarray) -> dict[str, Any]:
+def columnar(values: Sequence[str] | np.ndarray) -> Column:
     """A column as plain values, or as a dictionary and codes when values repeat.
 
     The dictionary is sorted (code-point order), so the same column always encodes the same.
@@ -375,7 +375,7 @@ def columnar(values: Sequence[str] | np.ndarray) -> dict[str, Any]:
 
 def deposit_layer(
     deposits: gpd.GeoDataFrame, *, label: str, group: str, codes: list[int] | None = None
-) -> dict[str, Any]:
+) -> DepositsLayer:
     """Clustered deposits coloured by main commodity, or by palette ``codes`` (colour-by)."""
     cols = property_columns(
         deposits, "deposit", first=("name", "id", "commodities", "kind", "status")
@@ -392,7 +392,7 @@ def deposit_layer(
     else:
         main = [len(COMMODITY_GROUPS)] * len(deposits)
     data = [columnar(fmt_column(deposits[c])) for c in cols]
-    layer = {
+    layer: DepositsLayer = {
         "kind": "deposits",
         "group": group,
         "label": esc(f"{label} ({len(deposits):,})"),
@@ -455,7 +455,7 @@ def polygon_layer(
     simplify: bool = False,
     ref: list[int] | None = None,
     codes: list[int] | None = None,
-) -> dict[str, Any]:
+) -> PolygonsLayer:
     """Polygons; ``simplify`` for the country base; ``ref``: reuse those base features.
 
     ``codes``: per feature a palette index (colour-by); each feature then gets its own style.
@@ -471,19 +471,19 @@ def polygon_layer(
         "style": style,
     }
     if ref is not None:
-        return {**layer, "ref": ref, "scale": 0, "cols": [], "f": []}
+        return cast(PolygonsLayer, {**layer, "ref": ref, "scale": 0, "cols": [], "f": []})
     decimals = COUNTRY_DECIMALS if simplify else COORD_DECIMALS
     cols = property_columns(gdf, "area", first=("name", "id")) if interactive else []
     rows = display_rows(gdf, cols) if interactive else [[] for _ in range(len(gdf))]
     names = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
-    feats = []
+    feats: list[PolygonFeature] = []
     styles: list[dict[str, Any]] = []
     for i, g in enumerate(gdf.geometry):
         if simplify:
             g = display_geometry(g, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
         if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
             continue
-        feat = {"k": i, "c": encode_rings(g, decimals), "t": names[i], "v": rows[i]}
+        feat: PolygonFeature = {"k": i, "c": encode_rings(g, decimals), "t": names[i], "v": rows[i]}
         if codes is not None:
             color = _palette(codes[i])
             own = {**style, "color": color, "fillColor": color}
@@ -493,12 +493,11 @@ def polygon_layer(
         feats.append(feat)
     if codes is not None:
         layer["styles"] = styles
-    return {**layer, "scale": 10**decimals, "cols": cols, "f": feats}
+    # Keys in the order the page has always had them (the committed maps stay byte-identical).
+    return cast(PolygonsLayer, {**layer, "scale": 10**decimals, "cols": cols, "f": feats})
 
 
-def route_layers(
-    routes: gpd.GeoDataFrame, shown: set[str]
-) -> tuple[list[dict[str, Any]], list[int]]:
+def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteLayer], list[int]]:
     """One "route" layer per row of ``routes``, with its statistics as the popup's columns.
 
     Parameters
@@ -513,7 +512,7 @@ def route_layers(
     tuple of (list of dict, list of int)
         The layer payloads, and the index of each route's layer in that list.
     """
-    layers = []
+    layers: list[RouteLayer] = []
     keys = [label for key, label in ROUTE_FIELDS if key in routes]
     extra = sorted(
         (c for c in routes.columns if c not in {k for k, _ in ROUTE_FIELDS} | {"id", "name"}
@@ -547,7 +546,9 @@ def route_layers(
     return layers, list(range(len(routes)))
 
 
-def user_layer(name: str, gdf: gpd.GeoDataFrame, n: int) -> dict[str, Any]:
+def user_layer(
+    name: str, gdf: gpd.GeoDataFrame, n: int
+) -> LinesLayer | NodesLayer | DepositsLayer | PolygonsLayer:
     """A user layer in "Your layers", styled by ``attrs["kind"]`` and ``attrs["color_by"]``.
 
     ``n`` numbers the user layers: it picks the layer's colour when not coloured by value.
@@ -577,7 +578,7 @@ def user_layer(name: str, gdf: gpd.GeoDataFrame, n: int) -> dict[str, Any]:
         cols = property_columns(gdf, "segment", first=("name", "id"))
         rows = display_rows(gdf, cols)
         styles: list[dict[str, Any]] = []
-        feats = []
+        feats: list[LineFeature] = []
         for i in range(len(gdf)):
             status = str(gdf["status"].iat[i]) if "status" in gdf else "operational"
             own = _palette(codes[i]) if codes is not None else color
@@ -614,17 +615,17 @@ def user_layer(name: str, gdf: gpd.GeoDataFrame, n: int) -> dict[str, Any]:
 LEG_FIRST = ("from", "to", "mode", "status", "length_km", "countries", "corridor", "segment_id")
 
 
-def leg_layers(legs: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
     """The legs, one layer per mode (coloured by mode; dashed where not operational)."""
     cols = property_columns(legs, None, first=LEG_FIRST)
     rows = display_rows(legs, cols)
     modes = [str(m) for m in legs["mode"]] if "mode" in legs else ["rail"] * len(legs)
-    layers = []
+    layers: list[LinesLayer] = []
     order = {m: k for k, m in enumerate(MODE_COLORS)}
     for mode in sorted(set(modes), key=lambda m: (order.get(m, len(order)), m)):
         color = MODE_COLORS.get(mode, "#555")
         styles: list[dict[str, Any]] = []
-        feats = []
+        feats: list[LineFeature] = []
         for i in (i for i, m in enumerate(modes) if m == mode):
             status = str(legs["status"].iat[i]) if "status" in legs else "operational"
             style = line_style(color, 5 if mode in ("rail", "road") else 4, STATUS_DASH.get(status))
@@ -659,7 +660,7 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return layers
 
 
-def path_node_layer(legs: gpd.GeoDataFrame, gauge_breaks: Sequence[str]) -> dict[str, Any]:
+def path_node_layer(legs: gpd.GeoDataFrame, gauge_breaks: Sequence[str]) -> NodesLayer:
     """The places on the path: where each leg starts, and where the last one ends."""
     n = len(legs)
     names = [fmt(legs["from"].iat[0]) if "from" in legs else ""] + [
@@ -669,7 +670,7 @@ def path_node_layer(legs: gpd.GeoDataFrame, gauge_breaks: Sequence[str]) -> dict
     points = [_end(legs.geometry.iat[0], 0)] + [_end(legs.geometry.iat[i], -1) for i in range(n)]
     breaks = set(gauge_breaks)
     icons: list[str] = []
-    feats = []
+    feats: list[NodeFeature] = []
     for i, (name, point) in enumerate(zip(names, points, strict=True)):
         role = "origin" if i == 0 else "destination" if i == n else f"stop {i} of {n - 1}"
         end = i in (0, n)

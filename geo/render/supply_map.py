@@ -37,7 +37,14 @@ from ..analysis.supply import (
 from .elements import Script, static_text
 from .page import base_layers, finish, new_map
 from .panels import Symbol, heading, line_symbol, one_column_legend, render, row
-from .payloads import columnar, display_rows, latlngs, property_columns
+from .payloads import (
+    LineFeature,
+    LinesLayer,
+    columnar,
+    display_rows,
+    latlngs,
+    property_columns,
+)
 from .spec import ExportsSpec, MapSpec
 from .style import (
     CORRIDORS,
@@ -335,12 +342,12 @@ def exports_panel_html(title: str) -> str:
     return render("exports_panel.html", title=title)
 
 
-def network_layer(segments: gpd.GeoDataFrame) -> dict[str, Any]:
+def network_layer(segments: gpd.GeoDataFrame) -> LinesLayer:
     """The whole network as thin grey context lines (popups keep every property)."""
     cols = property_columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
     rows = display_rows(segments, cols)
     styles: list[dict[str, Any]] = []
-    feats = []
+    feats: list[LineFeature] = []
     for i in range(len(segments)):
         row = segments.iloc[i]
         russia = float(row.get("russia_km") or 0) > 0
