@@ -1077,8 +1077,8 @@ def markdown(results: dict[str, Any], rows: list[list[str]], seconds: float) -> 
         " breaks, days, corridors). The curated network is the hand-traced one of today; the"
         " real network of issue 15 is not built yet, so the synthetic 100k-edge network stands"
         " in for its size (without statistics: it has no countries or gauges to count).",
-        "- *Peak memory* is the kernel's maximum resident set of the measured process"
-        " (`wait4` rusage), imports included. explore() is not run at 1,000,000 points: at"
+        "- *Peak memory* is the measured process's own high-water resident memory"
+        " (`VmHWM` at exit), imports included. explore() is not run at 1,000,000 points: at"
         " 100,000 it already needs the time and memory shown, and its page draws every point as"
         " an SVG path.",
         "- *Supply*: `corridor exports --market yokohama_port --layer FILE --format csv"
