@@ -136,3 +136,16 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
     return r.exit_code, r.stdout, r.stderr
+
+
+def column_values(col: dict[str, Any]) -> list[str]:
+    """The values of a page column table (corridor.js's ``column``, in Python)."""
+    if "d" in col:
+        return [col["d"][i] for i in col["i"]]
+    if "v" in col:
+        return list(col["v"])
+    out, prev = [], ""
+    for k, rest in zip(col["f"], col["s"], strict=True):
+        prev = prev[:k] + rest
+        out.append(prev)
+    return out

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import column_values
 from pyproj import Geod
 
 import geo
@@ -82,12 +83,12 @@ def shown(p: dict, m: dict, i: int) -> list[list[str]]:
 
 def names(p: dict) -> list[str]:
     c = p["data"][p["cols"].index("name")]
-    return [c["d"][k] for k in c["i"]] if "i" in c else list(c["v"])
+    return column_values(c)
 
 
 def ids(p: dict) -> list[str]:
     c = p["data"][p["cols"].index("id")]
-    return [c["d"][k] for k in c["i"]] if "i" in c else list(c["v"])
+    return column_values(c)
 
 
 def test_spec_has_an_exports_table() -> None:

@@ -98,11 +98,14 @@ class RouteFeature(TypedDict):
 
 
 class Column(TypedDict, total=False):
-    """A column of display text: values ``v``, or a dictionary ``d`` and codes ``i``."""
+    """A column of display text: values ``v``, a dictionary ``d`` and codes ``i``, or front
+    coding: ``f`` characters shared with the value before and the rest ``s``."""
 
     d: list[str]
     i: list[int]
     v: list[str]
+    f: list[int]
+    s: list[str]
 
 
 class LinesLayer(TypedDict):
@@ -354,14 +357,18 @@ def _palette(code: int) -> str:
 
 
 def columnar(values: Sequence[str] | np.ndarray) -> Column:
-    """A column as plain values, or as a dictionary and codes when values repeat.
+    """A column as plain values, as a dictionary and codes when values repeat, or front-coded.
 
     The dictionary is sorted (code-point order), so the same column always encodes the same.
+    Distinct ASCII values that share beginnings with the value before them (ids, links, names
+    numbered in order) are front-coded (:func:`front_code`) when that saves a third or more.
 
     >>> columnar(["b", "a", "b", "b"])
     {'d': ['a', 'b'], 'i': [1, 0, 1, 1]}
     >>> columnar(["b", "a"])
     {'v': ['b', 'a']}
+    >>> columnar(["https://x.org/1", "https://x.org/2", "https://x.org/10"])
+    {'f': [0, 14, 14], 's': ['https://x.org/1', '2', '10']}
     """
     texts = np.asarray(values, dtype=object)
     codes, uniq = pd.factorize(texts, use_na_sentinel=False)
@@ -370,7 +377,43 @@ def columnar(values: Sequence[str] | np.ndarray) -> Column:
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         return {"d": uniq[order].tolist(), "i": rank[codes].tolist()}
-    return {"v": texts.tolist()}
+    plain = texts.tolist()
+    coded = front_code(plain)
+    if coded is not None:
+        shared, rest = coded
+        size = sum(map(len, rest)) + 4 * len(rest)  # each cell: quotes, comma and about 2 digits
+        if size * 3 <= (sum(map(len, plain)) + 3 * len(plain)) * 2:
+            return {"f": shared, "s": rest}
+    return {"v": plain}
+
+
+FRONT_CODE_MAX_CHARS = 256  # longer values are sent plainly (the comparison is width x rows)
+
+
+def front_code(texts: list[str]) -> tuple[list[int], list[str]] | None:
+    """Each text as (characters it shares with the text before it, the rest), or None.
+
+    Only for ASCII texts of at most :data:`FRONT_CODE_MAX_CHARS` characters, so that Python and
+    JavaScript count characters alike (JavaScript counts UTF-16 units) and the comparison stays
+    small. The runtime rebuilds text ``j`` as ``text[j-1][:shared[j]] + rest[j]``.
+
+    >>> front_code(["syn001", "syn002", "other"])
+    ([0, 5, 0], ['syn001', '2', 'other'])
+    >>> front_code(["Almaty", "Алматы"]) is None
+    True
+    """
+    if not texts or not all(isinstance(t, str) and t.isascii() for t in texts):
+        return None
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    if lengths.max() > FRONT_CODE_MAX_CHARS:
+        return None
+    width = max(int(lengths.max()), 1)
+    raw = np.frombuffer("".join(t.ljust(width, "\0") for t in texts).encode("ascii"), np.uint8)
+    grid = raw.reshape(len(texts), width)
+    same = np.logical_and.accumulate(grid[1:] == grid[:-1], axis=1).sum(axis=1)
+    shared = np.concatenate([[0], np.minimum(same, np.minimum(lengths[1:], lengths[:-1]))])
+    rest = [t[k:] for t, k in zip(texts, shared.tolist(), strict=True)]
+    return shared.tolist(), rest
 
 
 def deposit_layer(

@@ -393,6 +393,9 @@ def offline_copy(html: Path) -> Path:
 
 def payload_check(html: Path, n: int) -> str | None:
     """Problems with the deposit layer's data in Corridor Map's HTML (None: every point has its row)."""
+    sys.path.insert(0, str(HERE.parent))
+    from helpers import column_values  # the tests' decoder of page columns (corridor.js's column)
+
     text = html.read_text(encoding="utf-8")
     dec = json.JSONDecoder()
     for m in re.finditer(r"CorridorMap\.add\(\w+, ", text):
@@ -402,11 +405,10 @@ def payload_check(html: Path, n: int) -> str | None:
             continue
         if spec.get("kind") != "deposits" or len(spec.get("p", [])) != n:
             continue
-        lengths = {len(c["i"]) if "i" in c else len(c["v"]) for c in spec["data"]}
+        lengths = {len(column_values(c)) for c in spec["data"]}
         if lengths != {n}:
             return f"columns hold {sorted(lengths)} rows for {n} points"
-        col = spec["data"][spec["cols"].index("name")]
-        names = [col["d"][i] for i in col["i"]] if "i" in col else col["v"]
+        names = column_values(spec["data"][spec["cols"].index("name")])
         if names != [deposit_name(i) for i in range(n)]:
             return "names in the payload differ from the file's"
         return None

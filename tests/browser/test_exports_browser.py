@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import column_values
 from playwright.sync_api import expect
 
 import geo
@@ -40,7 +41,7 @@ def hostile_map(hostile_build: Any) -> Path:
 
 def names(data: dict[str, Any]) -> list[str]:
     c = data["data"][data["cols"].index("name")]
-    return [c["d"][k] for k in c["i"]] if "i" in c else list(c["v"])
+    return column_values(c)
 
 
 def marker(mp: MapPage, data: dict[str, Any], name: str) -> Any:

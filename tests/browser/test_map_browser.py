@@ -294,3 +294,25 @@ def test_many_deposits_stay_usable(
     map_page.page.wait_for_function("CorridorMap.map.getZoom() > 4")
     map_page.settle()
     map_page.check_clean()
+
+
+def test_front_coded_columns_decode_in_the_page(map_page: MapPage, fixture_map: Path) -> None:
+    # The fixture's 1,500 deposits carry links numbered in order: sent front-coded, the page
+    # must rebuild every value exactly as Python's reference decoder does.
+    from helpers import column_values
+
+    map_page.open(fixture_map)
+    data = map_page.js(
+        "() => CorridorMap.map._cm.layers.find(o => o.layer.zoomToShowLayer).layer._cmSpec.data"
+    )
+    coded = [(i, c) for i, c in enumerate(data) if "f" in c]
+    assert coded, "no column of the fixture deposits is front-coded"
+    for i, col in coded:
+        shown = map_page.js(
+            "(i) => { const spec = CorridorMap.map._cm.layers.find(o => o.layer.zoomToShowLayer)"
+            ".layer._cmSpec;"
+            " return spec.data[i].f.map((_, j) => CorridorMap.column(spec.data[i], j)); }",
+            i,
+        )
+        assert shown == column_values(col)
+    map_page.check_clean()

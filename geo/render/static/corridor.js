@@ -163,7 +163,19 @@
     return g;
   }
 
-  function column(c, i) { return c.d ? c.d[c.i[i]] : c.v[i]; }
+  // One cell of a column table: plain values `v`, a dictionary `d` and codes `i`, or front
+  // coding (each value as the count `f` of characters it shares with the one before, and the
+  // rest `s`; ASCII only, so Python and JavaScript count alike), decoded once on first use.
+  function column(c, i) {
+    if (c.d) { return c.d[c.i[i]]; }
+    if (!c.v) {
+      var v = new Array(c.f.length), prev = "";
+      for (var j = 0; j < c.f.length; j++) { prev = prev.slice(0, c.f[j]) + c.s[j]; v[j] = prev; }
+      c.v = v;
+    }
+    return c.v[i];
+  }
+  CM.column = column;
 
   // A cluster of deposits: its count in a circle sized by it (the supply map's too).
   function clusterIcon(cluster) {
@@ -240,6 +252,7 @@
   CM.add = function (map, spec) {
     var layer = BUILDERS[spec.kind](map, spec);
     layer._cmKind = spec.kind;
+    layer._cmSpec = spec;  // what it was drawn from (tests and tools read it)
     return register(map, spec, layer);
   };
 

@@ -8,7 +8,7 @@
     return (n < 0 ? "-" : "") + s + out;
   }
   CM.thousands = thousands;
-  function column(c, i) { return c.d ? c.d[c.i[i]] : c.v[i]; }
+  var column = CM.column;
   function joined(d, access, refs) {
     var out = access.slice();
     refs.forEach(function (ref) {
