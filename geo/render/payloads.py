@@ -98,8 +98,11 @@ class RouteFeature(TypedDict):
 
 
 class Column(TypedDict, total=False):
-    """A column of display text: values ``v``, a dictionary ``d`` and codes ``i``, or front
-    coding: ``f`` characters shared with the value before and the rest ``s``."""
+    """A column of display text: plain, dictionary-coded or front-coded.
+
+    Values ``v``; or a dictionary ``d`` and codes ``i``; or front coding: ``f`` characters
+    shared with the value before and the rest ``s``.
+    """
 
     d: list[str]
     i: list[int]
