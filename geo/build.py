@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .analysis.network import segments_frame
+from .analysis.network import RAIL_LAYERS, sections_frame, segments_frame
 from .analysis.stats import reference_routes
 from .api import network, stored_layers
 from .data.bundled import bundled_layers
@@ -88,10 +88,17 @@ def build_from_spec(
     say("building the network")
     net = network([g for _, g in extra])
     segments = None
+    rail = None
     if by_kind.get("segment"):
         wanted = set(pd.concat([g["id"] for g in by_kind["segment"]]).astype(str))
         allseg = segments_frame(net)
         segments = allseg[allseg["id"].astype(str).isin(wanted).to_numpy()]
+        # the corridor sections traced on the network, drawn with the layer they came from
+        traced = sections_frame(net, list(spec.layers))
+        if len(traced):
+            segments = gpd.GeoDataFrame(pd.concat([segments, traced], ignore_index=True),
+                                        geometry="geometry", crs=4326)  # fmt: skip
+        rail = next((load_bundled(s) for s in spec.layers if s in RAIL_LAYERS), None)
     if spec.exports is not None:
         say("finding every deposit's supply routes")
         m = build_exports_map(spec, countries=countries, segments=segments_frame(net),
@@ -111,6 +118,7 @@ def build_from_spec(
         deposits=concat("deposit"),
         routes=routes,
         user_layers=[*user, *extra],
+        network=rail,
     )
     target = Path(out) if out is not None else Path(spec_path).with_suffix(".html")
     say(f"writing {target}")

@@ -7,6 +7,7 @@ process for a given set of layers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,13 +15,16 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 
 from ..data.bundled import bundled_layers
 from ..data.countries import SEA, km_by_country
 from ..data.geodesy import GEOD
 from ..data.layers import load_bundled
+from .corridors import Section, TracedSection, load_sections, trace_sections
 
 SNAP_KM = 5.0  # a line end this close to a node is joined to it
 SLIVER_KM = 3.0  # country pieces shorter than this are generalisation noise of the 1:50m borders
@@ -50,6 +54,9 @@ class Network:
     deposits: gpd.GeoDataFrame
     snapped: list[str] = field(default_factory=list)
     dangling: list[str] = field(default_factory=list)
+    stations: list[str] = field(default_factory=list)
+    sections: list[TracedSection] = field(default_factory=list)
+    untraced: list[str] = field(default_factory=list)
     names: dict[str, dict[str, list[str]]] = field(default_factory=dict, repr=False)
     subgraphs: dict[Any, nx.Graph] = field(default_factory=dict, repr=False)
 
@@ -95,18 +102,252 @@ def _ends(geom: shapely.Geometry) -> tuple[tuple[float, float], tuple[float, flo
     return (x0, y0), (x1, y1)
 
 
+# --- the traced rail network: topology by shared end coordinates --------------------------------
+
+RAIL_LAYERS = ("rail",)  # derived network layers: noded by coordinates, no from/to
+NODE_LAYERS = ("nodes", "places")
+STATION_KM = 10.0  # a named place this close to a rail line is a station on it
+JUNCTION_KM = 3.0  # ... and takes a line end or junction this close rather than splitting a line
+COORD_ROUND = 5  # decimals of the rail layer's coordinates (1e-5 degrees, about 1 m)
+
+
+def _vertex_keys(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """One key per rounded coordinate pair (the rail layer's shared ends are exact)."""
+    return np.round(x, COORD_ROUND) + 1j * np.round(y, COORD_ROUND)
+
+
+@dataclass(frozen=True)
+class RailEdges:
+    """The rail layer as edges between vertices, before places are attached."""
+
+    u: list[str]
+    v: list[str]
+    geoms: list[shapely.Geometry]
+    rows: list[int]  # row of the rail frame each edge comes from
+    vertex_xy: dict[str, tuple[float, float]]
+    vertex_country: dict[str, str]
+
+
+def rail_edges(rail: gpd.GeoDataFrame) -> RailEdges:
+    """Vertices at the rail layer's line ends, numbered in coordinate order (deterministic)."""
+    geoms = np.asarray(rail.geometry.values)
+    n = len(geoms)
+    first = shapely.get_point(geoms, 0)
+    last = shapely.get_point(geoms, -1)
+    xs = np.concatenate([shapely.get_x(first), shapely.get_x(last)])
+    ys = np.concatenate([shapely.get_y(first), shapely.get_y(last)])
+    keys = _vertex_keys(xs, ys)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    ids = np.array([f"j{i}" for i in range(len(uniq))], dtype=object)
+    vid = ids[inverse]
+    countries = rail["country"].astype(str).to_numpy() if "country" in rail else [""] * n
+    vertex_country: dict[str, str] = {}
+    for i, v in enumerate(vid):
+        vertex_country.setdefault(str(v), str(countries[i % n]))
+    vertex_xy = {str(ids[i]): (float(k.real), float(k.imag)) for i, k in enumerate(uniq)}
+    return RailEdges([str(v) for v in vid[:n]], [str(v) for v in vid[n:]], list(geoms),
+                     list(range(n)), vertex_xy, vertex_country)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Station:
+    """Where a named place joins the rail network."""
+
+    node: str
+    vertex: str | None  # an existing vertex it takes, or None when it splits ``edge``
+    edge: int  # index into RailEdges when splitting
+    at: float  # position along the edge's line (0..1, planar) when splitting
+    km: float  # from the place to the network
+
+
+def find_stations(
+    nodes: gpd.GeoDataFrame,
+    re: RailEdges,
+    rail: gpd.GeoDataFrame,
+    *,
+    station_km: float = STATION_KM,
+) -> list[Station]:
+    """Where each named place meets the rail network.
+
+    A line end or junction within :data:`JUNCTION_KM` (one of the place's own country first),
+    else the nearest point of a line within ``station_km`` (a line of its own country first).
+    """
+    if not len(re.geoms) or not len(nodes):
+        return []
+    tree = shapely.STRtree(re.geoms)
+    vids = list(re.vertex_xy)
+    vxy = np.array([re.vertex_xy[v] for v in vids])
+    vtree = shapely.STRtree(shapely.points(vxy))
+    pts = np.asarray(nodes.geometry.values)
+    lat = np.abs(shapely.get_y(pts))
+    deg = station_km / (111.32 * np.cos(np.radians(np.minimum(lat, 80.0)))) * 1.05
+    out: list[Station] = []
+    line_country = rail["country"].astype(str).to_numpy() if "country" in rail else None
+    for i, (nid, p) in enumerate(zip(nodes.index.astype(str), pts, strict=True)):
+        country = str(nodes["country"].iat[i]) if "country" in nodes else ""
+        near_v = vtree.query(p, predicate="dwithin", distance=JUNCTION_KM / 111.32 / max(
+            np.cos(np.radians(min(lat[i], 80.0))), 0.1) * 1.05)  # fmt: skip
+        best_v: tuple[bool, float, str] | None = None
+        for j in near_v:
+            x, y = vxy[int(j)]
+            km = _endpoint_km((p.x, p.y), (x, y))
+            cand = (re.vertex_country.get(vids[int(j)]) != country, km, vids[int(j)])
+            if km <= JUNCTION_KM and (best_v is None or cand < best_v):
+                best_v = cand
+        if best_v is not None and not best_v[0]:
+            out.append(Station(nid, best_v[2], -1, 0.0, best_v[1]))
+            continue
+        best_e: tuple[bool, float, int, float] | None = None
+        for j in tree.query(p, predicate="dwithin", distance=float(deg[i])):
+            line = re.geoms[int(j)]
+            at = float(shapely.line_locate_point(line, p, normalized=True))
+            q = shapely.line_interpolate_point(line, at, normalized=True)
+            km = _endpoint_km((p.x, p.y), (q.x, q.y))
+            other = line_country is not None and line_country[re.rows[int(j)]] != country
+            cand_e = (other, km, int(j), at)
+            if km <= station_km and (best_e is None or cand_e < best_e):
+                best_e = cand_e
+        if best_v is not None and (best_e is None or best_v[:2] <= best_e[:2]):
+            out.append(Station(nid, best_v[2], -1, 0.0, best_v[1]))
+        elif best_e is not None:
+            out.append(Station(nid, None, best_e[2], best_e[3], best_e[1]))
+    return out
+
+
+def _junction_names(
+    g: nx.MultiGraph, named: gpd.GeoDataFrame, vertices: dict[str, tuple[float, float]]
+) -> dict[str, str]:
+    """A junction's name for legs and messages: "junction near Shu (12 km)"."""
+    if not len(named) or not vertices:
+        return {v: f"rail junction {y:.3f}, {x:.3f}" for v, (x, y) in vertices.items()}
+    pts = np.asarray(named.geometry.values)
+    tree = shapely.STRtree(pts)
+    ids = list(vertices)
+    q = shapely.points(np.array([vertices[v] for v in ids]))
+    nearest = tree.nearest(q)
+    nx_, ny_ = shapely.get_x(pts[nearest]), shapely.get_y(pts[nearest])
+    qx, qy = shapely.get_x(q), shapely.get_y(q)
+    km = GEOD.inv(qx, qy, nx_, ny_)[2] / 1000.0
+    names = named["name"].astype(str).to_numpy()[nearest]
+    return {v: f"junction near {names[i]} ({km[i]:.0f} km)" for i, v in enumerate(ids)}
+
+
+def _rail_attrs(rail: gpd.GeoDataFrame, row: int, cols: dict[str, np.ndarray]) -> dict[str, Any]:
+    gauge = cols["gauge_mm"][row]
+    return {
+        "name": str(cols["name"][row]), "mode": "rail", "status": str(cols["status"][row]),
+        "corridor": "", "precision": str(cols["precision"][row]),
+        "gauge_mm": None if gauge is None or pd.isna(gauge) else int(gauge),
+        "passages": (), "source": cols["source"][row], "country": str(cols["country"][row]),
+    }  # fmt: skip
+
+
+def _split_line(line: shapely.LineString, ats: Sequence[float]) -> list[shapely.LineString]:
+    """``line`` cut at the (sorted, 0..1) positions ``ats``."""
+    cuts = [0.0, *ats, 1.0]
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        piece = shapely.ops.substring(line, a, b, normalized=True)
+        if not isinstance(piece, shapely.LineString):  # two places at one spot: a 0 km piece
+            piece = shapely.LineString([piece, piece])
+        out.append(piece)
+    return out
+
+
+def add_rail(
+    g: nx.MultiGraph, nodes: gpd.GeoDataFrame, rail: gpd.GeoDataFrame
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Add the traced rail network to ``g`` with the named places attached as its stations.
+
+    A place takes a line end or junction within :data:`JUNCTION_KM`, else splits the nearest
+    line within :data:`STATION_KM` (a line of its own country first). Returns the segment rows
+    (for the network's frame) and one line per attached place.
+    """
+    rail = rail.reset_index(drop=True)
+    re = rail_edges(rail)
+    stations = find_stations(nodes, re, rail)
+    alias: dict[str, str] = {}
+    links: list[tuple[str, str]] = []
+    splits: dict[int, list[tuple[float, str]]] = {}
+    report: list[str] = []
+    for s in stations:
+        report.append(f"{s.node}: {s.km:.1f} km from the rail network")
+        if s.vertex is not None:
+            if s.vertex in alias:
+                links.append((s.node, alias[s.vertex]))
+            else:
+                alias[s.vertex] = s.node
+        else:
+            splits.setdefault(s.edge, []).append((s.at, s.node))
+    free = {v: xy for v, xy in re.vertex_xy.items() if v not in alias}
+    names = _junction_names(g, nodes, free)
+    for v, (x, y) in free.items():
+        g.add_node(v, name=names[v], kind="junction", country=re.vertex_country[v], x=x, y=y)
+    cols = {c: rail[c].to_numpy(dtype=object) if c in rail else np.full(len(rail), None)
+            for c in ("id", "name", "status", "precision", "gauge_mm", "source", "country",
+                      "length_km")}  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    for k, line in enumerate(re.geoms):
+        r = re.rows[k]
+        attrs = _rail_attrs(rail, r, cols)
+        ends = [alias.get(re.u[k], re.u[k]), alias.get(re.v[k], re.v[k])]
+        cut = sorted(splits.get(k, []))
+        if cut:
+            pieces = _split_line(line, [a for a, _ in cut])
+            stops = [ends[0], *[n for _, n in cut], ends[1]]
+        else:
+            pieces, stops = [line], ends
+        for i, piece in enumerate(pieces):
+            u, v = stops[i], stops[i + 1]
+            known = cols["length_km"][r]
+            if len(pieces) == 1 and known is not None and not pd.isna(known):
+                km = float(known)
+            else:
+                km = GEOD.geometry_length(piece) / 1000.0
+            sid = str(cols["id"][r]) if len(pieces) == 1 else f"{cols['id'][r]}:{i + 1}"
+            by_country = {attrs["country"]: km}
+            g.add_edge(u, v, key=sid, id=sid, length_km=km, km_by_country=by_country, u=u, v=v,
+                       geometry=piece, **attrs)  # fmt: skip
+            rows.append(_segment_row(sid, u, v, km, by_country, piece, attrs))
+    for a, b in links:
+        sid = f"link:{a}:{b}"
+        attrs = {"name": "same station", "mode": "rail", "status": "operational",
+                 "corridor": "", "precision": "straight", "gauge_mm": None, "passages": (),
+                 "source": None, "country": g.nodes[a]["country"]}  # fmt: skip
+        geom = shapely.LineString([(g.nodes[a]["x"], g.nodes[a]["y"]),
+                                   (g.nodes[b]["x"], g.nodes[b]["y"])])  # fmt: skip
+        by_country = {str(attrs["country"]): 0.0}
+        g.add_edge(a, b, key=sid, id=sid, length_km=0.0, km_by_country=by_country, u=a, v=b,
+                   geometry=geom, **attrs)  # fmt: skip
+        rows.append(_segment_row(sid, a, b, 0.0, by_country, geom, attrs))
+    return rows, report
+
+
+def _segment_row(sid: str, u: str, v: str, km: float, by_country: dict[str, float],
+                 geom: shapely.Geometry, attrs: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    return {"id": sid, "from_node": u, "to_node": v, "length_km": km,
+            "km_by_country": by_country, "countries": [c for c in by_country if c != SEA],
+            "russia_km": sum(by_country.get(c, 0.0) for c in RUSSIA), "geometry": geom,
+            "name": attrs["name"], "mode": attrs["mode"], "status": attrs["status"],
+            "precision": attrs["precision"], "gauge_mm": attrs["gauge_mm"],
+            "source": attrs["source"], "corridor": attrs["corridor"]}  # fmt: skip
+
+
 def build_network(
     nodes: gpd.GeoDataFrame,
     segments: gpd.GeoDataFrame,
     deposits: gpd.GeoDataFrame | None = None,
     *,
+    rail: gpd.GeoDataFrame | None = None,
+    sections: Sequence[Section] = (),
     snap_km: float = SNAP_KM,
 ) -> Network:
     """Build the network from validated node and segment frames (inputs are not changed).
 
-    A segment's ``from``/``to`` that names no node is joined to the nearest node within
-    ``snap_km`` of the line's end (reported in ``snapped``); otherwise it is left out and
-    reported in ``dangling``.
+    ``rail`` is the traced rail network (noded by shared line ends, no ``from``/``to``): the
+    named places become its stations (see :func:`add_rail`). A segment's ``from``/``to`` that
+    names no node is joined to the nearest node within ``snap_km`` of the line's end (reported
+    in ``snapped``); otherwise it is left out and reported in ``dangling``.
     """
     nodes = nodes.drop_duplicates("id", keep="last").set_index("id", drop=False)
     segs = segments.drop_duplicates("id", keep="last").reset_index(drop=True).copy()
@@ -117,6 +358,11 @@ def build_network(
     snapped: list[str] = []
     dangling: list[str] = []
     rows: list[dict[str, Any]] = []
+    stations: list[str] = []
+    if rail is not None and len(rail):
+        rail_rows, stations = add_rail(g, nodes, rail)
+    else:
+        rail_rows = []
     for _, s in segs.iterrows():
         start, end = _ends(s.geometry)
         ends: list[str | None] = []
@@ -146,9 +392,11 @@ def build_network(
         passages = tuple(passages) if isinstance(passages, list | tuple) else ()
         gauge = s.get("gauge_mm")
         gauge = None if gauge is None or pd.isna(gauge) else int(gauge)
+        corridor = s.get("corridor")
         attrs = {
             "id": str(s["id"]), "name": s["name"], "mode": s["mode"], "status": s["status"],
-            "corridor": s["corridor"], "precision": s["precision"], "gauge_mm": gauge,
+            "corridor": corridor if isinstance(corridor, str) else "",
+            "precision": s["precision"], "gauge_mm": gauge,
             "length_km": length, "km_by_country": by_country, "passages": passages,
             "u": u, "v": v, "geometry": geom, "source": s.get("source"),
         }  # fmt: skip
@@ -161,10 +409,41 @@ def build_network(
                                         "km_by_country", "countries", "russia_km"])  # fmt: skip
     segs = segs.merge(extra, on="id", how="left")
     segs = gpd.GeoDataFrame(segs, geometry="geometry", crs=4326)
+    if rail_rows:
+        traced = gpd.GeoDataFrame(rail_rows, geometry="geometry", crs=4326)
+        segs = gpd.GeoDataFrame(pd.concat([segs, traced], ignore_index=True),
+                                geometry="geometry", crs=4326)  # fmt: skip
     if deposits is None:
         deposits = gpd.GeoDataFrame({"id": [], "name": [], "commodities": []}, geometry=[],
                                     crs=4326)  # fmt: skip
-    return Network(nx.freeze(g), nodes, segs, deposits, snapped, dangling)
+    traced, untraced = _label_corridors(g, sections)
+    if traced:
+        by_key = {k: str(e["corridor"]) for _, _, k, e in g.edges(keys=True, data=True)}
+        segs["corridor"] = [by_key.get(str(i), c) for i, c in zip(segs["id"], segs["corridor"],
+                                                                   strict=True)]  # fmt: skip
+    return Network(nx.freeze(g), nodes, segs, deposits, snapped, dangling, stations=stations,
+                   sections=traced, untraced=untraced)  # fmt: skip
+
+
+def _label_corridors(
+    g: nx.MultiGraph, sections: Sequence[Section]
+) -> tuple[list[TracedSection], list[str]]:
+    """Trace the corridor sections and give each edge the corridors whose itineraries use it."""
+    traced: list[TracedSection] = []
+    untraced: list[str] = []
+    labels: dict[tuple[str, str, str], set[str]] = {}
+    for t in trace_sections(g, sections):
+        if isinstance(t, str):
+            untraced.append(t)
+            continue
+        traced.append(t)
+        for u, v, k in t.edges:
+            labels.setdefault((u, v, k), set()).update(t.section.corridors)
+    for (u, v, k), names in labels.items():
+        e = g.edges[u, v, k]
+        own = {c for c in str(e.get("corridor") or "").split("/") if c}
+        e["corridor"] = "/".join(sorted(own | names))
+    return traced, untraced
 
 
 def _concat(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -202,8 +481,9 @@ def _build_with(
 ) -> Network:
 
     have = bundled_layers()
-    nodes = [load_bundled("nodes")]
+    nodes = [load_bundled(n) for n in NODE_LAYERS if n in have]
     segs = [load_bundled(n) for n in SEGMENT_LAYERS if n in have]
+    rail = [load_bundled(n) for n in RAIL_LAYERS if n in have]
     deps = [load_bundled("deposits")] if "deposits" in have else []
     for lyr in layers:
         kind = lyr.attrs.get("kind")
@@ -211,7 +491,63 @@ def _build_with(
     if deposit_columns is not None:
         deps = [d[[c for c in d.columns if c in deposit_columns or c == d.geometry.name]]
                 for d in deps]  # fmt: skip
-    return build_network(_concat(nodes), _concat(segs), _concat(deps))
+    return build_network(_concat(nodes), _concat(segs), _concat(deps),
+                         rail=_concat(rail) if rail else None,
+                         sections=load_sections())  # fmt: skip
+
+
+def sections_frame(network: Network, layers: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """The traced corridor sections as drawable segment rows (with ``layers``: only theirs).
+
+    Each row carries the section's sourced facts (name, corridor, status, source, notes) and
+    the network's geometry between its stations, precision ``traced`` where every edge is.
+    """
+    g = network.graph
+    rows = []
+    for t in network.sections:
+        s = t.section
+        if layers is not None and s.layer not in layers:
+            continue
+        edges = [g.edges[u, v, k] for u, v, k in t.edges]
+        if not edges:
+            continue
+        kbc: dict[str, float] = {}
+        for e in edges:
+            for c, km in e["km_by_country"].items():
+                kbc[c] = kbc.get(c, 0.0) + km
+        parts = [p for e in edges for p in getattr(e["geometry"], "geoms", [e["geometry"]])]
+        geom = shapely.line_merge(shapely.MultiLineString([p for p in parts if p.length > 0]))
+        precisions = {e["precision"] for e in edges}
+        gauges = [e["gauge_mm"] for e in edges if e["gauge_mm"] is not None]
+        rows.append({
+            "id": s.id, "name": s.name, "corridor": "/".join(s.corridors), "mode": "rail",
+            "status": s.status, "gauge_mm": gauges[0] if gauges else None,
+            "from": s.stops[0], "to": s.stops[-1],
+            "precision": "traced" if precisions == {"traced"} else "schematic",
+            "source": s.source, "as_of": s.as_of or None, "notes": s.notes or None,
+            "length_km": t.length_km, "km_by_country": kbc,
+            "countries": [c for c in kbc if c != SEA],
+            "russia_km": sum(kbc.get(c, 0.0) for c in RUSSIA), "geometry": geom,
+        })  # fmt: skip
+    cols = [
+        "id",
+        "name",
+        "corridor",
+        "mode",
+        "status",
+        "gauge_mm",
+        "from",
+        "to",
+        "precision",
+        "source",
+        "as_of",
+        "notes",
+        "length_km",
+        "km_by_country",
+        "countries",
+        "russia_km",
+    ]
+    return gpd.GeoDataFrame(rows, columns=[*cols, "geometry"], geometry="geometry", crs=4326)
 
 
 def segments_frame(network: Network | None = None) -> gpd.GeoDataFrame:

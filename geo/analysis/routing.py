@@ -526,6 +526,58 @@ def make_leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
                geom)  # fmt: skip
 
 
+def _joinable(a: Leg, b: Leg, net: Network) -> bool:
+    """Two legs meeting at a rail junction, alike in all a reader sees: shown as one."""
+    if net.graph.nodes[a.to_id].get("kind") != "junction":
+        return False
+    same = (a.mode, a.status, a.corridor, a.precision, a.gauge_mm, a.passages)
+    return same == (b.mode, b.status, b.corridor, b.precision, b.gauge_mm, b.passages) and list(
+        a.km_by_country
+    ) == list(b.km_by_country)
+
+
+def coalesce(net: Network, legs: Sequence[Leg]) -> list[Leg]:
+    """Consecutive legs joined where they meet at a junction and agree on everything shown.
+
+    The traced network is cut at every junction; a reader wants the stretch from one named
+    place (or change of line, status, gauge or country) to the next. Lengths, km by country
+    and geometry are kept exactly (the geometry as the legs' parts in order).
+    """
+    out: list[Leg] = []
+    run: list[Leg] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        if len(run) == 1:
+            out.append(run[0])
+        else:
+            first, last = run[0], run[-1]
+            kbc: dict[str, float] = {}
+            for leg in run:
+                for k, km in leg.km_by_country.items():
+                    kbc[k] = kbc.get(k, 0.0) + km
+            parts = [p for leg in run for p in _line_parts(leg.geometry)]
+            geom = shapely.line_merge(shapely.MultiLineString(parts))
+            out.append(Leg(f"{first.segment_id}..{last.segment_id}", first.from_id, last.to_id,
+                           first.from_name, last.to_name, first.mode, first.status,
+                           first.corridor, first.precision, first.gauge_mm,
+                           sum(leg.length_km for leg in run), kbc, first.passages, geom,
+                           first.access))  # fmt: skip
+        run.clear()
+
+    for leg in legs:
+        if run and not _joinable(run[-1], leg, net):
+            flush()
+        run.append(leg)
+    flush()
+    return out
+
+
+def _line_parts(g: shapely.Geometry) -> list[shapely.LineString]:
+    return [p for p in getattr(g, "geoms", [g]) if not p.is_empty]
+
+
 SUBGRAPH_CACHE_SIZE = 32
 
 
@@ -678,7 +730,8 @@ def find_route(
             why = _blocker(net, [a, b], c)
             msg = f"no route from {an} to {bn}{' ' + desc if desc else ''}: {why}"
             raise RouteError(msg)
-        legs.extend(make_leg(net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p))
+        legs.extend(coalesce(net, [make_leg(net, u, v, g[u][v]["edge"])
+                                   for u, v in itertools.pairwise(p)]))  # fmt: skip
     if not legs:
         msg = f"origin and destination are the same place ({origin}); name two different places"
         raise RouteError(msg)

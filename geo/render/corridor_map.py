@@ -21,6 +21,7 @@ from .payloads import (
     deposit_layer,
     is_empty,
     leg_layers,
+    network_layer,
     node_layer,
     path_node_layer,
     route_layers,
@@ -42,6 +43,7 @@ def build_map(
     deposits: gpd.GeoDataFrame | None,
     routes: gpd.GeoDataFrame | None,
     user_layers: Iterable[tuple[str, gpd.GeoDataFrame]] = (),
+    network: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw the corridors, places, deposits and reference routes on an offline folium map.
 
@@ -59,6 +61,8 @@ def build_map(
         One row per reference route with its statistics (from :mod:`geo.analysis.stats`).
     user_layers : iterable of (name, GeoDataFrame)
         Extra layers styled by ``attrs["kind"]``.
+    network : GeoDataFrame, optional
+        The traced rail network, drawn as thin grey context under the corridors.
 
     Any frame may be None or empty; no input is modified.
 
@@ -80,6 +84,8 @@ def build_map(
         drawn_routes, route_ids = route_layers(sel.reset_index(drop=True), shown)
         layers += drawn_routes
         routes = sel.reset_index(drop=True)
+    if network is not None and len(network):
+        layers.append(network_layer(network))
     if segments is not None and len(segments):
         layers += segment_layers(segments, spec.highlight)
     if nodes is not None and len(nodes):

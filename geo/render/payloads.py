@@ -313,6 +313,37 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
     return layers
 
 
+NETWORK_SIMPLIFY_DEG = 0.003  # drawing only: about 300 m, far below what the map shows at zoom 8
+NETWORK_COLOR = "#8a8f98"
+
+
+def network_layer(rail: gpd.GeoDataFrame, *, label: str = "Rail network (traced)") -> LinesLayer:
+    """The traced rail network as thin grey context lines, one popup row per line.
+
+    Lines are simplified for drawing only (the statistics use the full geometry); a line's
+    popup names it, its country, gauge, source and licence.
+    """
+    cols = [c for c in ("name", "id", "country", "status", "gauge_mm", "length_km", "source",
+                        "licence") if c in rail]  # fmt: skip
+    rows = display_rows(rail, cols)
+    styles: list[dict[str, Any]] = [line_style(NETWORK_COLOR, 1.4, None, 0.85),
+                                    line_style(NETWORK_COLOR, 1.4, STATUS_DASH.get("planned"),
+                                               0.85)]  # fmt: skip
+    geoms = shapely.simplify(np.asarray(rail.geometry.values), NETWORK_SIMPLIFY_DEG)
+    status = rail["status"].astype(str).to_numpy() if "status" in rail else None
+    feats: list[LineFeature] = []
+    for i, geom in enumerate(geoms):
+        s = 0 if status is None or status[i] == "operational" else 1
+        feats.append({"c": latlngs(geom, 3), "s": s,
+                      "t": f"{fmt(rail['name'].iat[i])} (rail, {fmt(rail['country'].iat[i])})",
+                      "v": rows[i]})  # fmt: skip
+    return {
+        "kind": "lines", "group": "Corridors",
+        "label": swatch_line(NETWORK_COLOR, 2) + esc(label), "show": True, "pane": "cmLines",
+        "cols": cols, "styles": styles, "f": feats,
+    }  # fmt: skip
+
+
 def node_layer(
     nodes: gpd.GeoDataFrame,
     *,
