@@ -26,6 +26,7 @@ from ..data.schema import MODES, PASSAGES, SEGMENT_STATUSES
 from ..data.sea import canonical_passage
 from ..errors import RouteError
 from .network import Network
+from .parameters import road_detour_factor
 
 DEFAULT_STATUSES = ("operational",)
 
@@ -393,8 +394,10 @@ def access_candidates(net: Network, country: str) -> list[str]:
 class AccessTable:
     """Every deposit's access leg as columns: where it ends, how long, in which country.
 
-    Row ``i`` is the ``i``-th deposit given to :func:`access_table`; ``node`` is the node id
-    the straight road ends at, ``km`` its geodesic length and ``code`` the country it runs in
+    Row ``i`` is the ``i``-th deposit given to :func:`access_table`; ``node`` is the network
+    vertex (a named place or a rail junction) the road ends at, ``km`` the road's estimated
+    length (the straight line's geodesic length times the sourced road detour factor,
+    :func:`geo.analysis.parameters.road_detour_factor`) and ``code`` the country it runs in
     (where the deposit lies, else its declared country).
     """
 
@@ -433,6 +436,7 @@ def access_table(net: Network, deposits: pd.DataFrame) -> AccessTable | None:
     code = np.where(pd.isna(here), declared, here).astype(object)
     node = np.empty(len(px), dtype=object)
     km = np.empty(len(px), dtype=float)
+    detour = road_detour_factor()
     for country, rows in pd.Series(range(len(px))).groupby(declared, sort=False).indices.items():
         ns = access_candidates(net, str(country))
         cx = np.array([g.nodes[n]["x"] for n in ns], dtype=float)
@@ -446,8 +450,8 @@ def access_table(net: Network, deposits: pd.DataFrame) -> AccessTable | None:
             best = np.argmin(d, axis=1)  # the first of equals
             node[part] = np.asarray(ns, dtype=object)[best]
             # the geodesic length of the straight line from the deposit to the node (pyproj's
-            # line length of two points is this same inverse distance)
-            km[part] = d[np.arange(k), best] / 1000.0
+            # line length of two points is this same inverse distance) times the road detour
+            km[part] = d[np.arange(k), best] / 1000.0 * detour
     return AccessTable(px, py, node, km, code)
 
 

@@ -26,6 +26,7 @@ from ..data.bundled import bundled_dir
 from ..data.countries import SEA
 from ..errors import SpecError
 from .network import Network, load_network
+from .parameters import road_detour_factor, transit_parameters
 from .routing import Constraints, Leg, Route, find_route, make_constraints
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
@@ -34,40 +35,9 @@ PARALLEL_MIN_POINTS = 100_000  # below this, threads cost more than they save
 STAT_KEYS = (
     "length_km", "length_km_by_mode", "length_km_by_country", "countries", "transits_russia",
     "russia_km", "border_crossings", "gauge_breaks", "transshipments", "sea_km", "chokepoints",
-    "transit_days", "deposits_nearby", "precision_share",
+    "transit_days", "deposits_nearby", "precision_share", "access",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class TransitParameters:
-    """Speeds and dwell times (low = fast case, high = slow case), each with a source."""
-
-    values: dict[str, tuple[float, float]]
-    sources: dict[str, str]
-
-    def get(self, key: str) -> tuple[float, float]:
-        """The (fast, slow) pair of parameter ``key``, in the key's own unit.
-
-        E.g. ``ship_knots`` in knots, ``road_km_per_day`` in km per day, ``ferry_wait_days`` in
-        days. A key the table lacks raises KeyError.
-        """
-        return self.values[key]
-
-
-@lru_cache(maxsize=1)
-def transit_parameters() -> TransitParameters:
-    """The bundled parameter table (``layers/transit.toml``)."""
-    path = bundled_dir("layers") / "transit.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    values, sources = {}, {}
-    for key, entry in data.get("parameter", {}).items():
-        try:
-            values[key] = (float(entry["fast"]), float(entry["slow"]))
-            sources[key] = str(entry["source"])
-        except (KeyError, TypeError, ValueError) as e:
-            msg = f"{path}: parameter.{key}: needs numbers 'fast' and 'slow' and a 'source'"
-            raise SpecError(msg) from e
-    return TransitParameters(values, sources)
+FAR_FROM_RAIL_KM = 150.0  # a deposit's road to the rail network longer than this is flagged
 
 
 def _merge_ordered(items: Sequence[tuple[str, float]]) -> dict[str, float]:
@@ -515,7 +485,26 @@ def route_stats(
             k: round(s.km_by_precision.get(k, 0.0) / length, 3) if length else 0.0
             for k in ("traced", "schematic", "straight")
         },
+        "access": access_stats(legs),
     }
+
+
+def access_stats(legs: Sequence[Leg]) -> dict[str, Any] | None:
+    """A deposit's road to the network, apart from the route's other km (None without one).
+
+    ``km`` is the road estimate (straight line times the detour factor), ``straight_km`` the
+    geodesic straight line, ``to`` where it meets the network and ``far`` whether it is
+    longer than :data:`FAR_FROM_RAIL_KM`.
+    """
+    leg = next((x for x in legs if x.access), None)
+    if leg is None:
+        return None
+    factor = road_detour_factor()
+    return {
+        "km": round(leg.length_km, 1), "straight_km": round(leg.length_km / factor, 1),
+        "detour_factor": factor, "to": leg.to_name,
+        "far": bool(leg.length_km > FAR_FROM_RAIL_KM),
+    }  # fmt: skip
 
 
 def legs_frame(route: Route) -> gpd.GeoDataFrame:

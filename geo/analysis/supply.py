@@ -23,6 +23,7 @@ from ..data.schema import COMMODITIES
 from ..data.values import is_missing
 from ..errors import RouteError
 from .network import Network, load_network
+from .parameters import transit_parameters
 from .routing import (
     AccessTable,
     Constraints,
@@ -36,7 +37,7 @@ from .routing import (
     option_values,
     resolve,
 )
-from .stats import crossing_days, leg_days, round_days, summarise_legs, transit_parameters
+from .stats import crossing_days, leg_days, round_days, summarise_legs
 
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
 # No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
