@@ -407,7 +407,8 @@ def build_network(
                      "russia_km": sum(by_country.get(c, 0.0) for c in RUSSIA)})  # fmt: skip
     extra = pd.DataFrame(rows, columns=["id", "from_node", "to_node", "length_km",
                                         "km_by_country", "countries", "russia_km"])  # fmt: skip
-    segs = segs.merge(extra, on="id", how="left")
+    segs["id"] = segs["id"].astype(object)  # an empty frame reads ids as floats
+    segs = segs.merge(extra.astype({"id": object}), on="id", how="left")
     segs = gpd.GeoDataFrame(segs, geometry="geometry", crs=4326)
     if rail_rows:
         traced = gpd.GeoDataFrame(rail_rows, geometry="geometry", crs=4326)
