@@ -209,3 +209,16 @@ def test_committed_places_cover_the_capitals_users_name(places, bundled_nodes) -
              "Kyzylorda", "Turkistan", "Shymkent", "Taraz", "Mary", "Turkmenabat", "Dashoguz",
              "Ganja", "Yerevan", "Gyumri", "Tbilisi"]  # fmt: skip
     assert [a for a in asked if name_key(a) not in names] == []
+
+
+def test_rail_border_crossings_of_the_region_are_nodes(bundled_nodes) -> None:
+    kinds = {f["properties"]["id"]: f["properties"]["kind"] for f in bundled_nodes}
+    # Both sides where both were located; one side where the other could not be sourced.
+    wanted = ["iletsk_1", "zhaisan", "shyngyrlau", "ozinki", "aksaraiskaya_2", "lokot",
+              "shemonaikha", "kulunda", "sharbakty", "mamlyutka", "petukhovo", "bulayevo",
+              "isilkul", "tobol", "magynai", "saryagash", "keles", "oazis", "karakalpakstan",
+              "kaindy", "khanabad", "kyzyl_kiya", "shamaldy_say", "bekabad", "kudukli",
+              "amuzang", "khoshadi", "galaba", "hairatan", "farap", "khodjadavlet", "serhetabat",
+              "ymamnazar", "aqina", "sadakhlo", "ayrum", "gardabani", "beyuk_kesik", "yalama",
+              "samur", "frankfurt_oder"]  # fmt: skip
+    assert {i: kinds.get(i) for i in wanted} == dict.fromkeys(wanted, "border_crossing")
