@@ -150,7 +150,9 @@ def _km(a: Port, b: Port) -> float:
 
 
 def _merge(into: Port, other: Port) -> Port:
-    names = tuple(dict.fromkeys((*into.names, *other.names)))
+    """``into`` with the names of ``other`` (and its LOCODE, when it differs, as one more)."""
+    extra = (other.locode,) if into.locode and other.locode not in ("", into.locode) else ()
+    names = tuple(dict.fromkeys((*into.names, *other.names, *extra)))
     size = into.harbour_size or other.harbour_size
     return replace(into, names=names, locode=into.locode or other.locode, harbour_size=size)
 
@@ -187,22 +189,40 @@ def build_port_index(curated: Sequence[Port], wpi: Sequence[Port],
     its own. A curated node takes over every port within :data:`MATCH_KM` that shares one of
     its names, and of several ports a name finds, a curated node is the one meant.
     """
+    final = _with_curated(curated, _join_records([*searoute, *wpi]))
+    keys: dict[str, list[int]] = {}
+    for i, p in enumerate(final):
+        for k in sorted(_keys(p) | {normalise(p.locode), normalise(p.node_id or "")} - {""}):
+            keys.setdefault(k, []).append(i)
+    for k, v in keys.items():
+        own = [i for i in v if final[i].node_id is not None]
+        if len(own) == 1 and len(v) > 1:
+            keys[k] = own
+    return PortIndex(tuple(final), {k: tuple(v) for k, v in keys.items()})
+
+
+def _join_records(records: Sequence[Port]) -> list[Port]:
+    """One port per LOCODE or name within :data:`MATCH_KM`, the first record's position kept."""
     ports: list[Port] = []
     by_code: dict[str, list[int]] = {}
     by_name: dict[str, list[int]] = {}
-    for p in (*searoute, *wpi):
+    for p in records:
         name = normalise(p.name)
-        same = [i for i in by_code.get(p.locode, []) if p.locode] + by_name.get(name, [])
+        same = (by_code.get(p.locode, []) if p.locode else []) + by_name.get(name, [])
         near = [i for i in same if _km(ports[i], p) <= MATCH_KM]
+        at = near[0] if near else len(ports)
         if near:
-            ports[near[0]] = _merge(ports[near[0]], p)
-            if p.locode:
-                by_code.setdefault(p.locode, []).append(near[0])
-            continue
-        for index, k in ((by_code, p.locode), (by_name, name)):
-            if k:
-                index.setdefault(k, []).append(len(ports))
-        ports.append(p)
+            ports[at] = _merge(ports[at], p)
+        else:
+            ports.append(p)
+            by_name.setdefault(name, []).append(at)
+        if p.locode:
+            by_code.setdefault(p.locode, []).append(at)
+    return ports
+
+
+def _with_curated(curated: Sequence[Port], ports: list[Port]) -> list[Port]:
+    """Curated ports first, each with the names of the records it takes over; then the rest."""
     keyed: dict[str, list[int]] = {}
     for i, p in enumerate(ports):
         for k in _keys(p):
@@ -217,15 +237,7 @@ def build_port_index(curated: Sequence[Port], wpi: Sequence[Port],
                 taken.add(i)
         final.append(merged)
     final.extend(p for i, p in enumerate(ports) if i not in taken)
-    keys: dict[str, list[int]] = {}
-    for i, p in enumerate(final):
-        for k in sorted(_keys(p) | {normalise(p.locode), normalise(p.node_id or "")} - {""}):
-            keys.setdefault(k, []).append(i)
-    for k, v in keys.items():
-        own = [i for i in v if final[i].node_id is not None]
-        if len(own) == 1 and len(v) > 1:
-            keys[k] = own
-    return PortIndex(tuple(final), {k: tuple(v) for k, v in keys.items()})
+    return final
 
 
 @lru_cache(maxsize=1)
@@ -250,7 +262,8 @@ def find_port(text: str) -> Port:
 def sea_route_leg(leg: PortLeg, net: Network) -> Leg:
     """A :class:`~geo.analysis.routing.Leg` of mode sea for a generated sea leg."""
     a, b = leg.origin, leg.destination
-    ids = [p.node_id if p.node_id in net.graph else f"port:{p.key}" for p in (a, b)]
+    ids = [p.node_id if p.node_id is not None and p.node_id in net.graph else f"port:{p.key}"
+           for p in (a, b)]  # fmt: skip
     return Leg(f"sea:{a.key}:{b.key}", ids[0], ids[1], a.name, b.name, "sea", "operational",
                SEA_CORRIDOR, "schematic", None, leg.length_km, segment_countries(leg.line),
                leg.passages, leg.line)  # fmt: skip
@@ -271,7 +284,8 @@ def _stop(net: Network, text: str, *, what: str, allow_deposit: bool) -> _Stop:
         if len(hits) > 1:
             raise ambiguous_port(text, hits) from None
         if not hits:
-            raise e from None
+            msg = f"{e}; nor is it a seaport (give a port name or UN/LOCODE, e.g. {EXAMPLE_PORT})"
+            raise RouteError(msg) from None
         p = hits[0]
         if p.node_id is not None and p.node_id in net.graph:
             return _Stop(f"node:{p.node_id}", p, True)
@@ -359,8 +373,9 @@ def _hybrid(net: Network, port: Port, place: _Stop, *, port_first: bool, c: Cons
         if best is not None and bound >= best[0]:
             break
         try:
-            sea = _sea(net, port, k, c, cache_dir) if port_first else _sea(net, k, port, c,
-                                                                             cache_dir)
+            sea = (
+                _sea(net, port, k, c, cache_dir) if port_first else _sea(net, k, port, c, cache_dir)
+            )
         except RouteError as e:
             why = why or e
             continue
@@ -370,8 +385,10 @@ def _hybrid(net: Network, port: Port, place: _Stop, *, port_first: bool, c: Cons
     if best is None:
         if why is not None:
             raise why
-        msg = (f"no route between {port.label()} and '{terminal_text(place.text, limit=80)}'"
-               f"{_desc(c)}: no port of the network on the same sea is connected to it")
+        msg = (
+            f"no route between {port.label()} and '{terminal_text(place.text, limit=80)}'"
+            f"{_desc(c)}: no port of the network on the same sea is connected to it"
+        )
         raise RouteError(msg)
     _, sea, k = best
     node = f"node:{k.node_id}"

@@ -164,7 +164,7 @@ def build_world_ports(wpi_csv: str | Path) -> str:
         if missing:
             msg = f"{path}: no column '{missing[0]}'; give the World Port Index (Pub. 150) CSV"
             raise GeoError(msg)
-        rows = []
+        rows: list[list[Any]] = []
         for row in reader:
             try:
                 lat, lon = float(row["Latitude"]), float(row["Longitude"])
@@ -179,7 +179,7 @@ def build_world_ports(wpi_csv: str | Path) -> str:
                          round(lon, 5), round(lat, 5), _harbour(row["Harbor Size"])])  # fmt: skip
     lons = np.array([r[4] for r in rows], dtype=float)
     lats = np.array([r[5] for r in rows], dtype=float)
-    for r, code in zip(rows, assign_countries(lons, lats, [r[2] for r in rows]), strict=True):
+    for r, code in zip(rows, assign_countries(lons, lats, [str(r[2]) for r in rows]), strict=True):
         r[3] = code
     rows.sort(key=lambda r: (r[3], r[0], r[2], r[4], r[5]))
     out = io.StringIO()
@@ -197,12 +197,13 @@ def world_ports() -> tuple[Port, ...]:
     """The ports of ``layers/world_ports.csv`` (World Port Index), in file order."""
     path = bundled_dir("layers") / WORLD_PORTS
     with path.open(encoding="utf-8", newline="") as f:
-        return tuple(
-            Port(r["name"], (r["name"], *[a for a in r["alternate_names"].split(";") if a]),
-                 r["locode"], r["country"], float(r["lon"]), float(r["lat"]),
-                 r["harbour_size"])  # fmt: skip
-            for r in csv.DictReader(f)
-        )
+        return tuple(_wpi_port(r) for r in csv.DictReader(f))
+
+
+def _wpi_port(r: dict[str, str]) -> Port:
+    names = (r["name"], *[a for a in r["alternate_names"].split(";") if a])
+    lon, lat = float(r["lon"]), float(r["lat"])
+    return Port(r["name"], names, r["locode"], r["country"], lon, lat, r["harbour_size"])
 
 
 def searoute_version() -> str:
@@ -348,7 +349,13 @@ def _port_leg(a: Port, b: Port, avoid: tuple[str, ...], cache_dir: str | None) -
 
 def _generate(a: Port, b: Port, avoid: tuple[str, ...]) -> PortLeg:
     start, end = a.approach or (a.lon, a.lat), b.approach or (b.lon, b.lat)
-    leg = sea_leg(start, end, avoid=avoid)
+    try:
+        leg = sea_leg(start, end, avoid=avoid)
+    except RouteError:
+        closed = ", ".join(avoid) if avoid else "only the Arctic passage"
+        msg = (f"no sea path from {a.label()} to {b.label()} with {closed} closed; "
+               "allow a passage")  # fmt: skip
+        raise RouteError(msg) from None
     coords = list(leg.line.coords)
     for port, p0, p1 in ((a, coords[0], coords[1]), (b, coords[-1], coords[-2])):
         connector = shapely.LineString([p0, p1])
@@ -374,8 +381,11 @@ def _generate(a: Port, b: Port, avoid: tuple[str, ...]) -> PortLeg:
 
 
 def sea_cache_dir() -> Path:
-    """Where sea legs are kept between runs: ``$CORRIDOR_HOME/cache/sea_legs``, else the
-    user cache folder of platformdirs (``.../corridor-map/sea_legs``)."""
+    """Where sea legs are kept between runs.
+
+    ``$CORRIDOR_HOME/cache/sea_legs`` when ``CORRIDOR_HOME`` is set (as for the layer store),
+    else ``sea_legs`` in platformdirs' user cache folder of ``corridor-map``.
+    """
     home = os.environ.get("CORRIDOR_HOME")
     if home:
         return Path(home).expanduser() / "cache" / "sea_legs"
