@@ -221,11 +221,11 @@ def test_cache_key_names_both_ports_the_restrictions_and_searoute(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     a, b = find_port("Aktau"), find_port("AZBAK")
-    base = cache_path(Path("."), cache_key(a, b, ("northwest",)))
-    assert cache_path(Path("."), cache_key(b, a, ("northwest",))) != base
-    assert cache_path(Path("."), cache_key(a, b, ("northwest", "suez"))) != base
+    base = cache_path(Path(), cache_key(a, b, ("northwest",)))
+    assert cache_path(Path(), cache_key(b, a, ("northwest",))) != base
+    assert cache_path(Path(), cache_key(a, b, ("northwest", "suez"))) != base
     monkeypatch.setattr(data_ports, "searoute_version", lambda: "0.0.0")
-    assert cache_path(Path("."), cache_key(a, b, ("northwest",))) != base
+    assert cache_path(Path(), cache_key(a, b, ("northwest",))) != base
 
 
 # --- routes ---------------------------------------------------------------------------------

@@ -251,7 +251,7 @@ def find_port(text: str) -> Port:
     """The seaport a name or UN/LOCODE names (see :meth:`PortIndex.find`).
 
     >>> find_port("Piraievs").locode, find_port("chah bahar").name, find_port("Tokyo Ko").name
-    ('GRPIR', 'Piraeus', 'Tokyo')
+    ('GRPIR', 'Chabahar', 'Tokyo')
     """
     return port_index().find(text)
 
@@ -274,6 +274,7 @@ class _Stop:
     text: str  # as given, for the network router
     port: Port | None  # the seaport, if the place is one
     on_network: bool
+    node: str | None = None  # a network port node, whose port is looked up when needed
 
 
 def _stop(net: Network, text: str, *, what: str, allow_deposit: bool) -> _Stop:
@@ -292,14 +293,23 @@ def _stop(net: Network, text: str, *, what: str, allow_deposit: bool) -> _Stop:
         return _Stop(text, p, False)
     if kind != "node" or net.graph.nodes[ident].get("kind") != "port":
         return _Stop(text, None, True)
+    return _Stop(text, None, True, ident)
+
+
+def _as_port(net: Network, stop: _Stop) -> _Stop:
+    """A network port node's stop with its port (from the index where it knows the node)."""
+    ident = stop.node
+    if ident is None or stop.port is not None:
+        return stop
     idx = port_index()
     known = [idx.ports[i] for i in idx.keys.get(normalise(ident), ()) if
              idx.ports[i].node_id == ident]  # fmt: skip
     if known:
-        return _Stop(text, known[0], True)
+        return replace(stop, port=known[0])
     n = net.graph.nodes[ident]
-    return _Stop(text, Port(str(n["name"]), (str(n["name"]),), "", str(n["country"]),
-                            float(n["x"]), float(n["y"]), node_id=ident), True)  # fmt: skip
+    port = Port(str(n["name"]), (str(n["name"]),), "", str(n["country"]), float(n["x"]),
+                float(n["y"]), node_id=ident)  # fmt: skip
+    return replace(stop, port=port)
 
 
 def _check_sea(p: Port, c: Constraints) -> None:
@@ -456,6 +466,7 @@ def find_route_with_ports(
         r = find_route(net, stops[0].text, stops[-1].text, via=[s.text for s in stops[1:-1]],
                        constraints=c)  # fmt: skip
         return Route(origin, destination, tuple(vias), c, r.legs)
+    stops = [_as_port(net, s) for s in stops]
     legs: list[Leg] = []
     for a, b in itertools.pairwise(stops):
         if a.on_network and b.on_network:
