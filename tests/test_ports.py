@@ -291,3 +291,12 @@ def test_cli_routes_between_ports_and_says_no_sea_path_into_the_caspian() -> Non
     code, out, err = cli("route", "Tokyo", "Aktau")
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "Caspian" in err
+
+
+def test_an_ambiguous_network_name_stays_the_networks_question() -> None:
+    net = load_network()
+    with pytest.raises(RouteError) as theirs:
+        find_route(net, "Port", "Almaty")
+    with pytest.raises(RouteError) as ours:
+        find_route_with_ports(net, "Port", "Almaty")
+    assert str(ours.value) == str(theirs.value)

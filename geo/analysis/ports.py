@@ -45,6 +45,7 @@ from .routing import (
 MATCH_KM = 50.0  # two records of one port (same LOCODE or same name) lie within this
 SEA_CORRIDOR = "Maritime"
 EXAMPLE_PORT = "Piraeus"
+UNKNOWN_PLACE = "unknown place"  # how routing.resolve begins the message of a name it lacks
 _PAREN = re.compile(r"\([^)]*\)")
 # Words around a port's own name: "Port of Aktau", "Tokyo Ko", "Gdansk Harbour".
 _PREFIXES = ("port of ", "porto de ", "porto di ", "puerto de ", "port ")
@@ -281,6 +282,10 @@ def _stop(net: Network, text: str, *, what: str, allow_deposit: bool) -> _Stop:
     try:
         kind, ident = resolve(net, text, allow_deposit=allow_deposit, what=what)
     except RouteError as e:
+        # Only a place the network does not know may be a seaport: an ambiguous name or a
+        # deposit named as a destination keeps the network's own message.
+        if not str(e).startswith(UNKNOWN_PLACE):
+            raise
         hits = port_index().match(text)
         if len(hits) > 1:
             raise ambiguous_port(text, hits) from None

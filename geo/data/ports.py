@@ -96,7 +96,7 @@ class Port:
         """The port as messages name it, e.g. ``'Piraeus' (GRPIR, GRC)``."""
         code = self.node_id or self.locode
         inside = f"{code}, {self.country}" if code else self.country
-        return f"'{terminal_text(self.name, limit=80)}' ({inside})"
+        return terminal_text(f"'{self.name[:80]}' ({inside[:100]})")
 
 
 # --- the build step: World Port Index -> layers/world_ports.csv ----------------------------
