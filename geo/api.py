@@ -18,8 +18,10 @@ import geopandas as gpd
 import pandas as pd
 
 from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
+from .analysis.ports import find_route_with_ports
 from .analysis.routing import find_route, make_constraints, option_values, resolve
 from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
+from .data.ports import sea_cache_dir
 from .data.store import id_clashes, user_dir, user_layers
 from .errors import RouteError, ValidationError
 
@@ -180,7 +182,9 @@ def route(
     via = [via] if isinstance(via, str) else list(via)
     c = make_constraints(avoid, modes, status)
     net = network(extra_layers, slim=True)
-    r = find_route(net, origin, destination, via=via, constraints=c)
+    # a seaport off the network (any port by name or UN/LOCODE) joins by a generated sea leg
+    r = find_route_with_ports(net, origin, destination, via=via, constraints=c,
+                              cache_dir=sea_cache_dir())  # fmt: skip
     legs = legs_frame(r)
     legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
     legs.attrs["path"] = r.path
