@@ -1,4 +1,9 @@
-"""Published figures (layers/figures.toml) reproduced within 10 % through `corridor route`."""
+"""Published figures (layers/figures.toml) reproduced through `corridor route`.
+
+A figure along traced track is held to 3 %; one that may differ more (a hand-drawn line the
+track sources lack, a sea leg, a published figure that is rounded or counts something else)
+states its own ``tolerance`` (at most 10 %) and why, in ``tolerance_reason``.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ LAYERS = Path(__file__).parents[1] / "layers"
 FIGURES = tomllib.loads((LAYERS / "figures.toml").read_text(encoding="utf-8"))["figure"]
 NODES = {f["properties"]["id"]: tuple(f["geometry"]["coordinates"])
          for f in json.loads((LAYERS / "nodes.geojson").read_text(encoding="utf-8"))["features"]}  # fmt: skip
-TOLERANCE = 0.10
+TRACED_TOLERANCE = 0.03
+MAX_TOLERANCE = 0.10
 
 
 def computed_km(fig: dict) -> float:
@@ -38,8 +44,12 @@ def computed_km(fig: dict) -> float:
 
 @pytest.mark.parametrize("fig", FIGURES, ids=[f["id"] for f in FIGURES])
 def test_published_figure_reproduced(fig: dict) -> None:
+    tolerance = fig.get("tolerance", TRACED_TOLERANCE)
+    assert tolerance <= MAX_TOLERANCE, fig["id"]
+    if tolerance > TRACED_TOLERANCE:
+        assert len(fig.get("tolerance_reason", "")) > 20, f"{fig['id']}: say why it may differ"
     km = computed_km(fig)
-    assert abs(km - fig["value_km"]) <= TOLERANCE * fig["value_km"], (
+    assert abs(km - fig["value_km"]) <= tolerance * fig["value_km"], (
         fig["id"],
         km,
         fig["value_km"],

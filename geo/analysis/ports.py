@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -296,6 +297,14 @@ def _stop(net: Network, text: str, *, what: str, allow_deposit: bool) -> _Stop:
         if p.node_id is not None and p.node_id in net.graph:
             return _Stop(f"node:{p.node_id}", p, True)
         return _Stop(text, p, False)
+    if kind == "node" and net.graph.degree(ident) == 0:
+        # a place no line reaches (a city abroad, e.g. Tokyo) that names a seaport: the port
+        hits = port_index().match(text)
+        if len(hits) == 1:
+            p = hits[0]
+            if p.node_id is not None and p.node_id in net.graph and net.graph.degree(p.node_id):
+                return _Stop(f"node:{p.node_id}", p, True)
+            return _Stop(text, p, False)
     if kind != "node" or net.graph.nodes[ident].get("kind") != "port":
         return _Stop(text, None, True)
     return _Stop(text, None, True, ident)
@@ -414,6 +423,33 @@ def _hybrid(net: Network, port: Port, place: _Stop, *, port_first: bool, c: Cons
     return [*find_route(net, place.text, node, constraints=c).legs, sea]
 
 
+def _port_to_network_port(
+    net: Network, a: Any, b: Any, c: Constraints, cache_dir: Path | None
+) -> list[Leg]:
+    """Two seaports, one on the network: the shorter of the sea leg and sea plus network.
+
+    The network's own ports are places on it, so ``Aktau`` - ``Mersin`` (no sea path out of
+    the Caspian) crosses the Caucasus by rail to a Black Sea port and sails from there.
+    """
+    options: list[list[Leg]] = []
+    why: RouteError | None = None
+    try:
+        _check_sea(a.port, c)
+        _check_sea(b.port, c)
+        options.append([_sea(net, a.port, b.port, c, cache_dir)])
+    except RouteError as e:
+        why = e
+    off, on, first = (b, a, False) if a.on_network else (a, b, True)
+    try:
+        options.append(_hybrid(net, off.port, on, port_first=first, c=c, cache_dir=cache_dir))
+    except RouteError as e:
+        why = why or e
+    if not options:
+        assert why is not None
+        raise why
+    return min(options, key=lambda legs: sum(leg.length_km for leg in legs))
+
+
 def _desc(c: Constraints) -> str:
     d = c.describe()
     return f" {d}" if d else ""
@@ -477,10 +513,12 @@ def find_route_with_ports(
         if a.on_network and b.on_network:
             if a.text != b.text:
                 legs.extend(find_route(net, a.text, b.text, constraints=c).legs)
-        elif a.port is not None and b.port is not None:
+        elif a.port is not None and b.port is not None and not (a.on_network or b.on_network):
             _check_sea(a.port, c)
             _check_sea(b.port, c)
             legs.append(_sea(net, a.port, b.port, c, cache_dir))
+        elif a.port is not None and b.port is not None:
+            legs.extend(_port_to_network_port(net, a, b, c, cache_dir))
         elif a.port is not None and not a.on_network:
             legs.extend(_hybrid(net, a.port, b, port_first=True, c=c, cache_dir=cache_dir))
         elif b.port is not None:
