@@ -74,7 +74,12 @@ SEGMENT = Kind(
     ("LineString", "MultiLineString"),
     (
         *COMMON,
-        Field("corridor", "str", True, "corridor name, e.g. TITR, Northern, Maritime, INSTC, CKU"),
+        Field(
+            "corridor",
+            "str",
+            False,
+            "corridor of a curated line; network legs take theirs from the itineraries",
+        ),
         Field("mode", "str", True, "transport mode", MODES),
         Field("status", "str", True, "construction/operating status", SEGMENT_STATUSES),
         Field("gauge_mm", "int", True, "track gauge in mm (null off rail)", GAUGES_MM, True),
@@ -83,6 +88,9 @@ SEGMENT = Kind(
         Field("precision", "str", True, "how faithfully the line follows reality", PRECISIONS),
         Field("via", "list", False, "intermediate stations used as vertices"),
         Field("passages", "list", False, "sea passages the leg goes through", PASSAGES),
+        Field("country", "country", False, "ISO 3166-1 alpha-3 code of the country it lies in"),
+        Field("licence", "str", False, "licence of the geometry, e.g. public domain, ODbL-1.0"),
+        Field("length_km", "number", False, "geodesic length on WGS84, km"),
     ),
     "A rail, road, ferry or sea link between two nodes.",
 )
