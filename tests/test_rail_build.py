@@ -1,0 +1,199 @@
+"""The rail network builder (geo.data.rail) on tiny hand-made sources, and the committed layer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo.data.bundled import bundled_dir
+from geo.data.countries import distance_km
+from geo.data.geodesy import GEOD
+from geo.data.layers import load_layer
+from geo.data.rail import BuildOptions, RailReport, Source, build_rail, main, write_rail
+
+DATA = Path(__file__).parent / "data" / "rail"
+NE = Source("ne", "ne.gpkg", "ne_10m_railroads", frozenset({"KAZ", "CHN"}), "test source",
+            "public domain", raw_ways=False)  # fmt: skip
+# Two made-up countries meeting at lon 70 (codes matter only for the gauge).
+COUNTRIES = gpd.GeoDataFrame(
+    {"id": ["KAZ", "CHN"], "name": ["Kazakhstan", "China"]},
+    geometry=[shapely.box(60, 40, 70, 50), shapely.box(70, 40, 80, 50)], crs=4326,
+)  # fmt: skip
+
+
+def build(tmp_path: Path, lines: list[list[tuple[float, float]]], *, nodes: list[Any] = (),
+          gauges: str = "", **opts: Any) -> tuple[dict[str, Any], RailReport]:  # fmt: skip
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    gpd.GeoDataFrame(
+        {"featurecla": ["Railroad"] * len(lines), "scalerank": [4] * len(lines)},
+        geometry=[shapely.LineString(c) for c in lines], crs=4326,
+    ).to_file(src / "ne.gpkg", layer="ne_10m_railroads", engine="pyogrio")  # fmt: skip
+    feats = [{"type": "Feature", "properties": {"id": i, "name": i, "kind": "border_crossing",
+              "country": cc}, "geometry": {"type": "Point", "coordinates": xy}}
+             for i, cc, xy in nodes]  # fmt: skip
+    (tmp_path / "nodes.geojson").write_text(json.dumps({"type": "FeatureCollection",
+                                                         "features": feats}))  # fmt: skip
+    (tmp_path / "gauges.toml").write_text(gauges)
+    return build_rail(src, nodes_path=tmp_path / "nodes.geojson",
+                      gauges_path=tmp_path / "gauges.toml", countries=COUNTRIES,
+                      sources=[NE], options=BuildOptions(**opts))  # fmt: skip
+
+
+def ends(fc: dict[str, Any]) -> list[tuple[float, float]]:
+    return [tuple(c) for f in fc["features"]
+            for c in (f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][-1])]  # fmt: skip
+
+
+def degree(fc: dict[str, Any], xy: tuple[float, float]) -> int:
+    return ends(fc).count(xy)
+
+
+def test_a_cross_gives_a_junction(tmp_path: Path) -> None:
+    fc, _ = build(tmp_path, [[(64, 45), (66, 45)], [(65, 44), (65, 46)]])
+    assert len(fc["features"]) == 4
+    assert degree(fc, (65.0, 45.0)) == 4
+
+
+def test_an_end_300_m_short_is_snapped_one_5_km_off_is_not(tmp_path: Path) -> None:
+    short = 0.0027  # degrees of latitude: 300 m
+    fc, rep = build(tmp_path, [[(64, 45), (66, 45)], [(65, 46), (65, 45 + short)]])
+    assert rep.snaps == 1 and degree(fc, (65.0, 45.0)) == 3
+    assert len(fc["features"]) == 3
+    fc, rep = build(tmp_path, [[(64, 45), (66, 45)], [(65, 46), (65, 45.045)]])
+    assert rep.snaps == 0 and len(fc["features"]) == 2
+    assert degree(fc, (65.0, 45.045)) == 1
+
+
+def test_degree_2_chains_merge(tmp_path: Path) -> None:
+    fc, rep = build(tmp_path, [[(64, 45), (64.5, 45.1)], [(65, 45), (64.5, 45.1)],
+                               [(65, 45), (65.5, 45.2)]])  # fmt: skip
+    assert len(fc["features"]) == 1
+    assert fc["features"][0]["geometry"]["coordinates"][0] in ([64.0, 45.0], [65.5, 45.2])
+    assert rep.components_km["KAZ"] == [pytest.approx(fc["features"][0]["properties"]
+                                                      ["length_km"], abs=0.1)]  # fmt: skip
+
+
+def test_a_line_across_the_border_is_cut_and_joined_at_a_crossing_node(tmp_path: Path) -> None:
+    fc, rep = build(tmp_path, [[(68, 45), (72, 45)]], nodes=[("post", "KAZ", (69.95, 45.0))])
+    by = {f["properties"]["country"]: f for f in fc["features"]}
+    assert set(by) == {"KAZ", "CHN"}
+    assert by["KAZ"]["geometry"]["coordinates"][-1] == by["CHN"]["geometry"]["coordinates"][0]
+    assert by["KAZ"]["geometry"]["coordinates"][-1] == [70.0, 45.0]
+    assert rep.border_joins == [("post", "CHN", "KAZ", 0.0)]
+    assert rep.unlisted_border_connections == []
+    # Without a crossing node the cut still joins them, and the report lists it.
+    _, rep = build(tmp_path, [[(68, 45), (72, 45)]])
+    assert rep.unlisted_border_connections == [("CHN-KAZ", "ne", (70.0, 45.0))]
+
+
+def test_separate_national_lines_are_joined_only_at_a_crossing_node(tmp_path: Path) -> None:
+    lines = [[(68, 45), (69.98, 45)], [(70.03, 45.01), (72, 45)]]
+    fc, rep = build(tmp_path, lines)
+    assert len(fc["features"]) == 2 and rep.border_joins == []
+    assert sorted(len(v) for v in rep.components_km.values()) == [1, 1]
+    fc, rep = build(tmp_path, lines, nodes=[("post", "KAZ", (69.99, 45.0))])
+    connectors = [f for f in fc["features"] if f["properties"]["precision"] == "straight"]
+    assert {f["properties"]["country"] for f in connectors} == {"KAZ", "CHN"}
+    assert all("not track" in f["properties"]["name"] for f in connectors)
+    assert degree(fc, (69.98, 45.0)) == 2 and degree(fc, (70.03, 45.01)) == 2
+    assert [j[0] for j in rep.border_joins] == ["post"] and rep.border_joins[0][3] > 0
+    # A node too far from the track joins nothing and says so.
+    _, rep = build(tmp_path, lines, nodes=[("far", "KAZ", (69.99, 47.0))])
+    assert rep.border_joins == [] and rep.crossings_not_joined[0][0] == "far"
+
+
+def test_gauge_by_country_and_sourced_exception(tmp_path: Path) -> None:
+    lines = [[(64, 45), (66, 45)], [(74, 45), (76, 45)], [(74, 47), (76, 47)]]
+    gauges = """
+[[exception]]
+id = "test"
+country = "CHN"
+gauge_mm = 1520
+buffer_km = 2.0
+line = [[73.9, 47.0], [76.1, 47.0]]
+source = "https://example.org/gauge"
+notes = "broad gauge here"
+"""
+    fc, _ = build(tmp_path, lines, gauges=gauges)
+    got = {(f["properties"]["country"], f["geometry"]["coordinates"][0][1]):
+           (f["properties"]["gauge_mm"], f["properties"].get("notes")) for f in fc["features"]}  # fmt: skip
+    assert got == {("KAZ", 45.0): (1520, None), ("CHN", 45.0): (1435, None),
+                   ("CHN", 47.0): (1520, "broad gauge here")}  # fmt: skip
+
+
+def test_simplification_keeps_each_length_within_half_a_percent(tmp_path: Path) -> None:
+    wiggle = [(64 + i * 0.001, 45 + 0.0004 * (i % 2)) for i in range(2001)]
+    true_km = GEOD.geometry_length(shapely.LineString(wiggle)) / 1000
+    fc, rep = build(tmp_path, [wiggle], simplify_deg=0.01)
+    (f,) = fc["features"]
+    assert f["properties"]["length_km"] == pytest.approx(true_km, rel=0.005)
+    assert rep.simplify_lowered == 1  # 0.01 degrees would have cut the zigzag: lowered
+    assert len(f["geometry"]["coordinates"]) < len(wiggle)
+
+
+def test_same_sources_same_bytes(tmp_path: Path) -> None:
+    lines = [[(64, 45), (66, 45)], [(65, 44), (65, 46)], [(68, 45), (72, 45)]]
+    a, _ = build(tmp_path, lines, nodes=[("post", "KAZ", (69.95, 45.0))])
+    b, _ = build(tmp_path, list(reversed(lines)), nodes=[("post", "KAZ", (69.95, 45.0))])
+    write_rail(a, tmp_path / "a.geojson")
+    write_rail(b, tmp_path / "b.geojson")
+    assert (tmp_path / "a.geojson").read_bytes() == (tmp_path / "b.geojson").read_bytes()
+
+
+def test_missing_source_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path), "--out", str(tmp_path / "rail.geojson")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "source file missing" in err
+    assert not (tmp_path / "rail.geojson").exists()
+
+
+# --- the committed layer ---------------------------------------------------------------------
+
+RAIL = bundled_dir("layers") / "rail.geojson"
+
+
+@pytest.fixture(scope="module")
+def rail() -> gpd.GeoDataFrame:
+    return load_layer(RAIL, kind="segment", check_countries=False)
+
+
+def test_committed_layer_is_valid_and_each_feature_lies_in_its_country(
+    rail: gpd.GeoDataFrame,
+) -> None:
+    assert len(rail) > 1000 and set(rail["mode"]) == {"rail"}
+    assert rail["id"].is_unique and "corridor" not in rail and "from" not in rail
+    mids = shapely.line_interpolate_point(rail.geometry.to_numpy(), 0.5, normalized=True)
+    far = [
+        (fid, cc)
+        for fid, cc, m in zip(rail["id"], rail["country"], mids, strict=True)
+        if distance_km(m.x, m.y, cc) > 10
+    ]  # 1:50m borders: 10 km, as for nodes
+    assert far == []
+
+
+def test_committed_lengths_match_length_km(rail: gpd.GeoDataFrame) -> None:
+    km = [GEOD.geometry_length(g) / 1000 for g in rail.geometry]
+    assert max(abs(a - b) for a, b in zip(km, rail["length_km"], strict=True)) < 0.001
+
+
+def test_committed_layer_is_noded_at_ends_only(rail: gpd.GeoDataFrame) -> None:
+    text = RAIL.read_text(encoding="utf-8")
+    raw = json.loads(text)["features"]
+    assert all(len(c) == 2 and all(round(v, 5) == v for v in c)
+               for f in raw for c in f["geometry"]["coordinates"])  # fmt: skip
+    assert {f["properties"]["licence"] for f in raw} <= {"public domain", "ODbL-1.0"}
+    # Ends of one feature touch no other feature's interior: junctions are shared ends.
+    lines = rail.geometry.to_numpy()
+    tree = shapely.STRtree(lines)
+    starts = shapely.points([g.coords[0] for g in lines])
+    hit, line = tree.query(starts, predicate="intersects")
+    interior = [(int(h), int(li)) for h, li in zip(hit, line, strict=True) if h != li
+                and tuple(shapely.get_coordinates(starts[h])[0])
+                not in (lines[li].coords[0], lines[li].coords[-1])]  # fmt: skip
+    assert interior == []
