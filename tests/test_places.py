@@ -222,3 +222,17 @@ def test_rail_border_crossings_of_the_region_are_nodes(bundled_nodes) -> None:
               "ymamnazar", "aqina", "sadakhlo", "ayrum", "gardabani", "beyuk_kesik", "yalama",
               "samur", "frankfurt_oder"]  # fmt: skip
     assert {i: kinds.get(i) for i in wanted} == dict.fromkeys(wanted, "border_crossing")
+
+
+def test_a_hostile_name_in_an_error_reaches_the_terminal_escaped(tmp_path: Path, capsys) -> None:
+    bad = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "featurecla": "Admin-1 capital", "name": HOSTILE, "nameascii": "Evil", "adm0_a3": "KAZ",
+        "pop_max": 1}, "geometry": {"type": "Point", "coordinates": [2.33, 48.86]}}]}  # fmt: skip
+    (tmp_path / NE_FILE).write_text(json.dumps(bad), encoding="utf-8")
+    out = tmp_path / "places.geojson"
+    code = main([str(tmp_path), "--nodes", str(DATA / "nodes.geojson"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1
+    assert "\x1b" not in err and "\u202e" not in err
+    assert "\\x1b[2J" in err and "from its declared country KAZ" in err

@@ -33,6 +33,7 @@ from .geodesy import GEOD
 from .layers import load_layer
 from .readers import read_raw, text_problem
 from .sea import dump_features
+from .text import terminal_text
 
 __all__ = [
     "COUNTRIES",
@@ -347,13 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         write_places(features, args.out)
     except GeoError as e:
         for line in e.lines():
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {terminal_text(line)}", file=sys.stderr)
         return e.exit_code
     except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {terminal_text(e)}", file=sys.stderr)
         return 2
     for line in left_out:
-        print(f"left out, already a node: {line}")
+        print(f"left out, already a node: {terminal_text(line)}")
     print(f"{args.out.name}: {len(features)} places")
     return 0
 
