@@ -187,7 +187,6 @@ class RailReport:
     border_joins: list[tuple[str, str, str, float]] = field(default_factory=list)
     crossings_not_joined: list[tuple[str, str]] = field(default_factory=list)
     unlisted_border_connections: list[tuple[str, str, Coord]] = field(default_factory=list)
-    open_border_ends: list[tuple[str, str, Coord]] = field(default_factory=list)
     simplify_lowered: int = 0
 
     def text(self) -> str:
@@ -231,14 +230,6 @@ class RailReport:
         out.extend(
             f"  {pair} at {xy[0]:.5f}, {xy[1]:.5f} ({src})"
             for pair, src, xy in self.unlisted_border_connections
-        )
-        out.append(
-            "track ending at a border where the neighbour's source has no line to meet "
-            f"it, away from every crossing node: {len(self.open_border_ends)}"
-        )
-        out.extend(
-            f"  {pair} at {xy[0]:.5f}, {xy[1]:.5f} ({src})"
-            for pair, src, xy in self.open_border_ends
         )
         return "\n".join(out)
 
@@ -865,7 +856,6 @@ def _cross_border_report(
     nodes: list[tuple[str, str, Coord]],
     opts: BuildOptions,
     report: RailReport,
-    open_ends: list[tuple[str, str, Coord]],
 ) -> None:
     crossing = [xy for _, _, xy in nodes]
 
@@ -879,10 +869,6 @@ def _cross_border_report(
         if near(c):
             continue
         report.unlisted_border_connections.append(("-".join(sorted(s)), src_at.get(c, ""), c))
-    deg = _degrees(pieces)
-    for pair, src, c in open_ends:
-        if deg[c] == 1 and not near(c):
-            report.open_border_ends.append((pair, src, c))
 
 
 # --- attributes ------------------------------------------------------------------------------
@@ -1022,7 +1008,6 @@ def build_rail(
                 p.country, 0.0
             ) + _km(p.coords)
         pieces += part
-    open_ends = _open_border_ends(pieces)
     by_country: dict[str, list[Piece]] = defaultdict(list)
     for p in pieces:
         by_country[p.country].append(p)
@@ -1044,16 +1029,10 @@ def build_rail(
     for p in pieces:
         p.gauge, p.gauge_note = _gauge(p, gauges)
     pieces = _merge(pieces)
-    _cross_border_report(pieces, nodes, opts, report, open_ends)
+    _cross_border_report(pieces, nodes, opts, report)
     fc = _features(pieces, sources, gauges, cts, opts, report)
     _components(fc, opts, report)
     return fc, report
-
-
-def _open_border_ends(pieces: list[Piece]) -> list[tuple[str, str, Coord]]:
-    """Ends of pieces cut at a border where the piece beyond was dropped (another source)."""
-    del pieces
-    return []
 
 
 def _features(
