@@ -163,6 +163,7 @@ class BuildOptions:
     yard_slack_km: float = 0.2  # ... no longer than the chain plus this
     spur_km: float = 2.0  # dangling chains of raw OpenStreetMap ways shorter than this go
     crossing_km: float = 15.0  # a border crossing joins line vertices this close to it
+    crossing_search_km: float = 40.0  # a border station this far from the border still joins
     simplify_deg: float = 0.0005  # Douglas-Peucker tolerance, lowered per feature if needed
     max_length_change: float = 0.005  # simplification may change a feature's length this much
     small_component_km: float = 50.0  # components shorter than this are listed in the report
@@ -776,6 +777,42 @@ def _nearest_vertex(pieces: list[Piece], cc: str, node: Coord) -> tuple[float, C
     return best
 
 
+def _vertices_near(pieces: list[Piece], cc: str, node: Coord, km: float) -> list[tuple[Coord, int]]:
+    box_x = _deg(km, node[1])
+    box_y = km / 111.0
+    out = []
+    for k, p in enumerate(pieces):
+        if p.country != cc:
+            continue
+        for c in p.coords:
+            if abs(c[0] - node[0]) <= box_x and abs(c[1] - node[1]) <= box_y:
+                out.append((c, k))
+    return out
+
+
+def _closest_pair(
+    pieces: list[Piece], own: str, other: str, node: Coord, opts: BuildOptions
+) -> tuple[tuple[float, Coord, int], tuple[float, Coord, int]] | None:
+    """The closest two vertices of ``own`` and ``other`` near a crossing node.
+
+    Both within ``crossing_search_km`` of the node and under ``crossing_km`` apart: where the
+    two sources' track ends at the border, a border station some way back from it.
+    """
+    a = _vertices_near(pieces, own, node, opts.crossing_search_km)
+    b = _vertices_near(pieces, other, node, opts.crossing_search_km)
+    if not a or not b:
+        return None
+    ax = np.array([c for c, _ in a])
+    bx = np.array([c for c, _ in b])
+    d = GEOD.inv(np.repeat(ax[:, 0], len(bx)), np.repeat(ax[:, 1], len(bx)),
+                 np.tile(bx[:, 0], len(ax)), np.tile(bx[:, 1], len(ax)))[2] / 1000.0  # fmt: skip
+    i = int(np.argmin(d))
+    if d[i] > opts.crossing_km:
+        return None
+    (ca, ka), (cb, kb) = a[i // len(bx)], b[i % len(bx)]
+    return (float(d[i]), ca, ka), (float(d[i]), cb, kb)
+
+
 def _join_crossings(
     pieces: list[Piece],
     nodes: list[tuple[str, str, Coord]],
@@ -792,13 +829,13 @@ def _join_crossings(
     cuts: dict[int, set[Coord]] = defaultdict(set)
     for nid, own, xy in nodes:
         node = (_r(xy[0]), _r(xy[1]))
-        other = _other_country(node, own, countries, have, opts.crossing_km)
+        other = _other_country(node, own, countries, have, opts.crossing_search_km)
         if own not in have:
             report.crossings_not_joined.append((nid, f"no rail of {own} in the network"))
             continue
         if other is None:
             report.crossings_not_joined.append(
-                (nid, f"no neighbour with rail within {opts.crossing_km:g} km")
+                (nid, f"no neighbour with rail within {opts.crossing_search_km:g} km")
             )
             continue
         pair = frozenset({own, other})
@@ -808,14 +845,24 @@ def _join_crossings(
         ends = {cc: _nearest_vertex(pieces, cc, node) for cc in (own, other)}
         far = [cc for cc, v in ends.items() if v is None or v[0] > opts.crossing_km]
         if far:
-            report.crossings_not_joined.append(
-                (nid, f"no {'/'.join(far)} track within {opts.crossing_km:g} km")
-            )
-            continue
-        va, vb = ends[own], ends[other]
-        assert va is not None and vb is not None
-        line = (va[1], node, vb[1])
-        coords = [c for i, c in enumerate(line) if i == 0 or c != line[i - 1]]
+            # a border station some way back from the border: join the two sides' track
+            # where it comes closest, near the node (the ends each source leaves at the border)
+            pair_ends = _closest_pair(pieces, own, other, node, opts)
+            if pair_ends is None:
+                report.crossings_not_joined.append(
+                    (nid, f"no {'/'.join(far)} track within {opts.crossing_km:g} km")
+                )
+                continue
+            va, vb = pair_ends
+            coords = [va[1], vb[1]] if va[1] != vb[1] else [va[1]]
+            if len(coords) < 2:
+                report.border_joins.append((nid, *_pair(own, other), 0.0))
+                continue
+        else:
+            va, vb = ends[own], ends[other]
+            assert va is not None and vb is not None
+            line = (va[1], node, vb[1])
+            coords = [c for i, c in enumerate(line) if i == 0 or c != line[i - 1]]
         for v in (va, vb):
             cuts[v[2]].add(v[1])
         for piece in _cut_connector(coords, countries, own, other):
