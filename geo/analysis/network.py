@@ -109,6 +109,11 @@ NODE_LAYERS = ("nodes", "places")
 STATION_KM = 10.0  # a named place this close to a rail line is a station on it
 JUNCTION_KM = 3.0  # ... and takes a line end or junction this close rather than splitting a line
 COORD_ROUND = 5  # decimals of the rail layer's coordinates (1e-5 degrees, about 1 m)
+CROSSING_JOIN_KM = 45.0  # national networks join at a border only this near a crossing node
+# ... where a border has controlled crossings: the corridor region's. Between two other
+# countries (the EU, the Balkans) track that meets at the border is joined there.
+CONTROLLED_BORDERS = frozenset({"AFG", "ARM", "AZE", "BLR", "CHN", "GEO", "IRN", "KAZ", "KGZ",
+                                "MNG", "RUS", "TJK", "TKM", "TUR", "UZB"})  # fmt: skip
 
 
 def _vertex_keys(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -128,8 +133,15 @@ class RailEdges:
     vertex_country: dict[str, str]
 
 
-def rail_edges(rail: gpd.GeoDataFrame) -> RailEdges:
-    """Vertices at the rail layer's line ends, numbered in coordinate order (deterministic)."""
+def rail_edges(rail: gpd.GeoDataFrame, crossings: np.ndarray | None = None) -> RailEdges:
+    """Vertices at the rail layer's line ends, numbered in coordinate order (deterministic).
+
+    Where lines of two countries meet at a border of the corridor region
+    (:data:`CONTROLLED_BORDERS`), they join only if a border crossing (``crossings``: lon/lat
+    rows) lies within :data:`CROSSING_JOIN_KM`; elsewhere the meeting is the track crossing a
+    generalised 1:50m border, or a border that is closed (Kars - Gyumri), and each country
+    keeps its own vertex there.
+    """
     geoms = np.asarray(rail.geometry.values)
     n = len(geoms)
     first = shapely.get_point(geoms, 0)
@@ -137,16 +149,35 @@ def rail_edges(rail: gpd.GeoDataFrame) -> RailEdges:
     xs = np.concatenate([shapely.get_x(first), shapely.get_x(last)])
     ys = np.concatenate([shapely.get_y(first), shapely.get_y(last)])
     keys = _vertex_keys(xs, ys)
+    countries = rail["country"].astype(str).to_numpy() if "country" in rail else np.full(n, "")
+    ends_country = np.concatenate([countries, countries]).astype(str)
     uniq, inverse = np.unique(keys, return_inverse=True)
-    ids = np.array([f"j{i}" for i in range(len(uniq))], dtype=object)
-    vid = ids[inverse]
-    countries = rail["country"].astype(str).to_numpy() if "country" in rail else [""] * n
+    mixed = np.zeros(len(uniq), dtype=bool)
+    seen: dict[int, str] = {}
+    for i, u in enumerate(inverse):
+        c = seen.setdefault(int(u), ends_country[i])
+        if c != ends_country[i] and {c, ends_country[i]} & CONTROLLED_BORDERS:
+            mixed[u] = True
+    near = np.zeros(len(uniq), dtype=bool)
+    if crossings is not None and len(crossings) and mixed.any():
+        at = np.flatnonzero(mixed)
+        for j in at:
+            d = GEOD.inv(np.full(len(crossings), uniq[j].real), np.full(len(crossings),
+                         uniq[j].imag), crossings[:, 0], crossings[:, 1])[2]  # fmt: skip
+            near[j] = bool((d <= CROSSING_JOIN_KM * 1000.0).any())
+    split = mixed & ~near
+    labels = [(float(uniq[u].real), float(uniq[u].imag), ends_country[i] if split[u] else "")
+              for i, u in enumerate(inverse)]  # fmt: skip
+    order = {lab: k for k, lab in enumerate(sorted(set(labels)))}
+    vid = [f"j{order[lab]}" for lab in labels]
     vertex_country: dict[str, str] = {}
+    vertex_xy: dict[str, tuple[float, float]] = {}
     for i, v in enumerate(vid):
-        vertex_country.setdefault(str(v), str(countries[i % n]))
-    vertex_xy = {str(ids[i]): (float(k.real), float(k.imag)) for i, k in enumerate(uniq)}
-    return RailEdges([str(v) for v in vid[:n]], [str(v) for v in vid[n:]], list(geoms),
-                     list(range(n)), vertex_xy, vertex_country)  # fmt: skip
+        vertex_country.setdefault(v, str(ends_country[i]))
+        vertex_xy.setdefault(v, labels[i][:2])
+    vertex_xy = dict(sorted(vertex_xy.items(), key=lambda kv: int(kv[0][1:])))
+    return RailEdges(vid[:n], vid[n:], list(geoms), list(range(n)), vertex_xy,
+                     vertex_country)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -264,7 +295,11 @@ def add_rail(
     (for the network's frame) and one line per attached place.
     """
     rail = rail.reset_index(drop=True)
-    re = rail_edges(rail)
+    cross = nodes[nodes["kind"].astype(str) == "border_crossing"] if "kind" in nodes else nodes[:0]
+    xy = np.column_stack(
+        [shapely.get_x(cross.geometry.values), shapely.get_y(cross.geometry.values)]
+    )
+    re = rail_edges(rail, xy)
     stations = find_stations(nodes, re, rail)
     alias: dict[str, str] = {}
     links: list[tuple[str, str]] = []
@@ -417,6 +452,9 @@ def build_network(
     if deposits is None:
         deposits = gpd.GeoDataFrame({"id": [], "name": [], "commodities": []}, geometry=[],
                                     crs=4326)  # fmt: skip
+    dropped = _drop_ferries_drawn_as_track(g)
+    if dropped:
+        segs = segs[~segs["id"].astype(str).isin(dropped).to_numpy()]
     traced, untraced = _label_corridors(g, sections)
     if traced:
         by_key = {k: str(e["corridor"]) for _, _, k, e in g.edges(keys=True, data=True)}
@@ -424,6 +462,25 @@ def build_network(
                                                                    strict=True)]  # fmt: skip
     return Network(nx.freeze(g), nodes, segs, deposits, snapped, dangling, stations=stations,
                    sections=traced, untraced=untraced)  # fmt: skip
+
+
+def _drop_ferries_drawn_as_track(g: nx.MultiGraph) -> set[str]:
+    """Traced rail edges that run where a curated ferry sails: the ferry drawn as track.
+
+    Natural Earth draws some train ferries (Lake Van: Tatvan - Van) as railroad. Where a traced
+    rail edge joins the same two places as a ferry and is about as long, it is that ferry, not
+    track: it is left out so that no rail-only route crosses the water.
+    """
+    out: set[str] = set()
+    for u, v, e in list(g.edges(data=True)):
+        if e.get("mode") != "ferry":
+            continue
+        for k, f in list(g.get_edge_data(u, v, default={}).items()):
+            near = 0.7 * e["length_km"] <= f["length_km"] <= 1.3 * e["length_km"]
+            if f.get("mode") == "rail" and f.get("precision") == "traced" and near:
+                g.remove_edge(u, v, key=k)
+                out.add(str(k))
+    return out
 
 
 def _label_corridors(
