@@ -561,6 +561,8 @@ def route_legs() -> gpd.GeoDataFrame:
         "deposits_nearby": {"count": 3, "by_commodity": {"copper": 1, "uranium": 2},
                             "ids": ["a", "b", "c"]},
         "precision_share": {"traced": 0.1, "schematic": 0.9, "straight": 0.0},
+        "access": {"km": 63.0, "straight_km": 50.0, "detour_factor": 1.26,
+                   "to": "<i>Shetpe</i>", "far": False},
     }  # fmt: skip
     legs.attrs["path"] = ["Almaty", "Aktau", "<script>alert(1)</script>", "Tbilisi"]
     legs.attrs["query"] = {"from": "Almaty", "to": "Tbilisi", "via": [],
@@ -587,7 +589,8 @@ def test_route_map_has_stats_box_and_legend(route_page: str) -> None:
     for text in ("3,431", "rail 2,951; ferry 480", "KAZ 2,640; AZE 520; GEO 270", "KAZ AZE GEO",
                  "6.5–14", "KAZ→AZE between Aktau and &lt;b&gt;Alat&lt;/b&gt;",
                  "AZE→GEO at Böyük Kəsik", "3 (copper 1; uranium 2)", "traced 10%, schematic 90%",
-                 ">470<", ">no<"):  # fmt: skip
+                 ">470<", ">no<",
+                 "63 km by road to &lt;i&gt;Shetpe&lt;/i&gt; (straight 50 km × 1.26)"):  # fmt: skip
         assert text in box, text
     legend = body.split('id="cm-legend"', 1)[1]
     assert 'class="cm-panel cm-legend"' in body

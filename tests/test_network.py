@@ -179,8 +179,9 @@ def test_deposit_origin_gets_an_access_leg(net) -> None:
     )
     r = find_route(net2, "Test Mine", "Kilo", constraints=make_constraints(["RUS"]))
     assert r.legs[0].access and r.legs[0].to_id == "a"
+    # the straight line times the road detour factor of layers/transit.toml
     assert r.legs[0].length_km == pytest.approx(
-        GEOD.inv(66.5, 47.2, 66.0, 47.0)[2] / 1000, abs=0.01
+        GEOD.inv(66.5, 47.2, 66.0, 47.0)[2] / 1000 * PARAMS["road_detour_factor"]["fast"], abs=0.01
     )
     s = route_stats(r, network=net2)
     assert s["deposits_nearby"] == {"count": 1, "by_commodity": {"uranium": 1}, "ids": ["mine1"]}

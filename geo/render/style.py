@@ -498,6 +498,7 @@ ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
     ("length_km_by_country", "km by country"),
     ("deposits_nearby", "Deposits nearby"),
     ("precision_share", "Geometry precision"),
+    ("access", "Road access (deposit)"),
     ("path", "Path"),
 )
 
@@ -535,6 +536,12 @@ def route_value(key: str, v: Any) -> str:
             return f"{fmt(v['count'])}" + (f" ({'; '.join(parts)})" if parts else "")
         if key == "precision_share":
             return ", ".join(f"{k} {float(x) * 100:.0f}%" for k, x in v.items())
+        if key == "access":
+            far = "; far from rail" if v.get("far") else ""
+            return (
+                f"{fmt_km(v.get('km'))} km by road to {fmt(v.get('to'))} (straight "
+                f"{fmt_km(v.get('straight_km'))} km × {fmt(v.get('detour_factor'))}{far})"
+            )
         return "; ".join(
             f"{k} {fmt_km(x) if key.startswith('length_km') else fmt(x)}" for k, x in v.items()
         )
@@ -542,6 +549,8 @@ def route_value(key: str, v: Any) -> str:
         return " → ".join(fmt(x) for x in v)
     if isinstance(v, list | tuple):
         return (" " if key == "countries" else ", ").join(stat_item(x) for x in v) or "—"
+    if v is None and key == "access":
+        return "— (not from a deposit)"
     return fmt(v) or "—"
 
 
