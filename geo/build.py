@@ -90,7 +90,9 @@ def build_from_spec(
     segments = None
     rail = None
     if by_kind.get("segment"):
-        wanted = set(pd.concat([g["id"] for g in by_kind["segment"]]).astype(str))
+        curated = [g for g in by_kind["segment"]
+                   if Path(str(g.attrs.get("path", ""))).stem not in RAIL_LAYERS]  # fmt: skip
+        wanted = set(pd.concat([g["id"] for g in curated]).astype(str)) if curated else set()
         allseg = segments_frame(net)
         segments = allseg[allseg["id"].astype(str).isin(wanted).to_numpy()]
         # the corridor sections traced on the network, drawn with the layer they came from

@@ -191,6 +191,19 @@ LayerPayload = LinesLayer | NodesLayer | DepositsLayer | PolygonsLayer | RouteLa
 """Any one argument of ``CorridorMap.add``."""
 
 
+DRAW_SIMPLIFY_DEG = 0.002  # corridors, routes and legs as drawn: about 200 m, never seen on a map
+
+
+def drawn(geom: Any) -> Any:
+    """A line as the page draws it, simplified by :data:`DRAW_SIMPLIFY_DEG`.
+
+    The statistics use the full geometry; traced lines carry a vertex every few hundred metres.
+    """
+    if geom is None or geom.is_empty or geom.geom_type not in ("LineString", "MultiLineString"):
+        return geom
+    return shapely.simplify(geom, DRAW_SIMPLIFY_DEG, preserve_topology=False)
+
+
 def latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> Any:
     """Leaflet latlngs of a geometry, rounded; nested the way L.polyline/L.polygon expect."""
     if geom is None or geom.is_empty:
@@ -290,7 +303,7 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
             via = " · through Russia/Belarus" if russia else ""
             feats.append(
                 {
-                    "c": latlngs(row.geometry),
+                    "c": latlngs(drawn(row.geometry)),
                     "s": styles.index(style),
                     "t": f"{fmt(row.get('name'))} ({mode}, {status_label}{via})",
                     "v": rows[int(i)],
@@ -313,7 +326,9 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
     return layers
 
 
-NETWORK_SIMPLIFY_DEG = 0.003  # drawing only: about 300 m, far below what the map shows at zoom 8
+NETWORK_SIMPLIFY_DEG = (
+    0.01  # drawing only: about 1 km, below what the map shows at the zoom it opens
+)
 NETWORK_COLOR = "#8a8f98"
 
 
@@ -323,8 +338,8 @@ def network_layer(rail: gpd.GeoDataFrame, *, label: str = "Rail network (traced)
     Lines are simplified for drawing only (the statistics use the full geometry); a line's
     popup names it, its country, gauge, source and licence.
     """
-    cols = [c for c in ("name", "id", "country", "status", "gauge_mm", "length_km", "source",
-                        "licence") if c in rail]  # fmt: skip
+    cols = [c for c in ("name", "id", "country", "gauge_mm", "length_km", "source", "licence")
+            if c in rail]  # fmt: skip
     rows = display_rows(rail, cols)
     styles: list[dict[str, Any]] = [line_style(NETWORK_COLOR, 1.4, None, 0.85),
                                     line_style(NETWORK_COLOR, 1.4, STATUS_DASH.get("planned"),
@@ -613,7 +628,7 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
                 "style": {"color": color, "weight": 11, "opacity": 0.35, "lineCap": "round"},
                 "f": [
                     {
-                        "c": latlngs(row.geometry),
+                        "c": latlngs(drawn(row.geometry)),
                         "t": fmt(row.get("name")) or rid,
                         "v": [*values, rid],
                     }
@@ -716,7 +731,7 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
             km = f", {fmt(legs['length_km'].iat[i])} km" if "length_km" in legs else ""
             feats.append(
                 {
-                    "c": latlngs(legs.geometry.iat[i]),
+                    "c": latlngs(drawn(legs.geometry.iat[i])),
                     "s": styles.index(style),
                     "t": f"{name} ({mode}, {status_text}{km})",
                     "v": rows[i],
