@@ -38,10 +38,12 @@ from .elements import Script, static_text
 from .page import base_layers, finish, new_map
 from .panels import Symbol, heading, line_symbol, one_column_legend, render, row
 from .payloads import (
+    NETWORK_SIMPLIFY_DEG,
     LineFeature,
     LinesLayer,
     columnar,
     display_rows,
+    drawn,
     latlngs,
     property_columns,
 )
@@ -74,7 +76,7 @@ def _line(leg: Leg) -> list[list[float]]:
     if geom.geom_type == "MultiLineString":
         coords = np.concatenate([shapely.get_coordinates(g) for g in geom.geoms])
         geom = shapely.LineString(coords)
-    out: list[list[float]] = latlngs(geom, ROUTE_DECIMALS)
+    out: list[list[float]] = latlngs(drawn(geom), ROUTE_DECIMALS)
     return out
 
 
@@ -356,7 +358,7 @@ def network_layer(segments: gpd.GeoDataFrame) -> LinesLayer:
             styles.append(style)
         feats.append(
             {
-                "c": latlngs(row.geometry),
+                "c": latlngs(shapely.simplify(row.geometry, NETWORK_SIMPLIFY_DEG), 3),
                 "s": styles.index(style),
                 "t": f"{fmt(row.get('name'))} ({fmt(row.get('corridor'))}, {fmt(row.get('mode'))})",
                 "v": rows[i],
