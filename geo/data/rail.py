@@ -859,8 +859,9 @@ def _join_crossings(
                 report.border_joins.append((nid, *_pair(own, other), 0.0))
                 continue
         else:
-            va, vb = ends[own], ends[other]
-            assert va is not None and vb is not None
+            na, nb = ends[own], ends[other]
+            assert na is not None and nb is not None
+            va, vb = na, nb
             line = (va[1], node, vb[1])
             coords = [c for i, c in enumerate(line) if i == 0 or c != line[i - 1]]
         for v in (va, vb):
