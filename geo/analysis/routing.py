@@ -382,12 +382,27 @@ def access_candidates(net: Network, country: str) -> list[str]:
     Caspian fields through Astrakhan), nor is a railhead whose only lines are being built.
     """
     g = net.graph
-    linked = [n for n in g.nodes if g.degree(n) > 0]
+    linked = [n for n in g.nodes if g.degree(n) > 0 and _in_network(net, n)]
     own = [n for n in linked if g.nodes[n].get("country") == country]
     running = [
         n for n in own if any(e.get("status") == "operational" for _, _, e in g.edges(n, data=True))
     ]
     return running or own or linked
+
+
+MIN_COMPONENT_VERTICES = 20  # a piece of track with fewer vertices leads nowhere (a siding, a
+# fragment of an OpenStreetMap extract): no deposit's road ends on it
+
+
+def _in_network(net: Network, node: str) -> bool:
+    """Whether ``node`` lies in a connected piece of the network big enough to lead anywhere."""
+    key = ("components", MIN_COMPONENT_VERTICES)
+    big = net.subgraphs.get(key)
+    if big is None:
+        big = frozenset(n for c in nx.connected_components(net.graph)
+                        if len(c) >= MIN_COMPONENT_VERTICES for n in c)  # fmt: skip
+        net.subgraphs[key] = big
+    return node in big
 
 
 @dataclass(frozen=True)
