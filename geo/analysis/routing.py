@@ -382,7 +382,9 @@ def access_candidates(net: Network, country: str) -> list[str]:
     Caspian fields through Astrakhan), nor is a railhead whose only lines are being built.
     """
     g = net.graph
-    linked = [n for n in g.nodes if g.degree(n) > 0 and _in_network(net, n)]
+    linked = [n for n in g.nodes if g.degree(n) > 0]
+    # a small network (a user's own, a test's) may be all small pieces: then every piece counts
+    linked = [n for n in linked if _in_network(net, n)] or linked
     own = [n for n in linked if g.nodes[n].get("country") == country]
     running = [
         n for n in own if any(e.get("status") == "operational" for _, _, e in g.edges(n, data=True))
