@@ -102,8 +102,8 @@ def tags(values: np.ndarray) -> np.ndarray:
     """The tag of each cell: ABSENT, NONE, STR, INT, FLOAT, BOOL, LIST, DICT or OTHER."""
     if pd.api.types.infer_dtype(values, skipna=False) == "string":  # one pass in C
         return np.full(len(values), STR, np.int8)
-    get = _TAG_OF_TYPE.get
-    out = np.array([get(type(v), -1) for v in values], np.int8)
+    n = len(values)
+    out = np.fromiter(map(_TAG_OF_TYPE.get, map(type, values), itertools.repeat(-1, n)), np.int8, n)
     for i in np.flatnonzero(out < 0):
         out[i] = _tag(values[i])
     return out
