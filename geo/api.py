@@ -8,6 +8,7 @@ False
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -24,6 +25,8 @@ from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, rou
 from .data.ports import sea_cache_dir
 from .data.store import id_clashes, user_dir, user_layers
 from .errors import RouteError, ValidationError
+
+FREEZE_ROWS = 100_000  # a store this large is kept out of the cyclic garbage collector's walks
 
 # Origins of `corridor bypass`: Central Asian capitals and hubs present in the network.
 BYPASS_ORIGINS = ("astana", "almaty", "tashkent", "ashgabat", "dostyk", "khorgos", "aktogay",
@@ -76,7 +79,14 @@ def _stored(
     ``slim`` reads of a deposit layer only :data:`geo.analysis.network.DEPOSIT_COLUMNS` (and its
     colour-by property): what a network for routes and statistics keeps.
     """
-    return tuple(user_layers({"deposit": frozenset(DEPOSIT_COLUMNS)} if slim else None))
+    layers = tuple(user_layers({"deposit": frozenset(DEPOSIT_COLUMNS)} if slim else None))
+    if sum(map(len, layers)) >= FREEZE_ROWS:
+        # The store's frames stay for the process (this cache): a million lists and texts that
+        # the cyclic collector would otherwise walk again and again, and once more at exit
+        # (0.6 s of a 1M-point store's `corridor route`). Frozen objects are still freed when
+        # no longer referenced; only cycles among them are left to the process's end.
+        gc.freeze()
+    return layers
 
 
 @lru_cache(maxsize=8)

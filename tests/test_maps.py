@@ -203,6 +203,7 @@ def test_fmt_column_is_fmt_of_each_value(values: list[object]) -> None:
         pd.Series([3, 1, 3]),
         pd.Series([True, False, True]),
         pd.Series(["a", None, "a"], dtype="str"),
+        pd.Series(["b", None, "", "  ", "b"], dtype="string"),
         pd.Series([1, None], dtype="Int64"),
         pd.Series([True, None], dtype="boolean"),
         pd.Series(pd.to_datetime(["2020-01-01", None])),

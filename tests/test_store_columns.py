@@ -321,3 +321,27 @@ def test_route_on_the_slim_network_answers_as_on_the_full_one(
     r = find_route(full, origin, to)
     assert legs.attrs["stats"] == route_stats(r, network=full, buffer_km=2000)
     assert any(i.startswith("m") for i in legs.attrs["stats"]["deposits_nearby"]["ids"])
+
+
+@pytest.mark.parametrize("rows_to_freeze", [1, 10**9])
+def test_a_large_store_read_is_kept_out_of_the_collector(
+    home: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch, rows_to_freeze: int
+) -> None:
+    """A store of FREEZE_ROWS rows or more is frozen once read; a smaller one is not."""
+    import gc
+
+    assert cli("layers", "add", str(mixed))[0] == 0
+    monkeypatch.setattr(geo.api, "FREEZE_ROWS", rows_to_freeze)
+    gc.unfreeze()
+    try:
+        (layer,) = geo.api.stored_layers()
+        frozen = gc.get_freeze_count()
+        if rows_to_freeze == 1:
+            assert frozen > 0
+            gc.collect()
+            assert not any(o is layer for o in gc.get_objects())  # frozen: not walked
+        else:
+            assert frozen == 0
+        assert len(layer) == len(load_layer(mixed))
+    finally:
+        gc.unfreeze()

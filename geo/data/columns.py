@@ -142,6 +142,30 @@ def encode_frame(gdf: gpd.GeoDataFrame, key: dict[str, Any]) -> bytes:
     return lead + header + b"".join(out)
 
 
+def same_frame(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
+    """Whether two frames hold the same columns, dtypes, values and exact geometries.
+
+    Values of object columns are compared by ``repr``, so 1, 1.0 and True, None and NaN, and
+    the order of a dict's keys all count.
+    """
+    if list(a.columns) != list(b.columns) or len(a) != len(b) or a.crs != b.crs:
+        return False
+    ga, gb = a.geometry.name, b.geometry.name
+    if ga != gb or not bool((shapely.to_wkb(a[ga].values) == shapely.to_wkb(b[gb].values)).all()):
+        return False
+    try:
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(a.drop(columns=ga)), pd.DataFrame(b.drop(columns=gb)), check_exact=True
+        )
+    except AssertionError:
+        return False
+    return all(
+        list(map(repr, a[c].to_numpy())) == list(map(repr, b[c].to_numpy()))
+        for c in a.columns
+        if c != ga and a[c].dtype == object
+    )
+
+
 # --- reading -----------------------------------------------------------------------------------
 
 

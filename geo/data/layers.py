@@ -1,22 +1,34 @@
 """Loading a layer: a file read, validated and returned as a normalised GeoDataFrame.
 
 Reading is :mod:`geo.data.readers`, validation :mod:`geo.data.validate`; the bundled layers are
-loaded the same way, once per process.
+loaded the same way, once per process, and kept validated in the user's cache folder
+(:func:`cache_dir`) as a columnar copy (:mod:`geo.data.columns`) keyed on the file's sha256 and
+on the code that validates it, so later commands read them without validating again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import pandas as pd
+import shapely
 
 from ..errors import Problem, ValidationError
 from .bundled import bundled_dir
+from .columns import ColumnsError, decode_frame, encode_frame, open_copy, read_header, same_frame
+from .files import atomic_write_bytes
 from .readers import feature_id, read_raw
 from .validate import validate_raw
 
-__all__ = ["load_bundled", "load_layer"]
+__all__ = ["cache_dir", "load_bundled", "load_layer"]
+
+BUNDLED_CACHE_FORMAT = 1
 
 
 def load_layer(
@@ -72,9 +84,78 @@ def load_layer(
     return gdf
 
 
+def cache_dir() -> Path:
+    """Where derived copies are cached: ``$CORRIDOR_HOME/cache``, else platformdirs' cache folder.
+
+    Never inside the package: an installed package may be read-only and shared. Everything in
+    it can be deleted at any time; it is rebuilt when needed.
+    """
+    home = os.environ.get("CORRIDOR_HOME")
+    if home:
+        return Path(home).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("corridor-map", appauthor=False))
+
+
+@lru_cache(maxsize=1)
+def _code_sha256() -> str:
+    """A checksum of the code that reads and validates layers (every module of ``geo.data``).
+
+    A cached frame made by other code (an edited schema, a new check) is never used.
+    """
+    h = hashlib.sha256(f"{pd.__version__} {gpd.__version__} {shapely.__version__}".encode())
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _bundled_key(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"format": BUNDLED_CACHE_FORMAT, "file": path.name,
+            "sha256": hashlib.sha256(data).hexdigest(), "code": _code_sha256()}  # fmt: skip
+
+
+def _cached_bundled(copy: Path, key: dict[str, Any]) -> gpd.GeoDataFrame | None:
+    """The validated frame from the cache when its copy is of this very file and code."""
+    try:
+        with open_copy(copy) as f:
+            header, _ = read_header(f)
+        stored = header.get("key")
+        if not isinstance(stored, dict) or {k: stored.get(k) for k in key} != key:
+            return None
+        gdf = decode_frame(copy, header=header)
+    except (OSError, ColumnsError):
+        return None
+    gdf.attrs["kind"] = stored.get("kind")
+    return gdf
+
+
+def _cache_bundled(copy: Path, key: dict[str, Any], gdf: gpd.GeoDataFrame) -> None:
+    """Write the validated frame's copy; one that would not read back exactly is not written."""
+
+    def reads_back(tmp: Path) -> None:
+        if not same_frame(gdf, decode_frame(tmp)):
+            msg = "the cached copy differs from the validated frame"
+            raise ColumnsError(msg)
+
+    with contextlib.suppress(OSError, ColumnsError):
+        data = encode_frame(gdf, {**key, "kind": gdf.attrs["kind"]})
+        atomic_write_bytes(copy, data, check=reads_back)
+
+
 @lru_cache(maxsize=32)
 def _load_bundled_cached(name: str) -> gpd.GeoDataFrame:
-    return load_layer(bundled_dir("layers") / f"{name}.geojson", check_countries=False)
+    path = bundled_dir("layers") / f"{name}.geojson"
+    key = _bundled_key(path)
+    copy = cache_dir() / "bundled" / f"{name}.columns"
+    gdf = _cached_bundled(copy, key)
+    if gdf is None:
+        gdf = load_layer(path, check_countries=False)
+        _cache_bundled(copy, key, gdf)
+    gdf.attrs["path"] = str(path)
+    return gdf
 
 
 def load_bundled(name: str) -> gpd.GeoDataFrame:

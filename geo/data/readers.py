@@ -16,6 +16,7 @@ import io
 import itertools
 import json
 import math
+import operator
 import os
 import re
 import stat
@@ -85,10 +86,9 @@ class RawLayer:
 
 def object_array(items: Any) -> np.ndarray:
     """An object array of the items as they are (lists stay cells, never a second axis)."""
-    items = items if isinstance(items, list) else list(items)
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out
+    items = items if isinstance(items, list | tuple) else list(items)
+    # fromiter never looks into the items; slice assignment checks each for a sequence
+    return np.fromiter(items, dtype=object, count=len(items))
 
 
 def property_names(props: list[dict[str, Any]]) -> list[str]:
@@ -108,6 +108,14 @@ def property_columns(
     """
     names = property_names(props) if names is None else names
     get, n = dict.get, len(props)
+    if len(names) > 1 and n:
+        try:  # every feature has every name (most large layers): one C call per feature
+            rows = list(map(operator.itemgetter(*names), props))
+        except KeyError:
+            pass
+        else:
+            cols = zip(*rows, strict=True)  # each row a tuple of len(names) values
+            return {name: object_array(col) for name, col in zip(names, cols, strict=True)}
     return {
         name: object_array(
             list(map(get, props, itertools.repeat(name, n), itertools.repeat(MISSING, n)))
@@ -563,8 +571,6 @@ _SCAN_CHUNK = 1 << 22
 _NESTING = np.zeros(256, dtype=np.int8)
 _NESTING[[ord("["), ord("{")]] = 1
 _NESTING[[ord("]"), ord("}")]] = -1
-_DIGIT = np.zeros(256, dtype=bool)
-_DIGIT[ord("0") : ord("9") + 1] = True
 
 
 def _real_quotes(data: Any, arr: np.ndarray, start: int) -> np.ndarray:
@@ -586,8 +592,8 @@ def _real_quotes(data: Any, arr: np.ndarray, start: int) -> np.ndarray:
     return quote
 
 
-def _long_run(digits: np.ndarray) -> bool:
-    """Whether ``digits`` holds :data:`_LONG_DIGITS` true values in a row.
+def _long_runs(digits: np.ndarray) -> np.ndarray:
+    """Where a run of :data:`_LONG_DIGITS` true values of ``digits`` starts.
 
     Each step keeps the places where a run of twice (or a few more) the length starts, so
     five boolean ANDs answer without counting.
@@ -595,7 +601,17 @@ def _long_run(digits: np.ndarray) -> bool:
     run = digits
     for step in (1, 2, 4, 8, _LONG_DIGITS - 16):  # runs of 2, 4, 8, 16, 19
         run = run[:-step] & run[step:]
-    return bool(run.any())
+    return run
+
+
+def _brackets(part: np.ndarray) -> np.ndarray:
+    """Where ``part`` holds ``[``, ``]``, ``{`` or ``}`` (a table lookup per byte is slower).
+
+    Clearing bit 5 maps ``{`` and ``}`` onto ``[`` and ``]``, and no other byte onto them.
+    """
+    folded = part & 0xDF
+    out: np.ndarray = (folded == ord("[")) | (folded == ord("]"))
+    return out
 
 
 def scan_json(data: Any) -> tuple[int, bool]:
@@ -603,29 +619,36 @@ def scan_json(data: Any) -> tuple[int, bool]:
 
     A long number is a run of :data:`_LONG_DIGITS` or more digits outside strings: it may be an
     integer beyond 64 bits, which orjson would turn into a float. The scan runs in chunks with
-    numpy, so it costs little time and memory. Text that is not valid JSON gets meaningless
-    answers: scan only what a strict parser accepted.
+    numpy, so it costs little time and memory: only the brackets and the starts of long digit
+    runs are asked whether they lie in a string (an odd count of real quotes before them).
+    Text that is not valid JSON gets meaningless answers: scan only what a strict parser
+    accepted.
 
     >>> scan_json(b'{"a": [[1, "]]]"]], "b": 12345678901234567890}')
     (3, True)
+    >>> scan_json(b'{"a": "12345678901234567890"}')
+    (1, False)
     """
     arr = np.frombuffer(data, dtype=np.uint8)
     depth = deepest = 0
-    inside = False  # whether the chunk starts within a string
-    tail = np.zeros(0, dtype=bool)
+    before = 0  # real quotes before the chunk, modulo 2
     long_number = False
     for start in range(0, arr.size, _SCAN_CHUNK):
         part = arr[start : start + _SCAN_CHUNK]
-        within = np.logical_xor.accumulate(_real_quotes(data, arr, start)) ^ inside
-        nesting = _NESTING[part]
-        at = np.flatnonzero(nesting & ~within)  # brackets outside strings
-        running = np.cumsum(nesting[at], dtype=np.int64) + depth
+        quotes = np.flatnonzero(_real_quotes(data, arr, start))
+        brackets = np.flatnonzero(_brackets(part))
+        outside = (np.searchsorted(quotes, brackets) + before) % 2 == 0
+        running = np.cumsum(_NESTING[part[brackets[outside]]], dtype=np.int64) + depth
         if len(running):
             deepest, depth = max(deepest, int(running.max())), int(running[-1])
-        inside = bool(within[-1])
-        digits = np.concatenate([tail, _DIGIT[part] & ~within])
-        long_number = long_number or _long_run(digits)
-        tail = digits[-(_LONG_DIGITS - 1) :]
+        if not long_number:  # a run may begin in the chunk before: look back far enough
+            lead = min(start, _LONG_DIGITS - 1)
+            window = arr[start - lead : start + len(part)]
+            runs = np.flatnonzero(_long_runs(np.subtract(window, ord("0"), dtype=np.uint8) < 10))
+            # a run holds no quote: where it enters this chunk tells whether it is in a string
+            at = np.maximum(runs - lead, 0)
+            long_number = bool(((np.searchsorted(quotes, at) + before) % 2 == 0).any())
+        before = (before + len(quotes)) % 2
     return deepest, long_number
 
 

@@ -102,8 +102,8 @@ def tags(values: np.ndarray) -> np.ndarray:
     """The tag of each cell: ABSENT, NONE, STR, INT, FLOAT, BOOL, LIST, DICT or OTHER."""
     if pd.api.types.infer_dtype(values, skipna=False) == "string":  # one pass in C
         return np.full(len(values), STR, np.int8)
-    get = _TAG_OF_TYPE.get
-    out = np.array([get(type(v), -1) for v in values], np.int8)
+    n = len(values)
+    out = np.fromiter(map(_TAG_OF_TYPE.get, map(type, values), itertools.repeat(-1, n)), np.int8, n)
     for i in np.flatnonzero(out < 0):
         out[i] = _tag(values[i])
     return out
@@ -142,9 +142,10 @@ class Column:
     values: np.ndarray
     tag: np.ndarray
 
-    def replace(self, at: np.ndarray, new: np.ndarray) -> None:
+    def replace(self, at: np.ndarray, new: np.ndarray, tag: np.ndarray | None = None) -> None:
+        """Put ``new`` at rows ``at`` (``tag``: their tags, when known already)."""
         self.values[at] = new
-        self.tag[at] = tags(new)
+        self.tag[at] = tags(new) if tag is None else tag
 
 
 def _blank(col: Column) -> np.ndarray:
@@ -459,6 +460,28 @@ def _differs(new: Any, old: Any) -> bool:
         return True
 
 
+def _changed(
+    new: np.ndarray, old: np.ndarray, new_tag: np.ndarray, old_tag: np.ndarray
+) -> np.ndarray:
+    """Where :func:`_differs` holds, decided for the whole column at once.
+
+    A cell whose tag changed is another value; cells of one tag that compare equal (most of
+    them: checks hand back most values as they were) are the same value (a subclass of a
+    tagged type counts as its type); the unequal and the untagged are asked one by one.
+    """
+    n = len(new)
+    try:
+        unequal = np.asarray(new != old, dtype=bool)
+    except (TypeError, ValueError):  # a value that cannot say: ask each cell
+        unequal = np.ones(n, bool)
+    if unequal.shape != (n,):
+        unequal = np.ones(n, bool)
+    out: np.ndarray = new_tag != old_tag
+    at = np.flatnonzero(~out & (unequal | (new_tag == OTHER)))
+    out[at] = np.fromiter(map(_differs, new[at], old[at]), bool, len(at))
+    return out
+
+
 def _field_problems(f: Field, rows: Rows, col: Column, skip: np.ndarray, ctx: Context) -> Messages:
     """Run the field's check on its column; normalise column and rows in place; messages by row."""
     none = (col.tag == NONE) | (col.tag == ABSENT)
@@ -477,10 +500,11 @@ def _field_problems(f: Field, rows: Rows, col: Column, skip: np.ndarray, ctx: Co
         return out
     norm, msgs = CHECKS[f.type](f, col.values[todo], col.tag[todo], ctx)
     msgs = _choices(f, norm, msgs)
-    changed = np.fromiter(map(_differs, norm, col.values[todo]), bool, len(todo))
+    new_tag = tags(norm)
+    changed = _changed(norm, col.values[todo], new_tag, col.tag[todo])
     for i, new in zip(todo[changed].tolist(), norm[changed], strict=True):
         rows.put(i, f.name, new)
-    col.replace(todo, norm)
+    col.replace(todo, norm, new_tag)
     return out | {int(todo[i]): m for i, m in msgs.items()}
 
 

@@ -336,6 +336,9 @@ def fmt_column(values: Any) -> np.ndarray:
     s = values if isinstance(values, pd.Series) else pd.Series(_object_array(values))
     if len(s) == 0:
         return np.empty(0, dtype=object)
+    if isinstance(s.dtype, pd.StringDtype):  # text is its own text: nothing to look up
+        text: np.ndarray = s.to_numpy(dtype=object, na_value="")
+        return text
     if s.dtype != object:
         return _by_distinct(s)
     arr = s.to_numpy(dtype=object)
