@@ -43,7 +43,6 @@ from .payloads import (
     LinesLayer,
     columnar,
     display_rows,
-    drawn,
     latlngs,
     property_columns,
 )
@@ -76,7 +75,7 @@ def _line(leg: Leg) -> list[list[float]]:
     if geom.geom_type == "MultiLineString":
         coords = np.concatenate([shapely.get_coordinates(g) for g in geom.geoms])
         geom = shapely.LineString(coords)
-    out: list[list[float]] = latlngs(drawn(geom), ROUTE_DECIMALS)
+    out: list[list[float]] = latlngs(geom, ROUTE_DECIMALS)
     return out
 
 
