@@ -246,7 +246,10 @@ def find_stations(
 
 
 def _junction_names(
-    g: nx.MultiGraph, named: gpd.GeoDataFrame, vertices: dict[str, tuple[float, float]]
+    g: nx.MultiGraph,
+    named: gpd.GeoDataFrame,
+    vertices: dict[str, tuple[float, float]],
+    prefix: str = "junction near",
 ) -> dict[str, str]:
     """A junction's name for legs and messages: "junction near Shu (12 km)"."""
     if not len(named) or not vertices:
@@ -260,7 +263,7 @@ def _junction_names(
     qx, qy = shapely.get_x(q), shapely.get_y(q)
     km = GEOD.inv(qx, qy, nx_, ny_)[2] / 1000.0
     names = named["name"].astype(str).to_numpy()[nearest]
-    return {v: f"junction near {names[i]} ({km[i]:.0f} km)" for i, v in enumerate(ids)}
+    return {v: f"{prefix} {names[i]} ({km[i]:.0f} km)" for i, v in enumerate(ids)}
 
 
 def _rail_attrs(rail: gpd.GeoDataFrame, row: int, cols: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -271,6 +274,41 @@ def _rail_attrs(rail: gpd.GeoDataFrame, row: int, cols: dict[str, np.ndarray]) -
         "gauge_mm": None if gauge is None or pd.isna(gauge) else int(gauge),
         "passages": (), "source": cols["source"][row], "country": str(cols["country"][row]),
     }  # fmt: skip
+
+
+ACCESS_SPACING_KM = 25.0  # lines of deposit countries get a vertex at least this often
+ACCESS_COUNTRIES = frozenset({"KAZ", "KGZ", "TJK", "TKM", "UZB", "AZE", "AFG", "MNG"})
+
+
+def _access_points(
+    k: int,
+    row: int,
+    line: shapely.LineString,
+    cols: dict[str, np.ndarray],
+    points: dict[str, tuple[float, float, str]],
+) -> list[tuple[float, str]]:
+    """Points every :data:`ACCESS_SPACING_KM` along a long line of a deposit country.
+
+    A deposit's road ends at the nearest vertex of the network; on a line that runs hundreds
+    of km between junctions (the steppe), that vertex may lie far from where the road meets
+    the track. These points put the end of such a road within half the spacing of the
+    nearest point of the line. They are vertices of the graph (kind ``junction``, named "track
+    near ..."), not stations; routes show the legs through them as one.
+    """
+    country = str(cols["country"][row])
+    known = cols["length_km"][row]
+    if country not in ACCESS_COUNTRIES or known is None or pd.isna(known):
+        return []
+    n = int(float(known) // ACCESS_SPACING_KM)
+    out = []
+    for i in range(1, n + 1):
+        at = i / (n + 1)
+        pid = f"{cols['id'][row]}@{i}"
+        p = shapely.line_interpolate_point(line, at, normalized=True)
+        points[pid] = (round(p.x, COORD_ROUND), round(p.y, COORD_ROUND), country)
+        out.append((at, pid))
+    del k
+    return out
 
 
 def _split_line(line: shapely.LineString, ats: Sequence[float]) -> list[shapely.LineString]:
@@ -322,11 +360,12 @@ def add_rail(
             for c in ("id", "name", "status", "precision", "gauge_mm", "source", "country",
                       "length_km")}  # fmt: skip
     rows: list[dict[str, Any]] = []
+    points: dict[str, tuple[float, float, str]] = {}  # access points: id -> (x, y, country)
     for k, line in enumerate(re.geoms):
         r = re.rows[k]
         attrs = _rail_attrs(rail, r, cols)
         ends = [alias.get(re.u[k], re.u[k]), alias.get(re.v[k], re.v[k])]
-        cut = sorted(splits.get(k, []))
+        cut = sorted(splits.get(k, []) + _access_points(k, r, line, cols, points))
         if cut:
             pieces = _split_line(line, [a for a, _ in cut])
             stops = [ends[0], *[n for _, n in cut], ends[1]]
@@ -344,6 +383,11 @@ def add_rail(
             g.add_edge(u, v, key=sid, id=sid, length_km=km, km_by_country=by_country, u=u, v=v,
                        geometry=piece, **attrs)  # fmt: skip
             rows.append(_segment_row(sid, u, v, km, by_country, piece, attrs))
+    if points:
+        names = _junction_names(g, nodes, {p: (x, y) for p, (x, y, _) in points.items()},
+                                prefix="track near")  # fmt: skip
+        for pid, (x, y, country) in points.items():
+            g.add_node(pid, name=names[pid], kind="junction", country=country, x=x, y=y)
     for a, b in links:
         sid = f"link:{a}:{b}"
         attrs = {"name": "same station", "mode": "rail", "status": "operational",
