@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -312,14 +312,22 @@ def _access_points(
 
 
 def _split_line(line: shapely.LineString, ats: Sequence[float]) -> list[shapely.LineString]:
-    """``line`` cut at the (sorted, 0..1) positions ``ats``."""
-    cuts = [0.0, *ats, 1.0]
+    """``line`` cut at the (sorted, 0..1, planar) positions ``ats``; vertices kept exactly."""
+    xy = shapely.get_coordinates(line)
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    total = cum[-1]
+
+    def at(d: float) -> np.ndarray:
+        return np.array([np.interp(d, cum, xy[:, 0]), np.interp(d, cum, xy[:, 1])])
+
     out = []
-    for a, b in itertools.pairwise(cuts):
-        piece = shapely.ops.substring(line, a, b, normalized=True)
-        if not isinstance(piece, shapely.LineString):  # two places at one spot: a 0 km piece
-            piece = shapely.LineString([piece, piece])
-        out.append(piece)
+    for a, b in itertools.pairwise([0.0, *ats, 1.0]):
+        da, db = a * total, b * total
+        inner = xy[(cum > da) & (cum < db)]
+        pts = np.vstack([at(da), inner, at(db)])
+        if len(pts) < 2:  # two places at one spot: a 0 km piece
+            pts = np.vstack([pts, pts])
+        out.append(shapely.LineString(pts))
     return out
 
 
@@ -593,6 +601,11 @@ def _build_with(
     if deposit_columns is not None:
         deps = [d[[c for c in d.columns if c in deposit_columns or c == d.geometry.name]]
                 for d in deps]  # fmt: skip
+    only_deposits = all(str(lyr.attrs.get("kind")) not in ("node", "segment") for lyr in layers)
+    if only_deposits and (layers or deposit_columns is not None):
+        # deposits never change the graph: share the bundled one (frozen), with these deposits
+        base = _bundled_network()
+        return replace(base, deposits=_concat(deps), names={}, subgraphs={})
     return build_network(_concat(nodes), _concat(segs), _concat(deps),
                          rail=_concat(rail) if rail else None,
                          sections=load_sections())  # fmt: skip

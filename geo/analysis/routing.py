@@ -19,6 +19,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse
+import scipy.sparse.csgraph
 import shapely
 
 from ..data.countries import codes, countries_at
@@ -669,13 +671,46 @@ class Route:
         return [self.legs[0].from_name, *[leg.to_name for leg in self.legs]]
 
 
-def _shortest(g: nx.Graph, a: str, b: str) -> list[str] | None:
+def _shortest(net: Network, c: Constraints, a: str, b: str) -> list[str] | None:
+    """The node ids of the shortest path from ``a`` to ``b`` on the allowed subgraph, or None.
+
+    Dijkstra in C (scipy's csgraph) over the subgraph as a sparse matrix, kept with it in the
+    network's ``subgraphs`` cache: on the traced network (about 5,000 vertices) a search takes
+    about a millisecond where networkx's takes twenty.
+    """
+    g = allowed_subgraph(net, c)
     if a not in g or b not in g:
         return None
-    try:
-        return list(nx.shortest_path(g, a, b, weight="weight"))
-    except nx.NetworkXNoPath:
+    names, index, m = _matrix(net, c, g)
+    i, j = index[a], index[b]
+    dist, pred = scipy.sparse.csgraph.dijkstra(m, indices=i, return_predecessors=True)
+    if not np.isfinite(dist[j]):
         return None
+    path = [j]
+    while path[-1] != i:
+        path.append(int(pred[path[-1]]))
+    return [names[k] for k in reversed(path)]
+
+
+def _matrix(
+    net: Network, c: Constraints, g: nx.Graph
+) -> tuple[list[str], dict[str, int], scipy.sparse.csr_matrix]:
+    key = ("matrix", c)
+    hit = net.subgraphs.get(key)
+    if hit is None:
+        names = list(g.nodes)
+        index = {n: k for k, n in enumerate(names)}
+        rows, cols, w = [], [], []
+        for u, v, km in g.edges(data="length_km"):
+            # csgraph drops explicit zeros: a 0 km link becomes a tiny positive weight
+            for x, y in ((u, v), (v, u)):
+                rows.append(index[x])
+                cols.append(index[y])
+                w.append(max(float(km), 1e-9))
+        m = scipy.sparse.csr_matrix((w, (rows, cols)), shape=(len(names), len(names)))
+        hit = (names, index, m)
+        net.subgraphs[key] = hit
+    return hit
 
 
 def _blocker(net: Network, stops: Sequence[str], c: Constraints) -> str:
@@ -718,7 +753,7 @@ def _path_edges(net: Network, stops: Sequence[str], c: Constraints) -> list[dict
     g = allowed_subgraph(net, c)
     edges: list[dict[str, Any]] = []
     for a, b in itertools.pairwise(stops):
-        p = _shortest(g, a, b)
+        p = _shortest(net, c, a, b)
         if p is None:
             return None
         edges.extend(g[u][v]["edge"] for u, v in itertools.pairwise(p))
@@ -761,7 +796,7 @@ def legs_between(net: Network, stops: Sequence[str], c: Constraints) -> list[Leg
     for a, b in itertools.pairwise(stops):
         if a == b:
             continue
-        p = _shortest(g, a, b)
+        p = _shortest(net, c, a, b)
         if p is None:
             an, bn = net.graph.nodes[a]["name"], net.graph.nodes[b]["name"]
             desc = c.describe()
