@@ -13,6 +13,7 @@ from helpers import assert_row_matches_route, seg_km
 from pyproj import Geod
 
 from geo.analysis.network import build_network, load_network
+from geo.analysis.parameters import road_detour_factor
 from geo.analysis.routing import find_route, make_constraints
 from geo.analysis.supply import COLUMNS, exports, exports_summary
 from geo.data.layers import load_layer
@@ -56,7 +57,12 @@ def test_one_row_per_deposit_and_market(frame) -> None:
 
 def test_known_answers_with_and_without_russia(frame) -> None:
     row = frame.set_index(["deposit", "market"]).loc[("mine_a", "k")]
-    access = km((66.5, 47.2), (66.0, 47.0))
+    # The access leg is a road: the straight line to Alpha (66.0, 47.0), 44.0 km (0.2 deg of
+    # latitude, 22.2 km, and 0.5 deg of longitude at 47 N, 37.9 km), times the sourced detour
+    # factor 1.26 of layers/transit.toml: 55.4 km, 11.4 km more than this test pinned before
+    # the factor came in. The network legs are unchanged (the hand-built fixture network).
+    access = km((66.5, 47.2), (66.0, 47.0)) * road_detour_factor()
+    assert road_detour_factor() == 1.26 and access == pytest.approx(55.4, abs=0.1)
     assert row["km"] == pytest.approx(access + seg_km("aw", "wp", "pq", "qt", "th", "hk"), abs=0.1)
     assert row["shortest_km"] == pytest.approx(
         access + seg_km("aw", "wr", "rm", "mq", "qt", "th", "hk"), abs=0.1

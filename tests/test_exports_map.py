@@ -7,12 +7,15 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
 from helpers import column_values
 from pyproj import Geod
 
 import geo
-from geo.analysis.network import load_network
+from geo.analysis.network import STATION_KM, load_network
+from geo.analysis.parameters import road_detour_factor
 from geo.analysis.supply import export_legs, resolve_markets, summarise_supply_route
 from geo.build import build_from_spec
 from geo.data.layers import load_layer
@@ -51,6 +54,33 @@ def joined(p: dict, m: dict, i: int, which: int) -> list[list[float]] | None:
     for ref in refs:
         line = p["edges"][ref] if ref >= 0 else p["edges"][~ref][::-1]
         out += line[1:]
+    return out
+
+
+def drawn_km(legs: list, gaps: list[float]) -> float:
+    """The km of a route's line as the page draws it: the access leg straight (its length is
+    the straight line's times the road detour factor), the network legs, the gaps."""
+    access, *network = legs
+    assert access.access
+    return (
+        access.length_km / road_detour_factor() + sum(leg.length_km for leg in network) + sum(gaps)
+    )
+
+
+def gaps_km(legs: list, end: list[float]) -> list[float]:
+    """The straight pieces the page draws where a route's lines do not meet, in km.
+
+    A named place is a station of the traced rail network up to STATION_KM off its track: its
+    node (where the access leg and a hand-drawn segment end, where the market's marker stands)
+    is the place, while the traced lines end on the track. The page joins the two.
+    """
+    ends = [np.round(shapely.get_coordinates(leg.geometry)[[0, -1]], 4) for leg in legs]
+    out, at = [], ends[0][1]  # the access leg ends at its node
+    stops = [(first, last) for first, last in ends[1:]] + [(np.array(end[::-1]), None)]
+    for first, last in stops:
+        if (first != at).any():
+            out.append(GEOD.inv(at[0], at[1], first[0], first[1])[2] / 1000)
+        at = last
     return out
 
 
@@ -144,6 +174,7 @@ def test_opens_on_japan_and_every_deposit_has_a_row_per_market(payload: dict) ->
 
 def test_numbers_and_lines_are_those_of_corridor_exports(payload: dict) -> None:
     frame = geo.exports(markets=["yokohama_port"], commodities=["uranium"], avoid=["RUS"])
+    legs = export_legs(markets=["yokohama_port"], commodities=["uranium"], network=load_network())
     where = ids(payload)
     yokohama = payload["markets"][payload["initial"]]
     checked = 0
@@ -161,13 +192,31 @@ def test_numbers_and_lines_are_those_of_corridor_exports(payload: dict) -> None:
         assert payload["corridors"][k] == "TITR / Middle Corridor"  # via China and Kazakhstan
         line = joined(payload, yokohama, i, 0)
         assert line is not None
-        # The line starts at the deposit, ends at Yokohama and is as long as the route.
+        # The line starts at the deposit, ends at Yokohama and is as long as the route, with
+        # the joins between a station's place and its track (see gaps_km).
         assert line[0] == [payload["lat"][i], payload["lon"][i]]
         assert line[-1] == yokohama["c"]
         km = GEOD.line_length([p[1] for p in line], [p[0] for p in line]) / 1000
-        assert km == pytest.approx(row.km, rel=0.002)
+        found = legs[(row.deposit, "yokohama_port")]["avoid"]
+        assert sum(leg.length_km for leg in found) == pytest.approx(row.km, abs=0.05)
+        gaps = gaps_km(found, yokohama["c"])
+        assert all(0 < gap <= STATION_KM for gap in gaps)
+        assert km == pytest.approx(drawn_km(found, gaps), rel=0.002)
         checked += 1
     assert checked >= 10  # Kazakh uranium
+
+
+def test_a_route_ends_at_its_market_not_where_the_track_ends(payload: dict) -> None:
+    # Port of Lianyungang stands at 34.75 N, 119.45 E (layers/nodes.geojson); the traced line
+    # into it ends on the track at 34.7261 N, 119.4581 E: 0.0239 deg of latitude (2.65 km) and
+    # 0.0081 deg of longitude at 34.7 N (0.74 km), 2.75 km apart. The page joins the two, so the
+    # drawn route ends at the port's marker rather than 2.75 km short of it.
+    m = next(m for m in payload["markets"] if m["name"] == "Port of Lianyungang")
+    assert m["c"] == [34.75, 119.45]
+    line = joined(payload, m, 0, 0)
+    assert line is not None and line[-2:] == [[34.7261, 119.4581], [34.75, 119.45]]
+    km = GEOD.inv(119.4581, 34.7261, 119.45, 34.75)[2] / 1000
+    assert km == pytest.approx(2.75, abs=0.01)
 
 
 def test_inkai_to_yokohama_is_the_exports_row(payload: dict) -> None:
@@ -239,9 +288,12 @@ def test_every_cell_and_line_equals_the_whole_route(
                     assert line is None
                     continue
                 assert line is not None
-                assert line[0] == [p["lat"][i], p["lon"][i]] and line[-1] == p["markets"][mi]["c"]
+                end = p["markets"][mi]["c"]
+                assert line[0] == [p["lat"][i], p["lon"][i]] and line[-1] == end
                 km = GEOD.line_length([q[1] for q in line], [q[0] for q in line]) / 1000
-                assert km == pytest.approx(sum(leg.length_km for leg in found[s]), rel=0.002)
+                gaps = gaps_km(found[s], end)
+                assert all(0 < gap <= STATION_KM for gap in gaps)
+                assert km == pytest.approx(drawn_km(found[s], gaps), rel=0.002)
 
 
 def test_deposits_with_no_route_are_marked() -> None:

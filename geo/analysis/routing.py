@@ -11,6 +11,7 @@ import functools
 import itertools
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -583,6 +584,17 @@ def _line_parts(g: shapely.Geometry) -> list[shapely.LineString]:
 
 
 SUBGRAPH_CACHE_SIZE = 32
+# Traced lengths are rounded to metres, so double track gives routes of equal length. Each
+# edge's search weight adds at most 2e-9 km (a fixed fraction of its id's CRC, doubled off a
+# corridor) so that no two routes tie: a search from either end, find_route's from the origin
+# or the supply routes' from the market, finds the same one, on the corridor's track if it can.
+TIE_KM = 1e-9
+
+
+def search_weight(e: dict[str, Any]) -> float:
+    """An edge's weight in route searches: its length plus a tie-breaker far below a metre."""
+    crc = zlib.crc32(str(e["id"]).encode("utf-8")) / 2**32
+    return float(e["length_km"]) + TIE_KM * (1.0 + crc) * (1.0 if e.get("corridor") else 2.0)
 
 
 def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
@@ -601,7 +613,8 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     Returns
     -------
     networkx.Graph
-        Edges carry ``length_km`` and ``edge`` (the network edge's attributes).
+        Edges carry ``length_km``, ``weight`` (:func:`search_weight`, what searches minimise)
+        and ``edge`` (the network edge's attributes).
     """
     cache = net.subgraphs
     hit = cache.get(c)
@@ -612,7 +625,7 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
         if not _allowed(e, c):
             continue
         if not g.has_edge(u, v) or g[u][v]["length_km"] > e["length_km"]:
-            g.add_edge(u, v, length_km=e["length_km"], edge=e)
+            g.add_edge(u, v, length_km=e["length_km"], weight=search_weight(e), edge=e)
     if len(cache) >= SUBGRAPH_CACHE_SIZE and c not in cache:
         cache.pop(next(iter(cache)))
     cache[c] = nx.freeze(g)
@@ -643,7 +656,7 @@ def _shortest(g: nx.Graph, a: str, b: str) -> list[str] | None:
     if a not in g or b not in g:
         return None
     try:
-        return list(nx.shortest_path(g, a, b, weight="length_km"))
+        return list(nx.shortest_path(g, a, b, weight="weight"))
     except nx.NetworkXNoPath:
         return None
 
@@ -695,6 +708,54 @@ def _path_edges(net: Network, stops: Sequence[str], c: Constraints) -> list[dict
     return edges
 
 
+def legs_between(net: Network, stops: Sequence[str], c: Constraints) -> list[Leg]:
+    """The network legs of the shortest route through the node ids ``stops``, as shown.
+
+    What :func:`find_route` does once the places are resolved: the legs between each pair of
+    stops, consecutive junction legs joined (:func:`coalesce`). Node ids may be junctions,
+    which no place name resolves to (the supply routes start at them).
+
+    Parameters
+    ----------
+    net
+        The network.
+    stops
+        Graph node ids in travel order.
+    c
+        What the route may use.
+
+    Returns
+    -------
+    list of Leg
+        In travel order; empty when every stop is the same node.
+
+    Raises
+    ------
+    RouteError
+        A stop in a country to avoid, or no route: the message names what blocks it.
+    """
+    for code in c.avoid_countries:
+        for s in stops:
+            if net.graph.nodes[s]["country"] == code:
+                msg = f"{net.graph.nodes[s]['name']} lies in {code}, which the route must avoid"
+                raise RouteError(msg)
+    g = allowed_subgraph(net, c)
+    legs: list[Leg] = []
+    for a, b in itertools.pairwise(stops):
+        if a == b:
+            continue
+        p = _shortest(g, a, b)
+        if p is None:
+            an, bn = net.graph.nodes[a]["name"], net.graph.nodes[b]["name"]
+            desc = c.describe()
+            why = _blocker(net, [a, b], c)
+            msg = f"no route from {an} to {bn}{' ' + desc if desc else ''}: {why}"
+            raise RouteError(msg)
+        legs.extend(coalesce(net, [make_leg(net, u, v, g[u][v]["edge"])
+                                   for u, v in itertools.pairwise(p)]))  # fmt: skip
+    return legs
+
+
 def find_route(
     net: Network,
     origin: str,
@@ -717,25 +778,8 @@ def find_route(
     vias = [via] if isinstance(via, str) else list(via)
     via_ids = [resolve(net, v, what="--via")[1] for v in vias]
     stops = [start, *via_ids, resolve(net, destination, what="destination")[1]]
-    for code in c.avoid_countries:
-        for s in stops:
-            if net.graph.nodes[s]["country"] == code:
-                msg = f"{net.graph.nodes[s]['name']} lies in {code}, which the route must avoid"
-                raise RouteError(msg)
-    g = allowed_subgraph(net, c)
     legs: list[Leg] = [access] if access else []
-    for a, b in itertools.pairwise(stops):
-        if a == b:
-            continue
-        p = _shortest(g, a, b)
-        if p is None:
-            an, bn = net.graph.nodes[a]["name"], net.graph.nodes[b]["name"]
-            desc = c.describe()
-            why = _blocker(net, [a, b], c)
-            msg = f"no route from {an} to {bn}{' ' + desc if desc else ''}: {why}"
-            raise RouteError(msg)
-        legs.extend(coalesce(net, [make_leg(net, u, v, g[u][v]["edge"])
-                                   for u, v in itertools.pairwise(p)]))  # fmt: skip
+    legs.extend(legs_between(net, stops, c))
     if not legs:
         msg = f"origin and destination are the same place ({origin}); name two different places"
         raise RouteError(msg)

@@ -31,7 +31,8 @@ from .routing import (
     access_table,
     allowed_subgraph,
     build_access_legs,
-    find_route,
+    coalesce,
+    legs_between,
     make_constraints,
     make_leg,
     option_values,
@@ -236,6 +237,7 @@ class _Solver:
         self.net, self.access = net, access or {}
         self._graphs: dict[Constraints, nx.Graph] = {}
         self._trees: dict[tuple[Constraints, str], dict[str, list[str]]] = {}
+        self._edges: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
         self._legs: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
         self._parts: dict[tuple[Constraints, str, str], NetworkPart | str] = {}
 
@@ -249,15 +251,19 @@ class _Solver:
             if market in g and not any(
                 self.net.graph.nodes[market]["country"] == k for k in c.avoid_countries
             ):
-                _, paths = nx.single_source_dijkstra(g, market, weight="length_km")
+                _, paths = nx.single_source_dijkstra(g, market, weight="weight")
             self._trees[key] = paths
         return self._trees[key]
 
-    def network_legs(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
-        """The legs from ``start`` to ``market`` or the text of find_route's RouteError."""
+    def edges(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
+        """One leg per network edge from ``start`` to ``market``, or find_route's RouteError text.
+
+        ``start`` is a node id, a named place or a rail junction (an access leg may end at
+        either); the legs are those of the network's edges, for drawing them shared.
+        """
         key = (c, start, market)
-        if key in self._legs:
-            return self._legs[key]
+        if key in self._edges:
+            return self._edges[key]
         paths = self._tree(c, market)
         result: list[Leg] | str
         avoided = self.net.graph.nodes[start]["country"] in c.avoid_countries
@@ -268,13 +274,26 @@ class _Solver:
             g = self._graphs[c]
             result = [make_leg(self.net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
         else:
-            try:  # no path: routing names the constraint that blocks it
-                find_route(self.net, start, market, constraints=c)
+            try:  # no path: routing names what blocks it (from node ids: a junction has no name)
+                legs_between(self.net, [start, market], c)
                 result = "no route"  # pragma: no cover - the search and routing agree
             except RouteError as e:
                 result = str(e)
-        self._legs[key] = result
+        self._edges[key] = result
         return result
+
+    def network_legs(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
+        """The legs from ``start`` to ``market`` as find_route gives them, or why there are none.
+
+        Consecutive junction legs are joined (:func:`~geo.analysis.routing.coalesce`), so the
+        path and every sum are those of :func:`~geo.analysis.routing.find_route` and
+        :func:`~geo.analysis.stats.route_stats`, added in the same order.
+        """
+        key = (c, start, market)
+        if key not in self._legs:
+            found = self.edges(c, start, market)
+            self._legs[key] = found if isinstance(found, str) else coalesce(self.net, found)
+        return self._legs[key]
 
     def legs(self, c: Constraints, dep_id: str, market: str) -> list[Leg] | str:
         """The deposit's access leg and the network legs to ``market``, or why there are none."""
@@ -539,8 +558,9 @@ class SupplyParts:
 
     ``table`` holds each deposit's access leg (row ``i`` is the ``i``-th row of ``deposits``);
     ``legs`` and ``parts`` are keyed by (constraint set name, access node id, market id): the
-    network legs from that node to that market (or why there are none), and the same legs
-    summarised for :func:`route_totals` and :func:`combine_access`.
+    network legs from that node to that market, one per edge so that routes share their lines
+    (or why there are none), and the same route summarised for :func:`route_totals` and
+    :func:`combine_access` (its junction legs joined, as find_route shows them).
     """
 
     deposits: pd.DataFrame
@@ -591,7 +611,7 @@ def supply_parts(
     for name, c in named.items():
         for node in nodes:
             for m in market_ids:
-                legs[(name, node, m)] = solver.network_legs(c, node, m)
+                legs[(name, node, m)] = solver.edges(c, node, m)
                 parts[(name, node, m)] = solver.part(c, node, m)
     return SupplyParts(deps, market_ids, table, legs, parts)
 

@@ -94,10 +94,47 @@ class _Edges:
             return i
         return i if self.lines[i][0] == line[0] else ~i
 
+    def gap(self, a: list[float], b: list[float]) -> int:
+        """A straight line from ``a`` to ``b`` where a route's lines do not meet (see _refs)."""
+        key = "gap " + " ".join(map(str, sorted([a, b])))
+        i = self._index.get(key)
+        if i is None:
+            i = self._index[key] = len(self.lines)
+            self.lines.append([a, b])
+            return i
+        return i if self.lines[i][0] == a else ~i
 
-def _refs(legs: list[Leg] | str, edges: _Edges) -> list[int] | None:
-    """A network route as refs into the shared edge lines; None when there is no route."""
-    return None if isinstance(legs, str) else [edges.ref(leg) for leg in legs]
+    def ends(self, ref: int) -> tuple[list[float], list[float]]:
+        """The first and last point of a ref's line, in the direction the ref runs."""
+        line = self.lines[ref if ref >= 0 else ~ref]
+        return (line[0], line[-1]) if ref >= 0 else (line[-1], line[0])
+
+
+def _refs(
+    legs: list[Leg] | str, edges: _Edges, start: list[float], end: list[float]
+) -> list[int] | None:
+    """A network route from ``start`` to ``end`` as refs into the shared lines; None: no route.
+
+    A named place is a station of the traced rail network up to
+    :data:`~geo.analysis.network.STATION_KM` from its track: its node (the access leg's end, the
+    market's marker, the end of a hand-drawn segment) is where the place is, the rail lines end
+    on the track. Where two consecutive lines do not meet, a straight gap line joins them, so
+    the drawn route runs unbroken from the access node to the market.
+    """
+    if isinstance(legs, str):
+        return None
+    out: list[int] = []
+    at = start
+    for leg in legs:
+        ref = edges.ref(leg)
+        first, last = edges.ends(ref)
+        if first != at:
+            out.append(edges.gap(at, first))
+        out.append(ref)
+        at = last
+    if at != end:
+        out.append(edges.gap(at, end))
+    return out
 
 
 def _yes_no(v: bool | None) -> str:
@@ -181,6 +218,13 @@ def _groups(t: AccessTable | None, n: int) -> tuple[np.ndarray, list[tuple[str, 
     return np.asarray(codes, dtype=np.int64), [(str(a), str(b), bool(c)) for a, b, c in uniq]
 
 
+def _latlng(net: Network, node: str) -> list[float]:
+    """A node's place as the page draws it: [lat, lon], rounded as the route lines are."""
+    at = net.graph.nodes[node]
+    out: list[float] = np.round([float(at["y"]), float(at["x"])], ROUTE_DECIMALS).tolist()
+    return out
+
+
 def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
     """Everything the page needs, shared per access node (railhead or port) and market.
 
@@ -250,14 +294,14 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         summaries.append(text)
         markets_out.append({
             "name": name,
-            "c": [round(g.nodes[m]["y"], ROUTE_DECIMALS), round(g.nodes[m]["x"], ROUTE_DECIMALS)],
+            "c": _latlng(net, m),
             "summary": text,
             # per group: the best route's corridor (-1: none) and the comparison's fixed cells
             "k": [-1 if c is None else cidx[c] for c in corridor],
             "cells": cells,
             # per access node: the best route and the unconstrained one, as edge refs
-            "routes": [[_refs(sp.legs[(s, node, m)], edges) for s in ("one", "shortest")]
-                       for node in node_ids],
+            "routes": [[_refs(sp.legs[(s, node, m)], edges, _latlng(net, node), _latlng(net, m))
+                        for s in ("one", "shortest")] for node in node_ids],
             # per deposit, per column: distance and days as shown; extra distance (two columns)
             "km": [_whole(totals[s][0]) for s in SETS],
             "days": [[_whole(totals[s][1]), _whole(totals[s][2])] for s in SETS],
@@ -280,10 +324,7 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         "avoid2": _avoid_text(both),
         "corridors": [CORRIDORS.get(c, (c, ""))[0] for c in corridors],
         "edges": edges.lines,
-        "nodes": [
-            [round(g.nodes[v]["y"], ROUTE_DECIMALS), round(g.nodes[v]["x"], ROUTE_DECIMALS)]
-            for v in node_ids
-        ],
+        "nodes": [_latlng(net, v) for v in node_ids],
         "groupNode": [node_index[k[0]] for k in keys],
         "cols": cols,
         "data": [columnar(fmt_column(deps[c])) for c in cols],
