@@ -199,3 +199,17 @@ def test_real_rows_match_route_stats_on_a_sample(real_rus_chn) -> None:
     c = make_constraints(["RUS", "CHN"])
     for row in sample.itertuples():
         assert_row_matches_route(row, net, c)
+
+
+def test_real_paths_are_those_corridor_route_shows(real) -> None:
+    # On the traced network a route runs through rail junctions: find_route joins their legs
+    # (routing.coalesce) and breaks ties between equal tracks the same from either end, so
+    # the exports row names the places `corridor route DEPOSIT MARKET` names, junctions too.
+    net = load_network()
+    c = make_constraints(["RUS"])
+    reached = 0
+    for row in real[real["km"].notna()].itertuples():
+        r = assert_row_matches_route(row, net, c)
+        assert r is not None and row.path == r.path, (row.deposit, row.market)
+        reached += 1
+    assert reached >= 60

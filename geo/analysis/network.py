@@ -379,13 +379,18 @@ def add_rail(
             stops = [ends[0], *[n for _, n in cut], ends[1]]
         else:
             pieces, stops = [line], ends
+        known = cols["length_km"][r]
+        if len(pieces) == 1:
+            kms = [GEOD.geometry_length(line) / 1000.0 if known is None or pd.isna(known)
+                   else float(known)]  # fmt: skip
+        else:
+            # the pieces share the line's stated length in proportion to their geodesic ones
+            kms = [GEOD.geometry_length(piece) / 1000.0 for piece in pieces]
+            if known is not None and not pd.isna(known) and sum(kms) > 0:
+                kms = [k * float(known) / sum(kms) for k in kms]
         for i, piece in enumerate(pieces):
             u, v = stops[i], stops[i + 1]
-            known = cols["length_km"][r]
-            if len(pieces) == 1 and known is not None and not pd.isna(known):
-                km = float(known)
-            else:
-                km = GEOD.geometry_length(piece) / 1000.0
+            km = kms[i]
             sid = str(cols["id"][r]) if len(pieces) == 1 else f"{cols['id'][r]}:{i + 1}"
             by_country = {attrs["country"]: km}
             g.add_edge(u, v, key=sid, id=sid, length_km=km, km_by_country=by_country, u=u, v=v,

@@ -604,9 +604,10 @@ def _line_parts(g: shapely.Geometry) -> list[shapely.LineString]:
 
 SUBGRAPH_CACHE_SIZE = 32
 # Traced lengths are rounded to metres, so double track gives routes of equal length. Each
-# edge's search weight adds at most 2e-9 km (a fixed fraction of its id's CRC, doubled off a
-# corridor) so that no two routes tie: a search from either end, find_route's from the origin
-# or the supply routes' from the market, finds the same one, on the corridor's track if it can.
+# edge's search weight adds at most 4e-9 km (1e-9 km times 1 + its id's CRC as a fraction,
+# doubled on an edge no corridor runs over) so that no two routes tie: a search from either
+# end (find_route's from the origin, the supply routes' from the market) finds the same
+# route, on the track a corridor was traced on where there is a choice.
 TIE_KM = 1e-9
 
 
@@ -701,7 +702,7 @@ def _matrix(
         names = list(g.nodes)
         index = {n: k for k, n in enumerate(names)}
         rows, cols, w = [], [], []
-        for u, v, km in g.edges(data="length_km"):
+        for u, v, km in g.edges(data="weight"):  # search_weight: length plus a tie-breaker
             # csgraph drops explicit zeros: a 0 km link becomes a tiny positive weight
             for x, y in ((u, v), (v, u)):
                 rows.append(index[x])
