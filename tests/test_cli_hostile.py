@@ -71,8 +71,11 @@ def hostile(tmp_path: Path) -> Iterator[Path]:
 
 
 def _store() -> list[tuple[str, int]]:
+    """The layer store's files (not the cache beside it, which any command may fill)."""
     home = Path(os.environ["CORRIDOR_HOME"])
-    return sorted((str(p), p.stat().st_mtime_ns) for p in home.rglob("*") if p.is_file())
+    cache = home / "cache"
+    return sorted((str(p), p.stat().st_mtime_ns) for p in home.rglob("*")
+                  if p.is_file() and cache not in p.parents)  # fmt: skip
 
 
 def cli(*args: str) -> tuple[int, str, str]:

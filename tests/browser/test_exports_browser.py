@@ -201,7 +201,7 @@ def test_big_layer_is_clustered_and_every_deposit_clickable(
     build_from_spec(ROOT / "maps" / "exports.toml", out=out, extra_layers=[layer])
     data = payload(out)
     n = len(data["g"])
-    assert data["cluster"] is True and n > 3000
+    assert data["cluster"] is True and n > 1200
     map_page.open(out)
     map_page.page.wait_for_function(
         f"CorridorMap.exportGroup._topClusterLevel && "
