@@ -428,9 +428,6 @@ class AccessTable:
     code: np.ndarray
 
 
-ACCESS_CHUNK = 1 << 21  # deposit-candidate pairs measured at once (bounds the temporary arrays)
-
-
 def access_table(net: Network, deposits: pd.DataFrame) -> AccessTable | None:
     """Every deposit's access leg, as columns, measured for all deposits of a country at once.
 
@@ -461,18 +458,40 @@ def access_table(net: Network, deposits: pd.DataFrame) -> AccessTable | None:
         ns = access_candidates(net, str(country))
         cx = np.array([g.nodes[n]["x"] for n in ns], dtype=float)
         cy = np.array([g.nodes[n]["y"] for n in ns], dtype=float)
-        step = max(1, ACCESS_CHUNK // len(ns))
-        for lo in range(0, len(rows), step):
-            part = rows[lo : lo + step]
-            k = len(part)
-            d = GEOD.inv(np.repeat(px[part], len(ns)), np.repeat(py[part], len(ns)),
-                         np.tile(cx, k), np.tile(cy, k))[2].reshape(k, len(ns))  # fmt: skip
-            best = np.argmin(d, axis=1)  # the first of equals
-            node[part] = np.asarray(ns, dtype=object)[best]
-            # the geodesic length of the straight line from the deposit to the node (pyproj's
-            # line length of two points is this same inverse distance) times the road detour
-            km[part] = d[np.arange(k), best] / 1000.0 * detour
+        best, metres = _nearest_geodesic(px[rows], py[rows], cx, cy)
+        node[rows] = np.asarray(ns, dtype=object)[best]
+        # the geodesic length of the straight line from the deposit to the node (pyproj's
+        # line length of two points is this same inverse distance) times the road detour
+        km[rows] = metres / 1000.0 * detour
     return AccessTable(px, py, node, km, code)
+
+
+def _nearest_geodesic(
+    px: np.ndarray, py: np.ndarray, cx: np.ndarray, cy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, the geodesically nearest candidate (the first of equals) and its metres.
+
+    Not every pair is measured: the planar nearest candidate's geodesic distance bounds the
+    answer, and only candidates in a lon/lat box that surely holds every point that near
+    (padded for the meridian's shortest degree and the box's highest latitude) are measured.
+    """
+    tree = shapely.STRtree(shapely.points(cx, cy))
+    planar = tree.nearest(shapely.points(px, py))
+    bound = GEOD.inv(px, py, cx[planar], cy[planar])[2]
+    lat_pad = bound / 110_574.0 * 1.01 + 1e-9
+    top = np.minimum(np.abs(py) + lat_pad, 89.9)
+    lon_pad = np.minimum(bound / (111_320.0 * np.cos(np.radians(top))) * 1.01 + 1e-9, 360.0)
+    boxes = shapely.box(px - lon_pad, py - lat_pad, px + lon_pad, py + lat_pad)
+    pi, ci = tree.query(boxes)
+    d = GEOD.inv(px[pi], py[pi], cx[ci], cy[ci])[2]
+    order = np.lexsort((ci, d, pi))  # by point, then distance, then candidate order
+    pi, ci, d = pi[order], ci[order], d[order]
+    first = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    best = np.empty(len(px), dtype=np.int64)
+    metres = np.empty(len(px), dtype=float)
+    best[pi[first]] = ci[first]
+    metres[pi[first]] = d[first]
+    return best, metres
 
 
 def build_access_legs(net: Network, deposits: pd.DataFrame) -> dict[str, Leg]:

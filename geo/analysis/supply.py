@@ -240,6 +240,15 @@ class _Solver:
         self._edges: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
         self._legs: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
         self._parts: dict[tuple[Constraints, str, str], NetworkPart | str] = {}
+        self._made: dict[tuple[str, str, str], Leg] = {}
+
+    def _leg(self, u: str, v: str, e: dict[str, Any]) -> Leg:
+        """An edge's leg from ``u`` to ``v``, made once: routes to a market share their ends."""
+        key = (u, v, str(e["id"]))
+        leg = self._made.get(key)
+        if leg is None:
+            leg = self._made[key] = make_leg(self.net, u, v, e)
+        return leg
 
     def _tree(self, c: Constraints, market: str) -> dict[str, list[str]]:
         key = (c, market)
@@ -272,7 +281,7 @@ class _Solver:
         elif start in paths and not avoided:
             p = paths[start][::-1]  # the search ran from the market
             g = self._graphs[c]
-            result = [make_leg(self.net, u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
+            result = [self._leg(u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
         else:
             try:  # no path: routing names what blocks it (from node ids: a junction has no name)
                 legs_between(self.net, [start, market], c)
