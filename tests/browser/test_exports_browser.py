@@ -208,7 +208,7 @@ def test_big_layer_is_clustered_and_every_deposit_clickable(
         f"CorridorMap.exportGroup._topClusterLevel.getChildCount() === {n}"
     )
     assert map_page.page.locator(".cm-cluster").count() > 0
-    i = names(data).index(deposit_name(1234))
+    i = names(data).index(deposit_name(1111))
     map_page.js(
         f"""() => new Promise(done => {{
           const mk = CorridorMap.exportMarkers[{i}];
@@ -216,8 +216,8 @@ def test_big_layer_is_clustered_and_every_deposit_clickable(
         }})"""
     )
     map_page.page.wait_for_function(f"!!CorridorMap.exportMarkers[{i}].getElement()")
-    marker(map_page, data, deposit_name(1234)).dispatch_event("click")
-    expect(map_page.page.locator("#cm-cmp .cm-dep-title")).to_contain_text(deposit_name(1234))
+    marker(map_page, data, deposit_name(1111)).dispatch_event("click")
+    expect(map_page.page.locator("#cm-cmp .cm-dep-title")).to_contain_text(deposit_name(1111))
     rows = map_page.page.locator("#cm-cmp table tr")
     m = data["markets"][data["initial"]]
     assert rows.nth(1).locator("td").nth(2).inner_text() == f"{m['km'][2][i]:,} km"
