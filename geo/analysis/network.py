@@ -246,7 +246,6 @@ def find_stations(
 
 
 def _junction_names(
-    g: nx.MultiGraph,
     named: gpd.GeoDataFrame,
     vertices: dict[str, tuple[float, float]],
     prefix: str = "junction near",
@@ -266,7 +265,7 @@ def _junction_names(
     return {v: f"{prefix} {names[i]} ({km[i]:.0f} km)" for i, v in enumerate(ids)}
 
 
-def _rail_attrs(rail: gpd.GeoDataFrame, row: int, cols: dict[str, np.ndarray]) -> dict[str, Any]:
+def _rail_attrs(row: int, cols: dict[str, np.ndarray]) -> dict[str, Any]:
     gauge = cols["gauge_mm"][row]
     return {
         "name": str(cols["name"][row]), "mode": "rail", "status": str(cols["status"][row]),
@@ -281,7 +280,6 @@ ACCESS_COUNTRIES = frozenset({"KAZ", "KGZ", "TJK", "TKM", "UZB", "AZE", "AFG", "
 
 
 def _access_points(
-    k: int,
     row: int,
     line: shapely.LineString,
     cols: dict[str, np.ndarray],
@@ -307,7 +305,6 @@ def _access_points(
         p = shapely.line_interpolate_point(line, at, normalized=True)
         points[pid] = (round(p.x, COORD_ROUND), round(p.y, COORD_ROUND), country)
         out.append((at, pid))
-    del k
     return out
 
 
@@ -361,7 +358,7 @@ def add_rail(
         else:
             splits.setdefault(s.edge, []).append((s.at, s.node))
     free = {v: xy for v, xy in re.vertex_xy.items() if v not in alias}
-    names = _junction_names(g, nodes, free)
+    names = _junction_names(nodes, free)
     for v, (x, y) in free.items():
         g.add_node(v, name=names[v], kind="junction", country=re.vertex_country[v], x=x, y=y)
     cols = {c: rail[c].to_numpy(dtype=object) if c in rail else np.full(len(rail), None)
@@ -371,9 +368,9 @@ def add_rail(
     points: dict[str, tuple[float, float, str]] = {}  # access points: id -> (x, y, country)
     for k, line in enumerate(re.geoms):
         r = re.rows[k]
-        attrs = _rail_attrs(rail, r, cols)
+        attrs = _rail_attrs(r, cols)
         ends = [alias.get(re.u[k], re.u[k]), alias.get(re.v[k], re.v[k])]
-        cut = sorted(splits.get(k, []) + _access_points(k, r, line, cols, points))
+        cut = sorted(splits.get(k, []) + _access_points(r, line, cols, points))
         if cut:
             pieces = _split_line(line, [a for a, _ in cut])
             stops = [ends[0], *[n for _, n in cut], ends[1]]
@@ -397,7 +394,7 @@ def add_rail(
                        geometry=piece, **attrs)  # fmt: skip
             rows.append(_segment_row(sid, u, v, km, by_country, piece, attrs))
     if points:
-        names = _junction_names(g, nodes, {p: (x, y) for p, (x, y, _) in points.items()},
+        names = _junction_names(nodes, {p: (x, y) for p, (x, y, _) in points.items()},
                                 prefix="track near")  # fmt: skip
         for pid, (x, y, country) in points.items():
             g.add_node(pid, name=names[pid], kind="junction", country=country, x=x, y=y)
