@@ -100,7 +100,8 @@ def build_from_spec(
         if len(traced):
             segments = gpd.GeoDataFrame(pd.concat([segments, traced], ignore_index=True),
                                         geometry="geometry", crs=4326)  # fmt: skip
-        rail = next((load_bundled(s) for s in spec.layers if s in RAIL_LAYERS), None)
+        rail = next((g for g in by_kind["segment"]
+                     if Path(str(g.attrs.get("path", ""))).stem in RAIL_LAYERS), None)  # fmt: skip
     if spec.exports is not None:
         say("finding every deposit's supply routes")
         m = build_exports_map(spec, countries=countries, segments=segments_frame(net),
