@@ -108,6 +108,26 @@ def test_separate_national_lines_are_joined_only_at_a_crossing_node(tmp_path: Pa
     assert rep.border_joins == [] and rep.crossings_not_joined[0][0] == "far"
 
 
+def test_a_short_dip_into_a_neighbour_near_the_border_stays_in_its_country(tmp_path: Path) -> None:
+    # KAZ track that the 1:50m border puts 2 km into CHN for about 16 km (as the Turksib near
+    # Taraz lay in KGZ): one KAZ line, no crossing, no border cut.
+    dip = [(68, 45), (69.9, 45), (70.03, 45.02), (70.03, 45.12), (69.9, 45.14), (68, 45.14)]
+    fc, rep = build(tmp_path, [dip])
+    assert {f["properties"]["country"] for f in fc["features"]} == {"KAZ"}
+    assert len(fc["features"]) == 1 and rep.unlisted_border_connections == []
+    assert [(b, a) for b, a, _, _ in rep.slivers] == [("CHN", "KAZ")]
+    assert rep.slivers[0][2] == pytest.approx(16.5, abs=1.0)
+    assert "border slivers" in rep.text() and "CHN -> KAZ" in rep.text()
+    # 30 km into CHN is a real stretch of Chinese track, not a sliver ...
+    deep = [(68, 45), (69.9, 45), (70.4, 45.02), (69.9, 45.1), (68, 45.1)]
+    fc, rep = build(tmp_path, [deep])
+    assert rep.slivers == [] and {f["properties"]["country"] for f in fc["features"]} == {
+        "KAZ", "CHN"}  # fmt: skip
+    # ... and so is a short one entered from CHN that leaves to KAZ (a crossing, not a dip).
+    fc, rep = build(tmp_path, [[(69, 45), (70.05, 45), (70.1, 45)], [(70.1, 45), (72, 45)]])
+    assert rep.slivers == []
+
+
 def test_gauge_by_country_and_sourced_exception(tmp_path: Path) -> None:
     lines = [[(64, 45), (66, 45)], [(74, 45), (76, 45)], [(74, 47), (76, 47)]]
     gauges = """

@@ -167,6 +167,11 @@ class BuildOptions:
     simplify_deg: float = 0.0005  # Douglas-Peucker tolerance, lowered per feature if needed
     max_length_change: float = 0.005  # simplification may change a feature's length this much
     small_component_km: float = 50.0  # components shorter than this are listed in the report
+    # A run of track in one country that enters from and returns to a single neighbour, no
+    # longer than sliver_km and never further than sliver_border_km from that neighbour, is
+    # the 1:50m border's generalisation, not a border crossing: it takes the neighbour's code.
+    sliver_km: float = 25.0
+    sliver_border_km: float = 5.0
 
 
 @dataclass
@@ -189,6 +194,7 @@ class RailReport:
     crossings_not_joined: list[tuple[str, str]] = field(default_factory=list)
     unlisted_border_connections: list[tuple[str, str, Coord]] = field(default_factory=list)
     simplify_lowered: int = 0
+    slivers: list[tuple[str, str, float, Coord]] = field(default_factory=list)
 
     def text(self) -> str:
         """The report as the build prints it."""
@@ -216,6 +222,14 @@ class RailReport:
             f"spurs pruned: {self.spurs_pruned}; "
             f"yard and parallel chains removed: {self.yard_chains_removed}; "
             f"features simplified with a lowered tolerance: {self.simplify_lowered}"
+        )
+        out.append(
+            "border slivers (track the 1:50m borders put briefly in a neighbour, given back): "
+            f"{len(self.slivers)}"
+        )
+        out.extend(
+            f"  {b} -> {a} {km:.1f} km at {xy[0]:.5f}, {xy[1]:.5f}"
+            for b, a, km, xy in self.slivers
         )
         out.append(f"border joins made at crossing nodes: {len(self.border_joins)}")
         out.extend(
@@ -396,10 +410,16 @@ def _countries(countries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
 
 
 def _cut_at_borders(
-    gdf: gpd.GeoDataFrame, src: Source, countries: gpd.GeoDataFrame, targets: frozenset[str]
+    gdf: gpd.GeoDataFrame,
+    src: Source,
+    countries: gpd.GeoDataFrame,
+    targets: frozenset[str],
+    opts: BuildOptions | None = None,
+    report: RailReport | None = None,
 ) -> tuple[list[Piece], set[Coord]]:
     """The source's lines cut at country borders, each piece in the country of its midpoint.
 
+    Border slivers (see :class:`BuildOptions`) take the code of the country around them.
     Also returns the cut points: line ends there are borders, not the end of a siding.
     """
     polys = countries.geometry.to_numpy()
@@ -438,6 +458,10 @@ def _cut_at_borders(
         near = ptree.nearest(mids[k])
         if shapely.distance(polys[near], mids[k]) < 0.1:  # coastal generalisation, ~10 km
             where[k] = codes[near]
+    cut_points = {c for cs in cuts.values() for c in cs}
+    cut_points -= _absorb_slivers(
+        pieces, where, dict(zip(codes, polys, strict=True)), opts or BuildOptions(), report
+    )
     keep = []
     for p, cc, m in zip(pieces, where, mids, strict=True):
         if cc is None or cc not in src.countries or cc not in targets:
@@ -446,7 +470,72 @@ def _cut_at_borders(
             continue
         p.country = str(cc)
         keep.append(p)
-    return keep, {c for cs in cuts.values() for c in cs}
+    return keep, cut_points
+
+
+def _absorb_slivers(
+    pieces: list[Piece],
+    where: np.ndarray,
+    polys: dict[str, shapely.Geometry],
+    opts: BuildOptions,
+    report: RailReport | None,
+) -> set[Coord]:
+    """Give border slivers the code of the one neighbour around them (``where`` in place).
+
+    A sliver is a run of pieces of one country, connected by shared ends, that touches track of
+    exactly one other country at two or more points, is at most ``opts.sliver_km`` long, and
+    never lies further than ``opts.sliver_border_km`` from that country. Returns the cut points
+    that stop being borders.
+    """
+    at: dict[Coord, list[int]] = defaultdict(list)
+    for k, p in enumerate(pieces):
+        at[p.coords[0]].append(k)
+        at[p.coords[-1]].append(k)
+    parent = list(range(len(pieces)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for ks in at.values():
+        for a, b in itertools.combinations(ks, 2):
+            if where[a] is not None and where[a] == where[b]:
+                parent[find(a)] = find(b)
+    runs: dict[int, list[int]] = defaultdict(list)
+    for k in range(len(pieces)):
+        if where[k] is not None:
+            runs[find(k)].append(k)
+    freed: set[Coord] = set()
+    for run in runs.values():
+        code = where[run[0]]
+        km = sum(_km(pieces[k].coords) for k in run)
+        if km > opts.sliver_km:
+            continue
+        touches: dict[Coord, set[str]] = {}
+        for k in run:
+            for end in (pieces[k].coords[0], pieces[k].coords[-1]):
+                other = {str(where[j]) for j in at[end] if where[j] not in (None, code)}
+                if other:
+                    touches[end] = other
+        around = set().union(*touches.values()) if touches else set()
+        if len(touches) < 2 or len(around) != 1:
+            continue
+        (a,) = around
+        if a not in polys:
+            continue
+        xy = np.array([c for k in run for c in pieces[k].coords])
+        far = float(shapely.distance(polys[a], shapely.points(xy)).max()) * 111.32
+        if far > opts.sliver_border_km:
+            continue
+        for k in run:
+            where[k] = a
+        freed |= set(touches)
+        if report is not None:
+            first = pieces[run[0]].coords[0]
+            report.slivers.append((str(code), a, round(km, 1), first))
+    return freed
 
 
 def _ne_keep(gdf: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> np.ndarray:
@@ -1049,7 +1138,7 @@ def build_rail(
         gdf = _read_source(src, source_dir)
         if src.key == "ne":
             gdf = gdf[_ne_keep(gdf, cts)]
-        part, cut = _cut_at_borders(gdf, src, cts, wanted)
+        part, cut = _cut_at_borders(gdf, src, cts, wanted, opts, report)
         border |= cut
         for p in part:
             report.source_km_by_country[p.country] = report.source_km_by_country.get(
