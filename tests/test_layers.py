@@ -4,6 +4,7 @@ water, points lie in their country, segments meet their nodes, sea legs are sear
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -134,6 +135,17 @@ def test_every_feature_has_a_source_and_honest_precision() -> None:
                 assert len(f["geometry"]["coordinates"]) == 2 or p["mode"] in ("sea", "ferry"), p[
                     "id"
                 ]
+
+
+def test_sources_cite_publications_not_files_on_a_maintainers_machine() -> None:
+    # A citation a reader cannot follow: a path on the machine where the data was curated
+    # (a URL's own path, such as .../en_az/azerbaijan/home/..., is fine).
+    local = re.compile(r"(?:^|[\s\"'(;=])(?:/tmp/|/work/|/home/|/Users/|[A-Z]:\\\\|file:)")
+    for path in sorted(LAYERS.iterdir()):
+        if path.suffix in (".geojson", ".toml", ".md", ".csv"):
+            hit = local.search(path.read_text(encoding="utf-8"))
+            assert hit is None, f"{path.name}: cites a local file: {hit and hit.group(0)}"
+    assert local.search("notes: read /tmp/gn/cities1000.csv")
 
 
 def test_sea_legs_are_exactly_what_searoute_gives() -> None:
