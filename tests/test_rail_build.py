@@ -15,6 +15,7 @@ from geo.data.countries import distance_km
 from geo.data.geodesy import GEOD
 from geo.data.layers import load_layer
 from geo.data.rail import BuildOptions, RailReport, Source, build_rail, main, write_rail
+from geo.errors import GeoError
 
 DATA = Path(__file__).parent / "data" / "rail"
 NE = Source("ne", "ne.gpkg", "ne_10m_railroads", frozenset({"KAZ", "CHN"}), "test source",
@@ -27,7 +28,7 @@ COUNTRIES = gpd.GeoDataFrame(
 
 
 def build(tmp_path: Path, lines: list[list[tuple[float, float]]], *, nodes: list[Any] = (),
-          gauges: str = "", **opts: Any) -> tuple[dict[str, Any], RailReport]:  # fmt: skip
+          gauges: str = "", traces: str = "", **opts: Any) -> tuple[dict[str, Any], RailReport]:  # fmt: skip
     src = tmp_path / "src"
     src.mkdir(exist_ok=True)
     gpd.GeoDataFrame(
@@ -40,9 +41,10 @@ def build(tmp_path: Path, lines: list[list[tuple[float, float]]], *, nodes: list
     (tmp_path / "nodes.geojson").write_text(json.dumps({"type": "FeatureCollection",
                                                          "features": feats}))  # fmt: skip
     (tmp_path / "gauges.toml").write_text(gauges)
+    (tmp_path / "traces.toml").write_text(traces)
     return build_rail(src, nodes_path=tmp_path / "nodes.geojson",
-                      gauges_path=tmp_path / "gauges.toml", countries=COUNTRIES,
-                      sources=[NE], options=BuildOptions(**opts))  # fmt: skip
+                      gauges_path=tmp_path / "gauges.toml", traces_path=tmp_path / "traces.toml",
+                      countries=COUNTRIES, sources=[NE], options=BuildOptions(**opts))  # fmt: skip
 
 
 def ends(fc: dict[str, Any]) -> list[tuple[float, float]]:
@@ -126,6 +128,61 @@ def test_a_short_dip_into_a_neighbour_near_the_border_stays_in_its_country(tmp_p
     # ... and so is a short one entered from CHN that leaves to KAZ (a crossing, not a dip).
     fc, rep = build(tmp_path, [[(69, 45), (70.05, 45), (70.1, 45)], [(70.1, 45), (72, 45)]])
     assert rep.slivers == []
+
+
+def write_pieces(tmp_path: Path, ways: list[tuple[str, list[tuple[float, float]]]]) -> None:
+    """A western-China-like extract: named ways that stop short of each other."""
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    gpd.GeoDataFrame(
+        {"name": [n for n, _ in ways], "name:en": [n.upper() for n, _ in ways]},
+        geometry=[shapely.LineString(c) for _, c in ways], crs=4326,
+    ).to_file(src / "osm_china_west.gpkg", layer="railways", engine="pyogrio")  # fmt: skip
+
+
+TRACE = """
+[[trace]]
+id = "east"
+name = "Eastern line"
+source = "osm_chn"
+ways = ["EAST"]
+waypoints = [[74.0, 45.0], [78.0, 45.0]]
+"""
+
+
+def test_a_line_in_pieces_is_traced_and_joins_the_network(tmp_path: Path) -> None:
+    h = 0.00635  # degrees of longitude at 45 N: 0.5 km; the pieces stop 1 km short of each other
+    pieces = [("east", [(74.0 + k + h, 45.0), (74.5 + k, 45.02), (75.0 + k - h, 45.0)])
+              for k in range(4)]  # fmt: skip
+    decoy = ("west", [(74.0, 45.0), (78.0, 45.0)])  # a straight line of another name
+    write_pieces(tmp_path, [*pieces, decoy])
+    fc, rep = build(tmp_path, [[(72, 45), (74, 45)]], traces=TRACE)
+    traced = [f for f in fc["features"] if "traced into one line" in f["properties"]["source"]]
+    assert len(traced) == 1
+    props = traced[0]["properties"]
+    assert props["name"] == "Eastern line" and props["licence"] == "ODbL-1.0"
+    assert props["country"] == "CHN" and props["precision"] == "traced"
+    assert degree(fc, (74.0, 45.0)) == 2  # noded with the Natural Earth line it continues
+    ((tid, km, bridged),) = rep.traces
+    assert tid == "east" and km == pytest.approx(props["length_km"], abs=0.5)
+    # three 1 km gaps between the pieces and 0.5 km to each waypoint
+    assert bridged == pytest.approx(4.0, abs=0.05)
+    assert km == pytest.approx(8 * 38.9 + 4.0, abs=1.0)  # eight 38.9 km half-pieces, bridged
+    assert "lines traced along pieces of a source: 1" in rep.text()
+
+
+def test_a_trace_that_cannot_be_followed_says_where(tmp_path: Path) -> None:
+    write_pieces(tmp_path, [("east", [(74.0, 45.0), (75.0, 45.0)]),
+                            ("east", [(75.1, 45.0), (78.0, 45.0)])])  # fmt: skip
+    with pytest.raises(
+        GeoError, match=r"trace east: no path along the ways .* \(gaps over 3.5 km\)"
+    ):
+        build(tmp_path, [[(72, 45), (74, 45)]], traces=TRACE)
+    with pytest.raises(GeoError, match=r"trace east: waypoint 2 \(78.0, 46.0\) lies 11\d\.\d km"):
+        build(tmp_path, [[(72, 45), (74, 45)]], traces=TRACE.replace("[78.0, 45.0]", "[78.0, 46.0]"),
+              trace_gap_km=10)  # fmt: skip
+    with pytest.raises(GeoError, match="unknown source 'osm_xyz'"):
+        build(tmp_path, [[(72, 45), (74, 45)]], traces=TRACE.replace('"osm_chn"', '"osm_xyz"'))
 
 
 def test_gauge_by_country_and_sourced_exception(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 import orjson
 import shapely
 import shapely.ops
+from scipy.spatial import cKDTree
 
 from ..errors import GeoError
 from .bundled import bundled_dir
@@ -42,8 +43,11 @@ __all__ = [
     "BuildOptions",
     "RailReport",
     "Source",
+    "Trace",
     "build_rail",
     "main",
+    "read_traces",
+    "trace_line",
     "write_rail",
 ]
 
@@ -153,6 +157,35 @@ SOURCES = (
 )
 
 
+# Lines that the sources above lack, traced along a file that has them only in pieces
+# (layers/rail_traces.toml says which lines and where they start and end).
+TRACE_SOURCES = {
+    "osm_chn": Source(
+        "osm_chn",
+        "osm_china_west.gpkg",
+        "railways",
+        frozenset({"CHN"}),
+        "OpenStreetMap ways (© OpenStreetMap contributors) of western China in "
+        "https://github.com/kingtmc314/east-asia-railway-map (public/data/clean, 2026-07), "
+        "traced into one line (geo.data.rail, layers/rail_traces.toml)",
+        OSM_LICENCE,
+        raw_ways=False,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A line traced along a source's ways between waypoints (``layers/rail_traces.toml``)."""
+
+    id: str
+    name: str
+    source: str  # a key of TRACE_SOURCES
+    ways: tuple[str, ...]  # the ways' ``name`` or ``name:en`` in the source
+    waypoints: tuple[Coord, ...]  # start, stations to pass, end
+    status: str = "operational"
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """The tolerances of a build (defaults are those of the committed layer)."""
@@ -172,6 +205,8 @@ class BuildOptions:
     # the 1:50m border's generalisation, not a border crossing: it takes the neighbour's code.
     sliver_km: float = 25.0
     sliver_border_km: float = 5.0
+    trace_gap_km: float = 3.5  # a traced line bridges gaps this long between the source's ways
+    trace_waypoint_km: float = 5.0  # a waypoint lies at most this far from the traced ways
 
 
 @dataclass
@@ -195,6 +230,7 @@ class RailReport:
     unlisted_border_connections: list[tuple[str, str, Coord]] = field(default_factory=list)
     simplify_lowered: int = 0
     slivers: list[tuple[str, str, float, Coord]] = field(default_factory=list)
+    traces: list[tuple[str, float, float]] = field(default_factory=list)  # id, km, bridged km
 
     def text(self) -> str:
         """The report as the build prints it."""
@@ -223,13 +259,17 @@ class RailReport:
             f"yard and parallel chains removed: {self.yard_chains_removed}; "
             f"features simplified with a lowered tolerance: {self.simplify_lowered}"
         )
+        out.append(f"lines traced along pieces of a source: {len(self.traces)}")
+        out.extend(
+            f"  {tid}: {km:,.1f} km, of which {gap:.1f} km bridge gaps between its ways"
+            for tid, km, gap in self.traces
+        )
         out.append(
             "border slivers (track the 1:50m borders put briefly in a neighbour, given back): "
             f"{len(self.slivers)}"
         )
         out.extend(
-            f"  {b} -> {a} {km:.1f} km at {xy[0]:.5f}, {xy[1]:.5f}"
-            for b, a, km, xy in self.slivers
+            f"  {b} -> {a} {km:.1f} km at {xy[0]:.5f}, {xy[1]:.5f}" for b, a, km, xy in self.slivers
         )
         out.append(f"border joins made at crossing nodes: {len(self.border_joins)}")
         out.extend(
@@ -473,6 +513,52 @@ def _cut_at_borders(
     return keep, cut_points
 
 
+def _same_country_runs(
+    pieces: list[Piece], where: np.ndarray
+) -> tuple[dict[Coord, list[int]], list[list[int]]]:
+    """Pieces by end coordinate, and the runs of pieces of one country joined end to end."""
+    at: dict[Coord, list[int]] = defaultdict(list)
+    for k, p in enumerate(pieces):
+        at[p.coords[0]].append(k)
+        at[p.coords[-1]].append(k)
+    g = nx.Graph()
+    g.add_nodes_from(k for k in range(len(pieces)) if where[k] is not None)
+    for ks in at.values():
+        g.add_edges_from(
+            (a, b)
+            for a, b in itertools.combinations(ks, 2)
+            if where[a] is not None and where[a] == where[b]
+        )
+    return at, [sorted(c) for c in nx.connected_components(g)]
+
+
+def _sliver_neighbour(
+    run: list[int],
+    pieces: list[Piece],
+    where: np.ndarray,
+    at: dict[Coord, list[int]],
+    polys: dict[str, shapely.Geometry],
+    opts: BuildOptions,
+) -> tuple[str, set[Coord]] | None:
+    """The one country around a run that is a border sliver, and where they touch; else None."""
+    code = where[run[0]]
+    touches: dict[Coord, set[str]] = {}
+    for k in run:
+        for end in (pieces[k].coords[0], pieces[k].coords[-1]):
+            other = {str(where[j]) for j in at[end] if where[j] not in (None, code)}
+            if other:
+                touches[end] = other
+    around = set().union(*touches.values()) if touches else set()
+    if len(touches) < 2 or len(around) != 1:
+        return None
+    (a,) = around
+    if a not in polys:
+        return None
+    xy = np.array([c for k in run for c in pieces[k].coords])
+    far = float(shapely.distance(polys[a], shapely.points(xy)).max()) * 111.32
+    return (a, set(touches)) if far <= opts.sliver_border_km else None
+
+
 def _absorb_slivers(
     pieces: list[Piece],
     where: np.ndarray,
@@ -484,57 +570,24 @@ def _absorb_slivers(
 
     A sliver is a run of pieces of one country, connected by shared ends, that touches track of
     exactly one other country at two or more points, is at most ``opts.sliver_km`` long, and
-    never lies further than ``opts.sliver_border_km`` from that country. Returns the cut points
-    that stop being borders.
+    never lies further than ``opts.sliver_border_km`` from that country (distances in degrees
+    of latitude, so never underestimated). Returns the cut points that stop being borders.
     """
-    at: dict[Coord, list[int]] = defaultdict(list)
-    for k, p in enumerate(pieces):
-        at[p.coords[0]].append(k)
-        at[p.coords[-1]].append(k)
-    parent = list(range(len(pieces)))
-
-    def find(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for ks in at.values():
-        for a, b in itertools.combinations(ks, 2):
-            if where[a] is not None and where[a] == where[b]:
-                parent[find(a)] = find(b)
-    runs: dict[int, list[int]] = defaultdict(list)
-    for k in range(len(pieces)):
-        if where[k] is not None:
-            runs[find(k)].append(k)
+    at, runs = _same_country_runs(pieces, where)
     freed: set[Coord] = set()
-    for run in runs.values():
-        code = where[run[0]]
+    for run in runs:
         km = sum(_km(pieces[k].coords) for k in run)
         if km > opts.sliver_km:
             continue
-        touches: dict[Coord, set[str]] = {}
-        for k in run:
-            for end in (pieces[k].coords[0], pieces[k].coords[-1]):
-                other = {str(where[j]) for j in at[end] if where[j] not in (None, code)}
-                if other:
-                    touches[end] = other
-        around = set().union(*touches.values()) if touches else set()
-        if len(touches) < 2 or len(around) != 1:
+        found = _sliver_neighbour(run, pieces, where, at, polys, opts)
+        if found is None:
             continue
-        (a,) = around
-        if a not in polys:
-            continue
-        xy = np.array([c for k in run for c in pieces[k].coords])
-        far = float(shapely.distance(polys[a], shapely.points(xy)).max()) * 111.32
-        if far > opts.sliver_border_km:
-            continue
+        code, (a, touches) = str(where[run[0]]), found
         for k in run:
             where[k] = a
-        freed |= set(touches)
+        freed |= touches
         if report is not None:
-            first = pieces[run[0]].coords[0]
-            report.slivers.append((str(code), a, round(km, 1), first))
+            report.slivers.append((code, a, round(km, 1), pieces[run[0]].coords[0]))
     return freed
 
 
@@ -1043,6 +1096,173 @@ def read_gauge_exceptions(path: Path) -> list[GaugeException]:
     return out
 
 
+def read_traces(path: Path) -> list[Trace]:
+    """The traced lines of ``rail_traces.toml`` (an absent file: none)."""
+    if not path.is_file():
+        return []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for t in data.get("trace", []):
+        src = str(t["source"])
+        if src not in TRACE_SOURCES:
+            msg = f"{path.name}: trace {t['id']}: unknown source {src!r}; use one of " + ", ".join(
+                sorted(TRACE_SOURCES)
+            )
+            raise GeoError(msg)
+        out.append(
+            Trace(
+                str(t["id"]),
+                str(t["name"]),
+                src,
+                tuple(str(w) for w in t["ways"]),
+                tuple((float(x), float(y)) for x, y in t["waypoints"]),
+                str(t.get("status", "operational")),
+            )
+        )
+    return out
+
+
+class _WayGraph:
+    """The ways of a trace as a graph: vertices by rounded coordinate, bridges across gaps."""
+
+    def __init__(self, ways: Sequence[shapely.LineString], gap_km: float) -> None:
+        self.index: dict[Coord, int] = {}
+        self.xy: list[Coord] = []
+        self.g = nx.Graph()
+        way_nodes = [[self._node(c) for c in _coords(w)] for w in ways]
+        for ids in way_nodes:
+            for a, b in itertools.pairwise(ids):
+                if a != b:
+                    d = _dist_km(self.xy[a], self.xy[b])
+                    self.g.add_edge(a, b, weight=d, km=d, gap=False)
+        if not self.xy:
+            return
+        pts = np.array(self.xy)
+        self.scale = np.array([111.32 * math.cos(math.radians(float(pts[:, 1].mean()))), 110.57])
+        self.tree = cKDTree(pts * self.scale)
+        owner = np.empty(len(self.xy), dtype=np.int64)
+        for k, ids in enumerate(way_nodes):
+            owner[ids] = k
+        for k, ids in enumerate(way_nodes):
+            for end in (ids[0], ids[-1]):
+                self._bridge(end, k, owner, gap_km)
+
+    def _node(self, c: Coord) -> int:
+        c = (_r(c[0]), _r(c[1]))
+        if c not in self.index:
+            self.index[c] = len(self.xy)
+            self.xy.append(c)
+        return self.index[c]
+
+    def _bridge(self, end: int, way: int, owner: np.ndarray, gap_km: float) -> None:
+        """Join a way's end to the nearest vertex of every other way within ``gap_km``."""
+        best: dict[int, tuple[float, int]] = {}
+        for j in self.tree.query_ball_point(np.array(self.xy[end]) * self.scale, gap_km):
+            w = int(owner[j])
+            if w == way:
+                continue
+            d = _dist_km(self.xy[end], self.xy[j])
+            if d <= gap_km and d < best.get(w, (math.inf, 0))[0]:
+                best[w] = (d, j)
+        for d, j in best.values():
+            if not self.g.has_edge(end, j):
+                # a bridge costs double, so the path keeps to the ways where they run
+                self.g.add_edge(end, j, weight=2 * d, km=d, gap=d > 0)
+
+    def nearest(self, c: Coord) -> tuple[float, int]:
+        """The km (on the local plane) to the nearest vertex, and the vertex."""
+        d, j = self.tree.query(np.array(c) * self.scale)
+        return float(d), int(j)
+
+
+def trace_line(ways: Sequence[shapely.LineString], trace: Trace, opts: BuildOptions) -> tuple[
+    list[Coord], float
+]:  # fmt: skip
+    """One line through a trace's waypoints along ``ways``: its coordinates and bridged km.
+
+    The ways may stop short of each other (the western-China extract breaks lines into pieces
+    0.3-3 km apart): an end of a way is joined to the nearest vertex of every other way within
+    ``opts.trace_gap_km``, and the line is the shortest path from waypoint to waypoint. The
+    first and last waypoints are the line's ends (joined to the ways by a straight piece if
+    they lie off them); the others are passed at the ways' nearest vertex.
+    """
+    wg = _WayGraph(ways, opts.trace_gap_km)
+    if not wg.xy:
+        msg = f"rail_traces.toml: trace {trace.id}: the source has no way named {list(trace.ways)}"
+        raise GeoError(msg)
+    stops = []
+    for k, w in enumerate(trace.waypoints):
+        d, j = wg.nearest(w)
+        if d > opts.trace_waypoint_km:
+            msg = (
+                f"rail_traces.toml: trace {trace.id}: waypoint {k + 1} {w} lies {d:.1f} km from "
+                f"the ways named {list(trace.ways)}; move it onto the line"
+            )
+            raise GeoError(msg)
+        stops.append(j)
+    path = [stops[0]]
+    for a, b in itertools.pairwise(stops):
+        try:
+            path += nx.shortest_path(wg.g, a, b, weight="weight")[1:]
+        except nx.NetworkXNoPath:
+            msg = (
+                f"rail_traces.toml: trace {trace.id}: no path along the ways from {wg.xy[a]} to "
+                f"{wg.xy[b]} (gaps over {opts.trace_gap_km} km); add a waypoint or check the names"
+            )
+            raise GeoError(msg) from None
+    edges = [wg.g.edges[a, b] for a, b in itertools.pairwise(path)]
+    gap = sum(e["km"] for e in edges if e["gap"])
+    coords = [wg.xy[i] for i in path]
+    first = (_r(trace.waypoints[0][0]), _r(trace.waypoints[0][1]))
+    last = (_r(trace.waypoints[-1][0]), _r(trace.waypoints[-1][1]))
+    if coords[0] != first:
+        gap += _dist_km(first, coords[0])
+        coords.insert(0, first)
+    if coords[-1] != last:
+        gap += _dist_km(coords[-1], last)
+        coords.append(last)
+    return coords, gap
+
+
+def _traced_lines(
+    traces: Sequence[Trace], source_dir: Path, opts: BuildOptions, report: RailReport
+) -> dict[str, gpd.GeoDataFrame]:
+    """The traced lines of each trace source, as a frame like :func:`_read_source`'s."""
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for key in sorted({t.source for t in traces}):
+        src = TRACE_SOURCES[key]
+        path = source_dir / src.file
+        if not path.is_file():
+            msg = f"{path}: source file missing; give the folder that holds {src.file}"
+            raise GeoError(msg)
+        gdf = gpd.read_file(path, layer=src.layer, engine="pyogrio")
+        names = gdf["name"].fillna("").astype(str)
+        en = gdf["name:en"].fillna("").astype(str) if "name:en" in gdf else names
+        rows = []
+        for t in (t for t in traces if t.source == key):
+            sel = gdf[(names.isin(t.ways) | en.isin(t.ways)).to_numpy()]
+            ways = [
+                shapely.LineString(g)
+                for geom in sel.geometry
+                for g in shapely.get_parts(geom)
+                if isinstance(g, shapely.LineString) and len(g.coords) >= 2
+            ]
+            coords, gap = trace_line(ways, t, opts)
+            report.traces.append((t.id, round(_km(coords), 1), round(gap, 1)))
+            rows.append((t.status, t.name, shapely.LineString(coords)))
+        out[key] = gpd.GeoDataFrame(
+            {
+                "status": [r[0] for r in rows],
+                "crossing_only": [False] * len(rows),
+                "name": [r[1] for r in rows],
+                "scalerank": [0] * len(rows),
+            },
+            geometry=[r[2] for r in rows],
+            crs=4326,
+        )
+    return out
+
+
 def _local(coords: Sequence[Coord], lat0: float) -> shapely.LineString:
     """Coordinates in km on a local equirectangular plane (for buffers of a few km)."""
     k = math.cos(math.radians(lat0))
@@ -1088,6 +1308,7 @@ def build_rail(
     *,
     nodes_path: str | Path | None = None,
     gauges_path: str | Path | None = None,
+    traces_path: str | Path | None = None,
     countries: gpd.GeoDataFrame | None = None,
     targets: Iterable[str] | None = None,
     sources: Sequence[Source] = SOURCES,
@@ -1104,6 +1325,9 @@ def build_rail(
         bundled ``nodes.geojson``).
     gauges_path
         The gauge exceptions (default the bundled ``rail_gauges.toml``).
+    traces_path
+        The lines to trace along pieces of a source (default the bundled
+        ``rail_traces.toml``; tests pass their own or a missing file for none).
     countries
         Country polygons with an ``id`` (alpha-3) and ``name`` (default the bundled ones).
     targets
@@ -1145,6 +1369,13 @@ def build_rail(
                 p.country, 0.0
             ) + _km(p.coords)
         pieces += part
+    traces = read_traces(Path(traces_path) if traces_path else layers / "rail_traces.toml")
+    traced = _traced_lines(traces, source_dir, opts, report)
+    for key, gdf in traced.items():
+        part, cut = _cut_at_borders(gdf, TRACE_SOURCES[key], cts, wanted, opts, report)
+        border |= cut
+        pieces += part
+    sources = [*sources, *(TRACE_SOURCES[k] for k in traced)]
     by_country: dict[str, list[Piece]] = defaultdict(list)
     for p in pieces:
         by_country[p.country].append(p)
