@@ -18,10 +18,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from .analysis.capacity import CapacityResult, export_capacity
+from .analysis.commodities import commodity_table
 from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
 from .analysis.ports import find_route_with_ports
 from .analysis.routing import find_route, make_constraints, option_values, resolve
 from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
+from .data.bundled import bundled_layers
+from .data.layers import load_bundled
 from .data.ports import sea_cache_dir
 from .data.store import id_clashes, user_dir, user_layers
 from .errors import RouteError, ValidationError
@@ -318,3 +322,76 @@ def bypass(
     frame = pd.DataFrame(rows)
     frame.attrs.update(to=to, avoid=avoid_all)
     return frame
+
+
+def _capacity_row(label: str, r: CapacityResult) -> dict[str, Any]:
+    return {
+        "scenario": label, "commodity_fuel": r.fuel, "origin": r.origin,
+        "avoid": ",".join(r.avoid), "status": ",".join(r.statuses),
+        "low": r.low, "high": None if math.isinf(r.high) else r.high, "unit": r.unit,
+        "exact": r.exact, "bottleneck": "; ".join(r.bottleneck),
+        "unknown_capacity": "; ".join(r.unknown),
+        "fields": len(r.fields), "fields_unreached": "; ".join(r.unreached),
+        "by_market": "; ".join(f"{m} {v:,.0f}" for m, v in r.by_market.items() if v > 0),
+    }  # fmt: skip
+
+
+def capacity(
+    commodity: str = "oil",
+    origin: str = "KAZ",
+    *,
+    avoid: str | Sequence[str] = (),
+    status: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """A country's export capacity by pipeline and tanker, with and without ``avoid``.
+
+    The maximum flow (networkx) from the country's bundled fields of the commodity to its
+    markets (``layers/commodities.toml``) over the pipelines layer and the tanker links, with
+    each line's capacity from Global Energy Monitor. Where a capacity is unknown the answer is a
+    range (``low`` with unknown lines closed, ``high`` with them unlimited).
+
+    Returns
+    -------
+    DataFrame
+        One row per scenario (``all routes`` and, with ``avoid``, ``avoiding ...``): ``low``,
+        ``high``, ``unit``, ``exact``, ``bottleneck`` (the lines of the minimum cut),
+        ``unknown_capacity``, ``fields`` (how many feed the network), ``fields_unreached``,
+        ``by_market``. ``attrs["flows"]`` holds each scenario's per-line flows.
+    """
+    table = commodity_table()
+    rule = table.rule(commodity)
+    if rule.fuel is None:
+        msg = f"{commodity} does not travel by pipeline; capacity covers oil, condensate and gas"
+        raise RouteError(msg)
+    checked = make_constraints(option_values(avoid, "--avoid"), None,
+                               option_values(status, "--status") or None)  # fmt: skip
+    origin = origin.upper()
+    have = bundled_layers()
+    if "pipelines" not in have:
+        msg = "the pipelines layer is not installed"
+        raise RouteError(msg)
+    pipes = load_bundled("pipelines")
+    nodes = load_bundled("nodes")
+    terminals = nodes[nodes["kind"] == "terminal"]
+    deps = load_bundled("deposits")
+    wanted = set(rule.commodities)
+    has = deps["commodities"].map(lambda c: bool(wanted & set(c))).to_numpy()
+    fields = deps[(deps["country"] == origin).to_numpy() & has]
+    if fields.empty:
+        msg = f"no bundled {commodity} field in {origin}; `corridor layers` lists the deposits"
+        raise RouteError(msg)
+    statuses = sorted(checked.statuses)
+    runs: list[tuple[str, tuple[str, ...]]] = [("all routes", ())]
+    if checked.avoid_countries:
+        runs.append((f"avoiding {', '.join(sorted(checked.avoid_countries))}",
+                     tuple(sorted(checked.avoid_countries))))  # fmt: skip
+    rows, flows = [], {}
+    for label, av in runs:
+        r = export_capacity(pipes, terminals, fields, rule.markets, fuel=rule.fuel, origin=origin,
+                            links=table.links, avoid=av, statuses=statuses)  # fmt: skip
+        rows.append(_capacity_row(label, r))
+        flows[label] = r.flows
+    out = pd.DataFrame(rows)
+    out.attrs["flows"] = flows
+    out.attrs["commodity"] = commodity
+    return out

@@ -320,6 +320,29 @@ layers_app = typer.Typer(
 app.add_typer(layers_app, name="layers")
 
 
+@app.command()
+def capacity(
+    commodity: Annotated[
+        str, typer.Option("--commodity", help="oil, gas_condensate or gas.")
+    ] = "oil",
+    origin: Annotated[str, typer.Option("--from", help="Exporting country (alpha-3).")] = "KAZ",
+    avoid: Avoid = None,
+    status: Status = None,
+    fmt: Format = "table",
+) -> None:
+    """Export capacity by pipeline and tanker (maximum flow), with and without --avoid."""
+    from . import api
+
+    _check_format(fmt)
+    try:
+        frame = api.capacity(commodity, origin, avoid=avoid or [], status=status)
+    except GeoError as e:
+        fail(e)
+    rows = frame.to_dict("records")
+    _emit_rows([{str(k): v for k, v in r.items()} for r in rows], fmt,
+               f"{origin.upper()} {commodity} export capacity by pipeline and tanker")  # fmt: skip
+
+
 @layers_app.callback()
 def layers_list(ctx: typer.Context, fmt: Format = "table") -> None:
     """List the bundled layers and the user's layers."""

@@ -1,0 +1,87 @@
+"""Export capacity by maximum flow (geo.analysis.capacity) on a hand-built pipeline network.
+
+tests/data/pipelines/network.geojson: a field line (100 kb/d) from the field to junction J;
+from J a sea line through RUS (60) to the sea terminal, two parallel border lines (20 + 10)
+to the border station, a proposed line (500) to a Caspian quay and a line of unknown capacity
+to a southern end; a gas line (40 bcm/y) from the field to the border.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo.analysis.capacity import TankerLink, export_capacity, pipeline_graph
+from geo.errors import RouteError
+
+DATA = Path(__file__).parent / "data" / "pipelines"
+PIPES = gpd.read_file(DATA / "network.geojson")
+TERMINALS = gpd.read_file(DATA / "terminals.geojson")
+FIELD = gpd.GeoDataFrame({"id": ["field"]}, geometry=[shapely.Point(50.1, 45.1)], crs=4326)
+
+
+def cap(markets: list[str], **kw: object) -> object:
+    kw.setdefault("fuel", "oil")
+    return export_capacity(PIPES, TERMINALS, FIELD, markets, origin="KAZ", **kw)  # type: ignore[arg-type]
+
+
+def test_max_flow_sums_parallel_lines_and_names_the_cut() -> None:
+    r = cap(["port", "border"])
+    assert (r.low, r.high) == (90, 90) and r.exact
+    assert r.by_market == {"port": 60, "border": 30}
+    assert sorted(r.bottleneck) == ["Border line 1", "Border line 2", "Sea line"]
+    assert r.unit == "thousand barrels/day" and r.fields == ["field"]
+    assert r.text() == "KAZ oil export capacity: 90 thousand barrels/day"
+    g = pipeline_graph(PIPES, TERMINALS, fuel="oil")
+    assert g.edges["border", "pipe:(52.0, 45.0)"]["capacity"] == 30  # c1 + c2, one route
+
+
+def test_avoiding_a_country_drops_its_lines() -> None:
+    r = cap(["port", "border"], avoid=["RUS"])
+    assert (r.low, r.high) == (30, 30)
+    assert sorted(r.bottleneck) == ["Border line 1", "Border line 2"]
+    assert "avoiding RUS" in r.text()
+
+
+def test_proposed_lines_only_with_their_status() -> None:
+    r = cap(["port", "border", "quay"], statuses=["operational", "proposed"])
+    assert r.high == 100 and r.bottleneck == ["Field line"]
+    assert cap(["port", "border", "quay"]).high == 90
+
+
+def test_an_unknown_capacity_gives_a_range() -> None:
+    r = cap(["border", "south"])
+    assert (r.low, r.high) == (30, 100) and not r.exact
+    assert r.unknown == ["Unknown line"] and r.bottleneck == ["Field line"]
+    assert r.text() == "KAZ oil export capacity: 30-100 thousand barrels/day"
+    only_unknown = cap(["south"])
+    assert only_unknown.low == 0 and only_unknown.high == 100
+
+
+def test_tanker_links_join_terminals_and_respect_avoid() -> None:
+    link = TankerLink("t", "Caspian tanker", ("oil",), "quay", "port", ("AZE", "RUS"), 5.0,
+                      "operational", "test")  # fmt: skip
+    both = ["operational", "proposed"]
+    assert cap(["port"], statuses=both, links=[link]).high == 65
+    assert cap(["port"], statuses=both, links=[link], avoid=["RUS"]).high == 0
+
+
+def test_gas_uses_gas_lines_and_its_unit() -> None:
+    r = cap(["border"], fuel="gas")
+    assert (r.low, r.high) == (40, 40) and r.unit == "billion m3/year"
+    assert r.bottleneck == ["Gas line"]
+
+
+def test_a_field_far_from_every_line_is_named() -> None:
+    far = gpd.GeoDataFrame({"id": ["far"]}, geometry=[shapely.Point(60, 45)], crs=4326)
+    r = export_capacity(PIPES, TERMINALS, far, ["port"], fuel="oil", origin="KAZ")
+    assert r.unreached == ["far"] and r.high == 0 and not math.isinf(r.high)
+
+
+def test_unknown_fuel_is_refused() -> None:
+    with pytest.raises(RouteError, match="unknown fuel 'coal'"):
+        cap(["port"], fuel="coal")
