@@ -8,6 +8,7 @@ False
 
 from __future__ import annotations
 
+import difflib
 import gc
 import math
 from collections.abc import Callable, Sequence
@@ -22,11 +23,12 @@ from .analysis.capacity import CapacityResult, export_capacity
 from .analysis.commodities import commodity_table
 from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
 from .analysis.ports import find_route_with_ports
-from .analysis.routing import find_route, make_constraints, option_values, resolve
+from .analysis.routing import Constraints, find_route, make_constraints, option_values, resolve
 from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
 from .data.bundled import bundled_layers
 from .data.layers import load_bundled
 from .data.ports import sea_cache_dir
+from .data.schema import COMMODITIES
 from .data.store import id_clashes, user_dir, user_layers
 from .errors import RouteError, ValidationError
 
@@ -154,6 +156,7 @@ def route(
     status: str | Sequence[str] | None = None,
     buffer_km: float = DEFAULT_BUFFER_KM,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
+    commodity: str | None = None,
 ) -> gpd.GeoDataFrame:
     """The shortest route under constraints: its legs, with statistics in ``attrs``.
 
@@ -166,7 +169,8 @@ def route(
     avoid
         ISO alpha-3 country codes and sea passages to keep off the route.
     modes
-        Transport modes the route may use (default all).
+        Transport modes the route may use (default every freight mode: rail, road, ferry,
+        sea; with ``commodity``, the commodity's modes).
     status
         Segment statuses the route may use (default operational; ``all`` for every one).
     buffer_km
@@ -174,6 +178,9 @@ def route(
         >= 0.
     extra_layers
         Layers added to the bundled and stored ones for this query only.
+    commodity
+        What travels (``layers/commodities.toml``): oil and condensate may also take oil
+        pipelines, gas only gas pipelines; ``modes`` narrows the commodity's modes further.
 
     ``avoid``, ``modes`` and ``status`` each take a string (one value or a comma list, as on
     the command line) or a sequence of strings.
@@ -194,7 +201,7 @@ def route(
     """
     buffer_km = check_buffer_km(buffer_km)
     via = [via] if isinstance(via, str) else list(via)
-    c = make_constraints(avoid, modes, status)
+    c = _constraints(avoid, modes, status, commodity)
     net = network(extra_layers, slim=True)
     # a seaport off the network (any port by name or UN/LOCODE) joins by a generated sea leg
     r = find_route_with_ports(net, origin, destination, via=via, constraints=c,
@@ -205,6 +212,29 @@ def route(
     legs.attrs["query"] = {"from": origin, "to": destination, "via": list(via),
                            "constraints": c.describe()}  # fmt: skip
     return legs
+
+
+def _constraints(
+    avoid: str | Sequence[str],
+    modes: str | Sequence[str] | None,
+    status: str | Sequence[str] | None,
+    commodity: str | None,
+) -> Constraints:
+    """The constraints of a query; a commodity brings its modes and pipeline fuel."""
+    if commodity is None:
+        return make_constraints(avoid, modes, status)
+    if commodity not in COMMODITIES:
+        close = difflib.get_close_matches(commodity, COMMODITIES, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        msg = f"--commodity: unknown commodity '{commodity}'{hint}"
+        raise RouteError(msg)
+    rule = commodity_table().rule(commodity)
+    asked = option_values(modes, "--modes")
+    allowed = [m for m in rule.modes if not asked or m in asked]
+    if not allowed:
+        msg = f"--modes: {commodity} travels only by {', '.join(rule.modes)}"
+        raise RouteError(msg)
+    return make_constraints(avoid, allowed, status, fuel=rule.fuel)
 
 
 def reference_stats(

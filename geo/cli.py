@@ -129,7 +129,11 @@ Avoid = Annotated[
                  "(suez, panama, babalmandab, bosporus, hormuz, malacca, gibraltar, cape)."),
 ]  # fmt: skip
 Modes = Annotated[
-    str | None, typer.Option("--modes", help="Comma-separated subset of rail,road,ferry,sea.")
+    str | None,
+    typer.Option(
+        "--modes",
+        help="Comma-separated subset of rail,road,ferry,sea (and pipeline, with --commodity).",
+    ),
 ]
 Status = Annotated[
     str | None,
@@ -168,6 +172,13 @@ def route(
         Path | None, typer.Option("--map", help="Write a map of the route to FILE.")
     ] = None,
     layer: LayerOpt = None,
+    commodity: Annotated[
+        str | None,
+        typer.Option(
+            "--commodity",
+            help="What travels: oil and gas may take their pipelines (layers/commodities.toml).",
+        ),
+    ] = None,
 ) -> None:
     """Shortest route between two places under constraints, with its statistics."""
     from . import api
@@ -180,7 +191,7 @@ def route(
             check_output_path(map_file, "--map")
         result = api.route(origin, destination, via=via or [], avoid=avoid or [], modes=modes,
                            status=status, buffer_km=buffer_km,
-                           extra_layers=_extra(layer))  # fmt: skip
+                           extra_layers=_extra(layer), commodity=commodity)  # fmt: skip
         if map_file is not None:
             from .report import write_route_map
 

@@ -488,6 +488,7 @@ def build_network(
             "precision": s["precision"], "gauge_mm": gauge,
             "length_km": length, "km_by_country": by_country, "passages": passages,
             "u": u, "v": v, "geometry": geom, "source": s.get("source"),
+            "fuel": s.get("fuel") if isinstance(s.get("fuel"), str) else None,
         }  # fmt: skip
         g.add_edge(u, v, key=str(s["id"]), **attrs)
         rows.append({"id": str(s["id"]), "from_node": u, "to_node": v, "length_km": length,

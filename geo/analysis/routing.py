@@ -25,7 +25,7 @@ import shapely
 
 from ..data.countries import codes, countries_at
 from ..data.geodesy import GEOD
-from ..data.schema import MODES, PASSAGES, SEGMENT_STATUSES
+from ..data.schema import FREIGHT_MODES, FUELS, MODES, PASSAGES, SEGMENT_STATUSES
 from ..data.sea import canonical_passage
 from ..errors import RouteError
 from .network import Network
@@ -102,8 +102,9 @@ class Constraints:
 
     avoid_countries: frozenset[str] = frozenset()
     avoid_passages: frozenset[str] = frozenset()
-    modes: frozenset[str] = frozenset(MODES)
+    modes: frozenset[str] = frozenset(FREIGHT_MODES)
     statuses: frozenset[str] = frozenset(DEFAULT_STATUSES)
+    fuel: str | None = None  # the pipelines a route may use (with mode "pipeline")
 
     def describe(self) -> str:
         """The constraints in words, for a route heading.
@@ -119,8 +120,10 @@ class Constraints:
             parts.append(
                 "avoiding " + ", ".join(sorted(self.avoid_countries | self.avoid_passages))
             )
-        if self.modes != frozenset(MODES):
+        if self.modes != frozenset(FREIGHT_MODES):
             parts.append("with modes " + ",".join(m for m in MODES if m in self.modes))
+        if self.fuel is not None and "pipeline" in self.modes:
+            parts.append(f"({self.fuel} pipelines)")
         if self.statuses != frozenset(SEGMENT_STATUSES):
             parts.append(
                 "using " + ",".join(s for s in SEGMENT_STATUSES if s in self.statuses) + " links"
@@ -162,6 +165,7 @@ def make_constraints(
     avoid: str | Iterable[str] = (),
     modes: str | Iterable[str] | None = None,
     status: str | Iterable[str] | None = None,
+    fuel: str | None = None,
 ) -> Constraints:
     """The :class:`Constraints` that CLI-style option values ask for.
 
@@ -171,7 +175,9 @@ def make_constraints(
         ISO3 country codes and passage names to keep off the route; comma lists allowed, a
         string is one value.
     modes : str or iterable of str, optional
-        Transport modes the route may use; None allows every mode.
+        Transport modes the route may use; None allows every freight mode (all but pipeline).
+    fuel : str, optional
+        The pipelines the route may use (``oil``, ``gas``, ``ngl``); needed for mode pipeline.
     status : str or iterable of str, optional
         Segment statuses the route may use ("all" for every one); None allows operational
         links only.
@@ -205,10 +211,16 @@ def make_constraints(
             )
             raise RouteError(msg)
     mode_list = option_values(modes, "--modes")
-    mode_set = set(mode_list) if mode_list else set(MODES)
+    mode_set = set(mode_list) if mode_list else set(FREIGHT_MODES)
     bad = mode_set - set(MODES)
     if bad:
         msg = f"--modes: '{sorted(bad)[0]}' is not one of {', '.join(MODES)}"
+        raise RouteError(msg)
+    if fuel is not None and fuel not in FUELS:
+        msg = f"fuel '{fuel}' is not one of {', '.join(FUELS)}"
+        raise RouteError(msg)
+    if "pipeline" in mode_set and fuel is None:
+        msg = "--modes pipeline: a pipeline carries one fuel; name the commodity (--commodity oil)"
         raise RouteError(msg)
     st = option_values(status, "--status") or list(DEFAULT_STATUSES)
     st_set = set(SEGMENT_STATUSES) if "all" in st else set(st)
@@ -217,12 +229,18 @@ def make_constraints(
         msg = f"--status: '{sorted(bad)[0]}' is not one of all, {', '.join(SEGMENT_STATUSES)}"
         raise RouteError(msg)
     return Constraints(
-        frozenset(countries), frozenset(passages), frozenset(mode_set), frozenset(st_set)
+        frozenset(countries),
+        frozenset(passages),
+        frozenset(mode_set),
+        frozenset(st_set),
+        fuel if "pipeline" in mode_set else None,
     )
 
 
 def _allowed(e: dict[str, Any], c: Constraints) -> bool:
     if e["mode"] not in c.modes or e["status"] not in c.statuses:
+        return False
+    if e["mode"] == "pipeline" and e.get("fuel") != c.fuel:
         return False
     if c.avoid_passages.intersection(e["passages"]):
         return False
@@ -736,10 +754,11 @@ def _matrix(
 def _blocker(net: Network, stops: Sequence[str], c: Constraints) -> str:
     """Name the constraint that blocks a route: relax each and see what the route then needs."""
     trials = [
-        ("modes", Constraints(c.avoid_countries, c.avoid_passages, frozenset(MODES), c.statuses)),
+        ("modes", Constraints(c.avoid_countries, c.avoid_passages,
+                              c.modes | frozenset(FREIGHT_MODES), c.statuses, c.fuel)),
         ("status", Constraints(c.avoid_countries, c.avoid_passages, c.modes,
-                               frozenset(SEGMENT_STATUSES))),
-        ("avoid", Constraints(frozenset(), frozenset(), c.modes, c.statuses)),
+                               frozenset(SEGMENT_STATUSES), c.fuel)),
+        ("avoid", Constraints(frozenset(), frozenset(), c.modes, c.statuses, c.fuel)),
     ]  # fmt: skip
     for what, relaxed in trials:
         edges = _path_edges(net, stops, relaxed)

@@ -381,7 +381,9 @@ def exports(
     st = option_values(status, "--status") or None
     av = option_values(avoid, "--avoid")
     constrained = make_constraints(av, None, st)
-    base = Constraints(frozenset(), frozenset(), constrained.modes, constrained.statuses)
+    base = Constraints(
+        frozenset(), frozenset(), constrained.modes, constrained.statuses, constrained.fuel
+    )
     free = {k: make_constraints([*av, *codes], None, st) for k, codes in FREE_OF.items()}
     market_ids = resolve_markets(net, markets)
     deps = select_deposits(net, commodities)
@@ -586,7 +588,7 @@ def _named_sets(
     sets = {"avoid": ("RUS",)} if avoid is None else avoid
     named = {k: make_constraints(v, None, st) for k, v in sets.items()}
     some = make_constraints([], None, st)
-    named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses)
+    named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses, some.fuel)
     return named
 
 

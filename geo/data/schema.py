@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 KINDS = ("segment", "node", "deposit", "area")
 
-MODES = ("rail", "road", "ferry", "sea")
+MODES = ("rail", "road", "ferry", "sea", "pipeline")
+# What freight takes unless a commodity says otherwise: pipelines carry only oil and gas.
+FREIGHT_MODES = ("rail", "road", "ferry", "sea")
+FUELS = ("oil", "gas", "ngl")
 SEGMENT_STATUSES = ("operational", "under_construction", "planned", "proposed", "suspended")
 GAUGES_MM = (1435, 1520, 1000)
 PRECISIONS = ("traced", "schematic", "straight")
