@@ -102,8 +102,7 @@ def test_rail_and_road_on_land_ferry_and_sea_on_water() -> None:
 SPARSE_KM = 100.0
 SPARSE_KNOWN = {
     "aktogay-zhetygen", "altynkol-zhetygen", "bafq__bandar_abbas_port", "harbin__manzhouli",
-    "jinghe-khorgos", "kashgar-torugart", "mangyshlak__bolashak",
-    "serhetyaka__serdar", "shalkar-beyneu", "torugart-jalal_abad", "urumqi-kashgar",
+    "jinghe-khorgos", "kashgar-torugart", "shalkar-beyneu", "torugart-jalal_abad", "urumqi-kashgar",
     "zhezkazgan-saksaulskaya",
 }  # fmt: skip
 
