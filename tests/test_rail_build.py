@@ -14,7 +14,15 @@ from geo.data.bundled import bundled_dir
 from geo.data.countries import distance_km
 from geo.data.geodesy import GEOD
 from geo.data.layers import load_layer
-from geo.data.rail import BuildOptions, RailReport, Source, build_rail, main, write_rail
+from geo.data.rail import (
+    BuildOptions,
+    RailReport,
+    Region,
+    Source,
+    build_rail,
+    main,
+    write_rail,
+)
 from geo.errors import GeoError
 
 DATA = Path(__file__).parent / "data" / "rail"
@@ -221,6 +229,50 @@ def test_same_sources_same_bytes(tmp_path: Path) -> None:
     write_rail(a, tmp_path / "a.geojson")
     write_rail(b, tmp_path / "b.geojson")
     assert (tmp_path / "a.geojson").read_bytes() == (tmp_path / "b.geojson").read_bytes()
+
+
+OSM = Source("osm", "osm.gpkg", "railways", frozenset({"CHN"}), "test extract", "ODbL-1.0",
+             raw_ways=True)  # fmt: skip
+
+
+def build_with_region(tmp_path: Path, join_km: float) -> tuple[dict[str, Any], RailReport]:
+    """Natural Earth's KAZ line stops 5.5 km short of a line only the (CHN) extract has."""
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    gpd.GeoDataFrame({"featurecla": ["Railroad"], "scalerank": [4]},
+                     geometry=[shapely.LineString([(62, 45), (63.93, 45)])], crs=4326,
+                     ).to_file(src / "ne.gpkg", layer="ne_10m_railroads", engine="pyogrio")  # fmt: skip
+    # the region's line, and a line of the extract in KAZ outside the region
+    gpd.GeoDataFrame({"name": ["", ""]},
+                     geometry=[shapely.LineString([(64, 45), (65, 45.5)]),
+                               shapely.LineString([(61, 42), (62, 42)])], crs=4326,
+                     ).to_file(src / "osm.gpkg", layer="railways", engine="pyogrio")  # fmt: skip
+    (tmp_path / "nodes.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    (tmp_path / "gauges.toml").write_text("")
+    region = Region("osm", "KAZ", (63.5, 44.5, 65.5, 46.0), "test line", join_km=join_km)
+    return build_rail(src, nodes_path=tmp_path / "nodes.geojson",
+                      gauges_path=tmp_path / "gauges.toml", traces_path=tmp_path / "none.toml",
+                      countries=COUNTRIES, sources=[NE, OSM], regions=[region])  # fmt: skip
+
+
+def test_a_region_takes_track_the_own_source_lacks_and_joins_it(tmp_path: Path) -> None:
+    fc, rep = build_with_region(tmp_path, join_km=8.0)
+    by_source = {f["properties"]["source"]: f for f in fc["features"]}
+    region = by_source["test extract"]["properties"]
+    assert region["country"] == "KAZ" and region["licence"] == "ODbL-1.0"
+    assert region["length_km"] == pytest.approx(GEOD.inv(64, 45, 65, 45.5)[2] / 1000, rel=0.01)
+    # the extract's other KAZ line lies outside the region: left out
+    assert not any(c[1] == 42.0 for f in fc["features"] for c in f["geometry"]["coordinates"])
+    (connector,) = [f for f in fc["features"] if f["properties"]["precision"] == "straight"]
+    assert connector["properties"]["name"].startswith("Connector between two track sources")
+    assert connector["properties"]["length_km"] == pytest.approx(5.5, abs=0.1)
+    assert [(cc, what) for cc, what, _ in rep.region_joins] == [("KAZ", "test line")]
+    assert degree(fc, (63.93, 45.0)) == 2 and degree(fc, (64.0, 45.0)) == 2
+    assert len(rep.components_km["KAZ"]) == 1
+    # a region end further than join_km from other track stays unjoined
+    fc, rep = build_with_region(tmp_path, join_km=3.0)
+    assert rep.region_joins == [] and len(rep.components_km["KAZ"]) == 2
+    assert not any(f["properties"]["precision"] == "straight" for f in fc["features"])
 
 
 def test_missing_source_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -107,3 +107,37 @@ def test_a_capital_no_line_reaches_is_known_and_says_so() -> None:
 def test_any_seaport_by_name(a: str, b: str) -> None:
     r = find_route_with_ports(load_network(), a, b, constraints=make_constraints(modes=["sea"]))
     assert r.legs and all(leg.mode == "sea" for leg in r.legs)
+
+
+def test_termez_reaches_mazar_i_sharif_by_hairatan() -> None:
+    # Hairatan - Mazar-i-Sharif (75 km, 2010) is in no track source: hand-drawn through the
+    # OpenStreetMap stations; before, Mazar-i-Sharif was a city no line reached
+    net = load_network()
+    assert resolve(net, "Mazar-i-Sharif") == ("node", "mazar_i_sharif")
+    r = find_route(net, "Termez", "Mazar-i-Sharif")
+    stops = [leg.to_id for leg in r.legs]
+    assert "hairatan" in stops and stops[-1] == "mazar_i_sharif"
+    (line,) = [leg for leg in r.legs if leg.segment_id == "hairatan__mazar_i_sharif"]
+    assert line.from_id == "hairatan" and set(line.km_by_country) == {"AFG"}
+    assert 60 <= line.length_km <= 75  # through the stations: the track between is not drawn
+    assert sum(leg.length_km for leg in r.legs) - line.length_km < 20  # Termez - Hairatan
+    assert all(leg.mode == "rail" and leg.gauge_mm in (1520, None) for leg in r.legs)
+
+
+def test_uzen_gorgan_runs_the_traced_kazakhstan_turkmenistan_iran_line() -> None:
+    # it ran 1,179 km (+30 %): from Uzen back west to Mangyshlak, then a chord from border
+    # stations placed 40 km east of the track; now Uzen - Bolashak - Serhetyaka - Bereket -
+    # Etrek - Akyayla - Incheh Borun - Gorgan on track (published 908-934.5 km)
+    net = load_network()
+    r = find_route(net, "zhanaozen", "gorgan")
+    km = sum(leg.length_km for leg in r.legs)
+    assert 908 * 0.97 <= km <= 934.5 * 1.03
+    stops = {leg.to_id for leg in r.legs}
+    assert {"bolashak", "serhetyaka", "incheh_borun"} <= stops and "mangyshlak" not in stops
+    by_country = {}
+    for leg in r.legs:
+        for cc, v in leg.km_by_country.items():
+            by_country[cc] = by_country.get(cc, 0.0) + v
+    assert 140 <= by_country["KAZ"] <= 155  # Uzen - Bolashak 146 km (raillynews, 2013)
+    assert 680 <= by_country["TKM"] <= 720  # "almost 700" (TASS)
+    assert rail_traced_share(r.legs) >= 0.99  # 7 km straight connector at Uzen

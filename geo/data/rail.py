@@ -42,6 +42,7 @@ from .geodesy import GEOD
 __all__ = [
     "BuildOptions",
     "RailReport",
+    "Region",
     "Source",
     "Trace",
     "build_rail",
@@ -187,6 +188,47 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class Region:
+    """Track a source holds in a country it does not serve, taken where no other source has it.
+
+    The pieces of ``source`` in ``country`` whose midpoint lies in ``bbox`` (lon/lat) are
+    kept; a dangling end of them within ``join_km`` of the country's other track is joined to
+    its nearest vertex by a straight connector (an extract that stops at its bounding box).
+    """
+
+    source: str
+    country: str
+    bbox: tuple[float, float, float, float]
+    what: str
+    join_km: float = 0.0
+
+
+# Lines the country's own source lacks that a neighbour's OpenStreetMap extract holds.
+REGIONS = (
+    Region(
+        "osm_aze_tkm",
+        "KAZ",
+        (52.8, 42.25, 53.75, 43.33),
+        "Uzen - Bolashak, the Kazakh part of the Kazakhstan - Turkmenistan - Iran railway "
+        "(opened 2013; not in Natural Earth)",
+        # the extract stops at Uzen station (its box ends at 43.32 N), 7 km from the end of
+        # Natural Earth's Mangyshlak - Uzen line
+        join_km=8.0,
+    ),
+    Region(
+        "osm_aze_tkm",
+        "IRN",
+        (54.21, 36.887, 54.75, 37.46),
+        "Incheh Borun - Gorgan, the Iranian part of the Kazakhstan - Turkmenistan - Iran railway "
+        "(opened 2013; not in Natural Earth), to its junction at Sabz Dasht",
+        # the branch leaves the Gorgan line at Sabz Dasht, where Natural Earth's line runs
+        # 0.3 km from OpenStreetMap's
+        join_km=1.0,
+    ),
+)
+
+
+@dataclass(frozen=True)
 class BuildOptions:
     """The tolerances of a build (defaults are those of the committed layer)."""
 
@@ -231,6 +273,7 @@ class RailReport:
     simplify_lowered: int = 0
     slivers: list[tuple[str, str, float, Coord]] = field(default_factory=list)
     traces: list[tuple[str, float, float]] = field(default_factory=list)  # id, km, bridged km
+    region_joins: list[tuple[str, str, float]] = field(default_factory=list)
 
     def text(self) -> str:
         """The report as the build prints it."""
@@ -276,6 +319,8 @@ class RailReport:
             f"  {node} {a}-{b}: {how}" if isinstance(how, str) else ""
             for node, a, b, how in [(j[0], j[1], j[2], _join_text(j[3])) for j in self.border_joins]
         )
+        out.append(f"region track joined to the country's other track: {len(self.region_joins)}")
+        out.extend(f"  {cc} {km:.1f} km: {what}" for cc, what, km in self.region_joins)
         out.append(f"crossing nodes not joined: {len(self.crossings_not_joined)}")
         out.extend(f"  {node}: {why}" for node, why in self.crossings_not_joined)
         out.append(
@@ -449,6 +494,19 @@ def _countries(countries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     return countries.set_index("id", drop=False)
 
 
+def _serves(src: Source, cc: str, mid: shapely.Point, regions: Sequence[Region]) -> bool:
+    """Whether ``src`` gives the track of ``cc`` at ``mid``: its own countries, else a region."""
+    if cc in src.countries:
+        return True
+    return any(
+        r.source == src.key
+        and r.country == cc
+        and r.bbox[0] <= mid.x <= r.bbox[2]
+        and r.bbox[1] <= mid.y <= r.bbox[3]
+        for r in regions
+    )
+
+
 def _cut_at_borders(
     gdf: gpd.GeoDataFrame,
     src: Source,
@@ -456,6 +514,7 @@ def _cut_at_borders(
     targets: frozenset[str],
     opts: BuildOptions | None = None,
     report: RailReport | None = None,
+    regions: Sequence[Region] = REGIONS,
 ) -> tuple[list[Piece], set[Coord]]:
     """The source's lines cut at country borders, each piece in the country of its midpoint.
 
@@ -504,7 +563,7 @@ def _cut_at_borders(
     )
     keep = []
     for p, cc, m in zip(pieces, where, mids, strict=True):
-        if cc is None or cc not in src.countries or cc not in targets:
+        if cc is None or cc not in targets or not _serves(src, str(cc), m, regions):
             continue
         if cc in LON_LIMITS and m.x > LON_LIMITS[cc]:
             continue
@@ -868,6 +927,87 @@ def _collapse_yards(
 
 
 # --- border crossings ------------------------------------------------------------------------
+
+
+def _drop_region_fragments(
+    pieces: list[Piece], regions: Sequence[Region], spur_km: float, border: set[Coord]
+) -> tuple[list[Piece], int]:
+    """Drop pieces of a region's track that form a run shorter than ``spur_km`` on their own.
+
+    Such a fragment (the end of a parallel track cut at the border) would otherwise take the
+    border station as its stop, off the line the trains run. The neighbour's track it ran on
+    from is moved to the nearest other border point within 0.1 km (the other track's).
+    """
+    parent: dict[Coord, Coord] = {}
+
+    def find(c: Coord) -> Coord:
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    keys = {(r.country, r.source) for r in regions}
+    members = [k for k, p in enumerate(pieces) if (p.country, p.source) in keys]
+    for k in members:
+        a, b = find(pieces[k].coords[0]), find(pieces[k].coords[-1])
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    km: dict[Coord, float] = defaultdict(float)
+    for k in members:
+        km[find(pieces[k].coords[0])] += _km(pieces[k].coords)
+    drop = {k for k in members if km[find(pieces[k].coords[0])] < spur_km}
+    cut = {c for k in drop for c in (pieces[k].coords[0], pieces[k].coords[-1]) if c in border}
+    kept = [p for k, p in enumerate(pieces) if k not in drop]
+    ends = sorted({c for p in kept for c in (p.coords[0], p.coords[-1])} & border - cut)
+    out = []
+    for p in kept:
+        coords = list(p.coords)
+        for i in (0, -1):
+            near = [e for e in ends if _dist_km(coords[i], e) <= 0.1] if coords[i] in cut else []
+            if near:
+                coords[i] = min(near, key=lambda e: (_dist_km(coords[i], e), e))
+        out.append(_with(p, coords) if coords != p.coords else p)
+    return out, len(drop)
+
+
+def _join_regions(
+    pieces: list[Piece], border: set[Coord], regions: Sequence[Region], report: RailReport
+) -> list[Piece]:
+    """Join each region's track (:data:`REGIONS`) to the rest of its country's network.
+
+    A dangling end of the region's track gets a straight connector to the nearest vertex of
+    the country's other track within the region's ``join_km``.
+    """
+    deg = _degrees(pieces)
+    new: list[Piece] = []
+    cuts: dict[int, set[Coord]] = defaultdict(set)
+    for r in regions:
+        if r.join_km <= 0:
+            continue
+        ends = sorted(
+            {c for p in pieces if p.country == r.country and p.source == r.source
+             for c in (p.coords[0], p.coords[-1]) if deg[c] == 1 and c not in border}
+        )  # fmt: skip
+        for end in ends:
+            best: tuple[float, Coord, int] | None = None
+            for k, p in enumerate(pieces):
+                if p.country != r.country or p.source in (r.source, "connector"):
+                    continue
+                for c in p.coords:
+                    d = _dist_km(end, c)
+                    if d <= r.join_km and (best is None or (d, k) < (best[0], best[2])):
+                        best = (d, c, k)
+            if best is None:
+                continue
+            cuts[best[2]].add(best[1])
+            new.append(
+                Piece([end, best[1]], r.country, "connector", name=r.what, precision="straight")
+            )
+            report.region_joins.append((r.country, r.what, best[0]))
+    out = [
+        _with(p, part) for k, p in enumerate(pieces) for part in _split(p.coords, cuts.get(k, ()))
+    ]
+    return out + new
 
 
 def _crossing_nodes(nodes_path: Path) -> list[tuple[str, str, Coord]]:
@@ -1313,6 +1453,7 @@ def build_rail(
     targets: Iterable[str] | None = None,
     sources: Sequence[Source] = SOURCES,
     options: BuildOptions | None = None,
+    regions: Sequence[Region] = REGIONS,
 ) -> tuple[dict[str, Any], RailReport]:
     """The rail network as a GeoJSON FeatureCollection (a dict), and the build's report.
 
@@ -1336,6 +1477,8 @@ def build_rail(
         The sources to read (tests pass small ones).
     options
         Tolerances.
+    regions
+        Track a source gives in a country it does not serve (:class:`Region`).
 
     Returns
     -------
@@ -1362,7 +1505,7 @@ def build_rail(
         gdf = _read_source(src, source_dir)
         if src.key == "ne":
             gdf = gdf[_ne_keep(gdf, cts)]
-        part, cut = _cut_at_borders(gdf, src, cts, wanted, opts, report)
+        part, cut = _cut_at_borders(gdf, src, cts, wanted, opts, report, regions)
         border |= cut
         for p in part:
             report.source_km_by_country[p.country] = report.source_km_by_country.get(
@@ -1376,13 +1519,15 @@ def build_rail(
         border |= cut
         pieces += part
     sources = [*sources, *(TRACE_SOURCES[k] for k in traced)]
-    by_country: dict[str, list[Piece]] = defaultdict(list)
+    # raw OpenStreetMap ways and traced lines of one country (a region's) are cleaned apart
+    raw = {s.key for s in sources if s.raw_ways}
+    by_country: dict[tuple[str, bool], list[Piece]] = defaultdict(list)
     for p in pieces:
-        by_country[p.country].append(p)
+        by_country[p.country, p.source in raw].append(p)
     pieces = []
-    for cc in sorted(by_country):
-        part = _node(by_country[cc])
-        if any(s.raw_ways for s in sources if s.key == part[0].source):
+    for cc, is_raw in sorted(by_country):
+        part = _node(by_country[cc, is_raw])
+        if is_raw:
             part, n = _prune(_merge(part), opts.spur_km, border)
             report.spurs_pruned += n
             part, n = _snap(part, opts.raw_snap_km, border)
@@ -1393,6 +1538,9 @@ def build_rail(
             part, n = _snap(part, opts.snap_km, border)
             report.snaps += n
         pieces += part
+    pieces, n = _drop_region_fragments(pieces, regions, opts.spur_km, border)
+    report.spurs_pruned += n
+    pieces = _join_regions(pieces, border, regions, report)
     pieces = _node_ends(_join_crossings(pieces, nodes, cts, opts, report))
     for p in pieces:
         p.gauge, p.gauge_note = _gauge(p, gauges)
@@ -1429,7 +1577,14 @@ def _features(
         km = round(_km(coords), 3)
         gauge, exc = p.gauge, p.gauge_note
         props: dict[str, Any] = {"id": fid}
-        if p.source == "connector":
+        if p.source == "connector" and not p.node:
+            props["name"] = "Connector between two track sources (straight, not track)"
+            props["source"] = (
+                f"straight line joining the end of the track of a region ({p.name}) to the "
+                "country's other track, drawn by geo.data.rail"
+            )
+            props["licence"] = CONNECTOR_LICENCE
+        elif p.source == "connector":
             props["name"] = f"Connector to the border crossing {p.node} (straight, not track)"
             props["source"] = (
                 f"straight line from the track to border crossing node '{p.node}' "
