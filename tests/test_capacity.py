@@ -1,6 +1,6 @@
 """Export capacity by maximum flow (geo.analysis.capacity) on a hand-built pipeline network.
 
-tests/data/pipelines/network.geojson: a field line (100 kb/d) from the field to junction J;
+tests/data/capacity/network.geojson: a field line (100 kb/d) from the field to junction J;
 from J a sea line through RUS (60) to the sea terminal, two parallel border lines (20 + 10)
 to the border station, a proposed line (500) to a Caspian quay and a line of unknown capacity
 to a southern end; a gas line (40 bcm/y) from the field to the border.
@@ -18,7 +18,7 @@ import shapely
 from geo.analysis.capacity import TankerLink, export_capacity, pipeline_graph
 from geo.errors import RouteError
 
-DATA = Path(__file__).parent / "data" / "pipelines"
+DATA = Path(__file__).parent / "data" / "capacity"
 PIPES = gpd.read_file(DATA / "network.geojson")
 TERMINALS = gpd.read_file(DATA / "terminals.geojson")
 FIELD = gpd.GeoDataFrame({"id": ["field"]}, geometry=[shapely.Point(50.1, 45.1)], crs=4326)
