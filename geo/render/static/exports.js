@@ -141,6 +141,7 @@
       more.type = "button";
       L.DomEvent.on(more, "click", function () { details(i); });
       cmp.appendChild(more);
+      CM.openPanel(map, "cm-stats");  // the comparison is what the click asked for
       var b = drawn.getBounds();
       if (b.isValid()) { map.fitBounds(b, {padding: [40, 40], maxZoom: 7}); }
     }
