@@ -205,3 +205,33 @@ def test_turning_a_desktop_window_into_a_phone_rearranges(map_page: MapPage) -> 
     clear(map_page, "after the resize")
     assert map_page.page.locator(".cm-head[aria-expanded=true]").count() <= 1
     map_page.check_clean()
+
+
+def test_a_route_row_tapped_on_a_phone_shows_the_route_clear_of_the_table(
+    map_page: MapPage,
+) -> None:
+    open_at(map_page, ROOT / "maps" / "corridor.html", "phone")
+    map_page.page.locator("#cm-stats .cm-head").click()
+    row = map_page.page.locator("#cm-stats tr[data-cm-route]").nth(1)
+    i = int(row.get_attribute("data-cm-route") or -1)
+    row.click()
+    # The table closes and no popup opens, so the route can be seen: the view holds it above
+    # the panels' buttons.
+    assert map_page.page.locator("#cm-stats .cm-head").get_attribute("aria-expanded") == "false"
+    map_page.settle()
+    shown = map_page.js(
+        """(i) => {
+          const m = CorridorMap.map, line = m._cm.routes[i], box = m.getContainer();
+          const panels = Array.from(document.querySelectorAll('.cm-panel'))
+            .map(e => e.getBoundingClientRect().top);
+          const b = line.getBounds(), r = box.getBoundingClientRect();
+          const sw = m.latLngToContainerPoint(b.getSouthWest());
+          const ne = m.latLngToContainerPoint(b.getNorthEast());
+          return m.hasLayer(line) && !m._popup
+            && ne.y + r.top >= 0 && sw.y + r.top <= Math.min(...panels);
+        }""",
+        i,
+    )
+    assert shown
+    clear(map_page, "route shown")
+    map_page.check_clean()

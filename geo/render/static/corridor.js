@@ -264,8 +264,26 @@
     var line = map._cm.routes[i];
     if (!line) { return; }
     if (!map.hasLayer(line)) { line.addTo(map); }
-    map.fitBounds(line.getBounds(), {padding: [30, 30]});
-    line.openPopup(line.getCenter());
+    // On a phone the open table and a popup would cover the route: the table closes and the
+    // route's numbers stay a tap on the line away.
+    var narrow = map.getContainer().classList.contains("cm-narrow");
+    if (narrow) { CM.openPanel(map, "cm-stats", false); }
+    map.fitBounds(line.getBounds(), CM.clearView(map, 30, {}));
+    if (!narrow) { line.openPopup(line.getCenter()); }
+  };
+
+  // Options for fitBounds that keep the view clear of the title and, on a narrow map, of the
+  // panels at its foot (there they span its width).
+  CM.clearView = function (map, pad, opts) {
+    var box = map.getContainer(), r = box.getBoundingClientRect(), top = pad, under = 0;
+    if (box.classList.contains("cm-narrow")) {
+      var title = box.querySelector(".cm-title");
+      if (title) { top = title.getBoundingClientRect().bottom - r.top + 10; }
+      map._cm.panels.forEach(function (c) {
+        under = Math.max(under, r.bottom - c.cmNode.getBoundingClientRect().top);
+      });
+    }
+    return L.extend({paddingTopLeft: [pad, top], paddingBottomRight: [pad, pad + under]}, opts);
   };
 
   // Layer control with group headings (one per layer's cmGroup).

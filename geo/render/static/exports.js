@@ -143,7 +143,7 @@
       cmp.appendChild(more);
       CM.openPanel(map, "cm-stats");  // the comparison is what the click asked for
       var b = drawn.getBounds();
-      if (b.isValid()) { map.fitBounds(b, {padding: [40, 40], maxZoom: 7}); }
+      if (b.isValid()) { map.fitBounds(b, CM.clearView(map, 40, {maxZoom: 7})); }
     }
     function details(i) {
       var v = d.data.map(function (c) { return column(c, i); });
