@@ -65,7 +65,7 @@
   function tip(text) { return el("span", null, text); }
 
   CM.init = function (map, opts) {
-    map._cm = {layers: [], routes: {}, base: []};
+    map._cm = {layers: [], routes: {}, base: [], panels: []};
     CM.map = map;
     [["cmBase", 250], ["cmShade", 300], ["cmRoutes", 380], ["cmLines", 420], ["cmTitr", 440]]
       .forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
@@ -264,8 +264,26 @@
     var line = map._cm.routes[i];
     if (!line) { return; }
     if (!map.hasLayer(line)) { line.addTo(map); }
-    map.fitBounds(line.getBounds(), {padding: [30, 30]});
-    line.openPopup(line.getCenter());
+    // On a phone the open table and a popup would cover the route: the table closes and the
+    // route's numbers stay a tap on the line away.
+    var narrow = map.getContainer().classList.contains("cm-narrow");
+    if (narrow) { CM.openPanel(map, "cm-stats", false); }
+    map.fitBounds(line.getBounds(), CM.clearView(map, 30, {}));
+    if (!narrow) { line.openPopup(line.getCenter()); }
+  };
+
+  // Options for fitBounds that keep the view clear of the title and, on a narrow map, of the
+  // panels at its foot (there they span its width).
+  CM.clearView = function (map, pad, opts) {
+    var box = map.getContainer(), r = box.getBoundingClientRect(), top = pad, under = 0;
+    if (box.classList.contains("cm-narrow")) {
+      var title = box.querySelector(".cm-title");
+      if (title) { top = title.getBoundingClientRect().bottom - r.top + 10; }
+      map._cm.panels.forEach(function (c) {
+        under = Math.max(under, r.bottom - c.cmNode.getBoundingClientRect().top);
+      });
+    }
+    return L.extend({paddingTopLeft: [pad, top], paddingBottomRight: [pad, pad + under]}, opts);
   };
 
   // Layer control with group headings (one per layer's cmGroup).
@@ -385,22 +403,39 @@
     }
   });
 
+  // Panels (legend, statistics): each collapses to its head button. arrange() keeps them clear
+  // of each other, of the map's controls and of the title at every size: on a narrow map they
+  // stack in one corner and one opens at a time; on a wide one they keep their corners, and
+  // when two open panels would meet, the one opened last stays open (the other collapses) or,
+  // if even that meets, they stack as on a phone.
+  var NARROW = 640;  // map width (px) below which the panels stack, one open at a time
+  // The share of a wide map the panels may cover when the page opens: they open in order of
+  // importance while they fit. A narrow map opens with every panel a button.
+  var OPEN_BUDGET = 0.25;
+
+  function isOpen(node) { return !node.classList.contains("cm-collapsed"); }
+  function setOpen(node, open) {
+    node.classList.toggle("cm-collapsed", !open);
+    var head = node.querySelector(".cm-head");
+    if (head) { head.setAttribute("aria-expanded", open ? "true" : "false"); }
+  }
+
   function panel(map, id, position) {
     var node = document.getElementById(id);
-    if (!node) { return; }
+    if (!node) { return null; }
+    L.DomEvent.disableClickPropagation(node);
+    L.DomEvent.disableScrollPropagation(node);
+    node.classList.add("leaflet-control");
     var c = L.control({position: position});
-    c.onAdd = function () {
-      L.DomEvent.disableClickPropagation(node);
-      L.DomEvent.disableScrollPropagation(node);
-      node.classList.add("leaflet-control");
-      return node;
-    };
+    c.onAdd = function () { return node; };  // moved between corners by arrange()
+    c.cmHome = position;
+    c.cmNode = node;
     c.addTo(map);
     var head = node.querySelector(".cm-head");
     if (head) {
       L.DomEvent.on(head, "click", function () {
-        var closed = node.classList.toggle("cm-collapsed");
-        head.setAttribute("aria-expanded", closed ? "false" : "true");
+        setOpen(node, !isOpen(node));
+        arrange(map, node);
       });
     }
     Array.prototype.forEach.call(node.querySelectorAll("[data-cm-route]"), function (tr) {
@@ -408,7 +443,130 @@
         CM.showRoute(map, parseInt(tr.getAttribute("data-cm-route"), 10));
       });
     });
+    return c;
   }
+
+  function meets(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  // What the panels must stay clear of: the map's other controls (the layer list as its
+  // button: it opens over everything while pointed at) and the title.
+  function obstacles(map) {
+    var box = map.getContainer(), out = [];
+    Array.prototype.forEach.call(box.querySelectorAll(".leaflet-control, .cm-title"), function (e) {
+      if (e.classList.contains("cm-panel") || e.classList.contains("leaflet-control-layers-expanded")
+          || !e.offsetWidth) { return; }
+      out.push(e.getBoundingClientRect());
+    });
+    return out;
+  }
+
+  function clashes(map) {
+    var panels = map._cm.panels.map(function (c) { return c.cmNode.getBoundingClientRect(); });
+    var others = obstacles(map);
+    return panels.some(function (p, i) {
+      return panels.some(function (q, j) { return j > i && meets(p, q); }) ||
+        others.some(function (o) { return meets(p, o); });
+    });
+  }
+
+  // Keep one panel open: `keep` if it is open, else the most important open one.
+  function onlyOne(panels, keep) {
+    var open = panels.filter(function (c) { return isOpen(c.cmNode); });
+    var kept = keep && isOpen(keep) ? keep : open.length ? open[0].cmNode : null;
+    open.forEach(function (c) { if (c.cmNode !== kept) { setOpen(c.cmNode, false); } });
+  }
+
+  // Each panel's height stops below the lowest control (or the title) at the top of the map;
+  // the panels above it in its corner (collapsed, or open in a wide corner) keep their room.
+  function fitHeights(map, narrow) {
+    var box = map.getContainer(), top = box.getBoundingClientRect().top + 10;
+    Array.prototype.forEach.call(box.querySelectorAll(".leaflet-top .leaflet-control, .cm-title"),
+      function (e) { if (e.offsetWidth) { top = Math.max(top, e.getBoundingClientRect().bottom + 10); } });
+    var width = box.clientWidth - 20;
+    map._cm.panels.forEach(function (c) {
+      var node = c.cmNode;
+      node.style.maxHeight = node.style.maxWidth = "";
+      var style = getComputedStyle(node);
+      var css = parseFloat(style.maxHeight) || Infinity;
+      var cssWidth = parseFloat(style.maxWidth) || Infinity;
+      var above = 0;
+      for (var e = node.previousElementSibling; e; e = e.previousElementSibling) {
+        above += e.offsetHeight + 10;
+      }
+      var room = node.getBoundingClientRect().bottom - top - above;
+      node.style.maxHeight = Math.max(40, Math.floor(narrow ? room : Math.min(room, css))) + "px";
+      node.style.maxWidth = Math.floor(Math.min(width, cssWidth)) + "px";
+    });
+  }
+
+  function place(map, stacked) {
+    map._cm.panels.forEach(function (c) {
+      var where = stacked ? "bottomleft" : c.cmHome;
+      if (c.getPosition() !== where) { c.setPosition(where); }
+    });
+  }
+
+  function arrange(map, keep) {
+    var panels = map._cm.panels;
+    if (!panels.length) { return; }
+    var box = map.getContainer(), narrow = box.clientWidth < NARROW;
+    box.classList.toggle("cm-narrow", narrow);
+    place(map, narrow);
+    if (narrow) { onlyOne(panels, keep); }
+    fitHeights(map, narrow);
+    if (!narrow && clashes(map)) {
+      onlyOne(panels, keep);
+      fitHeights(map, narrow);
+      if (clashes(map)) {
+        place(map, true);
+        fitHeights(map, narrow);
+      }
+    }
+  }
+  CM.arrange = arrange;
+
+  // The share of the map that the panels cover (they never overlap each other).
+  function covered(map) {
+    var m = map.getContainer().getBoundingClientRect(), area = 0;
+    map._cm.panels.forEach(function (c) {
+      var r = c.cmNode.getBoundingClientRect();
+      var w = Math.min(r.right, m.right) - Math.max(r.left, m.left);
+      var h = Math.min(r.bottom, m.bottom) - Math.max(r.top, m.top);
+      if (w > 0 && h > 0) { area += w * h; }
+    });
+    return area / (m.width * m.height);
+  }
+  CM.covered = covered;
+
+  // At opening, the panels open in order of importance while they fit the budget.
+  function openWithin(map) {
+    var panels = map._cm.panels;
+    panels.forEach(function (c) { setOpen(c.cmNode, false); });
+    arrange(map, null);
+    if (map.getContainer().clientWidth < NARROW) { return; }
+    panels.forEach(function (c) {
+      var shut = panels.filter(function (o) { return !isOpen(o.cmNode); });
+      setOpen(c.cmNode, true);
+      arrange(map, null);
+      var closedOther = panels.some(function (o) {
+        return o !== c && shut.indexOf(o) < 0 && !isOpen(o.cmNode);
+      });
+      if (!isOpen(c.cmNode) || closedOther || covered(map) > OPEN_BUDGET) {
+        panels.forEach(function (o) { setOpen(o.cmNode, o !== c && shut.indexOf(o) < 0); });
+        arrange(map, null);
+      }
+    });
+  }
+
+  // Open (or close) a panel as its head button would, e.g. when a click fills it.
+  CM.openPanel = function (map, id, open) {
+    var node = document.getElementById(id);
+    if (!node || isOpen(node) === (open !== false)) { return; }
+    setOpen(node, open !== false);
+    arrange(map, node);
+  };
 
   CM.finish = function (map, opts) {
     // Added one by one: an object keyed by label would merge equal labels and reorder them.
@@ -421,11 +579,14 @@
     map._cm.layers.forEach(function (o) { control.addOverlay(o.layer, o.label); });
     map._cm.control = control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft", maxWidth: 160}).addTo(map);
-    panel(map, opts.stats, "bottomleft");
-    panel(map, opts.legend, "bottomright");
+    // In order of importance: the page's own panel (routes, market, statistics), the legend.
+    map._cm.panels = [panel(map, opts.stats, "bottomleft"), panel(map, opts.legend, "bottomright")]
+      .filter(function (c) { return c !== null; });
     new Fullscreen().addTo(map);
     map._cm.measure = new Measure().addTo(map);
     var title = document.querySelector(".cm-title");
     if (title) { map.getContainer().appendChild(title); }
+    openWithin(map);
+    map.on("resize", function () { arrange(map, null); });
   };
 })();

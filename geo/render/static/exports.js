@@ -141,8 +141,9 @@
       more.type = "button";
       L.DomEvent.on(more, "click", function () { details(i); });
       cmp.appendChild(more);
+      CM.openPanel(map, "cm-stats");  // the comparison is what the click asked for
       var b = drawn.getBounds();
-      if (b.isValid()) { map.fitBounds(b, {padding: [40, 40], maxZoom: 7}); }
+      if (b.isValid()) { map.fitBounds(b, CM.clearView(map, 40, {maxZoom: 7})); }
     }
     function details(i) {
       var v = d.data.map(function (c) { return column(c, i); });
