@@ -152,6 +152,13 @@ class _Line:
     coords: list[Coord]
     props: dict[str, Any]
     pieces: list[list[Coord]] = field(default_factory=list)
+    schematic: bool = False  # GEM's route has a stretch of more than schematic_gap_km
+
+
+def _has_gap(coords: list[Coord], km: float) -> bool:
+    """Whether some stretch between consecutive vertices is longer than ``km``."""
+    a = np.asarray(coords)
+    return bool((GEOD.inv(a[:-1, 0], a[:-1, 1], a[1:, 0], a[1:, 1])[2] / 1000.0 > km).any())
 
 
 def read_selection(path: str | Path) -> Selection:
@@ -291,14 +298,16 @@ def _props(row: pd.Series) -> dict[str, Any]:
     return {k: v for k, v in props.items() if v is not None or k == "gauge_mm"}
 
 
-def _lines(rows: gpd.GeoDataFrame) -> list[_Line]:
+def _lines(rows: gpd.GeoDataFrame, opts: BuildOptions) -> list[_Line]:
     out = []
     for _, row in rows.iterrows():
         props = _props(row)
         for part in shapely.get_parts(row.geometry):
             coords = line_coords(part)
             if len(coords) >= 2:
-                out.append(_Line(str(row["project_id"]), props["fuel"], coords, props))
+                schematic = _has_gap(coords, opts.schematic_gap_km)
+                out.append(_Line(str(row["project_id"]), props["fuel"], coords, props,
+                                 schematic=schematic))  # fmt: skip
     return out
 
 
@@ -475,7 +484,7 @@ def build_pipelines(
     rows = _selected(_read_source(Path(source_dir)), sel, countries(), report)
     for fuel, status in zip(rows["fuel"], rows["status"], strict=True):
         report.lines_by_fuel_status[FUELS[fuel], STATUSES[status]] += 1
-    lines = _lines(rows)
+    lines = _lines(rows, opts)
     fixed = _snap_terminals(lines, terminals, opts, report)
     report.end_joins = _join_ends(lines, fixed, opts)
     splits = _join_interiors(lines, fixed, opts)
@@ -494,9 +503,7 @@ def _features(lines: list[_Line], opts: BuildOptions, report: PipelineReport) ->
         for coords in ln.pieces:
             counters[ln.pid] += 1
             fid = f"pipe-{ln.pid}-{counters[ln.pid]}"
-            a = np.asarray(coords)
-            gaps = GEOD.inv(a[:-1, 0], a[:-1, 1], a[1:, 0], a[1:, 1])[2] / 1000.0
-            precision = "schematic" if gaps.max() > opts.schematic_gap_km else "traced"
+            precision = "schematic" if ln.schematic else "traced"
             if precision == "schematic":
                 schematic.add(ln.props["name"])
             country = _country_of(coords)
