@@ -44,7 +44,7 @@ CASES = [
     ("bad_swapped.geojson", 1, ["feature zhezkazgan (#0)", "country:", "swapped"]),
     ("bad_duplicate_ids.geojson", 1, ["feature aktau (#1)", "id:", "duplicate id 'aktau'"]),
     ("bad_missing_props.geojson", 1, ["feature inkai (#0)", "name: missing required", "source: missing required"]),
-    ("bad_enum.geojson", 1, ["feature s1 (#0)", "mode: 'rial' is not one of rail, road, ferry, sea; did you mean 'rail'?"]),
+    ("bad_enum.geojson", 1, ["feature s1 (#0)", "mode: 'rial' is not one of rail, road, ferry, sea, pipeline; did you mean 'rail'?"]),
     ("bad_csv_number.csv", 1, ["feature aktau (#0)", "lon/lat:", "not a number pair"]),
     ("bad_unknown_kind.geojson", 1, ["kind:", "--kind"]),
 ]  # fmt: skip

@@ -36,8 +36,13 @@ from scipy.spatial import cKDTree
 
 from ..errors import GeoError
 from .bundled import bundled_dir
-from .files import atomic_write_bytes
 from .geodesy import GEOD
+from .polylines import Coord, write_features
+from .polylines import dist_km as _dist_km
+from .polylines import line_coords as _coords
+from .polylines import line_km as _km
+from .polylines import round_deg as _r
+from .polylines import split_at as _split
 
 __all__ = [
     "BuildOptions",
@@ -52,9 +57,6 @@ __all__ = [
     "write_rail",
 ]
 
-Coord = tuple[float, float]
-
-DECIMALS = 5
 NE_MAX_SCALERANK = 8  # Natural Earth lines shown at 1:10m and smaller scales: the trunk network
 # Every Natural Earth line of these countries is kept (their networks in full).
 FULL_NETWORK = frozenset({"KAZ", "KGZ", "TJK", "TKM", "UZB", "AFG"})
@@ -341,75 +343,9 @@ def _join_text(km: float) -> str:
 # --- geometry helpers ------------------------------------------------------------------------
 
 
-def _r(v: float) -> float:
-    return round(float(v), DECIMALS) + 0.0
-
-
-def _coords(line: shapely.LineString) -> list[Coord]:
-    """Rounded coordinates without repeats."""
-    out: list[Coord] = []
-    for x, y in shapely.get_coordinates(line):
-        c = (_r(x), _r(y))
-        if not out or out[-1] != c:
-            out.append(c)
-    return out
-
-
-def _km(coords: Sequence[Coord]) -> float:
-    if len(coords) < 2:
-        return 0.0
-    a = np.asarray(coords)
-    return float(GEOD.line_length(a[:, 0], a[:, 1]) / 1000.0)
-
-
-def _dist_km(a: Coord, b: Coord) -> float:
-    return float(GEOD.inv(a[0], a[1], b[0], b[1])[2] / 1000.0)
-
-
 def _deg(km: float, lat: float) -> float:
     """Degrees (of longitude, the wider) spanning ``km`` at latitude ``lat``."""
     return km / (111.32 * max(math.cos(math.radians(lat)), 0.1))
-
-
-def _split(coords: list[Coord], cuts: Iterable[Coord]) -> list[list[Coord]]:
-    """Split a polyline at points lying on it (each inserted as a vertex)."""
-    cut = set(cuts) - {coords[0], coords[-1]}
-    if not cut:
-        return [coords]
-    line = shapely.LineString(coords)
-    # Where each cut lies: (distance along, segment index), to insert it between vertices.
-    seg_starts = [0.0]
-    for a, b in itertools.pairwise(coords):
-        seg_starts.append(seg_starts[-1] + math.dist(a, b))
-    inserts: dict[int, list[tuple[float, Coord]]] = defaultdict(list)
-    at_vertex: set[int] = set()
-    index = {c: i for i, c in enumerate(coords)}
-    for c in cut:
-        if c in index:
-            at_vertex.add(index[c])
-            continue
-        pt = shapely.Point(c)
-        if line.distance(pt) > 1e-4:  # not on this line (a caller's mistake): never a jump
-            continue
-        d = float(line.project(pt))
-        i = max(0, min(int(np.searchsorted(seg_starts, d, side="right")) - 1, len(coords) - 2))
-        inserts[i].append((d, c))
-    pieces: list[list[Coord]] = []
-    cur: list[Coord] = [coords[0]]
-    for i in range(len(coords) - 1):
-        for _, c in sorted(inserts.get(i, [])):
-            if c != cur[-1]:
-                cur.append(c)
-            pieces.append(cur)
-            cur = [c]
-        nxt = coords[i + 1]
-        if nxt != cur[-1]:
-            cur.append(nxt)
-        if i + 1 in at_vertex and i + 1 < len(coords) - 1:
-            pieces.append(cur)
-            cur = [nxt]
-    pieces.append(cur)
-    return [p for p in pieces if len(p) >= 2]
 
 
 def _points_of(g: shapely.Geometry) -> list[Coord]:
@@ -1653,18 +1589,9 @@ def _components(fc: dict[str, Any], opts: BuildOptions, report: RailReport) -> N
         ]
 
 
-def _dumps(fc: dict[str, Any]) -> bytes:
-    """One feature per line, sorted keys: diffs stay readable and bytes reproducible."""
-    head = b'{"type":"FeatureCollection","features":[\n'
-    lines = [orjson.dumps(f, option=orjson.OPT_SORT_KEYS) for f in fc["features"]]
-    return head + b",\n".join(lines) + b"\n]}\n"
-
-
 def write_rail(fc: dict[str, Any], out: str | Path) -> int:
     """Write the FeatureCollection atomically; its size in bytes."""
-    data = _dumps(fc)
-    atomic_write_bytes(out, data, mode=0o644)
-    return len(data)
+    return write_features(fc, out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

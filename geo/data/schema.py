@@ -94,8 +94,15 @@ SEGMENT = Kind(
         Field("country", "country", False, "ISO 3166-1 alpha-3 code of the country it lies in"),
         Field("licence", "str", False, "licence of the geometry, e.g. public domain, ODbL-1.0"),
         Field("length_km", "number", False, "geodesic length on WGS84, km"),
+        Field("fuel", "str", False, "what a pipeline carries", FUELS),
+        Field("capacity", "number", False, "a pipeline's capacity as its source gives it"),
+        Field("capacity_units", "str", False, "units of capacity, as the source gives them"),
+        Field("capacity_bcm_y", "number", False, "a gas pipeline's capacity, billion m3/year"),
+        Field("capacity_kbd", "number", False, "an oil or NGL pipeline's capacity, 1000 bbl/day"),
+        Field("owner", "str", False, "owners (with their shares where known)"),
+        Field("start_year", "int", False, "year the line entered (or is to enter) service"),
     ),
-    "A rail, road, ferry or sea link between two nodes.",
+    "A rail, road, ferry, sea or pipeline link between two nodes.",
 )
 
 NODE = Kind(
