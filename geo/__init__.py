@@ -5,7 +5,7 @@
 """
 
 from .analysis.supply import exports, exports_summary
-from .api import bypass, network, reference_stats, route
+from .api import bypass, capacity, network, reference_stats, route
 from .data.layers import load_bundled, load_layer
 from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
 
@@ -16,6 +16,7 @@ __all__ = [
     "UnreadableError",
     "ValidationError",
     "bypass",
+    "capacity",
     "exports",
     "exports_summary",
     "load_bundled",

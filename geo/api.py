@@ -354,6 +354,14 @@ def bypass(
     return frame
 
 
+# Until the pipelines layer is joined into one network (issue 16), say what the figure misses.
+CAPACITY_CAVEAT = (
+    "preliminary: GEM lines join only where one ends on another, so a route through lines "
+    "that cross or meet mid-line is missed (the Kazakh lines do not yet reach Alashankou or "
+    "Aktau's tankers); the figure is what the joined lines carry"
+)
+
+
 def _capacity_row(label: str, r: CapacityResult) -> dict[str, Any]:
     return {
         "scenario": label, "commodity_fuel": r.fuel, "origin": r.origin,
@@ -363,7 +371,24 @@ def _capacity_row(label: str, r: CapacityResult) -> dict[str, Any]:
         "unknown_capacity": "; ".join(r.unknown),
         "fields": len(r.fields), "fields_unreached": "; ".join(r.unreached),
         "by_market": "; ".join(f"{m} {v:,.0f}" for m, v in r.by_market.items() if v > 0),
+        "note": CAPACITY_CAVEAT,
     }  # fmt: skip
+
+
+def _line_ends(pipes: gpd.GeoDataFrame, markets: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Markets written ``end:P0646``: the end of that GEM line's last piece (its delivery point)."""
+    out = {}
+    for m in markets:
+        if not m.startswith("end:"):
+            continue
+        pieces = pipes[pipes["id"].astype(str).str.startswith(f"pipe-{m[4:]}-").to_numpy()]
+        if pieces.empty:
+            msg = f"commodities.toml: market {m} names no line of the pipelines layer"
+            raise RouteError(msg)
+        last = max(pieces["id"], key=lambda i: int(str(i).rsplit("-", 1)[1]))
+        x, y = pieces.set_index("id").geometry[last].coords[-1][:2]
+        out[m] = (float(x), float(y))
+    return out
 
 
 def capacity(
@@ -401,8 +426,8 @@ def capacity(
         msg = "the pipelines layer is not installed"
         raise RouteError(msg)
     pipes = load_bundled("pipelines")
-    nodes = load_bundled("nodes")
-    terminals = nodes[nodes["kind"] == "terminal"]
+    terminals = load_bundled("terminals") if "terminals" in have else pipes.iloc[:0]
+    points = _line_ends(pipes, rule.markets)
     deps = load_bundled("deposits")
     wanted = set(rule.commodities)
     has = deps["commodities"].map(lambda c: bool(wanted & set(c))).to_numpy()
@@ -418,7 +443,8 @@ def capacity(
     rows, flows = [], {}
     for label, av in runs:
         r = export_capacity(pipes, terminals, fields, rule.markets, fuel=rule.fuel, origin=origin,
-                            links=table.links, avoid=av, statuses=statuses)  # fmt: skip
+                            links=table.links, avoid=av, statuses=statuses,
+                            points=points)  # fmt: skip
         rows.append(_capacity_row(label, r))
         flows[label] = r.flows
     out = pd.DataFrame(rows)

@@ -16,6 +16,7 @@ import pytest
 import shapely
 
 from geo.analysis.capacity import TankerLink, export_capacity, pipeline_graph
+from geo.data.layers import load_bundled
 from geo.errors import RouteError
 
 DATA = Path(__file__).parent / "data" / "capacity"
@@ -85,3 +86,19 @@ def test_a_field_far_from_every_line_is_named() -> None:
 def test_unknown_fuel_is_refused() -> None:
     with pytest.raises(RouteError, match="unknown fuel 'coal'"):
         cap(["port"], fuel="coal")
+
+
+def test_kazakh_oil_export_capacity_on_the_bundled_layers() -> None:
+    import geo
+
+    t = geo.capacity("oil", "KAZ", avoid="RUS").set_index("scenario")
+    assert list(t.index) == ["all routes", "avoiding RUS"]
+    pipes = load_bundled("pipelines")
+    cpc = pipes[pipes["name"] == "Caspian Pipeline"]["capacity_kbd"].max()
+    # CPC (1,340 kb/d in GEM) carries everything the joined Kazakh lines reach
+    assert t.loc["all routes", "high"] == cpc and t.loc["all routes", "bottleneck"] == (
+        "Caspian Pipeline")  # fmt: skip
+    assert t.loc["avoiding RUS", "high"] < t.loc["all routes", "high"]
+    assert t.loc["all routes", "note"].startswith("preliminary")
+    with pytest.raises(RouteError, match="copper does not travel by pipeline"):
+        geo.capacity("copper", "KAZ")

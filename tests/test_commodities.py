@@ -28,9 +28,11 @@ def test_the_bundled_table_declares_each_commodity_group() -> None:
     assert t.rule("gas_condensate") == t.rule("oil")
     assert t.rule("gas").modes == ("pipeline",)
     assert t.rule("uranium").fuel is None and "pipeline" not in t.rule("uranium").modes
-    nodes = set(load_bundled("nodes")["id"])
+    nodes = set(load_bundled("nodes")["id"]) | set(load_bundled("terminals")["id"])
+    lines = {str(i).rsplit("-", 1)[0] for i in load_bundled("pipelines")["id"]}
     for r in (*t.rules, t.default):
-        assert set(r.markets) <= nodes, r.markets
+        for m in r.markets:  # a node, a terminal, or the end of a GEM line
+            assert m in nodes or f"pipe-{m.removeprefix('end:')}" in lines, m
     for link in t.links:
         assert {link.start, link.end} <= nodes and link.source.startswith("http")
 

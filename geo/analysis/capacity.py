@@ -14,7 +14,7 @@ Capacities are nameplate figures from the source; spare capacity is not modelled
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,8 +107,12 @@ def pipeline_graph(
     fuel: str,
     avoid: Iterable[str] = (),
     statuses: Iterable[str] = DEFAULT_STATUSES,
+    points: Mapping[str, tuple[float, float]] | None = None,
 ) -> nx.Graph:
     """The capacity graph of one fuel: pipeline vertices and terminals, capacities summed.
+
+    ``points`` names further line vertices (label -> lon, lat), e.g. a line's end where the
+    source draws its delivery point but no terminal has a sourced position.
 
     Parallel lines between the same two vertices add up (Central Asia-China A, B and C share a
     route). An edge's ``capacity`` is None where any of its lines' capacity is unknown; ``lines``
@@ -122,6 +126,7 @@ def pipeline_graph(
     column = FUEL_UNITS[fuel][0]
     avoid, statuses = set(avoid), set(statuses)
     at = {_key(p.x, p.y): str(i) for i, p in zip(terminals["id"], terminals.geometry, strict=True)}
+    at.update({_key(*xy): label for label, xy in (points or {}).items()})
     g = nx.Graph()
     for t, p in zip(terminals["id"], terminals.geometry, strict=True):
         g.add_node(str(t), x=float(p.x), y=float(p.y), terminal=True)
@@ -137,7 +142,7 @@ def pipeline_graph(
                 at.get(_key(*b[:2]), f"pipe:{_key(*b[:2])}"))  # fmt: skip
         for n, c in ((u, a), (v, b)):
             if n not in g:
-                g.add_node(n, x=float(c[0]), y=float(c[1]), terminal=False)
+                g.add_node(n, x=float(c[0]), y=float(c[1]), terminal=n in at.values())
         cap = row.get(column)
         cap = None if is_missing(cap) else float(cap)
         line = (str(row["id"]), str(row["name"]), cap, str(row.get("country")))
@@ -210,6 +215,7 @@ def export_capacity(
     links: Sequence[TankerLink] = (),
     avoid: Iterable[str] = (),
     statuses: Iterable[str] = DEFAULT_STATUSES,
+    points: Mapping[str, tuple[float, float]] | None = None,
 ) -> CapacityResult:
     """The maximum flow of ``fuel`` from ``origin``'s fields to ``markets``.
 
@@ -233,6 +239,8 @@ def export_capacity(
         Countries whose lines and links are left out.
     statuses
         Line statuses allowed (default operational only).
+    points
+        Further named line vertices (see :func:`pipeline_graph`), usable as markets.
 
     Returns
     -------
@@ -240,7 +248,8 @@ def export_capacity(
         Lower and upper bounds, bottleneck, per-line flows.
     """
     avoid_t, status_t = tuple(sorted(set(avoid))), tuple(sorted(set(statuses)))
-    g = pipeline_graph(pipes, terminals, links, fuel=fuel, avoid=avoid_t, statuses=status_t)
+    g = pipeline_graph(pipes, terminals, links, fuel=fuel, avoid=avoid_t, statuses=status_t,
+                       points=points)  # fmt: skip
     fed, at, unreached = _feed(g, fields)
     low, _, _ = _max_flow(g, sorted(set(at)), markets, 0.0)
     high, flow, cut = _max_flow(g, sorted(set(at)), markets, UNLIMITED)
