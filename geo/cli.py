@@ -126,7 +126,8 @@ def _emit_rows(rows: list[dict[str, object]], fmt: str, title: str | None = None
 Avoid = Annotated[
     list[str] | None,
     typer.Option("--avoid", help="Alpha-3 country codes and sea passages to avoid, comma-separated "
-                 "(suez, panama, babalmandab, bosporus, hormuz, malacca, gibraltar, cape)."),
+                 "(suez, panama, babalmandab, bosporus, hormuz, malacca, gibraltar, cape) and "
+                 "seas (caspian, black_sea)."),
 ]  # fmt: skip
 Modes = Annotated[
     str | None,

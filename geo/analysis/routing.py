@@ -25,7 +25,7 @@ import shapely
 
 from ..data.countries import codes, countries_at
 from ..data.geodesy import GEOD
-from ..data.schema import FREIGHT_MODES, FUELS, MODES, PASSAGES, SEGMENT_STATUSES
+from ..data.schema import FREIGHT_MODES, FUELS, MODES, PASSAGES, SEGMENT_STATUSES, WATERS
 from ..data.sea import canonical_passage
 from ..errors import RouteError
 from .network import Network
@@ -199,15 +199,17 @@ def make_constraints(
     for a in option_values(avoid, "--avoid"):
         if a.upper() in known:
             countries.add(a.upper())
+        elif a.lower() in WATERS:
+            passages.add(a.lower())
         elif a.lower() in PASSAGES or a.lower() in ("ormuz", "south_africa"):
             passages.add(canonical_passage(a))
         else:
             close = difflib.get_close_matches(a.upper(), sorted(known), n=3, cutoff=0.6)
-            close += difflib.get_close_matches(a.lower(), PASSAGES, n=2, cutoff=0.6)
+            close += difflib.get_close_matches(a.lower(), PASSAGES + WATERS, n=2, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             msg = (
                 f"--avoid: '{a}' is neither an ISO alpha-3 country code (e.g. RUS, CHN, IRN) nor "
-                f"a sea passage ({', '.join(PASSAGES)}){hint}"
+                f"a sea passage ({', '.join(PASSAGES)}) or sea ({', '.join(WATERS)}){hint}"
             )
             raise RouteError(msg)
     mode_list = option_values(modes, "--modes")
@@ -243,6 +245,9 @@ def _allowed(e: dict[str, Any], c: Constraints) -> bool:
     if e["mode"] == "pipeline" and e.get("fuel") != c.fuel:
         return False
     if c.avoid_passages.intersection(e["passages"]):
+        return False
+    waters = c.avoid_passages & WATERS_SET
+    if waters and e["mode"] in ("ferry", "sea") and any(on_water(e["geometry"], w) for w in waters):
         return False
     return not any(e["km_by_country"].get(code, 0.0) > 0 for code in c.avoid_countries)
 
@@ -786,6 +791,21 @@ def _blocker(net: Network, stops: Sequence[str], c: Constraints) -> str:
 def _in_caspian(e: dict[str, Any]) -> bool:
     b = e["geometry"].bounds
     return bool(b[0] > 46 and b[2] < 55.5 and b[1] > 36 and b[3] < 47.5)
+
+
+# Boxes that hold each sea and no other water a route sails (lon, lat): the Caspian; the
+# Black Sea with the Sea of Azov, north of the Bosporus's northern mouth (41.2 N), so that the
+# Sea of Marmara and Istanbul's Marmara ports stay outside.
+WATER_BOXES = {"caspian": (46.0, 36.5, 55.5, 47.3), "black_sea": (27.3, 41.25, 41.9, 47.3)}
+WATERS_SET = frozenset(WATERS)
+
+
+def on_water(geom: shapely.Geometry, water: str) -> bool:
+    """Whether a ferry or sea leg's line has a vertex on ``water`` (``caspian``, ``black_sea``)."""
+    x0, y0, x1, y1 = WATER_BOXES[water]
+    xy = shapely.get_coordinates(geom)
+    inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    return bool(inside.any())
 
 
 def _path_edges(net: Network, stops: Sequence[str], c: Constraints) -> list[dict[str, Any]] | None:

@@ -73,6 +73,44 @@ def trace_countries(legs: Sequence[Leg]) -> list[tuple[str, str]]:
     return runs
 
 
+def border_crossings(legs: Sequence[Leg]) -> list[dict[str, str]]:
+    """The border crossings of a route: changes of country on land or at a ferry's ports.
+
+    A sea leg is never a crossing: the countries whose waters or canal it passes are not
+    entered, and arriving by sea in another country is a port call, not a border post (issue
+    17: Poti - Yokohama by sea crosses no border). A rail or road leg counts each change of
+    country; a rail ferry lands at a border post, so the country left before it and the one
+    entered after it make a crossing (Kazakhstan to Azerbaijan across the Caspian).
+
+    Parameters
+    ----------
+    legs
+        The route's legs in travel order.
+
+    Returns
+    -------
+    list of dict
+        ``{"from", "to", "at"}`` per crossing, in travel order.
+    """
+    out: list[dict[str, str]] = []
+    last: str | None = None
+    for leg in legs:
+        if leg.mode == "sea":
+            last = None  # the next country is reached by ship
+            continue
+        first = next((c for c in leg.km_by_country if c != SEA), None)
+        for code in leg.km_by_country:
+            if code in (SEA, last):
+                continue
+            if last is not None:
+                at = (
+                    leg.from_name if code == first else f"between {leg.from_name} and {leg.to_name}"
+                )
+                out.append({"from": last, "to": code, "at": at})
+            last = code
+    return out
+
+
 def find_gauge_breaks(legs: Sequence[Leg]) -> list[str]:
     """Where the track gauge changes between rail legs.
 
@@ -413,18 +451,17 @@ class LegSummary:
     @cached_property
     def transit_days(self) -> dict[str, float]:
         """``{"low", "high"}`` days, see :func:`estimate_transit_days`."""
-        borders = max(len(self.runs) - 1, 0)
-        return estimate_transit_days(self.legs, borders, len(self.gauge_breaks))
+        return estimate_transit_days(self.legs, len(self.crossings), len(self.gauge_breaks))
 
     @property
     def countries(self) -> list[str]:
         """The countries passed through, in order of first entry."""
         return list(dict.fromkeys(c for c, _ in self.runs))
 
-    @property
+    @cached_property
     def crossings(self) -> list[dict[str, str]]:
-        """The border crossings: from, to and where."""
-        return [{"from": a[0], "to": b[0], "at": b[1]} for a, b in itertools.pairwise(self.runs)]
+        """The border crossings: from, to and where, see :func:`border_crossings`."""
+        return border_crossings(self.legs)
 
     def transits(self, code: str) -> bool:
         """Whether the route runs through country ``code`` (any length above 0 km)."""

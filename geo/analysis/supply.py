@@ -19,6 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ..data.countries import SEA
 from ..data.schema import COMMODITIES
 from ..data.values import is_missing
 from ..errors import RouteError
@@ -121,6 +122,8 @@ class NetworkPart:
     lengths: tuple[float, ...]
     days: tuple[tuple[float, float], ...]
     runs: tuple[str, ...]
+    crossings: int  # border crossings of the network legs alone
+    first_land: str | None  # the country the first leg starts in, None if it sails
     gauge_breaks: int
     russia: bool
     china: bool
@@ -136,10 +139,18 @@ class NetworkPart:
             by_corridor[leg.corridor] = by_corridor.get(leg.corridor, 0.0) + leg.length_km
         return cls(
             node_name, tuple(leg.length_km for leg in legs), tuple(leg_days(leg) for leg in legs),
-            tuple(c for c, _ in s.runs), len(s.gauge_breaks), s.transits("RUS"),
+            tuple(c for c, _ in s.runs), len(s.crossings), _first_land(legs),
+            len(s.gauge_breaks), s.transits("RUS"),
             s.transits("CHN"), max(by_corridor, key=lambda k: by_corridor[k]) if by_corridor
             else "access", tuple(leg.to_name for leg in legs),
         )  # fmt: skip
+
+
+def _first_land(legs: Sequence[Leg]) -> str | None:
+    """The country a road arriving at the first leg meets (None if that leg is at sea)."""
+    if not legs or legs[0].mode == "sea":
+        return None
+    return next((c for c in legs[0].km_by_country if c != SEA), None)
 
 
 def route_totals(
@@ -171,8 +182,9 @@ def route_totals(
         low = low + lo
         high = high + hi
     code_arr = np.asarray(codes, dtype=object)
-    same = (code_arr == part.runs[0]) if part.runs else np.zeros(n, dtype=bool)
-    borders = len(part.runs) - same.astype(int)
+    # the access road, in its own country, crosses a border where the first leg starts abroad
+    entered = (code_arr != part.first_land) if part.first_land else np.zeros(n, dtype=bool)
+    borders = part.crossings + entered.astype(int)
     c_lo, c_hi = crossing_days(borders, part.gauge_breaks)
     low, high = low + c_lo, high + c_hi
     total_r = np.array([round(v, 1) for v in total.tolist()], dtype=float)

@@ -25,6 +25,8 @@ COMMODITIES = (
 )  # fmt: skip
 # Sea passages by the names of the CLI; searoute's own spelling where it differs.
 PASSAGES = ("suez", "panama", "babalmandab", "bosporus", "hormuz", "malacca", "gibraltar", "cape")
+# Seas a route can be kept off (not searoute passages): every ferry and sea leg on them.
+WATERS = ("caspian", "black_sea")
 SEAROUTE_PASSAGE = {"hormuz": "ormuz", "cape": "south_africa"}
 
 
