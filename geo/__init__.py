@@ -5,7 +5,7 @@
 """
 
 from .analysis.supply import exports, exports_summary
-from .api import bypass, capacity, network, reference_stats, route
+from .api import bypass, capacity, network, places, reference_stats, route
 from .data.layers import load_bundled, load_layer
 from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
 
@@ -22,6 +22,7 @@ __all__ = [
     "load_bundled",
     "load_layer",
     "network",
+    "places",
     "reference_stats",
     "route",
 ]

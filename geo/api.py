@@ -22,8 +22,15 @@ import pandas as pd
 from .analysis.capacity import CapacityResult, export_capacity
 from .analysis.commodities import commodity_table
 from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
-from .analysis.ports import find_route_with_ports
-from .analysis.routing import Constraints, find_route, make_constraints, option_values, resolve
+from .analysis.ports import find_route_with_ports, port_index
+from .analysis.routing import (
+    Constraints,
+    find_route,
+    make_constraints,
+    normalise,
+    option_values,
+    resolve,
+)
 from .analysis.stats import DEFAULT_BUFFER_KM, legs_frame, reference_routes, route_stats
 from .data.bundled import bundled_layers
 from .data.layers import load_bundled
@@ -451,3 +458,108 @@ def capacity(
     out.attrs["flows"] = flows
     out.attrs["commodity"] = commodity
     return out
+
+
+PLACE_COLUMNS = ("id", "name", "kind", "country", "lon", "lat", "on_network", "match")
+
+
+def places(
+    query: str | None = None,
+    *,
+    kind: str | None = None,
+    country: str | None = None,
+    extra_layers: Sequence[gpd.GeoDataFrame] = (),
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The places a route can start or end at: nodes, deposits and, when searching, seaports.
+
+    Without ``query`` every node and deposit of the network is listed (seaports, some 4,000,
+    only when searched). With ``query`` a place matches when its id, name or an alias contains
+    the text (case-, accent- and punctuation-insensitive, any script); if nothing contains it,
+    the closest names are offered (``match`` = ``suggestion``).
+
+    Parameters
+    ----------
+    query
+        Text to search for.
+    kind
+        Keep one kind: a node kind (``port``, ``city``, ``border_crossing``, ...), ``deposit``
+        or ``seaport``.
+    country
+        Keep one country (alpha-3).
+    extra_layers
+        Layers added to the bundled and stored ones for this call only.
+    limit
+        At most this many rows (the best matches first).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``id`` (what ``corridor route`` accepts: a node id, ``deposit:ID`` or a
+        seaport's UN/LOCODE or name), ``name``, ``kind``, ``country``, ``lon``, ``lat``,
+        ``on_network`` (whether routes reach it by the network; a seaport off it is joined by
+        a generated sea leg), ``match`` (``id``, ``name``, ``contains`` or ``suggestion``).
+    """
+    net = network(extra_layers, slim=True)
+    rows: list[dict[str, Any]] = []
+    g = net.graph
+    for nid, r in net.nodes.iterrows():
+        aliases = r.get("aliases")
+        rows.append({"id": str(nid), "name": str(r["name"]), "kind": str(r["kind"]),
+                     "country": str(r["country"]), "lon": round(r.geometry.x, 5),
+                     "lat": round(r.geometry.y, 5),
+                     "on_network": bool(str(nid) in g and g.degree(str(nid)) > 0),
+                     "_keys": [str(nid), str(r["name"]),
+                               *(aliases if isinstance(aliases, list) else [])]})  # fmt: skip
+    for _, d in net.deposits.iterrows():
+        rows.append({"id": f"deposit:{d['id']}", "name": str(d["name"]), "kind": "deposit",
+                     "country": str(d["country"]), "lon": round(d.geometry.x, 5),
+                     "lat": round(d.geometry.y, 5), "on_network": True,
+                     "_keys": [str(d["id"]), str(d["name"])]})  # fmt: skip
+    if query is not None:
+        for p in port_index().ports:
+            if p.node_id:
+                continue  # the curated node is listed already
+            rows.append({"id": p.locode or p.name, "name": p.name, "kind": "seaport",
+                         "country": p.country, "lon": p.lon, "lat": p.lat, "on_network": False,
+                         "_keys": [p.name, *p.names, p.locode]})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    if kind is not None:
+        frame = frame[frame["kind"] == kind]
+    if country is not None:
+        frame = frame[frame["country"] == country.upper()]
+    frame = _match_places(frame, query)
+    if limit is not None:
+        frame = frame.head(limit)
+    out = frame[list(PLACE_COLUMNS)].reset_index(drop=True)
+    out.attrs["query"] = {"query": query, "kind": kind, "country": country}
+    return out
+
+
+def _match_places(frame: pd.DataFrame, query: str | None) -> pd.DataFrame:
+    """Rows whose keys contain ``query`` (exact id or name first), else the closest names."""
+    if query is None:
+        return frame.assign(match="").sort_values(["kind", "id"], kind="stable")
+    key = normalise(query)
+    if not key:
+        msg = f"places: '{query}' has no letter or digit to search for"
+        raise RouteError(msg)
+    keys = [[normalise(k) for k in ks if k] for ks in frame["_keys"]]
+    rank = []
+    for ks, nid in zip(keys, frame["id"], strict=True):
+        if normalise(str(nid)) == key:
+            rank.append((0, "id"))
+        elif key in ks:
+            rank.append((1, "name"))
+        elif any(key in k for k in ks):
+            rank.append((2, "contains"))
+        else:
+            rank.append((9, ""))
+    frame = frame.assign(_rank=[r for r, _ in rank], match=[m for _, m in rank])
+    hits = frame[frame["_rank"] < 9]
+    if len(hits):
+        return hits.sort_values(["_rank", "kind", "name"], kind="stable")
+    every = sorted({k for ks in keys for k in ks})
+    close = set(difflib.get_close_matches(key, every, n=5, cutoff=0.75))
+    near = [bool(close & set(ks)) for ks in keys]
+    return frame[near].assign(match="suggestion").sort_values(["kind", "name"], kind="stable")

@@ -333,6 +333,37 @@ app.add_typer(layers_app, name="layers")
 
 
 @app.command()
+def places(
+    query: Annotated[
+        str | None, typer.Argument(help="Text to search for in ids, names and aliases.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind", help="port, city, border_crossing, hub, terminal, deposit, seaport..."
+        ),
+    ] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Alpha-3 code.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows.")] = None,
+    fmt: Format = "table",
+    layer: LayerOpt = None,
+) -> None:
+    """List or search the places a route can use (nodes, deposits, seaports when searched)."""
+    from . import api
+
+    _check_format(fmt)
+    try:
+        frame = api.places(query, kind=kind, country=country, limit=limit,
+                           extra_layers=_extra(layer))  # fmt: skip
+    except GeoError as e:
+        fail(e)
+    title = f"Places matching '{query}'" if query else "Places"
+    if query and len(frame) and (frame["match"] == "suggestion").all():
+        title = f"No place matches '{query}'; did you mean"
+    _emit_rows(frame.to_dict("records"), fmt, title)
+
+
+@app.command()
 def capacity(
     commodity: Annotated[
         str, typer.Option("--commodity", help="oil, gas_condensate or gas.")
