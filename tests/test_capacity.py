@@ -94,11 +94,15 @@ def test_kazakh_oil_export_capacity_on_the_bundled_layers() -> None:
     t = geo.capacity("oil", "KAZ", avoid="RUS").set_index("scenario")
     assert list(t.index) == ["all routes", "avoiding RUS"]
     pipes = load_bundled("pipelines")
-    cpc = pipes[pipes["name"] == "Caspian Pipeline"]["capacity_kbd"].max()
-    # CPC (1,340 kb/d in GEM) carries everything the joined Kazakh lines reach
-    assert t.loc["all routes", "high"] == cpc and t.loc["all routes", "bottleneck"] == (
-        "Caspian Pipeline")  # fmt: skip
-    assert t.loc["avoiding RUS", "high"] < t.loc["all routes", "high"]
+    kbd = pipes.groupby("name")["capacity_kbd"].max()
+    cpc, kcp = kbd["Caspian Pipeline"], kbd["Kazakhstan–China Oil Pipeline (Atasu-Alashankou)"]
+    # The joined Kazakh network (Tengiz - Atyrau - Kenkiyak - Kumkol - Karakoin - Atasu) fills
+    # CPC (1,340 kb/d in GEM) and Atasu-Alashankou (245.753); without Russia only the latter.
+    assert t.loc["all routes", "high"] == pytest.approx(cpc + kcp)
+    assert set(t.loc["all routes", "bottleneck"].split("; ")) == {
+        "Caspian Pipeline", "Kazakhstan–China Oil Pipeline (Atasu-Alashankou)"}  # fmt: skip
+    assert t.loc["avoiding RUS", "high"] == pytest.approx(kcp)
+    assert "terminal_alashankou" in t.loc["avoiding RUS", "by_market"]
     assert t.loc["all routes", "note"].startswith("preliminary")
     with pytest.raises(RouteError, match="copper does not travel by pipeline"):
         geo.capacity("copper", "KAZ")

@@ -70,6 +70,74 @@ def test_an_end_near_another_line_of_its_fuel_joins_it_and_splits_it(source: Pat
     assert report.interior_joins >= 1
 
 
+def test_a_dead_end_within_reach_km_joins_the_line_and_cuts_it(source: Path) -> None:
+    fc, report = build(source)
+    (branch,) = by_project(fc, "T015")  # ends 4.0 km north of the trunk
+    joint = ends(branch)[1]
+    assert joint == (72.3, 48.0)
+    trunk = by_project(fc, "T014")
+    assert ends(trunk[0])[1] == joint  # the trunk is cut at the joint
+    assert ("dead end within reach_km", "Reaching Oil Pipeline", "Trunk Oil Pipeline") in [
+        j[:3] for j in report.joins
+    ]
+    assert "Reaching Oil Pipeline -> Trunk Oil Pipeline (4.0 km)" in report.text()
+
+
+def test_a_line_that_crosses_or_ends_beyond_reach_km_is_not_joined(source: Path) -> None:
+    fc, report = build(source)
+    assert len(by_project(fc, "T014")) == 2  # cut once (T015), not where T016 crosses it
+    (crossing,) = by_project(fc, "T016")
+    assert ends(crossing) == ((72.6, 47.6), (72.6, 48.4))
+    (short,) = by_project(fc, "T017")  # ends 10 km from the trunk: beyond reach_km (7)
+    assert ends(short)[1] == (72.85, 48.09)
+    assert (short["id"], (72.85, 48.09)) in report.unjoined_ends
+
+
+def test_an_end_shared_by_parallel_lines_joins_the_line_it_lies_on(source: Path) -> None:
+    fc, _ = build(source)
+    trunk = by_project(fc, "T018")  # Parallel lines A and C end on it at (61, 48)
+    assert [ends(f) for f in trunk] == [((61.0, 47.5), (61.0, 48.0)), ((61.0, 48.0), (61.0, 48.5))]
+
+
+def write_junction(tmp_path: Path, within_km: float) -> Path:
+    sel = tmp_path / "select.toml"
+    sel.write_text(
+        (DATA / "select.toml").read_text()
+        + f"""
+[[junction]]
+name = "Test hub"
+at = "end:T017"
+lines = ["T014"]
+within_km = {within_km}
+source = "test fixture"
+why = "the short line's end is the hub; the trunk passes 10 km away"
+"""
+    )
+    return sel
+
+
+def test_a_declared_junction_joins_its_lines_at_its_point(source: Path, tmp_path: Path) -> None:
+    fc, report = build_pipelines(source, select_path=write_junction(tmp_path, 12),
+                                 terminals_path=DATA / "terminals.geojson")  # fmt: skip
+    hub = (72.85, 48.09)
+    (short,) = by_project(fc, "T017")
+    assert ends(short)[1] == hub
+    trunk_ends = [c for f in by_project(fc, "T014") for c in ends(f)]
+    assert trunk_ends.count(hub) == 2  # the trunk bends through the hub and is cut there
+    assert report.junctions == [("Test hub", "Trunk Oil Pipeline", pytest.approx(10.0, abs=0.1))]
+    assert (short["id"], hub) not in report.unjoined_ends
+
+
+def test_a_junction_farther_than_within_km_is_one_line(source: Path, tmp_path: Path) -> None:
+    with pytest.raises(GeoError, match=r"junction 'Test hub': line 'T014' passes 10\.0 km"):
+        build_pipelines(source, select_path=write_junction(tmp_path, 5),
+                        terminals_path=DATA / "terminals.geojson")  # fmt: skip
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[region]\ncountries = ["KAZ"]\n[[junction]]\nname = "x"\nat = "end:T017"\n')
+    with pytest.raises(GeoError, match="field 'source'"):
+        read_selection(bad)
+
+
 def test_a_line_end_within_10_km_of_a_terminal_ends_at_the_terminal(source: Path) -> None:
     fc, report = build(source)
     (line,) = by_project(fc, "T005")
@@ -174,13 +242,11 @@ def test_capacities_are_positive_where_present(layer: gpd.GeoDataFrame) -> None:
     assert gas["capacity_kbd"].isna().all()
 
 
-def test_btc_runs_from_sangachal_through_georgia_to_the_coast_at_ceyhan() -> None:
+def test_btc_runs_from_sangachal_through_georgia_to_the_ceyhan_terminal() -> None:
     btc = committed("P0644")
     assert {f["properties"]["country"] for f in btc} == {"AZE", "GEO", "TUR"}
     assert ends(btc[0])[0] == (49.48127, 40.20126)  # the Sangachal terminal node
-    # No sourced position of the Ceyhan marine terminal: GEM's end, on the Gulf of Iskenderun,
-    # lies 19 km south of Ceyhan town (Wikipedia: 37.033 N, 35.817 E).
-    assert dist_km(ends(btc[-1])[1], (35.817, 37.033)) < 25
+    assert ends(btc[-1])[1] == (35.93333, 36.88333)  # terminal_ceyhan: World Port Index "Botas"
     km = sum(f["properties"]["length_km"] for f in btc)
     assert 0.9 * 1768 < km < 1768  # GEM: 1,768 km
 
@@ -208,3 +274,41 @@ def test_every_feature_is_in_one_country_and_lengths_are_geodesic(layer: gpd.Geo
     assert layer["country"].notna().all()
     assert (layer["length_km"] > 0).all()
     assert not any(math.isnan(v) for v in layer["length_km"])
+
+
+def oil_component(pid: str) -> set[str]:
+    """GEM ids of the oil lines joined (by shared ends) to line ``pid`` in the committed layer."""
+    import networkx as nx
+    import orjson
+
+    g = nx.Graph()
+    for f in orjson.loads(LAYER.read_bytes())["features"]:
+        if f["properties"]["fuel"] == "oil":
+            a, b = ends(f)
+            g.add_edge(a, b)
+            g.add_edge(a, f["id"].split("-")[1])
+    start = ends(committed(pid)[0])[0]
+    return {n for n in nx.node_connected_component(g, start) if isinstance(n, str)}
+
+
+def test_kazakh_oil_lines_form_one_network_from_tengiz_to_alashankou() -> None:
+    # Atasu-Alashankou meets Pavlodar-Shymkent at Atasu, which meets Kumkol-Karakoin at Karakoin,
+    # Kenkiyak-Kumkol at Kumkol, Kenkiyak-Atyrau at Kenkiyak, and the Atyrau junction joins UAS,
+    # Karachaganak-Atyrau and CPC.
+    net = oil_component("P0648")
+    assert {"P5138", "P5201", "P5197", "P5198", "P0649", "P5202", "P0646"} <= net
+    assert {"P5193", "P5194"} <= net  # the Aktau lines, through UAS
+    assert "P0644" not in net  # BTC: across the Caspian only by tanker
+
+
+def test_aktau_lines_end_at_the_aktau_oil_terminal_and_gas_lines_do_not() -> None:
+    aktau = (51.15, 43.65)
+    for pid in ("P5193", "P5194"):
+        assert aktau in {c for f in committed(pid) for c in ends(f)}
+    assert aktau not in {c for f in committed("P3948") for c in ends(f)}  # Zhanaozen-Aktau gas
+
+
+def test_cpc_meets_the_atyrau_lines_at_the_declared_junction() -> None:
+    atyrau = ends(committed("P5198")[0])[0]  # where GEM draws Kenkiyak-Atyrau's Atyrau end
+    for pid in ("P0646", "P0649", "P5202"):
+        assert atyrau in {c for f in committed(pid) for c in ends(f)}, pid

@@ -41,6 +41,7 @@ from .values import is_missing
 
 __all__ = [
     "BuildOptions",
+    "Junction",
     "PipelineReport",
     "Selection",
     "build_pipelines",
@@ -72,6 +73,7 @@ class BuildOptions:
     """Tolerances of the build (km, geodesic)."""
 
     join_km: float = 2.0  # a line end this close to a line of its fuel is joined to it
+    reach_km: float = 7.0  # a dead end this close to a line of its fuel is joined to it
     terminal_km: float = 10.0  # a line end this close to a terminal node ends at the node
     schematic_gap_km: float = 50.0  # a stretch this long between vertices: the route is schematic
 
@@ -82,6 +84,24 @@ class Selection:
 
     countries: tuple[str, ...]
     extra: dict[str, str]  # GEM project id -> why it is kept
+    junctions: tuple[Junction, ...] = ()
+
+
+@dataclass(frozen=True)
+class Junction:
+    """A declared place where GEM lines of one fuel meet (a pump station, terminal or hub).
+
+    ``at`` says where the point is, never a coordinate typed in: ``start:<GEM id>`` or
+    ``end:<GEM id>`` (the first or last vertex of that line as GEM draws it), or a terminal id
+    of ``terminals.geojson``.
+    """
+
+    name: str
+    at: str
+    lines: tuple[str, ...]  # GEM project ids that meet there
+    within_km: float  # each listed line must pass this close to the point
+    source: str
+    why: str
 
 
 @dataclass
@@ -98,6 +118,8 @@ class PipelineReport:
     terminal_snaps: dict[str, int] = field(default_factory=dict)  # terminal id -> line ends
     end_joins: int = 0
     interior_joins: int = 0
+    joins: list[tuple[str, str, str, float]] = field(default_factory=list)  # rule, line, to, km
+    junctions: list[tuple[str, str, float]] = field(default_factory=list)  # junction, line, km
     parallel_groups: list[list[str]] = field(default_factory=list)  # GEM names per group
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> GEM lines
     schematic: list[str] = field(default_factory=list)  # GEM names with a schematic stretch
@@ -125,6 +147,10 @@ class PipelineReport:
             f"another line's interior (split there); terminal snaps: "
             + (", ".join(f"{t} {n}" for t, n in sorted(self.terminal_snaps.items())) or "none")
         )
+        out.append(f"declared junctions: {len(self.junctions)} line ends or vertices moved")
+        out += [f"  {j}: {n} ({km:.1f} km)" for j, n, km in self.junctions]
+        out.append(f"line ends joined to another line beyond 0 km: {len(self.joins)}")
+        out += [f"  {r}: {n} -> {o} ({km:.1f} km)" for r, n, o, km in self.joins]
         out.append(f"ends not joined to any line or terminal: {len(self.unjoined_ends)}")
         out += [f"  {fid} at {xy[0]:.5f}, {xy[1]:.5f}" for fid, xy in self.unjoined_ends]
         out.append(
@@ -152,6 +178,7 @@ class _Line:
     coords: list[Coord]
     props: dict[str, Any]
     pieces: list[list[Coord]] = field(default_factory=list)
+    cuts: set[Coord] = field(default_factory=set)  # where other lines join its interior
     schematic: bool = False  # GEM's route has a stretch of more than schematic_gap_km
 
 
@@ -186,10 +213,33 @@ def read_selection(path: str | Path) -> Selection:
             msg = f"{p}: [[line]] number {i + 1} needs an 'id' (GEM project id) and a 'why'"
             raise GeoError(msg)
         extra[pid] = why
-    return Selection(tuple(countries), extra)
+    return Selection(tuple(countries), extra, _read_junctions(p, data.get("junction", [])))
 
 
-def _read_terminals(path: Path) -> list[tuple[str, Coord]]:
+def _read_junctions(p: Path, entries: list[Any]) -> tuple[Junction, ...]:
+    out = []
+    for i, e in enumerate(entries):
+        name = e.get("name") if isinstance(e, dict) else None
+        label = f"[[junction]] '{name}'" if isinstance(name, str) else f"[[junction]] {i + 1}"
+        e = e if isinstance(e, dict) else {}
+        texts = {k: e.get(k) for k in ("name", "at", "source", "why")}
+        bad = [k for k, v in texts.items() if not isinstance(v, str) or not v.strip()]
+        lines, within = e.get("lines"), e.get("within_km")
+        if not isinstance(lines, list) or not lines or not all(isinstance(x, str) for x in lines):
+            bad.append("lines")
+        if not isinstance(within, int | float) or isinstance(within, bool) or not 0 < within <= 50:
+            bad.append("within_km")
+        if bad:
+            msg = (f"{p}: {label}: field '{bad[0]}' is missing or wrong; a junction needs name, "
+                   "at, lines (GEM ids), within_km (0-50), source and why")  # fmt: skip
+            raise GeoError(msg)
+        out.append(Junction(str(texts["name"]), str(texts["at"]), tuple(lines),  # type: ignore[arg-type]
+                            float(within), str(texts["source"]), str(texts["why"])))  # type: ignore[arg-type]  # fmt: skip
+    return tuple(out)
+
+
+def _read_terminals(path: Path) -> list[tuple[str, Coord, str | None]]:
+    """Terminal nodes: id, point, and the one fuel whose lines snap there (None: any)."""
     if not path.is_file():
         return []
     data = orjson.loads(path.read_bytes())
@@ -198,7 +248,8 @@ def _read_terminals(path: Path) -> list[tuple[str, Coord]]:
         p = f.get("properties") or {}
         if p.get("kind") == "terminal" and (f.get("geometry") or {}).get("type") == "Point":
             x, y = f["geometry"]["coordinates"][:2]
-            out.append((str(p["id"]), (round_deg(x), round_deg(y))))
+            fuel = p.get("fuel") if isinstance(p.get("fuel"), str) else None
+            out.append((str(p["id"]), (round_deg(x), round_deg(y)), fuel))
     return sorted(out)
 
 
@@ -319,22 +370,23 @@ def _tidy(lines: list[_Line]) -> None:
 
 
 def _snap_terminals(
-    lines: list[_Line], terminals: Sequence[tuple[str, Coord]], opts: BuildOptions,
+    lines: list[_Line], terminals: Sequence[tuple[str, Coord, str | None]], opts: BuildOptions,
     report: PipelineReport,
 ) -> set[Coord]:  # fmt: skip
-    """Move each line end within ``terminal_km`` of a terminal onto the nearest terminal."""
+    """Move each line end within ``terminal_km`` of a terminal of its fuel onto the nearest."""
     at: set[Coord] = set()
-    if not terminals:
-        return at
-    tx = np.array([c[0] for _, c in terminals])
-    ty = np.array([c[1] for _, c in terminals])
     for ln in lines:
+        ok = [(t, c) for t, c, fuel in terminals if fuel in (None, ln.fuel)]
+        if not ok:
+            continue
+        tx = np.array([c[0] for _, c in ok])
+        ty = np.array([c[1] for _, c in ok])
         for i in (0, -1):
             x, y = ln.coords[i]
             d = GEOD.inv(np.full(len(tx), x), np.full(len(tx), y), tx, ty)[2] / 1000.0
             k = int(np.argmin(d))
             if d[k] <= opts.terminal_km:
-                tid, c = terminals[k]
+                tid, c = ok[k]
                 ln.coords[i] = c
                 at.add(c)
                 report.terminal_snaps[tid] = report.terminal_snaps.get(tid, 0) + 1
@@ -386,38 +438,164 @@ def _local_km(a: Coord, b: shapely.LineString) -> tuple[Coord, float]:
     return c, dist_km(a, c)
 
 
+def _deg(km: float, lat: float) -> float:
+    """A search radius in degrees that holds ``km`` at latitude ``lat``."""
+    return km / (111.32 * max(math.cos(math.radians(lat)), 0.1))
+
+
+class _Ends:
+    """Which lines end at each coordinate, kept true as ends move."""
+
+    def __init__(self, lines: list[_Line]) -> None:
+        self.at: dict[Coord, list[tuple[int, int]]] = defaultdict(list)
+        for k, ln in enumerate(lines):
+            for i in (0, -1):
+                self.at[ln.coords[i]].append((k, i))
+
+    def move(self, lines: list[_Line], c: Coord, p: Coord) -> list[int]:
+        """Every end at ``c`` moves to ``p``; the lines moved."""
+        moved = self.at.pop(c, [])
+        for k, i in moved:
+            lines[k].coords[i] = p
+        self.at[p].extend(moved)
+        return sorted({k for k, _ in moved})
+
+    def inner(self, lines: list[_Line], c: Coord) -> bool:
+        """Whether ``c`` only joins parts of GEM lines that go on (one part ends, one starts)."""
+        pids: dict[str, list[int]] = defaultdict(list)
+        for k, i in self.at.get(c, []):
+            pids[lines[k].pid].append(i)
+        return all(sorted(v) == [-1, 0] for v in pids.values())
+
+    def dead(self, lines: list[_Line], c: Coord) -> bool:
+        """Whether only one geometry (a line and its parallel twins) ends at ``c``."""
+        return len({tuple(lines[k].coords) for k, _ in self.at.get(c, [])}) == 1
+
+
+def _nearest_line(
+    lines: list[_Line], geoms: list[shapely.LineString], tree: shapely.STRtree, k: int, c: Coord,
+    km: float,
+) -> tuple[float, Coord, int] | None:  # fmt: skip
+    """The nearest line of line ``k``'s fuel to ``c`` within ``km`` (not ending at ``c``)."""
+    ln = lines[k]
+    best: tuple[float, Coord, int] | None = None
+    # Twice the radius: lines moved by earlier joins keep their old boxes in the tree.
+    for j in sorted(int(j) for j in tree.query(shapely.Point(c).buffer(2 * _deg(km, c[1])))):
+        o = lines[j]
+        if o.fuel != ln.fuel or c in (o.coords[0], o.coords[-1]) or o.coords == ln.coords:
+            continue
+        p, d = _local_km(c, geoms[j])
+        if d <= km and (best is None or (d, p) < best[:2]):
+            best = (d, p, j)
+    return best
+
+
 def _join_interiors(
-    lines: list[_Line], fixed: set[Coord], opts: BuildOptions
-) -> dict[int, set[Coord]]:
-    """Ends within ``join_km`` of another line of their fuel move onto it; where to split it."""
-    geoms = [shapely.LineString(ln.coords) for ln in lines]
-    tree = shapely.STRtree(geoms)
-    splits: dict[int, set[Coord]] = defaultdict(set)
-    ends_at = Counter(c for ln in lines for c in (ln.coords[0], ln.coords[-1]))
-    for k, ln in enumerate(lines):
-        for i in (0, -1):
-            c = ln.coords[i]
-            deg = opts.join_km / (111.32 * max(math.cos(math.radians(c[1])), 0.1))
-            best: tuple[float, Coord, int] | None = None
-            for j in sorted(int(j) for j in tree.query(shapely.Point(c).buffer(deg))):
-                o = lines[j]
-                if j == k or o.fuel != ln.fuel or c in (o.coords[0], o.coords[-1]):
+    lines: list[_Line], fixed: set[Coord], opts: BuildOptions, report: PipelineReport
+) -> int:
+    """Line ends near another line of their fuel move onto it, and that line is cut there.
+
+    Two passes: every end (a free end, or a junction of several lines) within ``join_km``; then
+    every dead end (one line, or parallel twins, and nothing else) within ``reach_km``. A
+    terminal or declared junction never moves: it joins a line only where it lies on it. A line
+    that merely passes by another is never joined: only ends move.
+    """
+    joins = 0
+    for km, rule, dead_only in ((opts.join_km, "within join_km", False),
+                                (opts.reach_km, "dead end within reach_km", True)):  # fmt: skip
+        geoms = [shapely.LineString(ln.coords) for ln in lines]
+        tree = shapely.STRtree(geoms)
+        ends = _Ends(lines)
+        for k, ln in enumerate(lines):
+            for i in (0, -1):
+                c = ln.coords[i]
+                skip = dead_only and (c in fixed or not ends.dead(lines, c))
+                if skip or ends.inner(lines, c):
                     continue
-                p, km = _local_km(c, geoms[j])
-                if km <= opts.join_km and (best is None or (km, p) < best[:2]):
-                    best = (km, p, j)
-            if best is None:
-                continue
-            _, p, j = best
-            if c not in fixed and ends_at[c] == 1:
-                ln.coords[i] = p  # a free end moves onto the line
-            elif c != p:
-                continue  # a terminal or a junction stays where it is
-            for m, g in enumerate(geoms):  # the line and those drawn on the same geometry
-                if lines[m].fuel == ln.fuel and m != k and g.distance(shapely.Point(p)) < 1e-6:
-                    splits[m].add(p)
+                best = _nearest_line(lines, geoms, tree, k, c, km)
+                if best is None or (c in fixed and best[1] != c):
+                    continue
+                d, p, j = best
+                for m in ends.move(lines, c, p):
+                    geoms[m] = shapely.LineString(lines[m].coords)
+                for m, g in enumerate(geoms):  # the line and those drawn on the same geometry
+                    if lines[m].fuel == ln.fuel and g.distance(shapely.Point(p)) < 1e-5:
+                        lines[m].cuts.add(p)
+                joins += 1
+                if d > 0:
+                    report.joins.append((rule, ln.props["name"], lines[j].props["name"], d))
     _tidy(lines)
-    return splits
+    return joins
+
+
+def _junction_point(j: Junction, lines: list[_Line], terminals: dict[str, Coord]) -> Coord:
+    kind, _, pid = j.at.partition(":")
+    if kind in ("start", "end") and pid:
+        own = [ln for ln in lines if ln.pid == pid]
+        if own:
+            return own[0].coords[0] if kind == "start" else own[-1].coords[-1]
+    elif j.at in terminals:
+        return terminals[j.at]
+    msg = (f"pipelines_select.toml: junction '{j.name}': 'at' = '{j.at}' names no kept GEM line "
+           "end or terminal; use start:<GEM id>, end:<GEM id> or a terminal id")  # fmt: skip
+    raise GeoError(msg)
+
+
+def _insert(coords: list[Coord], p: Coord) -> None:
+    """``p`` becomes a vertex of the polyline, between the vertices of its nearest segment."""
+    line = shapely.LineString(coords)
+    d = line.project(shapely.Point(p))
+    along = 0.0
+    for i in range(len(coords) - 1):
+        along += math.dist(coords[i], coords[i + 1])
+        if along >= d:
+            coords.insert(i + 1, p)
+            return
+    coords.insert(len(coords) - 1, p)
+
+
+def _apply_junctions(
+    lines: list[_Line], junctions: Sequence[Junction], terminals: dict[str, Coord],
+    opts: BuildOptions, report: PipelineReport,
+) -> set[Coord]:  # fmt: skip
+    """Each declared junction's lines meet at its point.
+
+    A listed line's end within ``within_km`` moves there, else the point becomes a vertex where
+    the line passes (and the line is cut there). Parallel twins (same fuel, same coordinates)
+    move with the listed line.
+    """
+    at: set[Coord] = set()
+    for j in junctions:
+        p = _junction_point(j, lines, terminals)
+        at.add(p)
+        for pid in j.lines:
+            own = [ln for ln in lines if ln.pid == pid]
+            if not own:
+                msg = (f"pipelines_select.toml: junction '{j.name}': line '{pid}' is not kept "
+                       "by the selection; fix its GEM id")  # fmt: skip
+                raise GeoError(msg)
+            ln = min(own, key=lambda o: _local_km(p, shapely.LineString(o.coords))[1])
+            _, km = _local_km(p, shapely.LineString(ln.coords))
+            if km > j.within_km:
+                msg = (f"pipelines_select.toml: junction '{j.name}': line '{pid}' passes "
+                       f"{km:.1f} km from the point, farther than within_km = {j.within_km}; "
+                       "fix the line list or within_km")  # fmt: skip
+                raise GeoError(msg)
+            twins = [o for o in lines if o.fuel == ln.fuel and o.coords == ln.coords]
+            end_km = [dist_km(p, ln.coords[0]), dist_km(p, ln.coords[-1])]
+            i = int(np.argmin(end_km))
+            moved = min(end_km) if min(end_km) <= j.within_km else km
+            for o in twins:
+                if min(end_km) <= j.within_km:
+                    o.coords[(0, -1)[i]] = p
+                elif p not in o.coords:
+                    _insert(o.coords, p)
+                    o.cuts.add(p)
+                else:
+                    o.cuts.add(p)
+            report.junctions.append((j.name, ln.props["name"], moved))
+    _tidy(lines)
+    return at
 
 
 def _cut_points(coords: list[Coord], borders: shapely.STRtree, lines: np.ndarray) -> list[Coord]:
@@ -438,14 +616,13 @@ def _country_of(coords: list[Coord]) -> str:
     return country_at(mid.x, mid.y) or nearest_country(mid.x, mid.y)
 
 
-def _cut_at_borders(lines: list[_Line], splits: dict[int, set[Coord]]) -> None:
+def _cut_at_borders(lines: list[_Line]) -> None:
     """Each line split at its joins and cut at every border of the bundled countries."""
     cts = countries()
     borders = shapely.boundary(cts.geometry.to_numpy())
     tree = shapely.STRtree(borders)
-    for k, ln in enumerate(lines):
-        cuts = set(splits.get(k, set())) | set(_cut_points(ln.coords, tree, borders))
-        ln.pieces = split_at(ln.coords, cuts)
+    for ln in lines:
+        ln.pieces = split_at(ln.coords, ln.cuts | set(_cut_points(ln.coords, tree, borders)))
 
 
 def build_pipelines(
@@ -486,10 +663,11 @@ def build_pipelines(
         report.lines_by_fuel_status[FUELS[fuel], STATUSES[status]] += 1
     lines = _lines(rows, opts)
     fixed = _snap_terminals(lines, terminals, opts, report)
+    points = {t: c for t, c, _ in terminals}
+    fixed |= _apply_junctions(lines, sel.junctions, points, opts, report)
     report.end_joins = _join_ends(lines, fixed, opts)
-    splits = _join_interiors(lines, fixed, opts)
-    report.interior_joins = sum(len(v) for v in splits.values())
-    _cut_at_borders(lines, splits)
+    report.interior_joins = _join_interiors(lines, fixed, opts, report)
+    _cut_at_borders(lines)
     fc = _features(lines, opts, report)
     _summarise(fc, rows, fixed, report)
     return fc, report
