@@ -361,11 +361,11 @@ def bypass(
     return frame
 
 
-# Until the pipelines layer is joined into one network (issue 16), say what the figure misses.
+# What the figure does not cover yet (issue 16), said in every row.
 CAPACITY_CAVEAT = (
-    "preliminary: GEM lines join only where one ends on another, so a route through lines "
-    "that cross or meet mid-line is missed (the Kazakh lines do not yet reach Alashankou or "
-    "Aktau's tankers); the figure is what the joined lines carry"
+    "GEM nameplate capacities; lines join where GEM draws them meeting (within 7 km) or at a "
+    "declared junction: a link GEM lacks (e.g. from Galkynysh to Central Asia-China A/B/C) is "
+    "missing, and a line of unknown capacity makes the answer a range"
 )
 
 
@@ -373,9 +373,10 @@ def _capacity_row(label: str, r: CapacityResult) -> dict[str, Any]:
     return {
         "scenario": label, "commodity_fuel": r.fuel, "origin": r.origin,
         "avoid": ",".join(r.avoid), "status": ",".join(r.statuses),
-        "low": r.low, "high": None if math.isinf(r.high) else r.high, "unit": r.unit,
+        "low": round(r.low, 1), "high": None if math.isinf(r.high) else round(r.high, 1),
+        "unit": r.unit,
         "exact": r.exact, "bottleneck": "; ".join(r.bottleneck),
-        "unknown_capacity": "; ".join(r.unknown),
+        "unknown_capacity": "; ".join(n for n in r.unknown if n),
         "fields": len(r.fields), "fields_unreached": "; ".join(r.unreached),
         "by_market": "; ".join(f"{m} {v:,.0f}" for m, v in r.by_market.items() if v > 0),
         "note": CAPACITY_CAVEAT,

@@ -16,6 +16,7 @@ import pytest
 import shapely
 
 from geo.analysis.capacity import TankerLink, export_capacity, pipeline_graph
+from geo.analysis.commodities import commodity_table
 from geo.data.layers import load_bundled
 from geo.errors import RouteError
 
@@ -96,13 +97,18 @@ def test_kazakh_oil_export_capacity_on_the_bundled_layers() -> None:
     pipes = load_bundled("pipelines")
     kbd = pipes.groupby("name")["capacity_kbd"].max()
     cpc, kcp = kbd["Caspian Pipeline"], kbd["Kazakhstan–China Oil Pipeline (Atasu-Alashankou)"]
-    # The joined Kazakh network (Tengiz - Atyrau - Kenkiyak - Kumkol - Karakoin - Atasu) fills
-    # CPC (1,340 kb/d in GEM) and Atasu-Alashankou (245.753); without Russia only the latter.
-    assert t.loc["all routes", "high"] == pytest.approx(cpc + kcp)
-    assert set(t.loc["all routes", "bottleneck"].split("; ")) == {
-        "Caspian Pipeline", "Kazakhstan–China Oil Pipeline (Atasu-Alashankou)"}  # fmt: skip
-    assert t.loc["avoiding RUS", "high"] == pytest.approx(kcp)
-    assert "terminal_alashankou" in t.loc["avoiding RUS", "by_market"]
-    assert t.loc["all routes", "note"].startswith("preliminary")
+    aktau = next(lk.capacity for lk in commodity_table().links if lk.id == "aktau_baku_oil")
+    # The joined Kazakh network (Tengiz - Atyrau - Kenkiyak - Kumkol - Karakoin - Atasu, and
+    # the Aktau lines) fills CPC (1,340 kb/d in GEM), Atasu-Alashankou (245.8) and Aktau's oil
+    # berths (150.4, the tankers to BTC at Ceyhan); without Russia only the last two. Lines of
+    # unknown capacity (Kumkol-Karakoin III) leave the lower bound below.
+    assert t.loc["all routes", "high"] == pytest.approx(cpc + kcp + aktau, abs=0.1)
+    assert "Caspian Pipeline" in t.loc["all routes", "bottleneck"]
+    assert t.loc["avoiding RUS", "high"] == pytest.approx(kcp + aktau, abs=0.1)
+    assert t.loc["avoiding RUS", "low"] < t.loc["avoiding RUS", "high"]
+    assert "Kumkol-Karakoin" in t.loc["avoiding RUS", "unknown_capacity"]
+    by = t.loc["avoiding RUS", "by_market"]
+    assert "terminal_alashankou 246" in by and "terminal_ceyhan 150" in by
+    assert t.loc["all routes", "note"].startswith("GEM nameplate capacities")
     with pytest.raises(RouteError, match="copper does not travel by pipeline"):
         geo.capacity("copper", "KAZ")
