@@ -180,6 +180,14 @@ def route(
             help="What travels: oil and gas may take their pipelines (layers/commodities.toml).",
         ),
     ] = None,
+    near: Annotated[
+        float | None,
+        typer.Option(
+            "--near",
+            help="List the deposits within this many km of the route, with "
+            "names, commodities and distances (sets --buffer-km).",
+        ),
+    ] = None,
 ) -> None:
     """Shortest route between two places under constraints, with its statistics."""
     from . import api
@@ -191,7 +199,7 @@ def route(
 
             check_output_path(map_file, "--map")
         result = api.route(origin, destination, via=via or [], avoid=avoid or [], modes=modes,
-                           status=status, buffer_km=buffer_km,
+                           status=status, buffer_km=buffer_km if near is None else near,
                            extra_layers=_extra(layer), commodity=commodity)  # fmt: skip
         if map_file is not None:
             from .report import write_route_map
@@ -202,6 +210,11 @@ def route(
     from .report import print_route
 
     print_route(result, fmt, out)
+    if near is not None and fmt in ("table", "markdown"):
+        found = result.attrs["stats"]["deposits_nearby"]["list"]
+        rows = [{"deposit": d["id"], "name": d["name"], "commodities": ", ".join(d["commodities"]),
+                 "km": d["km"]} for d in found]  # fmt: skip
+        _emit_rows(rows, fmt, f"Deposits within {near:g} km of the route ({len(rows)})")
 
 
 @app.command()

@@ -189,6 +189,27 @@ def _candidate_pairs(x: np.ndarray, y: np.ndarray, lo: np.ndarray,
     return pair_p[inside], pair_e[inside]
 
 
+def distance_to_line_km(geometry: shapely.Geometry, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Great-circle km from each point (lon ``x``, lat ``y``) to the nearest point of a line.
+
+    Measured on the sphere like :func:`deposits_near`: the perpendicular to a piece's arc where
+    its foot falls on the arc, else the nearer end. Meant for the few points near a route.
+    """
+    coords = [np.asarray(part.coords) for part in _parts(geometry)]
+    starts = np.concatenate([c[:-1, :2] for c in coords])
+    ends = np.concatenate([c[1:, :2] for c in coords])
+    a, b = _unit(starts[:, 0], starts[:, 1]), _unit(ends[:, 0], ends[:, 1])
+    nrm, degenerate = _arc_normals(a, b)
+    p = _unit(np.asarray(x, dtype=float), np.asarray(y, dtype=float))  # (points, 3)
+    to_a = np.arccos(np.clip(p @ a.T, -1.0, 1.0))
+    to_b = np.arccos(np.clip(p @ b.T, -1.0, 1.0))
+    ends_d = np.minimum(to_a, to_b)
+    on_arc = ((p @ np.cross(nrm, a).T) >= 0) & ((p @ np.cross(b, nrm).T) >= 0) & ~degenerate
+    perp = np.arcsin(np.clip(np.abs(p @ nrm.T), 0.0, 1.0))
+    d = np.where(on_arc, np.minimum(perp, ends_d), ends_d)
+    return np.asarray(d.min(axis=1) * EARTH_RADIUS_KM, dtype=float)
+
+
 def deposits_near(
     geometry: shapely.Geometry, deposits: gpd.GeoDataFrame, buffer_km: float = DEFAULT_BUFFER_KM
 ) -> np.ndarray:
@@ -500,6 +521,19 @@ def route_stats(
     for comms in hits.get("commodities", pd.Series(dtype=object)):
         for c in comms if isinstance(comms, list) else []:
             by_commodity[c] = by_commodity.get(c, 0) + 1
+    if len(hits):
+        km = distance_to_line_km(geom, shapely.get_x(hits.geometry.values),
+                                 shapely.get_y(hits.geometry.values))  # fmt: skip
+        names = hits["name"] if "name" in hits else hits["id"]
+        comms = hits["commodities"] if "commodities" in hits else [None] * len(hits)
+        nearby = sorted(
+            ({"id": str(i), "name": str(n), "km": round(float(k), 1),
+              "commodities": list(c) if isinstance(c, list) else []}
+             for i, n, k, c in zip(hits["id"], names, km, comms, strict=True)),
+            key=lambda d: (d["km"], d["id"]),
+        )  # fmt: skip
+    else:
+        nearby = []
     return {
         "length_km": round(length, 1),
         "length_km_by_mode": {k: round(v, 1) for k, v in s.km_by_mode.items()},
@@ -517,6 +551,8 @@ def route_stats(
             "count": int(near.sum()),
             "by_commodity": dict(sorted(by_commodity.items())),
             "ids": sorted(map(str, hits["id"])) if len(hits) else [],
+            "buffer_km": buffer_km,
+            "list": nearby,
         },
         "precision_share": {
             k: round(s.km_by_precision.get(k, 0.0) / length, 3) if length else 0.0
