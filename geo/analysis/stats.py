@@ -645,6 +645,36 @@ def run_reference(spec: RouteSpec, network: Network | None = None) -> Route:
     return r
 
 
+FLAT_MODES = ("rail", "road", "ferry", "sea", "pipeline")
+
+
+def flat_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of :func:`route_stats` as flat, sortable columns.
+
+    ``km_<mode>`` per mode (0 where unused), ``km_<ISO3>`` is left to ``length_km_by_country``;
+    ``russia_km`` and ``belarus_km`` apart (never one figure under the other's name),
+    ``transit_days_low``/``_high``, counts of border crossings, gauge breaks, transshipments
+    and nearby deposits, and the traced share.
+
+    >>> flat_stats({"length_km_by_mode": {"rail": 10.0}, "length_km_by_country": {"BLR": 2.0},
+    ...             "transit_days": {"low": 1.0, "high": 2.0}, "border_crossings": {"count": 1},
+    ...             "gauge_breaks": {"count": 0}, "transshipments": {"count": 0},
+    ...             "deposits_nearby": {"count": 3}, "precision_share": {"traced": 0.5},
+    ...             "russia_km": 0.0})["belarus_km"]
+    2.0
+    """
+    by_mode = stats["length_km_by_mode"]
+    out: dict[str, Any] = {f"km_{m}": by_mode.get(m, 0.0) for m in FLAT_MODES}
+    out["russia_km"] = stats["russia_km"]
+    out["belarus_km"] = round(stats["length_km_by_country"].get("BLR", 0.0), 1)
+    out["transit_days_low"] = stats["transit_days"]["low"]
+    out["transit_days_high"] = stats["transit_days"]["high"]
+    for key in ("border_crossings", "gauge_breaks", "transshipments", "deposits_nearby"):
+        out[f"{key}_count"] = stats[key]["count"]
+    out["traced_share"] = stats["precision_share"].get("traced", 0.0)
+    return out
+
+
 def reference_routes(
     route_ids: Sequence[str] | None = None,
     *,
@@ -653,7 +683,8 @@ def reference_routes(
 ) -> gpd.GeoDataFrame:
     """Statistics of the reference routes: one row per route, geometry the whole route.
 
-    Columns: ``id``, ``name``, every key of :data:`STAT_KEYS`, ``path``.
+    Columns: ``id``, ``name``, every key of :data:`STAT_KEYS` (nested where the statistic
+    is), ``path``, and the flat, sortable columns of :func:`flat_stats`.
     """
     net = network or load_network()
     specs = reference_specs()
@@ -670,5 +701,5 @@ def reference_routes(
         stats = route_stats(route, network=net, buffer_km=buffer_km)
         geom = shapely.MultiLineString([p for leg in route.legs for p in _parts(leg.geometry)])
         rows.append({"id": spec.id, "name": spec.name, **stats, "path": route.path,
-                     "geometry": geom})  # fmt: skip
+                     **flat_stats(stats), "geometry": geom})  # fmt: skip
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
