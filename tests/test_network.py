@@ -184,7 +184,10 @@ def test_deposit_origin_gets_an_access_leg(net) -> None:
         GEOD.inv(66.5, 47.2, 66.0, 47.0)[2] / 1000 * PARAMS["road_detour_factor"]["fast"], abs=0.01
     )
     s = route_stats(r, network=net2)
-    assert s["deposits_nearby"] == {"count": 1, "by_commodity": {"uranium": 1}, "ids": ["mine1"]}
+    assert s["deposits_nearby"] == {
+        "count": 1, "by_commodity": {"uranium": 1}, "ids": ["mine1"], "buffer_km": 100.0,
+        "list": [{"id": "mine1", "name": "Test Mine", "km": 0.0, "commodities": ["uranium"]}],
+    }  # fmt: skip
 
 
 def test_deposits_near_is_geodesic_not_degrees() -> None:
