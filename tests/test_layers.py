@@ -103,7 +103,7 @@ def test_rail_and_road_on_land_ferry_and_sea_on_water() -> None:
 SPARSE_KM = 100.0
 SPARSE_KNOWN = {
     "aktogay-zhetygen", "altynkol-zhetygen", "bafq__bandar_abbas_port", "harbin__manzhouli",
-    "kashgar-torugart", "shalkar-beyneu", "torugart-jalal_abad", "zhezkazgan-saksaulskaya",
+    "kashgar-torugart", "shalkar-beyneu", "torugart-jalal_abad",
 }  # fmt: skip
 
 
