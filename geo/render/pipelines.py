@@ -39,7 +39,7 @@ __all__ = ["PIPE_DECIMALS", "PIPE_GROUP", "pipeline_layers", "terminal_layer"]
 PIPE_GROUP = "Pipelines"
 PIPE_DECIMALS = 4  # about 10 m: the lines are drawn simplified by 200 m anyway
 PIPE_COLUMNS = [
-    "Name", "Fuel", "Status", "Capacity", "Owner", "Start year", "Length", "Countries",
+    "Name", "Fuel", "Status", "Capacity", "Length", "Countries", "Start year", "Owner",
     "Route on the map", "Shares its route with",
 ]  # fmt: skip
 # Status order on the map: what is operating is drawn last, on top of a proposed line sharing
@@ -47,7 +47,7 @@ PIPE_COLUMNS = [
 CAPACITY_COLUMNS = ("capacity_kbd", "capacity_bcm_y", "capacity", "capacity_units")
 _DRAW_ORDER = {"suspended": 0, "proposed": 1, "planned": 1, "under_construction": 2}
 _AS_OF = re.compile(r"as of (\d{4}(?:-\d{2})?)")
-_SHARE = re.compile(r"\s*\[(\d+(?:\.\d+)?)%\]")
+_SHARE = re.compile(r"\s*\[(\d+(?:\.\d+)?|unknown) ?%\]")
 _PRECISION = {
     "traced": "traced from GEM's route",
     "schematic": "schematic: GEM draws this line approximately",
@@ -64,9 +64,28 @@ def _project(fid: str) -> str:
     return head if head and tail.isdigit() else fid
 
 
+def _share(m: re.Match[str]) -> str:
+    return "" if m.group(1) == "unknown" else f" ({float(m.group(1)):g}%)"
+
+
+OWNERS_SHOWN = 4  # a consortium's further owners are counted, and listed at the source
+
+
 def _owner(text: Any) -> str:
-    """GEM's owners with their shares as a reader writes them: ``Transneft (24%); ...``."""
-    return _SHARE.sub(lambda m: f" ({float(m.group(1)):g}%)", fmt(text))
+    """GEM's owners with their shares as a reader writes them, the first few of a long list.
+
+    >>> _owner("Transneft [24.00%]; KazMunayGas JSC [19.00%]")
+    'Transneft (24%); KazMunayGas JSC (19%)'
+    >>> _owner("PipeChina [unknown %]; QazaqGaz [unknown %]")
+    'PipeChina; QazaqGaz'
+    >>> _owner("A [40%]; B [20%]; C [20%]; D [10%]; E [5%]; F [5%]")
+    'A (40%); B (20%); C (20%); D (10%); and 2 more'
+    """
+    owners = [o.strip() for o in _SHARE.sub(_share, fmt(text)).split(";") if o.strip()]
+    if len(owners) > OWNERS_SHOWN + 1:
+        rest = len(owners) - OWNERS_SHOWN
+        owners = [*owners[:OWNERS_SHOWN], f"and {rest} more"]
+    return "; ".join(owners)
 
 
 def _status(status: str, notes: Any) -> str:
@@ -108,8 +127,7 @@ def _shared(pipes: gpd.GeoDataFrame, lines: list[list[int]], names: list[str]) -
     out = []
     for n, rows in enumerate(lines):
         others = sorted({m for i in rows for m in by_key[keys[i]]} - {n})
-        names_n = dict.fromkeys(names[m] for m in others if names[m] != names[n])
-        out.append("; ".join(names_n))
+        out.append("; ".join(sorted({names[m] for m in others if names[m] != names[n]})))
     return out
 
 
@@ -160,7 +178,7 @@ def pipeline_layers(
             feat: LineFeature = {
                 "c": latlngs(_line_geometry(pipes, lines[n]), PIPE_DECIMALS),
                 "s": styles.index(style),
-                "t": f"{names[n]} ({fuel or 'pipeline'}, {values[n][2]})",
+                "t": f"{names[n]} ({fuel or 'pipeline'}, {_status(statuses[n], None)})",
                 "v": [*values[n], shared[n]],
             }
             links = source_links(sources[first[n]])
@@ -207,10 +225,10 @@ def _rows(
             {"ngl": "natural gas liquids"}.get(fuel, fuel),
             _status(statuses[n], cols["notes"][i]),
             capacity_text(*(cols[c][i] for c in CAPACITY_COLUMNS)) or "not published by GEM",
-            _owner(cols["owner"][i]),
-            fmt(cols["start_year"][i]),
             f"{fmt_km(km)} km" if "length_km" in pipes else "",
             ", ".join(w for w in where if w),
+            fmt(cols["start_year"][i]),
+            _owner(cols["owner"][i]),
             _precision([cols["precision"][j] for j in rows]),
         ])  # fmt: skip
     return out

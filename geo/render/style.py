@@ -128,7 +128,7 @@ PIPELINE_WEIGHT = 2.2  # px; rail corridors are 3.2, the highlighted one 5.5
 PIPELINE_STATUS: dict[str, tuple[str, str | None, float]] = {
     # status -> (text, dash, opacity): operating solid, under construction dashed, proposed
     # dotted (round caps make the 1 px dashes dots), suspended faint
-    "operational": ("operating", None, 0.8),
+    "operational": ("operating", None, 0.75),
     "under_construction": ("under construction", "7 5", 0.85),
     "proposed": ("proposed", "1 6", 0.9),
     "planned": ("proposed", "1 6", 0.9),

@@ -130,9 +130,9 @@
   function lines(map, spec) {
     // An attribution (text, escaped here) shows while the layer is on the map.
     var g = L.featureGroup([], spec.attr ? {attribution: CM.text(spec.attr)} : {});
-    spec.f.forEach(function (f) {
+    spec.f.forEach(function (f, i) {
       var s = spec.styles[f.s];
-      var opts = L.extend({pane: spec.pane}, s);
+      var opts = L.extend({pane: spec.pane, cmIndex: i}, s);
       delete opts.casing;
       if (s.casing) {
         g.addLayer(L.polyline(f.c, {pane: spec.pane, color: "#fff", weight: s.casing,
