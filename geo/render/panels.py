@@ -188,7 +188,9 @@ def legend_html(
     cols: list[list[Entry]] = [[], [], []]
     if segments is not None and len(segments):
         cols[0] += _line_entries(segments, highlight, has_routes)
-    cols[1] += pipeline_entries(pipelines, terminals)
+    places = {str(k) for k in nodes["kind"]} if nodes is not None and "kind" in nodes else set()
+    # the places' terminal symbol is the terminals' own: listed once
+    cols[1] += pipeline_entries(pipelines, None if "terminal" in places else terminals)
     if nodes is not None and len(nodes):
         cols[1].append(heading("Places"))
         kinds = {str(k) for k in nodes["kind"]} if "kind" in nodes else set()

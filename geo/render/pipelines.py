@@ -46,7 +46,7 @@ PIPE_COLUMNS = [
 # its route.
 CAPACITY_COLUMNS = ("capacity_kbd", "capacity_bcm_y", "capacity", "capacity_units")
 _DRAW_ORDER = {"suspended": 0, "proposed": 1, "planned": 1, "under_construction": 2}
-_AS_OF = re.compile(r"as of (\d{4}(?:-\d{2})?)")
+_GEM_STATUS = re.compile(r"GEM status '([^']+)' as of (\d{4}(?:-\d{2})?)")
 _SHARE = re.compile(r"\s*\[(\d+(?:\.\d+)?|unknown) ?%\]")
 _PRECISION = {
     "traced": "traced from GEM's route",
@@ -89,10 +89,19 @@ def _owner(text: Any) -> str:
 
 
 def _status(status: str, notes: Any) -> str:
-    """The status as text, with GEM's date when the notes carry it ("as of 2024-01")."""
+    """The status as text, with GEM's word and date when the build's notes carry them.
+
+    >>> _status("suspended", "GEM project P1; GEM status 'shelved' as of 2024-03; whole line")
+    'suspended (GEM: shelved, as of 2024-03)'
+    >>> _status("operational", "GEM status 'operating' as of 2024-01"), _status("proposed", None)
+    ('operating (GEM, as of 2024-01)', 'proposed')
+    """
     text = PIPELINE_STATUS.get(status, (status.replace("_", " "), None, 0))[0]
-    m = _AS_OF.search(fmt(notes))
-    return f"{text} (GEM, as of {m.group(1)})" if m else text
+    m = _GEM_STATUS.search(fmt(notes))
+    if not m:
+        return text
+    word = "" if m.group(1) in (text, "operating", "construction") else f": {m.group(1)}"
+    return f"{text} (GEM{word}, as of {m.group(2)})"
 
 
 def _lines(pipes: gpd.GeoDataFrame) -> list[list[int]]:

@@ -132,7 +132,7 @@ PIPELINE_STATUS: dict[str, tuple[str, str | None, float]] = {
     "under_construction": ("under construction", "7 5", 0.85),
     "proposed": ("proposed", "1 6", 0.9),
     "planned": ("proposed", "1 6", 0.9),
-    "suspended": ("suspended (idle, shelved or mothballed)", None, 0.35),
+    "suspended": ("suspended", None, 0.35),  # GEM: shelved, idle or mothballed
 }
 PIPELINE_ATTRIBUTION = (
     "Global Energy Monitor, Global Oil Infrastructure Tracker and Global Gas Infrastructure "
