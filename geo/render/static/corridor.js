@@ -544,12 +544,28 @@
     });
   }
 
+  // A long attribution (a shown layer's licence) wraps across a narrow map: the bottom-left
+  // corner (scale, panels) then sits above it rather than under it.
+  function liftLeft(map) {
+    var box = map.getContainer();
+    var left = box.querySelector(".leaflet-bottom.leaflet-left");
+    var attr = box.querySelector(".leaflet-control-attribution");
+    if (!left) { return; }
+    left.style.bottom = "";
+    if (!attr || !attr.offsetWidth) { return; }
+    var a = attr.getBoundingClientRect(), l = left.getBoundingClientRect();
+    if (a.left < l.right) {
+      left.style.bottom = Math.ceil(box.getBoundingClientRect().bottom - a.top) + "px";
+    }
+  }
+
   function arrange(map, keep) {
     var panels = map._cm.panels;
     if (!panels.length) { return; }
     var box = map.getContainer(), narrow = box.clientWidth < NARROW;
     box.classList.toggle("cm-narrow", narrow);
     place(map, narrow);
+    liftLeft(map);
     if (narrow) { onlyOne(panels, keep); }
     fitHeights(map, narrow);
     if (!narrow && clashes(map)) {
@@ -624,5 +640,7 @@
     if (title) { map.getContainer().appendChild(title); }
     openWithin(map);
     map.on("resize", function () { arrange(map, null); });
+    // an overlay's attribution comes and goes with it
+    map.on("overlayadd overlayremove", function () { arrange(map, null); });
   };
 })();
