@@ -66,7 +66,7 @@ def build_from_spec(
     for stem in spec.layers:
         say(f"loading layer {stem}")
         gdf = load_bundled(stem)
-        by_kind.setdefault(str(gdf.attrs.get("kind")), []).append(gdf)
+        by_kind.setdefault(_drawn_as(gdf), []).append(gdf)
 
     def concat(kind: str) -> gpd.GeoDataFrame | None:
         frames = by_kind.get(kind, [])
@@ -122,7 +122,23 @@ def build_from_spec(
         routes=routes,
         user_layers=[*user, *extra],
         network=rail,
+        pipelines=concat("pipeline"),
+        terminals=concat("terminal"),
     )
     target = Path(out) if out is not None else Path(spec_path).with_suffix(".html")
     say(f"writing {target}")
     return save_html(m, target)
+
+
+def _drawn_as(gdf: gpd.GeoDataFrame) -> str:
+    """A layer's kind, except that pipelines and terminals are drawn in a group of their own.
+
+    A segment layer whose every line is a pipeline is ``"pipeline"`` (it is not part of the
+    corridor network), a node layer of terminals only is ``"terminal"``.
+    """
+    kind = str(gdf.attrs.get("kind"))
+    if kind == "segment" and len(gdf) and "mode" in gdf and bool((gdf["mode"] == "pipeline").all()):
+        return "pipeline"
+    if kind == "node" and len(gdf) and "kind" in gdf and bool((gdf["kind"] == "terminal").all()):
+        return "terminal"
+    return kind

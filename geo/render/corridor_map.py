@@ -28,6 +28,7 @@ from .payloads import (
     segment_layers,
     user_layer,
 )
+from .pipelines import pipeline_layers, terminal_layer
 from .spec import MapSpec
 from .style import fmt
 
@@ -44,6 +45,8 @@ def build_map(
     routes: gpd.GeoDataFrame | None,
     user_layers: Iterable[tuple[str, gpd.GeoDataFrame]] = (),
     network: gpd.GeoDataFrame | None = None,
+    pipelines: gpd.GeoDataFrame | None = None,
+    terminals: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw the corridors, places, deposits and reference routes on an offline folium map.
 
@@ -63,6 +66,9 @@ def build_map(
         Extra layers styled by ``attrs["kind"]``.
     network : GeoDataFrame, optional
         The traced rail network, drawn as thin grey context under the corridors.
+    pipelines, terminals : GeoDataFrame, optional
+        The pipelines layer (mode ``pipeline``) and its terminals (kind ``terminal``), drawn
+        in their own group beneath the corridors, by fuel and status.
 
     Any frame may be None or empty; no input is modified.
 
@@ -88,6 +94,11 @@ def build_map(
         layers.append(network_layer(network))
     if segments is not None and len(segments):
         layers += segment_layers(segments, spec.highlight)
+    names = _country_names(countries)
+    if pipelines is not None and len(pipelines):
+        layers += pipeline_layers(pipelines, countries=names)
+    if terminals is not None and len(terminals):
+        layers.append(terminal_layer(terminals, countries=names))
     if nodes is not None and len(nodes):
         layers.append(node_layer(nodes, label="Ports, border crossings, hubs", group="Places"))
     if deposits is not None and len(deposits):
@@ -95,8 +106,9 @@ def build_map(
     for n, (name, gdf) in enumerate(user_layers):
         layers.append(user_layer(name, gdf, n))
     legend = legend_html(
-        segments, nodes, deposits, spec.highlight, spec.shade, bool(route_ids), user_layers
-    )
+        segments, nodes, deposits, spec.highlight, spec.shade, bool(route_ids), user_layers,
+        pipelines=pipelines, terminals=terminals,
+    )  # fmt: skip
     stats = stats_html(routes, route_ids) if route_ids and routes is not None else None
     return finish(m, spec.title, layers, legend, stats)
 
@@ -170,6 +182,13 @@ def route_map(
     legend = route_legend_html(legs, drawn_shade, gauge_breaks=bool(gauge_at))
     box = route_stats_html(stats, query)
     return finish(m, title, layers, legend, box, bounds=[[south, west], [north, east]])
+
+
+def _country_names(countries: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """Country names by alpha-3 code, from the base layer (popups name countries)."""
+    if countries is None or "id" not in countries or "name" not in countries:
+        return {}
+    return {str(c): fmt(n) for c, n in zip(countries["id"], countries["name"], strict=True)}
 
 
 def _default_shown(routes: gpd.GeoDataFrame, highlight: str) -> set[str]:

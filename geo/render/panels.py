@@ -28,6 +28,9 @@ from .style import (
     MODE_COLORS,
     NODE_SHAPES,
     OTHER_COMMODITY,
+    PIPELINE_FUELS,
+    PIPELINE_STATUS,
+    PIPELINE_WEIGHT,
     ROUTE_COLORS,
     RUSSIA_COLOR,
     SHADE_COLOR,
@@ -58,6 +61,7 @@ __all__ = [
     "legend_html",
     "line_symbol",
     "one_column_legend",
+    "pipeline_entries",
     "render",
     "route_legend_html",
     "route_stats_html",
@@ -172,15 +176,21 @@ def legend_html(
     shade: Sequence[str],
     has_routes: bool,
     user_layers: Sequence[tuple[str, gpd.GeoDataFrame]] = (),
+    *,
+    pipelines: gpd.GeoDataFrame | None = None,
+    terminals: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The legend: only what the map draws, in three columns.
 
-    Lines; places, countries and the user's layers; deposits. A user layer coloured by a
-    property lists each of its values with its colour.
+    Lines; pipelines, places, countries and the user's layers; deposits. A user layer
+    coloured by a property lists each of its values with its colour.
     """
     cols: list[list[Entry]] = [[], [], []]
     if segments is not None and len(segments):
         cols[0] += _line_entries(segments, highlight, has_routes)
+    places = {str(k) for k in nodes["kind"]} if nodes is not None and "kind" in nodes else set()
+    # the places' terminal symbol is the terminals' own: listed once
+    cols[1] += pipeline_entries(pipelines, None if "terminal" in places else terminals)
     if nodes is not None and len(nodes):
         cols[1].append(heading("Places"))
         kinds = {str(k) for k in nodes["kind"]} if "kind" in nodes else set()
@@ -206,6 +216,29 @@ def legend_html(
                     for i, (label, _) in enumerate(groups) if i in present]  # fmt: skip
         cols[2].append(row(Symbol("cluster", text="12"), "cluster (click to split)"))
     return render("legend.html", columns=[c for c in cols if c])
+
+
+def pipeline_entries(
+    pipelines: gpd.GeoDataFrame | None, terminals: gpd.GeoDataFrame | None = None
+) -> list[Entry]:
+    """The legend's "Pipelines" section: the fuel colours and the status line styles drawn.
+
+    Empty when there are no pipelines and no terminals.
+    """
+    out: list[Entry] = []
+    if pipelines is not None and len(pipelines):
+        fuels = {str(f) for f in pipelines["fuel"]} if "fuel" in pipelines else set()
+        statuses = {str(s) for s in pipelines["status"]} if "status" in pipelines else set()
+        out += [row(line_symbol(color, PIPELINE_WEIGHT + 0.8), label)
+                for fuel, (label, color) in PIPELINE_FUELS.items() if fuel in fuels]  # fmt: skip
+        seen: set[str] = set()
+        for status, (text, dash, opacity) in PIPELINE_STATUS.items():
+            if status in statuses and text not in seen:
+                seen.add(text)
+                out.append(row(line_symbol("#555", PIPELINE_WEIGHT, opacity, dash), text))
+    if terminals is not None and len(terminals):
+        out.append(row(_node("terminal"), "oil or gas terminal"))
+    return [heading("Pipelines"), *out] if out else []
 
 
 def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) -> list[Entry]:

@@ -59,21 +59,29 @@ USER_GROUP = "Your layers"
 
 
 class LineFeature(TypedDict):
-    """A line: latlngs ``c``, index ``s`` into the styles, tooltip ``t``, popup row ``v``."""
+    """A line: latlngs ``c``, index ``s`` into the styles, tooltip ``t``, popup row ``v``.
+
+    ``l``: source links as ``[name, url]`` (a card popup shows the names as links).
+    """
 
     c: Any
     s: int
     t: str
     v: list[str]
+    l: NotRequired[list[list[str]]]  # noqa: E741
 
 
 class NodeFeature(TypedDict):
-    """A place: latlng ``c``, index ``i`` into the layer's icons, tooltip ``t``, popup row ``v``."""
+    """A place: latlng ``c``, index ``i`` into the layer's icons, tooltip ``t``, popup row ``v``.
+
+    ``l``: source links as ``[name, url]``, as for a line.
+    """
 
     c: Any
     i: int
     t: str
     v: list[str]
+    l: NotRequired[list[list[str]]]  # noqa: E741
 
 
 class PolygonFeature(TypedDict):
@@ -115,6 +123,8 @@ class LinesLayer(TypedDict):
     """``kind: "lines"``: segments, legs, user lines.
 
     ``label`` is trusted HTML (a constant symbol and escaped text) for the layer control.
+    ``card``: popups for readers (the first value is the title, empty values are left out,
+    the features' links close them); ``attr``: the layer's attribution (text) while shown.
     """
 
     kind: Literal["lines"]
@@ -125,10 +135,12 @@ class LinesLayer(TypedDict):
     cols: list[str]
     styles: list[dict[str, Any]]
     f: list[LineFeature]
+    card: NotRequired[bool]
+    attr: NotRequired[str]
 
 
 class NodesLayer(TypedDict):
-    """``kind: "nodes"``: places drawn with ``icons`` (constant SVG)."""
+    """``kind: "nodes"``: places drawn with ``icons`` (constant SVG); ``card`` as for lines."""
 
     kind: Literal["nodes"]
     group: str
@@ -137,6 +149,7 @@ class NodesLayer(TypedDict):
     cols: list[str]
     icons: list[str]
     f: list[NodeFeature]
+    card: NotRequired[bool]
 
 
 class DepositsLayer(TypedDict):

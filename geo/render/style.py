@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 from typing import Any
 
 import geopandas as gpd
@@ -111,6 +112,126 @@ OTHER_VALUE_COLOR = "#9e9e9e"
 
 # Route maps (`corridor route --map FILE`): legs coloured by mode.
 MODE_COLORS = {"rail": "#d81b60", "road": "#e08214", "ferry": "#1e73be", "sea": "#3f51b5"}
+
+
+# Pipelines (layers/pipelines.geojson): one colour per fuel, chosen apart from every corridor,
+# route, mode and commodity colour above (CIE76 distance 20 or more; tests/test_pipelines_map.py),
+# drawn thinner than the rail corridors and beneath them.
+PIPELINE_FUELS: dict[str, tuple[str, str]] = {
+    # fuel -> (legend label, colour)
+    "oil": ("Oil pipeline", "#556b2f"),
+    "gas": ("Gas pipeline", "#6200ea"),
+    "ngl": ("Natural gas liquids pipeline", "#b8860b"),
+}
+PIPELINE_OTHER_COLOR = "#555"  # a fuel the palette does not know (a user's layer)
+PIPELINE_WEIGHT = 2.2  # px; rail corridors are 3.2, the highlighted one 5.5
+PIPELINE_STATUS: dict[str, tuple[str, str | None, float]] = {
+    # status -> (text, dash, opacity): operating solid, under construction dashed, proposed
+    # dotted (round caps make the 1 px dashes dots), suspended faint
+    "operational": ("operating", None, 0.75),
+    "under_construction": ("under construction", "7 5", 0.85),
+    "proposed": ("proposed", "1 6", 0.9),
+    "planned": ("proposed", "1 6", 0.9),
+    "suspended": ("suspended", None, 0.35),  # GEM: shelved, idle or mothballed
+}
+PIPELINE_ATTRIBUTION = (
+    "Global Energy Monitor, Global Oil Infrastructure Tracker and Global Gas Infrastructure "
+    "Tracker, CC BY 4.0."
+)
+
+
+def pipeline_style(fuel: str, status: str) -> dict[str, Any]:
+    """The Leaflet style of a pipeline of ``fuel`` and ``status``.
+
+    >>> pipeline_style("oil", "proposed")["dashArray"]
+    '1 6'
+    >>> pipeline_style("gas", "suspended")["opacity"]
+    0.35
+    """
+    color = PIPELINE_FUELS.get(fuel, ("", PIPELINE_OTHER_COLOR))[1]
+    _, dash, opacity = PIPELINE_STATUS.get(status, PIPELINE_STATUS["operational"])
+    return line_style(color, PIPELINE_WEIGHT, dash, opacity)
+
+
+CAPACITY_UNITS = {
+    # GEM's units as a reader says them
+    "bpd": "barrels/day",
+    "mtpa": "million tonnes/year",
+    "bcm/y": "bcm/year",
+    "mill.Sm3/day": "million m³/day",
+    "MMcf/d": "million cubic feet/day",
+}
+
+
+def _number(v: float) -> str:
+    """A capacity figure: thousands separated, at most two decimals, no trailing zeros."""
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def capacity_text(kbd: Any, bcm_y: Any, capacity: Any = None, units: Any = None) -> str:
+    """A pipeline's capacity with its units, as GEM gives it; "" when GEM gives none.
+
+    Oil in thousand barrels a day, gas in billion cubic metres a year; GEM's own figure follows
+    in brackets when it was in other units.
+
+    >>> capacity_text(1340.0, None, 1340000.0, "bpd")
+    '1,340 thousand barrels/day'
+    >>> capacity_text(None, 40.0, 40.0, "bcm/y")
+    '40 bcm/year'
+    >>> capacity_text(602.7, None, 30.0, "mtpa")
+    '602.7 thousand barrels/day (GEM: 30 million tonnes/year)'
+    >>> capacity_text(None, None)
+    ''
+    """
+    unit = str(units) if not is_missing(units) else ""
+    if not is_missing(kbd):
+        text, own = f"{_number(float(kbd))} thousand barrels/day", "bpd"
+    elif not is_missing(bcm_y):
+        text, own = f"{_number(float(bcm_y))} bcm/year", "bcm/y"
+    elif not is_missing(capacity) and unit:
+        return f"{_number(float(capacity))} {CAPACITY_UNITS.get(unit, unit)}"
+    else:
+        return ""
+    if unit and unit != own and not is_missing(capacity):
+        text += f" (GEM: {_number(float(capacity))} {CAPACITY_UNITS.get(unit, unit)})"
+    return text
+
+
+PUBLISHERS: tuple[tuple[str, str, str], ...] = (
+    # (host, path prefix, name): a source link is named by its publisher, never shown as a URL
+    ("gem.wiki", "", "Global Energy Monitor (GEM wiki)"),
+    ("github.com", "/GlobalEnergyMonitor", "Global Energy Monitor (GitHub)"),
+    ("wikipedia.org", "", "Wikipedia"),
+    ("newscentralasia.net", "", "News Central Asia"),
+    ("bp.com", "", "bp"),
+)
+
+
+def source_links(text: Any) -> list[list[str]]:
+    """The http(s) URLs of a ``source`` value as ``[name, url]`` links, in order, once each.
+
+    A link is named by its publisher (:data:`PUBLISHERS`), else by its host; the text around
+    the URLs (e.g. "Global Energy Monitor, project P6119:") is left out.
+
+    >>> source_links("https://www.gem.wiki/Caspian_Pipeline")
+    [['Global Energy Monitor (GEM wiki)', 'https://www.gem.wiki/Caspian_Pipeline']]
+    >>> source_links("see https://en.wikipedia.org/wiki/Supsa ; https://www.example.org/x.")
+    [['Wikipedia', 'https://en.wikipedia.org/wiki/Supsa'], ['example.org', 'https://www.example.org/x']]
+    """
+    out: list[list[str]] = []
+    for part in re.split(r"[\s;]+", fmt(text)):
+        url = part.rstrip(".,)]")
+        m = re.fullmatch(r"https?://([^/\s?#:@]+)(/[^\s<>\"']*)?", url, re.IGNORECASE)
+        if not m:
+            continue
+        host = m.group(1).lower().removeprefix("www.")
+        path = m.group(2) or ""
+        named = (n for h, pre, n in PUBLISHERS
+                 if (host == h or host.endswith("." + h)) and path.startswith(pre))  # fmt: skip
+        name = next(named, host)
+        if [name, url] not in out:
+            out.append([name, url])
+    return out
 
 
 def value_symbol(color: str, size: int = 16) -> str:

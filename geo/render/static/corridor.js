@@ -62,12 +62,48 @@
   }
   CM.table = table;
 
+  // A popup for readers: the first value is the title, empty values are left out, and the
+  // source links ([name, url]) close it, named by their publisher, never shown as URLs.
+  function card(cols, values, links) {
+    var box = el("div", "cm-popup cm-card");
+    box.appendChild(el("div", "cm-popup-title", values[0]));
+    var t = el("table", "cm-props");
+    function add(label, td) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, label));
+      tr.appendChild(td);
+      t.appendChild(tr);
+    }
+    for (var i = 1; i < cols.length; i++) {
+      if (values[i] !== "" && values[i] !== undefined) { add(cols[i], el("td", null, values[i])); }
+    }
+    var sources = el("td");
+    (links || []).forEach(function (l) {
+      if (!URL_RE.test(l[1])) { return; }
+      if (sources.firstChild) { sources.appendChild(document.createTextNode(", ")); }
+      var a = el("a", null, l[0]);
+      a.href = l[1];
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      sources.appendChild(a);
+    });
+    if (sources.firstChild) { add("Source", sources); }
+    box.appendChild(t);
+    return box;
+  }
+  CM.card = card;
+
+  function popup(spec, f, title) {
+    return spec.card ? card(spec.cols, f.v, f.l) : table(title, spec.cols, f.v);
+  }
+
   function tip(text) { return el("span", null, text); }
 
   CM.init = function (map, opts) {
     map._cm = {layers: [], routes: {}, base: [], panels: []};
     CM.map = map;
-    [["cmBase", 250], ["cmShade", 300], ["cmRoutes", 380], ["cmLines", 420], ["cmTitr", 440]]
+    [["cmBase", 250], ["cmShade", 300], ["cmRoutes", 380], ["cmPipes", 410], ["cmLines", 420],
+      ["cmTitr", 440]]
       .forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
     map.attributionControl.addAttribution("Base: Natural Earth");
     // Keep popups clear of the title box when the map pans to show them.
@@ -92,10 +128,11 @@
   }
 
   function lines(map, spec) {
-    var g = L.featureGroup();
-    spec.f.forEach(function (f) {
+    // An attribution (text, escaped here) shows while the layer is on the map.
+    var g = L.featureGroup([], spec.attr ? {attribution: CM.text(spec.attr)} : {});
+    spec.f.forEach(function (f, i) {
       var s = spec.styles[f.s];
-      var opts = L.extend({pane: spec.pane}, s);
+      var opts = L.extend({pane: spec.pane, cmIndex: i}, s);
       delete opts.casing;
       if (s.casing) {
         g.addLayer(L.polyline(f.c, {pane: spec.pane, color: "#fff", weight: s.casing,
@@ -103,8 +140,7 @@
       }
       var line = L.polyline(f.c, opts);
       line.bindTooltip(function () { return tip(f.t); }, {sticky: true});
-      line.bindPopup(function () { return table(f.v[0] || f.t, spec.cols, f.v); },
-        {maxWidth: 380});
+      line.bindPopup(function () { return popup(spec, f, f.v[0] || f.t); }, {maxWidth: 380});
       g.addLayer(line);
     });
     return g;
@@ -157,7 +193,7 @@
       var mk = L.marker(f.c, {icon: icons[f.i], zIndexOffset: 1000, keyboard: false,
         alt: f.t});
       mk.bindTooltip(function () { return tip(f.t); }, {direction: "right"});
-      mk.bindPopup(function () { return table(f.v[0] || f.t, spec.cols, f.v); }, {maxWidth: 380});
+      mk.bindPopup(function () { return popup(spec, f, f.v[0] || f.t); }, {maxWidth: 380});
       g.addLayer(mk);
     });
     return g;
@@ -508,12 +544,28 @@
     });
   }
 
+  // A long attribution (a shown layer's licence) wraps across a narrow map: the bottom-left
+  // corner (scale, panels) then sits above it rather than under it.
+  function liftLeft(map) {
+    var box = map.getContainer();
+    var left = box.querySelector(".leaflet-bottom.leaflet-left");
+    var attr = box.querySelector(".leaflet-control-attribution");
+    if (!left) { return; }
+    left.style.bottom = "";
+    if (!attr || !attr.offsetWidth) { return; }
+    var a = attr.getBoundingClientRect(), l = left.getBoundingClientRect();
+    if (a.left < l.right) {
+      left.style.bottom = Math.ceil(box.getBoundingClientRect().bottom - a.top) + "px";
+    }
+  }
+
   function arrange(map, keep) {
     var panels = map._cm.panels;
     if (!panels.length) { return; }
     var box = map.getContainer(), narrow = box.clientWidth < NARROW;
     box.classList.toggle("cm-narrow", narrow);
     place(map, narrow);
+    liftLeft(map);
     if (narrow) { onlyOne(panels, keep); }
     fitHeights(map, narrow);
     if (!narrow && clashes(map)) {
@@ -588,5 +640,7 @@
     if (title) { map.getContainer().appendChild(title); }
     openWithin(map);
     map.on("resize", function () { arrange(map, null); });
+    // an overlay's attribution comes and goes with it
+    map.on("overlayadd overlayremove", function () { arrange(map, null); });
   };
 })();
