@@ -11,7 +11,7 @@ import itertools
 import math
 import os
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -64,13 +64,19 @@ def trace_countries(legs: Sequence[Leg]) -> list[tuple[str, str]]:
     """
     runs: list[tuple[str, str]] = []
     for leg in legs:
-        first = next((c for c in leg.km_by_country if c != SEA), None)
-        for code in leg.km_by_country:
-            if code == SEA or (runs and runs[-1][0] == code):
-                continue
-            at = leg.from_name if code == first else f"between {leg.from_name} and {leg.to_name}"
-            runs.append((code, at))
+        for code, at in _entered(leg):
+            if not runs or runs[-1][0] != code:
+                runs.append((code, at))
     return runs
+
+
+def _entered(leg: Leg) -> Iterator[tuple[str, str]]:
+    """The countries a leg runs in, in order, each with where it is entered (sea skipped)."""
+    first = next((c for c in leg.km_by_country if c != SEA), None)
+    for code in leg.km_by_country:
+        if code != SEA:
+            yield code, (leg.from_name if code == first
+                         else f"between {leg.from_name} and {leg.to_name}")  # fmt: skip
 
 
 def border_crossings(legs: Sequence[Leg]) -> list[dict[str, str]]:
@@ -98,14 +104,10 @@ def border_crossings(legs: Sequence[Leg]) -> list[dict[str, str]]:
         if leg.mode == "sea":
             last = None  # the next country is reached by ship
             continue
-        first = next((c for c in leg.km_by_country if c != SEA), None)
-        for code in leg.km_by_country:
-            if code in (SEA, last):
+        for code, at in _entered(leg):
+            if code == last:
                 continue
             if last is not None:
-                at = (
-                    leg.from_name if code == first else f"between {leg.from_name} and {leg.to_name}"
-                )
                 out.append({"from": last, "to": code, "at": at})
             last = code
     return out
