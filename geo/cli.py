@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from .data.schema import KINDS, describe
-from .errors import GeoError
+from .errors import GeoError, RouteError
 
 app = typer.Typer(
     name="corridor",
@@ -370,6 +370,8 @@ def places(
                            extra_layers=_extra(layer))  # fmt: skip
     except GeoError as e:
         fail(e)
+    if query and frame.empty:
+        fail(RouteError(f"no place matches '{query}'; `corridor places` lists them all"))
     title = f"Places matching '{query}'" if query else "Places"
     if query and len(frame) and (frame["match"] == "suggestion").all():
         title = f"No place matches '{query}'; did you mean"

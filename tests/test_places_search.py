@@ -39,3 +39,9 @@ def test_filters_and_a_refused_query() -> None:
         geo.places("--")
     r = CliRunner().invoke(app, ["places", "Tokio", "--limit", "3"])
     assert r.exit_code == 0 and "did you mean" in r.stdout
+
+
+def test_a_search_without_matches_says_so_escaped() -> None:
+    r = CliRunner().invoke(app, ["places", "[red]zz\x1b[31mqq"])
+    assert r.exit_code == 1
+    assert "no place matches '[red]zz\\x1b[31mqq'" in r.stderr and "\x1b" not in r.stderr
