@@ -20,3 +20,18 @@ def test_reference_stats_sort_by_flat_columns() -> None:
                 "traced_share"):  # fmt: skip
         assert t[col].dtype.kind in "if", col
     assert (t["transit_days_low"] <= t["transit_days_high"]).all()
+
+
+def test_the_comparison_labels_match_the_codes_they_sum() -> None:
+    from geo.render.panels import STATS_COLUMNS, stats_html
+    from geo.render.style import ROUTE_FIELDS
+
+    t = geo.reference_stats(["northern_corridor", "titr_main"])
+    nc = t.iloc[0]
+    by = nc["length_km_by_country"]
+    assert nc["russia_belarus_km"] == pytest.approx(by["RUS"] + by["BLR"], abs=0.1)
+    header = {k: h for k, h, _ in STATS_COLUMNS}
+    assert header["russia_belarus_km"] == "RU+BY km" and "russia_km" not in header
+    assert dict(ROUTE_FIELDS)["russia_km"] == "Russia (km)"  # RUS only, as computed
+    html = stats_html(t, [0, 1])
+    assert f"{nc['russia_belarus_km']:,.0f}" in html and "RU+BY km" in html

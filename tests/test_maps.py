@@ -136,8 +136,8 @@ def test_inputs_are_not_modified(frames: dict[str, object]) -> None:
 
 
 def test_russia_segments_are_drawn_apart(page: str) -> None:
-    assert "#7a1212" in page  # the Russia/Belarus colour, used by petropavl_moscow
-    assert "Through Russia / Belarus" in page
+    assert "#7a1212" in page  # the Russia colour (segments with km in RUS), petropavl_moscow
+    assert "Through Russia<" in page and "Through Russia / Belarus" not in page
     assert '"dashArray":"9 7"' in page and '"dashArray":"1 7"' in page  # status line styles
 
 
@@ -642,4 +642,4 @@ def test_route_command_writes_a_map(home: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     page = out.read_text(encoding="utf-8")
     assert 'id="cm-stats"' in page and 'id="cm-legend"' in page and not LOADS.findall(page)
-    assert "Transit time (days)" in page and "Russia/Belarus (km)" in page
+    assert "Transit time (days)" in page and "Russia (km)" in page

@@ -654,7 +654,8 @@ def flat_stats(stats: dict[str, Any]) -> dict[str, Any]:
     """The numbers of :func:`route_stats` as flat, sortable columns.
 
     ``km_<mode>`` per mode (0 where unused), ``km_<ISO3>`` is left to ``length_km_by_country``;
-    ``russia_km`` and ``belarus_km`` apart (never one figure under the other's name),
+    ``russia_km`` and ``belarus_km`` apart and ``russia_belarus_km`` their sum (never one
+    figure under the other's name),
     ``transit_days_low``/``_high``, counts of border crossings, gauge breaks, transshipments
     and nearby deposits, and the traced share.
 
@@ -669,6 +670,7 @@ def flat_stats(stats: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {f"km_{m}": by_mode.get(m, 0.0) for m in FLAT_MODES}
     out["russia_km"] = stats["russia_km"]
     out["belarus_km"] = round(stats["length_km_by_country"].get("BLR", 0.0), 1)
+    out["russia_belarus_km"] = round(out["russia_km"] + out["belarus_km"], 1)
     out["transit_days_low"] = stats["transit_days"]["low"]
     out["transit_days_high"] = stats["transit_days"]["high"]
     for key in ("border_crossings", "gauge_breaks", "transshipments", "deposits_nearby"):

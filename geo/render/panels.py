@@ -256,7 +256,7 @@ def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) 
             row(line_symbol(corridor_color(c, others), weight), CORRIDORS.get(c, (c, ""))[0])
         )
     if rus is not None and bool(rus.any()):
-        out.append(row(line_symbol(RUSSIA_COLOR, 3.2), "Through Russia / Belarus"))
+        out.append(row(line_symbol(RUSSIA_COLOR, 3.2), "Through Russia"))
     if has_routes:
         out.append(row(line_symbol(ROUTE_COLORS[0], 9, 0.35), "Reference route"))
     out.append(heading("Line status"))
@@ -304,7 +304,7 @@ STATS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # key, header, tooltip of the header
     ("length_km", "km", "length of the route (km)"),
     ("transit_days", "days", "transit time, low–high (days)"),
-    ("russia_km", "RU/BY km", "km through Russia and Belarus"),
+    ("russia_belarus_km", "RU+BY km", "km through Russia and Belarus together (RUS + BLR)"),
     ("countries", "countries", "number of countries crossed"),
     ("border_crossings", "borders", "border crossings"),
     ("gauge_breaks", "gauge", "gauge breaks (1435/1520 mm)"),
@@ -326,7 +326,8 @@ def _cell(key: str, v: Any) -> dict[str, Any]:
         text = detail
     else:
         text = headline(v)
-    return {"text": text, "detail": detail, "russia": key == "russia_km" and through_russia(v)}
+    russia = key in ("russia_km", "russia_belarus_km") and through_russia(v)
+    return {"text": text, "detail": detail, "russia": russia}
 
 
 def stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:

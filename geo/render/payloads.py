@@ -313,7 +313,7 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
             status_label = STATUS_LABEL.get(status, status).replace(" / proposed", "")
             if status == "proposed":
                 status_label = "proposed"
-            via = " · through Russia/Belarus" if russia else ""
+            via = " · through Russia" if russia else ""
             feats.append(
                 {
                     "c": latlngs(drawn(row.geometry)),

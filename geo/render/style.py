@@ -330,7 +330,7 @@ def corridor_color(corridor: str, others: list[str]) -> str:
 
 
 def through_russia(v: Any) -> bool:
-    """Whether a ``russia_km`` value (km on Russian or Belarusian territory) is above zero.
+    """Whether a km value through Russia (``russia_km``, or with Belarus) is above zero.
 
     >>> through_russia(12.5), through_russia(0.0), through_russia(None)
     (True, False, False)
@@ -611,8 +611,8 @@ ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
     ("length_km", "Length (km)"),
     ("transit_days", "Transit time (days)"),
     ("countries", "Countries"),
-    ("transits_russia", "Transits Russia/Belarus"),
-    ("russia_km", "Russia/Belarus (km)"),
+    ("transits_russia", "Transits Russia"),
+    ("russia_km", "Russia (km)"),
     ("border_crossings", "Border crossings"),
     ("gauge_breaks", "Gauge breaks"),
     ("transshipments", "Transshipments"),
