@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -36,7 +35,16 @@ from ..errors import GeoError
 from .bundled import bundled_dir
 from .countries import countries, country_at, nearest_country
 from .geodesy import GEOD
-from .polylines import Coord, dist_km, line_coords, line_km, round_deg, split_at, write_features
+from .polylines import (
+    Coord,
+    dist_km,
+    line_coords,
+    line_km,
+    round_deg,
+    run_build,
+    split_at,
+    write_features,
+)
 from .values import is_missing
 
 __all__ = [
@@ -786,18 +794,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--select", default=None, help="selection file (default the bundled one)")
     ap.add_argument("--terminals", default=None, help="terminal nodes (default the bundled ones)")
     args = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        fc, report = build_pipelines(
+    return run_build(
+        lambda: build_pipelines(
             args.source_dir, select_path=args.select, terminals_path=args.terminals
-        )
-        report.size_bytes = write_pipelines(fc, args.out)
-    except (GeoError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    report.seconds = time.perf_counter() - t0
-    print(report.text())
-    return 0
+        ),
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -8,26 +8,31 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
 import shapely
 
+from ..errors import GeoError
 from .files import atomic_write_bytes
 from .geodesy import GEOD
 
 __all__ = [
     "DECIMALS",
+    "BuildReport",
     "Coord",
     "dist_km",
     "dumps_features",
     "line_coords",
     "line_km",
     "round_deg",
+    "run_build",
     "split_at",
     "write_features",
 ]
@@ -143,3 +148,31 @@ def write_features(fc: dict[str, Any], out: str | Path) -> int:
     data = dumps_features(fc)
     atomic_write_bytes(out, data, mode=0o644)
     return len(data)
+
+
+class BuildReport(Protocol):
+    """What a build step reports: its size and time, and the text it prints."""
+
+    size_bytes: int
+    seconds: float
+
+    def text(self) -> str:
+        """The report as the build prints it."""
+        ...
+
+
+def run_build(build: Callable[[], tuple[dict[str, Any], BuildReport]], out: str | Path) -> int:
+    """A build step's command: build, write ``out`` atomically, print the report; exit code.
+
+    A missing or unreadable source is one line on stderr and exit code 1, never a traceback.
+    """
+    t0 = time.perf_counter()
+    try:
+        fc, report = build()
+        report.size_bytes = write_features(fc, out)
+    except (GeoError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    report.seconds = time.perf_counter() - t0
+    print(report.text())
+    return 0

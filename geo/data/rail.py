@@ -18,7 +18,6 @@ import argparse
 import itertools
 import math
 import sys
-import time
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -37,7 +36,7 @@ from scipy.spatial import cKDTree
 from ..errors import GeoError
 from .bundled import bundled_dir
 from .geodesy import GEOD
-from .polylines import Coord, write_features
+from .polylines import Coord, run_build, write_features
 from .polylines import dist_km as _dist_km
 from .polylines import line_coords as _coords
 from .polylines import line_km as _km
@@ -385,6 +384,27 @@ class Piece:
     def key(self) -> tuple[str, str, str, int | None, str]:
         """What must agree for two pieces to merge."""
         return (self.country, self.source, self.status, self.gauge, self.precision)
+
+
+class _Roots:
+    """Union-find over line ends: lines joined end to end share a root (the least end)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Coord, Coord] = {}
+
+    def find(self, c: Coord) -> Coord:
+        """The root of ``c``'s component."""
+        parent = self.parent
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    def union(self, a: Coord, b: Coord) -> None:
+        """Join the components of ``a`` and ``b``."""
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _read_source(src: Source, source_dir: Path) -> gpd.GeoDataFrame:
@@ -874,20 +894,12 @@ def _drop_region_fragments(
     border station as its stop, off the line the trains run. The neighbour's track it ran on
     from is moved to the nearest other border point within 0.1 km (the other track's).
     """
-    parent: dict[Coord, Coord] = {}
-
-    def find(c: Coord) -> Coord:
-        while parent.setdefault(c, c) != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
+    roots = _Roots()
+    find = roots.find
     keys = {(r.country, r.source) for r in regions}
     members = [k for k, p in enumerate(pieces) if (p.country, p.source) in keys]
     for k in members:
-        a, b = find(pieces[k].coords[0]), find(pieces[k].coords[-1])
-        if a != b:
-            parent[max(a, b)] = min(a, b)
+        roots.union(pieces[k].coords[0], pieces[k].coords[-1])
     km: dict[Coord, float] = defaultdict(float)
     for k in members:
         km[find(pieces[k].coords[0])] += _km(pieces[k].coords)
@@ -1558,28 +1570,18 @@ def _features(
 
 def _components(fc: dict[str, Any], opts: BuildOptions, report: RailReport) -> None:
     """Connected components per country (through its own features only)."""
-    parent: dict[Coord, Coord] = {}
-
-    def find(c: Coord) -> Coord:
-        while parent.setdefault(c, c) != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
     by_country: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in fc["features"]:
         by_country[f["properties"]["country"]].append(f)
     for cc, feats in sorted(by_country.items()):
-        parent.clear()
+        roots = _Roots()
         for f in feats:
             cs = f["geometry"]["coordinates"]
-            a, b = find(tuple(cs[0])), find(tuple(cs[-1]))
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+            roots.union(tuple(cs[0]), tuple(cs[-1]))
         km: dict[Coord, float] = defaultdict(float)
         at: dict[Coord, Coord] = {}
         for f in feats:
-            root = find(tuple(f["geometry"]["coordinates"][0]))
+            root = roots.find(tuple(f["geometry"]["coordinates"][0]))
             km[root] += f["properties"]["length_km"]
             at.setdefault(root, tuple(f["geometry"]["coordinates"][0]))
         sizes = sorted(((round(v, 1), k) for k, v in km.items()), reverse=True)
@@ -1600,16 +1602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("source_dir", help="folder of the rail sources (see layers/README.md)")
     ap.add_argument("--out", default=str(bundled_dir("layers") / "rail.geojson"))
     args = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        fc, report = build_rail(args.source_dir)
-        report.size_bytes = write_rail(fc, args.out)
-    except (GeoError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    report.seconds = time.perf_counter() - t0
-    print(report.text())
-    return 0
+    return run_build(lambda: build_rail(args.source_dir), args.out)
 
 
 if __name__ == "__main__":
