@@ -208,17 +208,66 @@ def route(
     """
     buffer_km = check_buffer_km(buffer_km)
     via = [via] if isinstance(via, str) else list(via)
-    c = _constraints(avoid, modes, status, commodity)
     net = network(extra_layers, slim=True)
-    # a seaport off the network (any port by name or UN/LOCODE) joins by a generated sea leg
-    r = find_route_with_ports(net, origin, destination, via=via, constraints=c,
-                              cache_dir=sea_cache_dir())  # fmt: skip
+    what = commodity or origin_commodity(net, origin)
+    tries = _constraint_tries(avoid, modes, status, what)
+    for i, c in enumerate(tries):
+        try:
+            # a seaport off the network (any port by name or UN/LOCODE) joins by a sea leg
+            r = find_route_with_ports(net, origin, destination, via=via, constraints=c,
+                                      cache_dir=sea_cache_dir())  # fmt: skip
+            break
+        except RouteError:
+            if i == len(tries) - 1:
+                raise
     legs = legs_frame(r)
     legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
     legs.attrs["path"] = r.path
     legs.attrs["query"] = {"from": origin, "to": destination, "via": list(via),
-                           "constraints": c.describe()}  # fmt: skip
+                           "commodity": what, "constraints": c.describe()}  # fmt: skip
     return legs
+
+
+def origin_commodity(net: Network, origin: str) -> str | None:
+    """What a deposit origin sends by default: its first commodity that travels by pipeline.
+
+    None for any other origin, and for a deposit whose commodities all travel as freight
+    (their rule's modes are the freight modes anyway).
+    """
+    try:
+        kind, ident = resolve(net, origin, allow_deposit=True, what="origin")
+    except RouteError:
+        return None  # a seaport off the network, or a mistake the route search reports
+    if kind != "deposit":
+        return None
+    rows = net.deposits[net.deposits["id"].astype(str) == ident].tail(1)
+    comms = rows["commodities"].iloc[0] if len(rows) and "commodities" in rows else []
+    table = commodity_table()
+    for comm in comms if isinstance(comms, list) else []:
+        if table.rule(str(comm)).fuel is not None:
+            return str(comm)
+    return None
+
+
+def _constraint_tries(
+    avoid: str | Sequence[str],
+    modes: str | Sequence[str] | None,
+    status: str | Sequence[str] | None,
+    commodity: str | None,
+) -> list[Constraints]:
+    """The constraints to try in order: a commodity's preferred modes first, then all of its.
+
+    Oil goes by pipe and tanker where they reach the destination, and by rail tank car only
+    where they do not (``prefer`` in layers/commodities.toml). Modes the caller names are
+    tried as given.
+    """
+    full = _constraints(avoid, modes, status, commodity)
+    if commodity is None or option_values(modes, "--modes"):
+        return [full]
+    prefer = commodity_table().rule(commodity).prefer
+    if not prefer or set(prefer) == set(full.modes):
+        return [full]
+    return [_constraints(avoid, list(prefer), status, commodity), full]
 
 
 def _constraints(

@@ -146,6 +146,7 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
         v = data[key]
         at = f" ({', '.join(v['at'])})" if v["at"] else ""
         summary[STAT_KEYS.index(key)] = (key, f"{v['count']}{at}")
+    summary[STAT_KEYS.index("lines")] = ("lines", "; ".join(line_text(x) for x in data["lines"]))
     dn = data["deposits_nearby"]
     by = f" ({cell(dn['by_commodity'])})" if dn["count"] else ""
     summary[STAT_KEYS.index("deposits_nearby")] = ("deposits_nearby", f"{dn['count']}{by}")
@@ -171,13 +172,22 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
         t.add_row(k, table_text(v))
     console.print(t)
     lt = Table(title="Legs", header_style="bold", title_justify="left")
-    for c in ("#", "from", "to", "mode", "km", "status", "countries"):
+    lines = any(leg.get("line") for leg in data["legs"])  # pipelines and tankers: name them
+    for c in ("#", "from", "to", "mode", *(["line"] if lines else []), "km", "status",
+              "countries"):  # fmt: skip
         lt.add_column(c, overflow="fold")
     for i, leg in enumerate(data["legs"], 1):
-        row = (i, leg["from"], leg["to"], leg["mode"], leg["length_km"], leg["status"],
-               leg["countries"])  # fmt: skip
+        row = (i, leg["from"], leg["to"], leg["mode"], *([leg.get("line")] if lines else []),
+               leg["length_km"], leg["status"], leg["countries"])  # fmt: skip
         lt.add_row(*(table_text(v) for v in row))
     console.print(lt)
+
+
+def line_text(x: dict[str, Any]) -> str:
+    """One pipeline or tanker leg of a route in words: name, km, countries, capacity, status."""
+    cap = "capacity unknown" if x.get("capacity") is None else f"{x['capacity']:,g} {x['unit']}"
+    where = "-".join(x.get("countries") or [])
+    return f"{x['name']} ({x['mode']}, {x['km']:,.1f} km, {where}, {cap}, {x['status']})"
 
 
 def _md(v: Any) -> str:

@@ -26,7 +26,9 @@ def modes(legs: object) -> list[str]:
 def test_oil_takes_its_pipeline_freight_does_not(line: object) -> None:
     oil = geo.route("Beyneu", "Port of Aktau", extra_layers=[line], commodity="oil")
     assert modes(oil) == ["pipeline"]
-    assert "with modes rail,ferry,sea,pipeline (oil pipelines)" in oil.attrs["query"]["constraints"]
+    # pipe and tanker first (the rule's `prefer`): they reach Aktau, so no rail is tried
+    assert "with modes sea,pipeline (oil pipelines)" in oil.attrs["query"]["constraints"]
+    assert oil.attrs["query"]["commodity"] == "oil"
     freight = geo.route("Beyneu", "Port of Aktau", extra_layers=[line])
     assert "pipeline" not in modes(freight)
     assert freight.attrs["stats"]["length_km"] > oil.attrs["stats"]["length_km"]

@@ -26,8 +26,11 @@ RAIL_ON_WATER_MAX_KM = 8.0  # the Marmaray tunnel under the Bosporus is 1.4 km o
 SEA_ON_LAND_MAX_KM = 25.0  # ports sit on land (Olya up the Volga delta); searoute joins them
 # Canals are water that the country polygons cover: Suez 193.3 km (Suez Canal Authority,
 # https://www.suezcanal.gov.eg/English/About/SuezCanal/Pages/CanalCharacteristics.aspx),
-# Panama 82 km (https://pancanal.com/en/maritime-services/).
-CANAL_KM = {"suez": 193.3, "panama": 82.0}
+# Panama 82 km (https://pancanal.com/en/maritime-services/). A ship through the Bosporus
+# (about 30 km) to the Mediterranean also passes the Dardanelles (61 km; G. Arnold,
+# https://www.taylorfrancis.com/chapters/mono/10.4324/9781315062204-16/dardanelles-black-sea-guy-arnold),
+# straits that 1:50m land polygons partly cover: 91 km in all.
+CANAL_KM = {"suez": 193.3, "panama": 82.0, "bosporus": 91.0}
 
 
 def features(name: str) -> list[dict]:
@@ -149,7 +152,8 @@ def test_sources_cite_publications_not_files_on_a_maintainers_machine() -> None:
 def test_sea_legs_are_exactly_what_searoute_gives() -> None:
     nodes = {
         f["properties"]["id"]: tuple(f["geometry"]["coordinates"])
-        for f in features("nodes.geojson")
+        for name in ("nodes.geojson", "terminals.geojson")  # tanker legs start at terminals
+        for f in features(name)
     }
     generated = generate_legs((LAYERS / "sea_legs.toml").read_text(encoding="utf-8"), nodes)
     for layer, feats in generated.items():

@@ -564,6 +564,9 @@ def route_legs() -> gpd.GeoDataFrame:
         "precision_share": {"traced": 0.1, "schematic": 0.9, "straight": 0.0},
         "access": {"km": 63.0, "straight_km": 50.0, "detour_factor": 1.26,
                    "to": "<i>Shetpe</i>", "far": False},
+        "lines": [{"name": "<b>BTC</b>", "mode": "pipeline", "fuel": "oil", "km": 1768.0,
+                   "countries": ["AZE"], "status": "operational", "capacity": 1200.0,
+                   "unit": "thousand barrels/day", "owner": None, "source": None}],
     }  # fmt: skip
     legs.attrs["path"] = ["Almaty", "Aktau", "<script>alert(1)</script>", "Tbilisi"]
     legs.attrs["query"] = {"from": "Almaty", "to": "Tbilisi", "via": [],
@@ -591,7 +594,8 @@ def test_route_map_has_stats_box_and_legend(route_page: str) -> None:
                  "6.5–14", "KAZ→AZE between Aktau and &lt;b&gt;Alat&lt;/b&gt;",
                  "AZE→GEO at Böyük Kəsik", "3 (copper 1; uranium 2)", "traced 10%, schematic 90%",
                  ">470<", ">no<",
-                 "63 km by road to &lt;i&gt;Shetpe&lt;/i&gt; (straight 50 km × 1.26)"):  # fmt: skip
+                 "63 km by road to &lt;i&gt;Shetpe&lt;/i&gt; (straight 50 km × 1.26)",
+                 "&lt;b&gt;BTC&lt;/b&gt;: 1,768 km, 1,200 thousand barrels/day, operational"):  # fmt: skip
         assert text in box, text
     legend = body.split('id="cm-legend"', 1)[1]
     assert 'class="cm-panel cm-legend"' in body

@@ -276,14 +276,14 @@ def test_every_feature_is_in_one_country_and_lengths_are_geodesic(layer: gpd.Geo
     assert not any(math.isnan(v) for v in layer["length_km"])
 
 
-def oil_component(pid: str) -> set[str]:
+def oil_component(pid: str, without: tuple[str, ...] = ()) -> set[str]:
     """GEM ids of the oil lines joined (by shared ends) to line ``pid`` in the committed layer."""
     import networkx as nx
     import orjson
 
     g = nx.Graph()
     for f in orjson.loads(LAYER.read_bytes())["features"]:
-        if f["properties"]["fuel"] == "oil":
+        if f["properties"]["fuel"] == "oil" and f["id"].split("-")[1] not in without:
             a, b = ends(f)
             g.add_edge(a, b)
             g.add_edge(a, f["id"].split("-")[1])
@@ -298,7 +298,18 @@ def test_kazakh_oil_lines_form_one_network_from_tengiz_to_alashankou() -> None:
     net = oil_component("P0648")
     assert {"P5138", "P5201", "P5197", "P5198", "P0649", "P5202", "P0646"} <= net
     assert {"P5193", "P5194"} <= net  # the Aktau lines, through UAS
-    assert "P0644" not in net  # BTC: across the Caspian only by tanker
+    # BTC is reached across the Caspian by tanker, and through the one point of Novorossiysk's
+    # two crude terminals (neither located: CPC and Baku-Novorossiysk both end at the port's
+    # point, layers/README.md), but by no other line
+    assert "P0645" in net  # Baku-Novorossiysk, at that shared point
+    assert "P0644" not in oil_component("P0648", without=("P0645",))
+
+
+def test_cpc_and_the_ca_china_gas_lines_end_on_their_declared_terminals() -> None:
+    novorossiysk, horgos = (37.783, 44.733), (80.40972, 44.2125)
+    assert ends(committed("P0646")[-1])[1] == novorossiysk
+    for pid in ("P2299", "P2300", "P1124"):
+        assert horgos in {c for f in committed(pid) for c in ends(f)}, pid
 
 
 def test_aktau_lines_end_at_the_aktau_oil_terminal_and_gas_lines_do_not() -> None:

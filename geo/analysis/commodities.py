@@ -18,7 +18,8 @@ from ..data.schema import COMMODITIES
 from ..errors import SpecError
 from .capacity import FUEL_UNITS, TankerLink
 
-__all__ = ["CommodityRule", "CommodityTable", "commodity_table", "read_commodity_table"]
+__all__ = ["CommodityRule", "CommodityTable", "FieldLink", "commodity_table",
+           "read_commodity_table"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class CommodityRule:
 
     commodities: tuple[str, ...]
     modes: tuple[str, ...]
+    prefer: tuple[str, ...]  # modes tried first (oil: pipe and tanker); the rest only if needed
     fuel: str | None  # the pipelines it may use (oil, gas, ngl); None: no pipeline
     markets: tuple[str, ...]  # node ids
     note: str
@@ -34,12 +36,28 @@ class CommodityRule:
 
 
 @dataclass(frozen=True)
+class FieldLink:
+    """How a field the pipelines layer does not reach joins it: the lines its oil enters."""
+
+    deposit: str  # deposit id
+    joins: tuple[str, ...]  # GEM line ids (``P0646``): its gathering leg ends on one of them
+    reach_km: float  # at most this far from the field
+    source: str
+    why: str
+
+
+@dataclass(frozen=True)
 class CommodityTable:
-    """The rules by commodity, the default rule and the tanker links."""
+    """The rules by commodity, the default rule, the tanker links and the field links."""
 
     rules: tuple[CommodityRule, ...]
     default: CommodityRule
     links: tuple[TankerLink, ...]
+    fields: tuple[FieldLink, ...] = ()
+
+    def field(self, deposit: str) -> FieldLink | None:
+        """The declared link of field ``deposit``, if any."""
+        return next((f for f in self.fields if f.deposit == deposit), None)
 
     def rule(self, commodity: str) -> CommodityRule:
         """The rule of ``commodity`` (the default for one no rule names)."""
@@ -71,7 +89,11 @@ def _rule(entry: dict[str, object], where: str) -> CommodityRule:
     if ("pipeline" in modes) != (fuel is not None):
         msg = f"{where}: a rule with mode 'pipeline' names its fuel, and only then"
         raise SpecError(msg)
-    return CommodityRule(names, modes, None if fuel is None else str(fuel),
+    prefer = _strs(entry, "prefer", where)
+    if not set(prefer) <= set(modes):
+        msg = f"{where}: 'prefer' lists modes the rule's 'modes' do not: {sorted(set(prefer) - set(modes))}"
+        raise SpecError(msg)
+    return CommodityRule(names, modes, prefer, None if fuel is None else str(fuel),
                          _strs(entry, "markets", where), str(entry.get("note", "")),
                          str(entry.get("source", "")))  # fmt: skip
 
@@ -90,6 +112,20 @@ def _link(entry: dict[str, object], where: str) -> TankerLink:
         raise SpecError(msg) from e
 
 
+def _field(entry: dict[str, object], where: str) -> FieldLink:
+    try:
+        reach = float(entry["reach_km"])  # type: ignore[arg-type]
+        out = FieldLink(str(entry["deposit"]), _strs(entry, "joins", where), reach,
+                        str(entry["source"]), str(entry["why"]))  # fmt: skip
+    except (KeyError, TypeError, ValueError) as e:
+        msg = f"{where}: a field link needs deposit, joins, reach_km (a number), source and why ({e})"
+        raise SpecError(msg) from e
+    if not out.joins or reach <= 0:
+        msg = f"{where}: 'joins' lists at least one GEM line id and 'reach_km' is above 0"
+        raise SpecError(msg)
+    return out
+
+
 def read_commodity_table(path: str | Path) -> CommodityTable:
     """Read a commodity table; a malformed entry raises SpecError naming file and entry."""
     path = Path(path)
@@ -102,8 +138,10 @@ def read_commodity_table(path: str | Path) -> CommodityTable:
         raise SpecError(msg)
     links = tuple(_link(e, f"{path.name}: tanker_link {e.get('id', i + 1)}")
                   for i, e in enumerate(data.get("tanker_link", [])))  # fmt: skip
+    fields = tuple(_field(e, f"{path.name}: field {e.get('deposit', i + 1)}")
+                   for i, e in enumerate(data.get("field", [])))  # fmt: skip
     return CommodityTable(rules, _rule({**default, "commodities": []}, f"{path.name}: default"),
-                          links)  # fmt: skip
+                          links, fields)  # fmt: skip
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ from .corridors import Section, TracedSection, load_sections, trace_sections
 SNAP_KM = 5.0  # a line end this close to a node is joined to it
 SLIVER_KM = 3.0  # country pieces shorter than this are generalisation noise of the 1:50m borders
 RUSSIA = ("RUS",)
-SEGMENT_LAYERS = ("trans_caspian", "bri_alternatives")
+SEGMENT_LAYERS = ("trans_caspian", "bri_alternatives", "tankers")
 # The deposit properties the analysis reads (names and ids of places, statistics near a route,
 # access legs, bypass origins, exports): a network built with ``deposit_columns`` set to these
 # gives the same routes and statistics, and its builder need not read a deposit layer's other
@@ -105,7 +105,10 @@ def _ends(geom: shapely.Geometry) -> tuple[tuple[float, float], tuple[float, flo
 # --- the traced rail network: topology by shared end coordinates --------------------------------
 
 RAIL_LAYERS = ("rail",)  # derived network layers: noded by coordinates, no from/to
+PIPELINE_LAYERS = ("pipelines",)  # the same for pipelines: lines meet at shared ends
 NODE_LAYERS = ("nodes", "places")
+TERMINAL_LAYERS = ("terminals",)  # oil terminals and gas delivery points (pipelines meet tankers)
+ENERGY = "energy_terminal"  # the nodes column marking them: never rail stations
 STATION_KM = 10.0  # a named place this close to a rail line is a station on it
 JUNCTION_KM = 3.0  # ... and takes a line end or junction this close rather than splitting a line
 COORD_ROUND = 5  # decimals of the rail layer's coordinates (1e-5 degrees, about 1 m)
@@ -338,6 +341,8 @@ def add_rail(
     (for the network's frame) and one line per attached place.
     """
     rail = rail.reset_index(drop=True)
+    if ENERGY in nodes:  # oil terminals and gas delivery points are no rail stations
+        nodes = nodes[~nodes[ENERGY].fillna(False).astype(bool).to_numpy()]
     cross = nodes[nodes["kind"].astype(str) == "border_crossing"] if "kind" in nodes else nodes[:0]
     xy = np.column_stack(
         [shapely.get_x(cross.geometry.values), shapely.get_y(cross.geometry.values)]
@@ -419,7 +424,80 @@ def _segment_row(sid: str, u: str, v: str, km: float, by_country: dict[str, floa
             "russia_km": sum(by_country.get(c, 0.0) for c in RUSSIA), "geometry": geom,
             "name": attrs["name"], "mode": attrs["mode"], "status": attrs["status"],
             "precision": attrs["precision"], "gauge_mm": attrs["gauge_mm"],
-            "source": attrs["source"], "corridor": attrs["corridor"]}  # fmt: skip
+            "source": attrs["source"], "corridor": attrs["corridor"],
+            "fuel": attrs.get("fuel"), "owner": attrs.get("owner"),
+            "capacity_kbd": attrs.get("capacity_kbd"),
+            "capacity_bcm_y": attrs.get("capacity_bcm_y")}  # fmt: skip
+
+
+def add_pipelines(
+    g: nx.MultiGraph, nodes: gpd.GeoDataFrame, pipes: gpd.GeoDataFrame
+) -> list[dict[str, Any]]:
+    """Add the pipelines layer to ``g``: each line an edge between its two ends.
+
+    The layer is noded by coordinates (lines of one fuel meet at shared ends, see
+    ``geo/data/pipelines.py``). An end on the point of an energy terminal (a node of
+    :data:`TERMINAL_LAYERS`, marked in column :data:`ENERGY`) is that terminal, where oil passes to and from tankers; any other end is a pipeline vertex
+    (``pipe:j<n>``, kind ``junction``, named "pipeline junction near ..."), numbered in
+    coordinate order. Pipeline vertices are never rail vertices: freight changes between pipe
+    and anything else only at a terminal. Edges carry the line's ``fuel``, capacity and owner.
+    Returns the segment rows for the network's frame.
+    """
+    pipes = pipes.reset_index(drop=True)
+    if not len(pipes):
+        return []
+    energy = (nodes[ENERGY].fillna(False).astype(bool).to_numpy() if ENERGY in nodes
+              else np.zeros(len(nodes), dtype=bool))  # fmt: skip
+    terminals = nodes[energy]
+    at = {(round(float(p.x), COORD_ROUND), round(float(p.y), COORD_ROUND)): str(i)
+          for i, p in zip(terminals.index, terminals.geometry, strict=True)}  # fmt: skip
+    ends = [_ends(geom) for geom in pipes.geometry]
+    keys = [tuple((round(x, COORD_ROUND), round(y, COORD_ROUND)) for x, y in pair)
+            for pair in ends]  # fmt: skip
+    free = sorted({k for pair in keys for k in pair if k not in at})
+    vid = {k: f"pipe:j{n}" for n, k in enumerate(free)}
+    vid.update(at)
+    named = nodes[~energy]
+    names = _junction_names(named, {vid[k]: k for k in free}, prefix="pipeline junction near")
+    countries = pipes["country"].astype(str).to_numpy() if "country" in pipes else None
+    for k in free:
+        g.add_node(vid[k], name=names[vid[k]], kind="junction", country="", x=k[0], y=k[1])
+    rows: list[dict[str, Any]] = []
+    for i, (row, pair) in enumerate(zip(pipes.itertuples(index=False), keys, strict=True)):
+        u, v = vid[pair[0]], vid[pair[1]]
+        country = str(countries[i]) if countries is not None else ""
+        for n in (u, v):
+            if not g.nodes[n].get("country"):
+                g.nodes[n]["country"] = country
+        p = row._asdict()
+        known = p.get("length_km")
+        km = (GEOD.geometry_length(row.geometry) / 1000.0 if known is None or pd.isna(known)
+              else float(known))  # fmt: skip
+        by_country = {country: km} if country else segment_countries(row.geometry)
+        attrs = {
+            "name": str(p.get("name")), "mode": "pipeline", "status": str(p.get("status")),
+            "corridor": "", "precision": str(p.get("precision") or "schematic"),
+            "gauge_mm": None, "passages": (), "source": p.get("source"), "country": country,
+            "fuel": str(p.get("fuel")), "owner": _text(p.get("owner")),
+            "capacity_kbd": _number(p.get("capacity_kbd")),
+            "capacity_bcm_y": _number(p.get("capacity_bcm_y")),
+        }  # fmt: skip
+        sid = str(p["id"])
+        g.add_edge(u, v, key=sid, id=sid, length_km=km, km_by_country=by_country, u=u, v=v,
+                   geometry=row.geometry, **attrs)  # fmt: skip
+        rows.append(_segment_row(sid, u, v, km, by_country, row.geometry, attrs))
+    return rows
+
+
+def _text(v: object) -> str | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _number(v: object) -> float | None:
+    if v is None or isinstance(v, str):
+        return None
+    f = float(v)  # type: ignore[arg-type]
+    return None if np.isnan(f) else f
 
 
 def build_network(
@@ -428,6 +506,7 @@ def build_network(
     deposits: gpd.GeoDataFrame | None = None,
     *,
     rail: gpd.GeoDataFrame | None = None,
+    pipelines: gpd.GeoDataFrame | None = None,
     sections: Sequence[Section] = (),
     snap_km: float = SNAP_KM,
 ) -> Network:
@@ -436,7 +515,8 @@ def build_network(
     ``rail`` is the traced rail network (noded by shared line ends, no ``from``/``to``): the
     named places become its stations (see :func:`add_rail`). A segment's ``from``/``to`` that
     names no node is joined to the nearest node within ``snap_km`` of the line's end (reported
-    in ``snapped``); otherwise it is left out and reported in ``dangling``.
+    in ``snapped``); otherwise it is left out and reported in ``dangling``. ``pipelines`` is
+    the pipelines layer, noded the same way (see :func:`add_pipelines`).
     """
     nodes = nodes.drop_duplicates("id", keep="last").set_index("id", drop=False)
     segs = segments.drop_duplicates("id", keep="last").reset_index(drop=True).copy()
@@ -452,6 +532,8 @@ def build_network(
         rail_rows, stations = add_rail(g, nodes, rail)
     else:
         rail_rows = []
+    if pipelines is not None and len(pipelines):
+        rail_rows = rail_rows + add_pipelines(g, nodes, pipelines)
     for _, s in segs.iterrows():
         start, end = _ends(s.geometry)
         ends: list[str | None] = []
@@ -595,8 +677,12 @@ def _build_with(
 
     have = bundled_layers()
     nodes = [load_bundled(n) for n in NODE_LAYERS if n in have]
+    for n in TERMINAL_LAYERS:
+        if n in have:
+            nodes.append(load_bundled(n).assign(**{ENERGY: True}))
     segs = [load_bundled(n) for n in SEGMENT_LAYERS if n in have]
     rail = [load_bundled(n) for n in RAIL_LAYERS if n in have]
+    pipes = [load_bundled(n) for n in PIPELINE_LAYERS if n in have]
     deps = [load_bundled("deposits")] if "deposits" in have else []
     for lyr in layers:
         kind = lyr.attrs.get("kind")
@@ -611,6 +697,7 @@ def _build_with(
         return replace(base, deposits=_concat(deps), names={}, subgraphs={})
     return build_network(_concat(nodes), _concat(segs), _concat(deps),
                          rail=_concat(rail) if rail else None,
+                         pipelines=_concat(pipes) if pipes else None,
                          sections=load_sections())  # fmt: skip
 
 

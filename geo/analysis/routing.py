@@ -28,6 +28,8 @@ from ..data.geodesy import GEOD
 from ..data.schema import FREIGHT_MODES, FUELS, MODES, PASSAGES, SEGMENT_STATUSES, WATERS
 from ..data.sea import canonical_passage
 from ..errors import RouteError
+from .capacity import FIELD_KM
+from .commodities import commodity_table
 from .network import Network
 from .parameters import road_detour_factor
 
@@ -94,6 +96,8 @@ class Leg:
     passages: tuple[str, ...]
     geometry: shapely.Geometry
     access: bool = False
+    line: str = ""  # the pipeline's or tanker leg's name (a line of its own, unlike track)
+    fuel: str | None = None  # what a pipeline or tanker leg carries (None: freight)
 
 
 @dataclass(frozen=True)
@@ -235,15 +239,16 @@ def make_constraints(
         frozenset(passages),
         frozenset(mode_set),
         frozenset(st_set),
-        fuel if "pipeline" in mode_set else None,
+        fuel,
     )
 
 
 def _allowed(e: dict[str, Any], c: Constraints) -> bool:
     if e["mode"] not in c.modes or e["status"] not in c.statuses:
         return False
-    if e["mode"] == "pipeline" and e.get("fuel") != c.fuel:
-        return False
+    fuel = e.get("fuel")
+    if (fuel or e["mode"] == "pipeline") and fuel != c.fuel:
+        return False  # a pipeline or a tanker leg carries its fuel and nothing else
     if c.avoid_passages.intersection(e["passages"]):
         return False
     waters = c.avoid_passages & WATERS_SET
@@ -408,7 +413,7 @@ def access_candidates(net: Network, country: str) -> list[str]:
     Caspian fields through Astrakhan), nor is a railhead whose only lines are being built.
     """
     g = net.graph
-    linked = [n for n in g.nodes if g.degree(n) > 0]
+    linked = [n for n in g.nodes if g.degree(n) > 0 and not _fuel_only(g, n)]
     # a small network (a user's own, a test's) may be all small pieces: then every piece counts
     linked = [n for n in linked if _in_network(net, n)] or linked
     own = [n for n in linked if g.nodes[n].get("country") == country]
@@ -416,6 +421,11 @@ def access_candidates(net: Network, country: str) -> list[str]:
         n for n in own if any(e.get("status") == "operational" for _, _, e in g.edges(n, data=True))
     ]
     return running or own or linked
+
+
+def _fuel_only(g: nx.MultiGraph, node: str) -> bool:
+    """Whether every link of ``node`` carries one fuel (pipelines, tanker legs): no road ends there."""
+    return all(e.get("fuel") for _, _, e in g.edges(node, data=True))
 
 
 MIN_COMPONENT_VERTICES = 20  # a piece of track with fewer vertices leads nowhere (a siding, a
@@ -564,6 +574,65 @@ def _deposit_access_leg(net: Network, dep_id: str) -> Leg:
     return legs[dep_id]
 
 
+FIELD_TRIES = 8  # a field's route is tried from this many nearby lines (nearest first)
+
+
+def _freight_modes(c: Constraints) -> bool:
+    """Whether the constraints allow a mode a road from a deposit can lead to."""
+    return bool(c.modes - {"pipeline"})
+
+
+def field_access_legs(net: Network, dep_id: str, c: Constraints) -> list[Leg]:
+    """A field's ways into the pipelines of the constraints' fuel, nearest first.
+
+    Each is a straight gathering line (mode ``pipeline``, precision ``straight``, its length
+    the geodesic distance: field flowlines are not in the layer) to the nearest vertex of each
+    allowed pipeline of ``c.fuel`` within :data:`~geo.analysis.capacity.FIELD_KM`, the reach
+    the capacity answer uses too. A field with a declared link (``[[field]]`` in
+    layers/commodities.toml) reaches the lines it names instead, as far as the link says.
+    Empty when the constraints allow no pipeline or none is that near.
+    """
+    if c.fuel is None or "pipeline" not in c.modes:
+        return []
+    deps = net.deposits[net.deposits["id"].astype(str) == dep_id].tail(1)
+    if deps.empty:
+        return []
+    p = deps.geometry.iloc[0]
+    g = allowed_subgraph(net, c)
+    link = commodity_table().field(dep_id)
+    reach = link.reach_km if link else FIELD_KM
+    lines: dict[str, list[str]] = {}  # GEM line (pipe-P0646) -> its vertices
+    for n in g.nodes:
+        for d in g[n].values():
+            e = d["edge"]
+            if e["mode"] == "pipeline":
+                lines.setdefault(str(e["id"]).rsplit("-", 1)[0], []).append(n)
+    if link:
+        lines = {k: v for k, v in lines.items() if k.removeprefix("pipe-") in link.joins}
+    best: dict[str, float] = {}
+    for vertices in lines.values():
+        ns = sorted(set(vertices))
+        xs = np.array([net.graph.nodes[n]["x"] for n in ns], dtype=float)
+        ys = np.array([net.graph.nodes[n]["y"] for n in ns], dtype=float)
+        km = GEOD.inv(np.full(len(xs), p.x), np.full(len(xs), p.y), xs, ys)[2] / 1000.0
+        i = int(np.argmin(km))
+        if km[i] <= reach:
+            best[ns[i]] = float(km[i])
+    code = countries_at(np.array([p.x]), np.array([p.y]))[0]
+    code = str(deps["country"].iloc[0]) if pd.isna(code) else str(code)
+    name = str(deps["name"].iloc[0]) if "name" in deps else dep_id
+    what = (f"field link to GEM {', '.join(link.joins)} (straight; layers/commodities.toml)"
+            if link else "field gathering line (straight; not in the pipelines layer)")  # fmt: skip
+    out = []
+    for n, km_n in sorted(best.items(), key=lambda kv: (kv[1], kv[0])):
+        x, y = net.graph.nodes[n]["x"], net.graph.nodes[n]["y"]
+        out.append(Leg(f"access:{dep_id}", dep_id, n, name, str(net.graph.nodes[n]["name"]),
+                       "pipeline", "operational", "access", "straight", None, km_n,
+                       {code: km_n}, (), shapely.LineString([(p.x, p.y), (x, y)]),
+                       access=True, line=what, fuel=c.fuel))  # fmt: skip
+    return out
+
+
 def make_leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
     """The leg that traverses edge ``e`` from node ``u`` to node ``v``.
 
@@ -587,17 +656,20 @@ def make_leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
         geom = shapely.reverse(geom)
         kbc = dict(reversed(list(kbc.items())))
     names = net.graph.nodes
+    fuel = e.get("fuel") or None
+    line = str(e.get("name") or "") if fuel else ""
     return Leg(e["id"], u, v, str(names[u]["name"]), str(names[v]["name"]), e["mode"], e["status"],
                e["corridor"], e["precision"], e["gauge_mm"], e["length_km"], kbc, e["passages"],
-               geom)  # fmt: skip
+               geom, line=line, fuel=fuel)  # fmt: skip
 
 
 def _joinable(a: Leg, b: Leg, net: Network) -> bool:
     """Two legs meeting at a rail junction, alike in all a reader sees: shown as one."""
     if net.graph.nodes[a.to_id].get("kind") != "junction":
         return False
-    same = (a.mode, a.status, a.corridor, a.precision, a.gauge_mm, a.passages)
-    return same == (b.mode, b.status, b.corridor, b.precision, b.gauge_mm, b.passages) and list(
+    same = (a.mode, a.status, a.corridor, a.precision, a.gauge_mm, a.passages, a.line)
+    return same == (b.mode, b.status, b.corridor, b.precision, b.gauge_mm, b.passages,
+                    b.line) and list(
         a.km_by_country
     ) == list(b.km_by_country)
 
@@ -629,7 +701,7 @@ def coalesce(net: Network, legs: Sequence[Leg]) -> list[Leg]:
                            first.from_name, last.to_name, first.mode, first.status,
                            first.corridor, first.precision, first.gauge_mm,
                            sum(leg.length_km for leg in run), kbc, first.passages, geom,
-                           first.access))  # fmt: skip
+                           first.access, first.line, first.fuel))  # fmt: skip
         run.clear()
 
     for leg in legs:
@@ -884,13 +956,31 @@ def find_route(
     """
     c = constraints or Constraints()
     kind, first = resolve(net, origin, allow_deposit=True, what="origin")
-    access = _deposit_access_leg(net, first) if kind == "deposit" else None
-    start = access.to_id if access else first
     vias = [via] if isinstance(via, str) else list(via)
     via_ids = [resolve(net, v, what="--via")[1] for v in vias]
-    stops = [start, *via_ids, resolve(net, destination, what="destination")[1]]
-    legs: list[Leg] = [access] if access else []
-    legs.extend(legs_between(net, stops, c))
+    rest = [*via_ids, resolve(net, destination, what="destination")[1]]
+    legs: list[Leg] = []
+    fields = field_access_legs(net, first, c)[:FIELD_TRIES] if kind == "deposit" else []
+    error: RouteError | None = None
+    for access in fields:  # from each nearby line: the shortest route of them all
+        try:
+            found = [access, *legs_between(net, [access.to_id, *rest], c)]
+        except RouteError as e:  # a line that leads nowhere under the constraints
+            error = error or e
+            continue
+        if not legs or sum(x.length_km for x in found) < sum(x.length_km for x in legs):
+            legs = found
+    if not legs and error is not None and not _freight_modes(c):
+        raise error
+    if not legs and kind == "deposit" and not fields and not _freight_modes(c):
+        msg = (f"no route from {origin} {c.describe()}: no {c.fuel} pipeline of the allowed "
+               f"statuses passes within {FIELD_KM:.0f} km of the field")  # fmt: skip
+        raise RouteError(msg)
+    if not legs:
+        access = _deposit_access_leg(net, first) if kind == "deposit" else None
+        start = access.to_id if access else first
+        legs = [access] if access else []
+        legs.extend(legs_between(net, [start, *rest], c))
     if not legs:
         msg = f"origin and destination are the same place ({origin}); name two different places"
         raise RouteError(msg)

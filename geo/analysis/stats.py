@@ -24,6 +24,7 @@ import shapely
 
 from ..data.bundled import bundled_dir
 from ..data.countries import SEA
+from ..data.values import is_missing
 from ..errors import SpecError
 from .network import Network, load_network
 from .parameters import road_detour_factor, transit_parameters
@@ -35,7 +36,7 @@ PARALLEL_MIN_POINTS = 100_000  # below this, threads cost more than they save
 STAT_KEYS = (
     "length_km", "length_km_by_mode", "length_km_by_country", "countries", "transits_russia",
     "russia_km", "border_crossings", "gauge_breaks", "transshipments", "sea_km", "chokepoints",
-    "transit_days", "deposits_nearby", "precision_share", "access",
+    "transit_days", "deposits_nearby", "precision_share", "access", "lines",
 )  # fmt: skip
 FAR_FROM_RAIL_KM = 150.0  # a deposit's road to the rail network longer than this is flagged
 
@@ -98,7 +99,12 @@ def border_crossings(legs: Sequence[Leg]) -> list[dict[str, str]]:
     list of dict
         ``{"from", "to", "at"}`` per crossing, in travel order.
     """
-    out: list[dict[str, str]] = []
+    return [c for c, _ in _crossings(legs)]
+
+
+def _crossings(legs: Sequence[Leg]) -> list[tuple[dict[str, str], str]]:
+    """Each border crossing with the mode of the leg that makes it."""
+    out: list[tuple[dict[str, str], str]] = []
     last: str | None = None
     for leg in legs:
         if leg.mode == "sea":
@@ -108,7 +114,7 @@ def border_crossings(legs: Sequence[Leg]) -> list[dict[str, str]]:
             if code == last:
                 continue
             if last is not None:
-                out.append({"from": last, "to": code, "at": at})
+                out.append(({"from": last, "to": code, "at": at}, leg.mode))
             last = code
     return out
 
@@ -377,7 +383,12 @@ def leg_days(leg: Leg) -> tuple[float, float]:
         fast, slow = tp.get("ferry_km_per_day")
         wf, ws = tp.get("ferry_wait_days")
         return leg.length_km / fast + wf, leg.length_km / slow + ws
-    fast, slow = tp.get("ship_knots")  # sea
+    if leg.mode == "pipeline":  # the oil's own speed; gas legs are not timed (no sourced speed)
+        if leg.fuel not in ("oil", "ngl"):
+            return 0.0, 0.0
+        fast, slow = tp.get("pipeline_oil_km_per_day")
+        return leg.length_km / fast, leg.length_km / slow
+    fast, slow = tp.get("tanker_knots" if leg.fuel else "ship_knots")  # sea
     pf, ps = tp.get("port_call_days")
     return leg.length_km / (fast * 1.852 * 24) + pf, leg.length_km / (slow * 1.852 * 24) + ps
 
@@ -474,7 +485,9 @@ class LegSummary:
     @cached_property
     def transit_days(self) -> dict[str, float]:
         """``{"low", "high"}`` days, see :func:`estimate_transit_days`."""
-        return estimate_transit_days(self.legs, len(self.crossings), len(self.gauge_breaks))
+        # oil in a pipe crosses a border without stopping: only land freight waits at one
+        waits = sum(1 for _, mode in _crossings(self.legs) if mode != "pipeline")
+        return estimate_transit_days(self.legs, waits, len(self.gauge_breaks))
 
     @property
     def countries(self) -> list[str]:
@@ -561,7 +574,49 @@ def route_stats(
             for k in ("traced", "schematic", "straight")
         },
         "access": access_stats(legs),
+        "lines": line_stats(legs, net),
     }
+
+
+def line_stats(legs: Sequence[Leg], net: Network) -> list[dict[str, Any]]:
+    """The pipelines and tanker legs a route uses, each once in travel order, with their facts.
+
+    Per line: ``name``, ``mode``, ``fuel``, ``km`` on this route, ``countries``, ``status``,
+    ``capacity`` with its ``unit`` (None where the source gives none), ``owner`` and
+    ``source``, read from the network's segment rows. Empty for a freight route.
+    """
+    seg = net.segments.set_index(net.segments["id"].astype(str)) if len(net.segments) else None
+    out: dict[str, dict[str, Any]] = {}
+    for leg in legs:
+        if not leg.fuel or leg.access:
+            continue
+        first = leg.segment_id.split("..", 1)[0]
+        row = seg.loc[first] if seg is not None and first in seg.index else None
+        if isinstance(row, pd.DataFrame):
+            row = row.iloc[-1]
+        entry = out.setdefault(leg.line, {
+            "name": leg.line, "mode": leg.mode, "fuel": leg.fuel, "km": 0.0, "countries": [],
+            "status": leg.status, "capacity": None, "unit": None, "owner": None, "source": None,
+        })  # fmt: skip
+        entry["km"] = round(entry["km"] + leg.length_km, 1)
+        entry["countries"] += [c for c in leg.km_by_country
+                               if c != SEA and c not in entry["countries"]]  # fmt: skip
+        if row is not None:
+            cap, unit = _capacity(row, leg.fuel)
+            entry["capacity"] = entry["capacity"] if cap is None else cap
+            entry["unit"] = entry["unit"] if cap is None else unit
+            for key in ("owner", "source"):
+                v = row.get(key)
+                entry[key] = entry[key] if is_missing(v) else str(v)
+    return list(out.values())
+
+
+def _capacity(row: pd.Series, fuel: str) -> tuple[float | None, str]:
+    """A line's capacity in its fuel's unit (thousand barrels/day, billion m3/year)."""
+    key, unit = (("capacity_bcm_y", "bcm/year") if fuel == "gas"
+                 else ("capacity_kbd", "thousand barrels/day"))  # fmt: skip
+    v = row.get(key)
+    return (None if is_missing(v) else round(float(v), 2)), unit
 
 
 def access_stats(legs: Sequence[Leg]) -> dict[str, Any] | None:
@@ -574,6 +629,10 @@ def access_stats(legs: Sequence[Leg]) -> dict[str, Any] | None:
     leg = next((x for x in legs if x.access), None)
     if leg is None:
         return None
+    if leg.mode == "pipeline":  # a field's gathering line: a straight line, no road detour
+        return {"km": round(leg.length_km, 1), "straight_km": round(leg.length_km, 1),
+                "detour_factor": 1.0, "to": leg.to_name, "far": False, "mode": "pipeline",
+                "line": leg.line}  # fmt: skip
     factor = road_detour_factor()
     return {
         "km": round(leg.length_km, 1), "straight_km": round(leg.length_km / factor, 1),
@@ -589,7 +648,8 @@ def legs_frame(route: Route) -> gpd.GeoDataFrame:
          "mode": leg.mode, "status": leg.status, "corridor": leg.corridor,
          "gauge_mm": leg.gauge_mm, "precision": leg.precision,
          "length_km": round(leg.length_km, 1),
-         "countries": [c for c in leg.km_by_country if c != SEA], "geometry": leg.geometry}
+         "countries": [c for c in leg.km_by_country if c != SEA], "line": leg.line,
+         "geometry": leg.geometry}
         for leg in route.legs
     ]  # fmt: skip
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)

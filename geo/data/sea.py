@@ -124,6 +124,7 @@ def generate_legs(
             "from": entry["from"], "to": entry["to"], "precision": "schematic",
             "passages": list(leg.passages), "source": entry["source"],
             "as_of": entry.get("as_of"),
+            **{k: entry[k] for k in ("fuel", "capacity_kbd") if entry.get(k) is not None},
             "notes": (entry.get("notes", "") + " Line generated with searoute (Eurostat MARNET), "
                       f"restrictions {restrictions(entry.get('avoid', []))}.").strip(),
         }  # fmt: skip
@@ -139,9 +140,10 @@ def generate_legs(
 def _main() -> None:  # pragma: no cover - maintainer tool
 
     d = bundled_dir("layers")
-    nodes = {
+    nodes = {  # tanker legs start at the oil terminals
         f["properties"]["id"]: tuple(f["geometry"]["coordinates"])
-        for f in json.loads((d / "nodes.geojson").read_text(encoding="utf-8"))["features"]
+        for name in ("nodes.geojson", "terminals.geojson")
+        for f in json.loads((d / name).read_text(encoding="utf-8"))["features"]
     }
     generated = generate_legs((d / "sea_legs.toml").read_text(encoding="utf-8"), nodes)
 

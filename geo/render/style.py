@@ -623,6 +623,7 @@ ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
     ("deposits_nearby", "Deposits nearby"),
     ("precision_share", "Geometry precision"),
     ("access", "Road access (deposit)"),
+    ("lines", "Pipelines and tanker legs"),
     ("path", "Path"),
 )
 
@@ -633,6 +634,10 @@ STAT_LABELS: tuple[tuple[str, str], ...] = tuple(kv for kv in ROUTE_FIELDS if kv
 
 def stat_item(v: Any) -> str:
     """One item of a statistic's list: a border crossing {from, to, at} reads 'CHN→KAZ at X'."""
+    if isinstance(v, dict) and "name" in v and "km" in v:  # a pipeline or tanker leg
+        cap = v.get("capacity")
+        cap_txt = "capacity unknown" if is_missing(cap) else f"{float(cap):,g} {fmt(v.get('unit'))}"
+        return f"{fmt(v['name'])}: {fmt_km(v['km'])} km, {cap_txt}, {fmt(v.get('status'))}"
     if isinstance(v, dict) and ("from" in v or "to" in v):
         at = "" if is_missing(v.get("at")) else fmt(v["at"])
         at = f" {at}" if at.startswith("between ") or not at else f" at {at}"
