@@ -18,8 +18,13 @@ from ..data.schema import COMMODITIES
 from ..errors import SpecError
 from .capacity import FUEL_UNITS, TankerLink
 
-__all__ = ["CommodityRule", "CommodityTable", "FieldLink", "commodity_table",
-           "read_commodity_table"]
+__all__ = [
+    "CommodityRule",
+    "CommodityTable",
+    "FieldLink",
+    "commodity_table",
+    "read_commodity_table",
+]
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,8 @@ def _rule(entry: dict[str, object], where: str) -> CommodityRule:
         raise SpecError(msg)
     prefer = _strs(entry, "prefer", where)
     if not set(prefer) <= set(modes):
-        msg = f"{where}: 'prefer' lists modes the rule's 'modes' do not: {sorted(set(prefer) - set(modes))}"
+        extra = sorted(set(prefer) - set(modes))
+        msg = f"{where}: 'prefer' lists modes that 'modes' does not: {extra}; add them to 'modes'"
         raise SpecError(msg)
     return CommodityRule(names, modes, prefer, None if fuel is None else str(fuel),
                          _strs(entry, "markets", where), str(entry.get("note", "")),
@@ -118,7 +124,8 @@ def _field(entry: dict[str, object], where: str) -> FieldLink:
         out = FieldLink(str(entry["deposit"]), _strs(entry, "joins", where), reach,
                         str(entry["source"]), str(entry["why"]))  # fmt: skip
     except (KeyError, TypeError, ValueError) as e:
-        msg = f"{where}: a field link needs deposit, joins, reach_km (a number), source and why ({e})"
+        msg = (f"{where}: a field link needs deposit, joins, reach_km (a number), source and "
+               f"why ({e})")  # fmt: skip
         raise SpecError(msg) from e
     if not out.joins or reach <= 0:
         msg = f"{where}: 'joins' lists at least one GEM line id and 'reach_km' is above 0"

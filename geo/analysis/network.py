@@ -437,7 +437,8 @@ def add_pipelines(
 
     The layer is noded by coordinates (lines of one fuel meet at shared ends, see
     ``geo/data/pipelines.py``). An end on the point of an energy terminal (a node of
-    :data:`TERMINAL_LAYERS`, marked in column :data:`ENERGY`) is that terminal, where oil passes to and from tankers; any other end is a pipeline vertex
+    :data:`TERMINAL_LAYERS`, marked in column :data:`ENERGY`) is that terminal, where oil
+    passes to and from tankers; any other end is a pipeline vertex
     (``pipe:j<n>``, kind ``junction``, named "pipeline junction near ..."), numbered in
     coordinate order. Pipeline vertices are never rail vertices: freight changes between pipe
     and anything else only at a terminal. Edges carry the line's ``fuel``, capacity and owner.

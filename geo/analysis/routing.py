@@ -424,7 +424,7 @@ def access_candidates(net: Network, country: str) -> list[str]:
 
 
 def _fuel_only(g: nx.MultiGraph, node: str) -> bool:
-    """Whether every link of ``node`` carries one fuel (pipelines, tanker legs): no road ends there."""
+    """Whether every link of ``node`` carries a fuel (pipes, tanker legs): no road ends there."""
     return all(e.get("fuel") for _, _, e in g.edges(node, data=True))
 
 
@@ -582,6 +582,36 @@ def _freight_modes(c: Constraints) -> bool:
     return bool(c.modes - {"pipeline"})
 
 
+def _field_route(
+    net: Network, origin: str, dep_id: str, rest: Sequence[str], c: Constraints
+) -> list[Leg]:
+    """A field's shortest route by its pipelines (from each nearby line, the best); [] if none.
+
+    Where the constraints allow nothing but pipelines, no route is an error naming the field.
+    """
+    legs: list[Leg] = []
+    fields = field_access_legs(net, dep_id, c)[:FIELD_TRIES]
+    error: tuple[Leg, RouteError] | None = None
+    for access in fields:
+        try:
+            found = [access, *legs_between(net, [access.to_id, *rest], c)]
+        except RouteError as problem:  # a line that leads nowhere under the constraints
+            error = error or (access, problem)
+            continue
+        if not legs or sum(x.length_km for x in found) < sum(x.length_km for x in legs):
+            legs = found
+    if legs or _freight_modes(c):
+        return legs
+    if error is not None:  # name the field, not the pipeline vertex its search started from
+        first, why = error
+        msg = str(why).replace(f"no route from {first.to_name}",
+                               f"no route from {origin} (by its {c.fuel} lines)", 1)  # fmt: skip
+        raise RouteError(msg) from why
+    msg = (f"no route from {origin} {c.describe()}: no {c.fuel} pipeline of the allowed "
+           f"statuses passes within {FIELD_KM:.0f} km of the field")  # fmt: skip
+    raise RouteError(msg)
+
+
 def field_access_legs(net: Network, dep_id: str, c: Constraints) -> list[Leg]:
     """A field's ways into the pipelines of the constraints' fuel, nearest first.
 
@@ -668,10 +698,15 @@ def _joinable(a: Leg, b: Leg, net: Network) -> bool:
     if net.graph.nodes[a.to_id].get("kind") != "junction":
         return False
     same = (a.mode, a.status, a.corridor, a.precision, a.gauge_mm, a.passages, a.line)
-    return same == (b.mode, b.status, b.corridor, b.precision, b.gauge_mm, b.passages,
-                    b.line) and list(
-        a.km_by_country
-    ) == list(b.km_by_country)
+    return same == (
+        b.mode,
+        b.status,
+        b.corridor,
+        b.precision,
+        b.gauge_mm,
+        b.passages,
+        b.line,
+    ) and list(a.km_by_country) == list(b.km_by_country)
 
 
 def coalesce(net: Network, legs: Sequence[Leg]) -> list[Leg]:
@@ -959,23 +994,7 @@ def find_route(
     vias = [via] if isinstance(via, str) else list(via)
     via_ids = [resolve(net, v, what="--via")[1] for v in vias]
     rest = [*via_ids, resolve(net, destination, what="destination")[1]]
-    legs: list[Leg] = []
-    fields = field_access_legs(net, first, c)[:FIELD_TRIES] if kind == "deposit" else []
-    error: RouteError | None = None
-    for access in fields:  # from each nearby line: the shortest route of them all
-        try:
-            found = [access, *legs_between(net, [access.to_id, *rest], c)]
-        except RouteError as e:  # a line that leads nowhere under the constraints
-            error = error or e
-            continue
-        if not legs or sum(x.length_km for x in found) < sum(x.length_km for x in legs):
-            legs = found
-    if not legs and error is not None and not _freight_modes(c):
-        raise error
-    if not legs and kind == "deposit" and not fields and not _freight_modes(c):
-        msg = (f"no route from {origin} {c.describe()}: no {c.fuel} pipeline of the allowed "
-               f"statuses passes within {FIELD_KM:.0f} km of the field")  # fmt: skip
-        raise RouteError(msg)
+    legs = _field_route(net, origin, first, rest, c) if kind == "deposit" else []
     if not legs:
         access = _deposit_access_leg(net, first) if kind == "deposit" else None
         start = access.to_id if access else first

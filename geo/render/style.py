@@ -636,7 +636,9 @@ def stat_item(v: Any) -> str:
     """One item of a statistic's list: a border crossing {from, to, at} reads 'CHN→KAZ at X'."""
     if isinstance(v, dict) and "name" in v and "km" in v:  # a pipeline or tanker leg
         cap = v.get("capacity")
-        cap_txt = "capacity unknown" if is_missing(cap) else f"{float(cap):,g} {fmt(v.get('unit'))}"
+        unit = fmt(v.get("unit"))
+        cap_txt = (f"{float(cap):,g} {unit}" if cap is not None and not is_missing(cap)
+                   else "capacity unknown")  # fmt: skip
         return f"{fmt(v['name'])}: {fmt_km(v['km'])} km, {cap_txt}, {fmt(v.get('status'))}"
     if isinstance(v, dict) and ("from" in v or "to" in v):
         at = "" if is_missing(v.get("at")) else fmt(v["at"])
