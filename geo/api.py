@@ -25,7 +25,9 @@ from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
 from .analysis.ports import find_route_with_ports, port_index
 from .analysis.routing import (
     Constraints,
+    commodity_tries,
     find_route,
+    fuel_commodity,
     make_constraints,
     normalise,
     option_values,
@@ -241,12 +243,7 @@ def origin_commodity(net: Network, origin: str) -> str | None:
     if kind != "deposit":
         return None
     rows = net.deposits[net.deposits["id"].astype(str) == ident].tail(1)
-    comms = rows["commodities"].iloc[0] if len(rows) and "commodities" in rows else []
-    table = commodity_table()
-    for comm in comms if isinstance(comms, list) else []:
-        if table.rule(str(comm)).fuel is not None:
-            return str(comm)
-    return None
+    return fuel_commodity(rows["commodities"].iloc[0]) if "commodities" in rows else None
 
 
 def _constraint_tries(
@@ -264,10 +261,7 @@ def _constraint_tries(
     full = _constraints(avoid, modes, status, commodity)
     if commodity is None or option_values(modes, "--modes"):
         return [full]
-    prefer = commodity_table().rule(commodity).prefer
-    if not prefer or set(prefer) == set(full.modes):
-        return [full]
-    return [_constraints(avoid, list(prefer), status, commodity), full]
+    return commodity_tries(full, commodity)
 
 
 def _constraints(

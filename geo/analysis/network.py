@@ -24,6 +24,8 @@ from ..data.bundled import bundled_layers
 from ..data.countries import SEA, km_by_country
 from ..data.geodesy import GEOD
 from ..data.layers import load_bundled
+from .capacity import FIELD_KM
+from .commodities import commodity_table
 from .corridors import Section, TracedSection, load_sections, trace_sections
 
 SNAP_KM = 5.0  # a line end this close to a node is joined to it
@@ -431,7 +433,10 @@ def _segment_row(sid: str, u: str, v: str, km: float, by_country: dict[str, floa
 
 
 def add_pipelines(
-    g: nx.MultiGraph, nodes: gpd.GeoDataFrame, pipes: gpd.GeoDataFrame
+    g: nx.MultiGraph,
+    nodes: gpd.GeoDataFrame,
+    pipes: gpd.GeoDataFrame,
+    fields: gpd.GeoDataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """Add the pipelines layer to ``g``: each line an edge between its two ends.
 
@@ -442,7 +447,9 @@ def add_pipelines(
     (``pipe:j<n>``, kind ``junction``, named "pipeline junction near ..."), numbered in
     coordinate order. Pipeline vertices are never rail vertices: freight changes between pipe
     and anything else only at a terminal. Edges carry the line's ``fuel``, capacity and owner.
-    Returns the segment rows for the network's frame.
+    ``fields`` (``name``, ``fuel``, point geometry) puts a vertex on a line where an oil or gas
+    field lies beside it (:func:`_field_points`). Returns the segment rows for the network's
+    frame.
     """
     pipes = pipes.reset_index(drop=True)
     if not len(pipes):
@@ -484,10 +491,63 @@ def add_pipelines(
             "capacity_bcm_y": _number(p.get("capacity_bcm_y")),
         }  # fmt: skip
         sid = str(p["id"])
-        g.add_edge(u, v, key=sid, id=sid, length_km=km, km_by_country=by_country, u=u, v=v,
-                   geometry=row.geometry, **attrs)  # fmt: skip
-        rows.append(_segment_row(sid, u, v, km, by_country, row.geometry, attrs))
+        cut = _field_points(row.geometry, str(p.get("fuel")), fields)
+        if not cut:
+            g.add_edge(u, v, key=sid, id=sid, length_km=km, km_by_country=by_country, u=u, v=v,
+                       geometry=row.geometry, **attrs)  # fmt: skip
+            rows.append(_segment_row(sid, u, v, km, by_country, row.geometry, attrs))
+            continue
+        pieces = _split_line(row.geometry, [a for a, _ in cut])
+        stops = [u, *(f"{sid}@{name}" for _, name in cut), v]
+        for (pos, name), stop in zip(cut, stops[1:-1], strict=True):
+            q = shapely.line_interpolate_point(row.geometry, pos, normalized=True)
+            x, y = round(q.x, COORD_ROUND), round(q.y, COORD_ROUND)
+            g.add_node(stop, name=f"{attrs['name']} near {name}", kind="junction",
+                       country=country, x=x, y=y)  # fmt: skip
+        kms = [GEOD.geometry_length(piece) / 1000.0 for piece in pieces]
+        kms = [k * km / sum(kms) for k in kms] if sum(kms) > 0 else kms
+        for j, piece in enumerate(pieces):
+            a, b, pid, pkm = stops[j], stops[j + 1], f"{sid}:{j + 1}", kms[j]
+            g.add_edge(a, b, key=pid, id=pid, length_km=pkm, km_by_country={country: pkm}, u=a,
+                       v=b, geometry=piece, **attrs)  # fmt: skip
+            rows.append(_segment_row(pid, a, b, pkm, {country: pkm}, piece, attrs))
     return rows
+
+
+def _field_points(
+    line: shapely.Geometry, fuel: str, fields: gpd.GeoDataFrame | None
+) -> list[tuple[float, str]]:
+    """Where fields of ``fuel`` lie within FIELD_KM of ``line``'s interior: (position, name).
+
+    A field beside a line that runs on for hundreds of km to its next junction gets a vertex
+    on it, where its gathering leg meets the line (positions 0..1, planar, sorted). Points
+    within a km of an end are left to that end.
+    """
+    if fields is None or not len(fields) or line.geom_type != "LineString":
+        return []
+    mine = fields[fields["fuel"].to_numpy() == fuel]
+    out = []
+    for name, p in zip(mine["name"], mine.geometry, strict=True):
+        at = float(shapely.line_locate_point(line, p, normalized=True))
+        q = shapely.line_interpolate_point(line, at, normalized=True)
+        km = float(GEOD.inv(p.x, p.y, q.x, q.y)[2]) / 1000.0
+        total = GEOD.geometry_length(line) / 1000.0
+        if km <= FIELD_KM and 1.0 < at * total < total - 1.0:
+            out.append((at, str(name)))
+    return sorted(out)
+
+
+def _fields(deposits: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The deposits that travel by pipeline, with the fuel they travel in."""
+    if deposits is None or not len(deposits) or "commodities" not in deposits:
+        return None
+    table = commodity_table()
+    fuel = [next((table.rule(str(c)).fuel for c in (cs if isinstance(cs, list) else [])
+                  if table.rule(str(c)).fuel), None) for cs in deposits["commodities"]]  # fmt: skip
+    keep = np.array([f is not None for f in fuel], dtype=bool)
+    names = deposits["name"] if "name" in deposits else deposits["id"]
+    data = {"name": names.to_numpy()[keep], "fuel": np.array(fuel, dtype=object)[keep]}
+    return gpd.GeoDataFrame(data, geometry=deposits.geometry.to_numpy()[keep], crs=4326)
 
 
 def _text(v: object) -> str | None:
@@ -534,7 +594,7 @@ def build_network(
     else:
         rail_rows = []
     if pipelines is not None and len(pipelines):
-        rail_rows = rail_rows + add_pipelines(g, nodes, pipelines)
+        rail_rows = rail_rows + add_pipelines(g, nodes, pipelines, _fields(deposits))
     for _, s in segs.iterrows():
         start, end = _ends(s.geometry)
         ends: list[str | None] = []

@@ -13,7 +13,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -133,6 +133,32 @@ class Constraints:
                 "using " + ",".join(s for s in SEGMENT_STATUSES if s in self.statuses) + " links"
             )
         return " ".join(parts)
+
+
+def fuel_commodity(commodities: object) -> str | None:
+    """A deposit's first commodity that travels by pipeline (layers/commodities.toml), or None.
+
+    >>> fuel_commodity(["gas", "oil"]), fuel_commodity(["uranium"]), fuel_commodity(None)
+    ('gas', None, None)
+    """
+    table = commodity_table()
+    for comm in commodities if isinstance(commodities, list | tuple) else []:
+        if table.rule(str(comm)).fuel is not None:
+            return str(comm)
+    return None
+
+
+def commodity_tries(c: Constraints, commodity: str) -> list[Constraints]:
+    """The constraints a route of ``commodity`` tries in order, from the freight ones ``c``.
+
+    Its rule's preferred modes first (oil: pipe and tanker), then all its modes, each with its
+    pipeline fuel; ``c``'s avoided countries and passages and its statuses are kept.
+    """
+    rule = commodity_table().rule(commodity)
+    full = replace(c, modes=frozenset(rule.modes), fuel=rule.fuel)
+    if not rule.prefer or set(rule.prefer) == set(rule.modes):
+        return [full]
+    return [replace(full, modes=frozenset(rule.prefer)), full]
 
 
 def option_values(values: str | Iterable[str] | None, option: str) -> list[str]:

@@ -26,6 +26,7 @@ from ..errors import RouteError
 from .network import Network, load_network
 from .parameters import transit_parameters
 from .routing import (
+    FIELD_TRIES,
     AccessTable,
     Constraints,
     Leg,
@@ -33,6 +34,9 @@ from .routing import (
     allowed_subgraph,
     build_access_legs,
     coalesce,
+    commodity_tries,
+    field_access_legs,
+    fuel_commodity,
     legs_between,
     make_constraints,
     make_leg,
@@ -93,8 +97,10 @@ def summarise_supply_route(legs: Sequence[Leg]) -> SupplyRoute:
     s = summarise_legs(legs)
     by_corridor: dict[str, float] = {}
     for leg in legs:
-        if not leg.access:
-            by_corridor[leg.corridor] = by_corridor.get(leg.corridor, 0.0) + leg.length_km
+        if leg.access or (leg.fuel and leg.mode != "pipeline"):
+            continue  # an oil or gas route is named by its main pipeline, not its tanker leg
+        key = leg.line if leg.fuel else leg.corridor
+        by_corridor[key] = by_corridor.get(key, 0.0) + leg.length_km
     main = max(by_corridor, key=lambda k: by_corridor[k]) if by_corridor else "access"
     return SupplyRoute(
         km=round(s.length_km, 1),
@@ -253,6 +259,7 @@ class _Solver:
         self._legs: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
         self._parts: dict[tuple[Constraints, str, str], NetworkPart | str] = {}
         self._made: dict[tuple[str, str, str], Leg] = {}
+        self._fields: dict[tuple[Constraints, str], list[Leg]] = {}
 
     def _leg(self, u: str, v: str, e: dict[str, Any]) -> Leg:
         """An edge's leg from ``u`` to ``v``, made once: routes to a market share their ends."""
@@ -321,6 +328,46 @@ class _Solver:
         access = self.access[dep_id]
         legs = self.network_legs(c, access.to_id, market)
         return legs if isinstance(legs, str) else [access, *legs]
+
+    def fuel_legs(
+        self, c: Constraints, dep_id: str, commodity: str, market: str
+    ) -> list[Leg] | str:
+        """An oil or gas field's route as ``corridor route`` finds it, or why there is none.
+
+        The commodity's preferred modes first (pipe and tanker), from the field's gathering leg
+        to each nearby line (the shortest of them), then its other modes (rail tank cars) from
+        the field's road; ``c``'s avoided countries and passages and statuses are kept.
+        """
+        why: str | None = None
+        for t in commodity_tries(c, commodity):
+            key = (t, dep_id)
+            if key not in self._fields:
+                self._fields[key] = field_access_legs(self.net, dep_id, t)[:FIELD_TRIES]
+            best: tuple[float, list[Leg]] | None = None
+            for access in self._fields[key]:
+                legs = self.network_legs(t, access.to_id, market)
+                if isinstance(legs, str):
+                    why = why or legs
+                    continue
+                total = access.length_km + sum(leg.length_km for leg in legs)
+                if best is None or total < best[0]:
+                    best = (total, [access, *legs])
+            if best is not None:
+                return best[1]
+            if t.modes - {"pipeline"}:  # freight modes too: from the field's road, as any deposit
+                road = self.road_access(dep_id)
+                found = self.network_legs(t, road.to_id, market)
+                if not isinstance(found, str):
+                    return [road, *found]
+                why = found
+        return why or f"no {commodity} route from this field"
+
+    def road_access(self, dep_id: str) -> Leg:
+        """The deposit's road to the network (made once)."""
+        if dep_id not in self.access:
+            deps = self.net.deposits[self.net.deposits["id"].astype(str) == dep_id].tail(1)
+            self.access.update(build_access_legs(self.net, deps))
+        return self.access[dep_id]
 
     def best(self, c: Constraints, dep_id: str, market: str) -> SupplyRoute:
         legs = self.legs(c, dep_id, market)
@@ -470,8 +517,14 @@ def _market_columns(
     """The route columns of :data:`COLUMNS` for every deposit and one market."""
     n = len(deps)
     found: dict[Constraints, dict[str, list[Any]]] = {}
+    fuels = _fuel_rows(deps)
     for c in dict.fromkeys(sets.values()):
         found[c] = _route_columns(solver, c, market, deps, t)
+        for i, (dep_id, commodity) in fuels.items():  # oil and gas by their own modes
+            legs = solver.fuel_legs(c, dep_id, commodity, market)
+            r = _blocked(legs) if isinstance(legs, str) else summarise_supply_route(legs)
+            for f in fields(r):
+                found[c][f.name][i] = getattr(r, f.name)
     best, short = found[sets["best"]], found[sets["short"]]
     cols: dict[str, list[Any]] = {
         "market": [market] * n, "market_name": [net.graph.nodes[market]["name"]] * n,
@@ -487,6 +540,18 @@ def _market_columns(
                      f"{key}_free_days_high": b["days_high"],
                      f"{key}_free_blocked": b["blocked"]})  # fmt: skip
     return cols
+
+
+def _fuel_rows(deps: pd.DataFrame) -> dict[int, tuple[str, str]]:
+    """Row -> (deposit id, commodity) of the deposits that travel by pipeline (oil, gas)."""
+    if "commodities" not in deps:
+        return {}
+    out = {}
+    for i, (dep_id, comms) in enumerate(zip(deps["id"], deps["commodities"], strict=True)):
+        commodity = fuel_commodity(comms)
+        if commodity is not None:
+            out[i] = (str(dep_id), commodity)
+    return out
 
 
 def resolve_markets(net: Network, markets: Sequence[str] | str | None) -> list[str]:
@@ -568,10 +633,15 @@ def export_legs(
     deps = select_deposits(net, commodities)
     market_ids = resolve_markets(net, markets)
     solver = _Solver(net, build_access_legs(net, deps))
+    fuels = dict(_fuel_rows(deps).values())
     out: dict[tuple[str, str], dict[str, list[Leg] | str]] = {}
     for dep_id in deps["id"].astype(str):
         for m in market_ids:
-            out[(dep_id, m)] = {k: solver.legs(c, dep_id, m) for k, c in named.items()}
+            out[(dep_id, m)] = {
+                k: (solver.fuel_legs(c, dep_id, fuels[dep_id], m) if dep_id in fuels
+                    else solver.legs(c, dep_id, m))
+                for k, c in named.items()
+            }  # fmt: skip
     return out
 
 
