@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -49,10 +50,11 @@ def test_avoiding_russia_crosses_the_caspian_by_tanker_into_btc(field: str) -> N
 
 
 def test_galkynysh_gas_reaches_china_by_central_asia_china_through_uzb_and_kaz() -> None:
-    r = geo.route("Galkynysh", "terminal_horgos")
+    r = geo.route("Galkynysh", "Horgos")  # the town's name: gas arrives at its delivery point
     s = r.attrs["stats"]
     assert set(r["mode"]) == {"pipeline"}
     assert s["countries"] == ["TKM", "UZB", "KAZ", "CHN"]
+    assert r.attrs["path"][-1] == "Horgos (Central Asia-China gas pipeline border point)"
     assert any(name.startswith("Central Asia–China Gas Pipeline") for name in lines(r))
     assert s["access"]["mode"] == "pipeline"  # the declared field link, straight, no road
     assert s["access"]["detour_factor"] == 1.0
@@ -146,3 +148,16 @@ def test_pipeline_noding_on_a_hand_built_network() -> None:
         legs_between(net, ["term", "port_b"], Constraints())
     gas = make_constraints(modes="pipeline", fuel="gas")
     assert [leg.segment_id for leg in legs_between(net, ["pipe:j0", "term"], gas)] == ["pipe-P2-1"]
+
+
+def test_exports_send_oil_and_gas_fields_by_their_own_modes() -> None:
+    frame = geo.exports(markets=["Rotterdam"], commodities=["oil", "gas"]).set_index("deposit")
+    tengiz = frame.loc["tengiz"]
+    assert tengiz["main_corridor"] == "Caspian Pipeline" and tengiz["transits_russia"]
+    assert tengiz["km"] == geo.route("Tengiz", "Rotterdam").attrs["stats"]["length_km"]
+    assert tengiz["rus_free_km"] > tengiz["km"]  # the Caspian tanker and BTC way is longer
+    # Zhetybai lies 8 km from Ozen-Zhetybay-Aktau, far from its junctions: by pipe all the same
+    assert frame.loc["zhetybai", "main_corridor"] == "Baku-Tbilisi-Ceyhan Pipeline"
+    # gas reaches Rotterdam by no pipeline: blocked, with the reason
+    assert pd.isna(frame.loc["galkynysh", "km"])
+    assert "no route" in str(frame.loc["galkynysh", "blocked"])

@@ -30,7 +30,7 @@ from ..data.sea import canonical_passage
 from ..errors import RouteError
 from .capacity import FIELD_KM
 from .commodities import commodity_table
-from .network import Network
+from .network import ENERGY, Network
 from .parameters import road_detour_factor
 
 DEFAULT_STATUSES = ("operational",)
@@ -638,6 +638,32 @@ def _field_route(
     raise RouteError(msg)
 
 
+TERMINAL_SAME_PLACE_KM = 2.0  # an energy terminal this near a place stands for it in fuel routes
+
+
+def fuel_stop(net: Network, node: str, c: Constraints) -> str:
+    """The stop an oil or gas route means by ``node``: the place itself, or its energy terminal.
+
+    "Horgos" names the town's railway node; gas arrives at the Horgos delivery point on the
+    same spot. Where the constraints carry a fuel and ``node`` has no link they allow, an
+    energy terminal (``terminals.geojson``) within :data:`TERMINAL_SAME_PLACE_KM` takes its
+    place; otherwise ``node`` is kept (and the search says why it is not reached).
+    """
+    if c.fuel is None or ENERGY not in net.nodes:
+        return node
+    g = allowed_subgraph(net, c)
+    if node in g:
+        return node
+    at = net.graph.nodes[node]
+    energy = net.nodes[net.nodes[ENERGY].fillna(False).astype(bool).to_numpy()]
+    best: tuple[float, str] | None = None
+    for tid, p in zip(energy.index.astype(str), energy.geometry, strict=True):
+        km = float(GEOD.inv(at["x"], at["y"], p.x, p.y)[2]) / 1000.0
+        if tid in g and km <= TERMINAL_SAME_PLACE_KM and (best is None or (km, tid) < best):
+            best = (km, tid)
+    return node if best is None else best[1]
+
+
 def field_access_legs(net: Network, dep_id: str, c: Constraints) -> list[Leg]:
     """A field's ways into the pipelines of the constraints' fuel, nearest first.
 
@@ -1020,6 +1046,7 @@ def find_route(
     vias = [via] if isinstance(via, str) else list(via)
     via_ids = [resolve(net, v, what="--via")[1] for v in vias]
     rest = [*via_ids, resolve(net, destination, what="destination")[1]]
+    rest = [fuel_stop(net, n, c) for n in rest]
     legs = _field_route(net, origin, first, rest, c) if kind == "deposit" else []
     if not legs:
         access = _deposit_access_leg(net, first) if kind == "deposit" else None
