@@ -5,7 +5,7 @@
 """
 
 from .analysis.supply import exports, exports_summary
-from .api import bypass, capacity, network, places, reference_stats, route
+from .api import alternatives, bypass, capacity, network, places, reference_stats, route
 from .data.layers import load_bundled, load_layer
 from .errors import GeoError, RouteError, SpecError, UnreadableError, ValidationError
 
@@ -15,6 +15,7 @@ __all__ = [
     "SpecError",
     "UnreadableError",
     "ValidationError",
+    "alternatives",
     "bypass",
     "capacity",
     "exports",

@@ -25,7 +25,9 @@ from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
 from .analysis.ports import find_route_with_ports, port_index
 from .analysis.routing import (
     Constraints,
+    Route,
     commodity_tries,
+    find_alternatives,
     find_route,
     fuel_commodity,
     make_constraints,
@@ -222,12 +224,61 @@ def route(
         except RouteError:
             if i == len(tries) - 1:
                 raise
+    return _route_frame(r, net, buffer_km, what)
+
+
+def _route_frame(
+    r: Route, net: Network, buffer_km: float, commodity: str | None
+) -> gpd.GeoDataFrame:
+    """A found route as the API gives it: legs, with statistics, path and query in ``attrs``."""
     legs = legs_frame(r)
     legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
     legs.attrs["path"] = r.path
-    legs.attrs["query"] = {"from": origin, "to": destination, "via": list(via),
-                           "commodity": what, "constraints": c.describe()}  # fmt: skip
+    legs.attrs["query"] = {"from": r.origin, "to": r.destination, "via": list(r.via),
+                           "commodity": commodity,
+                           "constraints": r.constraints.describe()}  # fmt: skip
     return legs
+
+
+def alternatives(
+    origin: str,
+    destination: str,
+    n: int = 3,
+    *,
+    via: str | Sequence[str] = (),
+    avoid: str | Sequence[str] = (),
+    modes: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    buffer_km: float = DEFAULT_BUFFER_KM,
+    extra_layers: Sequence[gpd.GeoDataFrame] = (),
+    commodity: str | None = None,
+) -> list[gpd.GeoDataFrame]:
+    """Up to ``n`` routes that differ materially, the shortest first, each as :func:`route` gives.
+
+    Alternatives are found by the penalty method (:func:`geo.analysis.routing.find_alternatives`):
+    each kept route shares at most 70 % of its network km with every route kept before it, so
+    one path with a parallel track swapped is not an alternative. Places must be on the
+    network (a seaport off it is :func:`route`'s alone). Arguments as :func:`route`.
+
+    Returns
+    -------
+    list of GeoDataFrame
+        One frame of legs per route, with ``attrs`` ``stats``, ``path`` and ``query``; fewer
+        than ``n`` when the network offers fewer.
+    """
+    buffer_km = check_buffer_km(buffer_km)
+    via = [via] if isinstance(via, str) else list(via)
+    net = network(extra_layers, slim=True)
+    what = commodity or origin_commodity(net, origin)
+    tries = _constraint_tries(avoid, modes, status, what)
+    for i, c in enumerate(tries):
+        try:
+            found = find_alternatives(net, origin, destination, via=via, constraints=c, n=n)
+            break
+        except RouteError:
+            if i == len(tries) - 1:
+                raise
+    return [_route_frame(r, net, buffer_km, what) for r in found]
 
 
 def origin_commodity(net: Network, origin: str) -> str | None:

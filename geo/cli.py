@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -188,6 +188,15 @@ def route(
             "names, commodities and distances (sets --buffer-km).",
         ),
     ] = None,
+    alternatives: Annotated[
+        int | None,
+        typer.Option(
+            "--alternatives",
+            min=1,
+            help="The N best routes that differ materially (each shares at most 70 % of its "
+            "km with those before it), each with its statistics; --map draws the first.",
+        ),
+    ] = None,
 ) -> None:
     """Shortest route between two places under constraints, with its statistics."""
     from . import api
@@ -198,17 +207,25 @@ def route(
             from .report import check_output_path
 
             check_output_path(map_file, "--map")
-        result = api.route(origin, destination, via=via or [], avoid=avoid or [], modes=modes,
-                           status=status, buffer_km=buffer_km if near is None else near,
-                           extra_layers=_extra(layer), commodity=commodity)  # fmt: skip
+        kw: dict[str, Any] = {
+            "via": via or [], "avoid": avoid or [], "modes": modes, "status": status,
+            "buffer_km": buffer_km if near is None else near, "extra_layers": _extra(layer),
+            "commodity": commodity,
+        }  # fmt: skip
+        frames = ([api.route(origin, destination, **kw)] if alternatives is None
+                  else api.alternatives(origin, destination, alternatives, **kw))  # fmt: skip
+        result = frames[0]
         if map_file is not None:
             from .report import write_route_map
 
             write_route_map(result, map_file)
     except GeoError as e:
         fail(e)
-    from .report import print_route
+    from .report import print_route, print_routes
 
+    if alternatives is not None:
+        print_routes(frames, fmt, out)
+        return
     print_route(result, fmt, out)
     if near is not None and fmt in ("table", "markdown"):
         found = result.attrs["stats"]["deposits_nearby"]["list"]

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from rich.console import Console
 
-from .analysis.stats import STAT_KEYS
+from .analysis.stats import STAT_KEYS, flat_stats
 from .data.bundled import bundled_dir
 from .data.text import UNSAFE, terminal_text
 from .errors import GeoError, SpecError
@@ -151,7 +151,7 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
     by = f" ({cell(dn['by_commodity'])})" if dn["count"] else ""
     summary[STAT_KEYS.index("deposits_nearby")] = ("deposits_nearby", f"{dn['count']}{by}")
     if fmt == "csv":
-        write_csv(sys.stdout, ["statistic", "value"], summary)
+        print_routes_csv([legs])
         return
     if fmt == "markdown":
         print("| statistic | value |\n|---|---|")
@@ -181,6 +181,52 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
                leg["length_km"], leg["status"], leg["countries"])  # fmt: skip
         lt.add_row(*(table_text(v) for v in row))
     console.print(lt)
+
+
+def route_row(legs: gpd.GeoDataFrame, number: int = 1) -> dict[str, Any]:
+    """One route as one flat row: the query, the numbers as sortable columns, the path.
+
+    The columns of :func:`geo.analysis.stats.flat_stats` (``km_<mode>``, ``russia_km``,
+    ``belarus_km``, ``russia_belarus_km``, ``transit_days_*``, counts, ``traced_share``)
+    between the query and the lists (countries, crossings, lines, path), which are joined text.
+    """
+    stats, query = legs.attrs["stats"], legs.attrs.get("query", {})
+    return {
+        "route": number, "from": query.get("from"), "to": query.get("to"),
+        "constraints": query.get("constraints"), "commodity": query.get("commodity"),
+        "length_km": stats["length_km"], "transits_russia": stats["transits_russia"],
+        **flat_stats(stats),
+        "countries": "-".join(stats["countries"]),
+        "border_crossings": ", ".join(f"{b['from']}>{b['to']}"
+                                      for b in stats["border_crossings"]["list"]),
+        "lines": "; ".join(x["name"] for x in stats.get("lines", [])),
+        "path": " > ".join(legs.attrs["path"]),
+    }  # fmt: skip
+
+
+def print_routes_csv(frames: Sequence[gpd.GeoDataFrame]) -> None:
+    """Routes as CSV, one row per route with flat columns (:func:`route_row`)."""
+    rows = [route_row(f, i) for i, f in enumerate(frames, 1)]
+    write_csv(sys.stdout, list(rows[0]), [list(r.values()) for r in rows])
+
+
+def print_routes(frames: Sequence[gpd.GeoDataFrame], fmt: str, console: Console) -> None:
+    """Several routes (alternatives): a JSON list, CSV rows, or each route's tables in turn."""
+    if fmt == "json":
+        print(json_text([route_json(f) for f in frames]))
+        return
+    if fmt == "csv":
+        print_routes_csv(frames)
+        return
+    for i, f in enumerate(frames, 1):
+        s = f.attrs["stats"]
+        head = (f"Route {i} of {len(frames)}: {s['length_km']:,.1f} km, "
+                f"{'-'.join(s['countries'])}")  # fmt: skip
+        if fmt == "markdown":
+            print(f"\n### {_md(head)}\n")
+        else:
+            console.print(f"\n[bold]{table_text(head)}[/bold]")
+        print_route(f, fmt, console)
 
 
 def line_text(x: dict[str, Any]) -> str:

@@ -51,8 +51,10 @@ def test_place_names_any_case_and_accents(spelling: str, place: str) -> None:
 def test_route_formats() -> None:
     code, out, _ = cli("route", "Tbilisi", "Kars", "--format", "csv")
     assert code == 0
-    rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["statistic", "value"] and rows[1][0] == "length_km"
+    rows = list(csv.DictReader(io.StringIO(out)))  # one row per route, flat columns
+    assert len(rows) == 1 and rows[0]["route"] == "1" and rows[0]["to"] == "Kars"
+    assert float(rows[0]["length_km"]) == float(rows[0]["km_rail"]) + float(rows[0]["km_road"])
+    assert rows[0]["countries"] == "GEO-TUR" and rows[0]["gauge_breaks_count"] == "1"
     code, out, _ = cli("route", "Tbilisi", "Kars", "--format", "markdown")
     assert code == 0 and out.startswith("| statistic | value |")
     code, out, _ = cli("route", "Tbilisi", "Kars")

@@ -1057,3 +1057,112 @@ def find_route(
         msg = f"origin and destination are the same place ({origin}); name two different places"
         raise RouteError(msg)
     return Route(origin, destination, tuple(vias), c, legs)
+
+
+# --- alternatives -------------------------------------------------------------------------------
+
+MAX_SHARED = 0.7  # an alternative shares at most this share of its km with each route before it
+PENALTY = 1.6  # each time a search uses an edge, the next searches see it this much longer
+
+
+def network_pairs_km(legs: Sequence[Leg], net: Network) -> dict[frozenset[str], float]:
+    """The node pairs a route's network edges join, with their km (parallel edges count alike)."""
+    out: dict[frozenset[str], float] = {}
+    for leg in legs:
+        if leg.access:
+            continue
+        for part in leg.segment_id.split(".."):
+            e = _edge_by_id(net).get(part)
+            if e is not None:
+                out[frozenset((e["u"], e["v"]))] = float(e["length_km"])
+    return out
+
+
+def _edge_by_id(net: Network) -> dict[str, dict[str, Any]]:
+    key = ("edges_by_id",)
+    hit = net.subgraphs.get(key)
+    if hit is None:
+        hit = {str(e["id"]): e for _, _, e in net.graph.edges(data=True)}
+        net.subgraphs[key] = hit
+    return hit
+
+
+def shared_share(a: dict[frozenset[str], float], b: dict[frozenset[str], float]) -> float:
+    """The share of route ``a``'s network km that route ``b`` also runs (0..1)."""
+    total = sum(a.values())
+    return sum(km for p, km in a.items() if p in b) / total if total else 1.0
+
+
+def find_alternatives(
+    net: Network,
+    origin: str,
+    destination: str,
+    *,
+    via: Sequence[str] = (),
+    constraints: Constraints | None = None,
+    n: int = 3,
+) -> list[Route]:
+    """Up to ``n`` routes that differ materially, the shortest first.
+
+    The penalty method: after each search the edges it used count :data:`PENALTY` times longer,
+    and the next search finds the best way around them; a route is kept when at most
+    :data:`MAX_SHARED` of its network km are shared with each route kept before it (a route
+    that swaps one parallel track for another shares everything and is not kept). Every kept
+    route's km are its real ones. Fewer than ``n`` come back when the network offers fewer.
+
+    Raises
+    ------
+    RouteError
+        As :func:`find_route` for the first route; ``n`` below 1.
+    """
+    if n < 1:
+        msg = f"--alternatives: {n} is not a number of routes; give 1 or more"
+        raise RouteError(msg)
+    c = constraints or Constraints()
+    best = find_route(net, origin, destination, via=via, constraints=c)
+    routes = [best]
+    if n == 1:
+        return routes
+    access = [leg for leg in best.legs if leg.access]
+    network_legs = [leg for leg in best.legs if not leg.access]
+    start = network_legs[0].from_id if network_legs else best.legs[0].to_id
+    vias = [via] if isinstance(via, str) else list(via)
+    stops = [start, *(resolve(net, v, what="--via")[1] for v in vias), best.legs[-1].to_id]
+    g = allowed_subgraph(net, c)
+    kept = [network_pairs_km(best.legs, net)]
+    factor: dict[frozenset[str], float] = {}
+    last = kept[0]
+    for _ in range(6 * n):
+        for p in last:
+            factor[p] = factor.get(p, 1.0) * PENALTY
+        path = _penalised_path(g, stops, factor)
+        if path is None:
+            break
+        legs = coalesce(net, [make_leg(net, u, v, g[u][v]["edge"]) for u, v in path])
+        last = {frozenset(uv): float(g[uv[0]][uv[1]]["length_km"]) for uv in path}
+        if all(shared_share(last, k) <= MAX_SHARED for k in kept):
+            kept.append(last)
+            routes.append(Route(origin, destination, tuple(vias), c, [*access, *legs]))
+            if len(routes) == n:
+                break
+    return [routes[0], *sorted(routes[1:], key=lambda r: sum(leg.length_km for leg in r.legs))]
+
+
+def _penalised_path(
+    g: nx.Graph, stops: Sequence[str], factor: dict[frozenset[str], float]
+) -> list[tuple[str, str]] | None:
+    """The edges (u, v) of the best path through ``stops`` with penalised weights, or None."""
+
+    def weight(u: str, v: str, d: dict[str, Any]) -> float:
+        return float(d["weight"]) * factor.get(frozenset((u, v)), 1.0)
+
+    out: list[tuple[str, str]] = []
+    for a, b in itertools.pairwise(stops):
+        if a == b:
+            continue
+        try:
+            nodes = nx.dijkstra_path(g, a, b, weight=weight)
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            return None
+        out.extend(itertools.pairwise(nodes))
+    return out
