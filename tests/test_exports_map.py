@@ -64,9 +64,8 @@ def drawn_km(legs: list, gaps: list[float]) -> float:
     the straight line's times the road detour factor), the network legs, the gaps."""
     access, *network = legs
     assert access.access
-    return (
-        access.length_km / road_detour_factor() + sum(leg.length_km for leg in network) + sum(gaps)
-    )
+    detour = road_detour_factor() if access.mode == "road" else 1.0  # a field's leg: straight
+    return access.length_km / detour + sum(leg.length_km for leg in network) + sum(gaps)
 
 
 def gaps_km(legs: list, end: list[float]) -> list[float]:
@@ -191,7 +190,8 @@ def test_numbers_and_lines_are_those_of_corridor_exports(payload: dict) -> None:
         assert text[6][0] == f"+{row.km - row.shortest_km:,.0f} km"
         assert text[4][0] == "no"  # through Russia
         k = yokohama["k"][payload["g"][i]]
-        assert payload["corridors"][k] == "TITR / Middle Corridor"  # via China and Kazakhstan
+        # via Kazakhstan and China to Lianyungang, no Caspian crossing: the Land Bridge (issue 17)
+        assert payload["corridors"][k] == "New Eurasian Land Bridge (via China)"
         line = joined(payload, yokohama, i, 0)
         assert line is not None
         # The line starts at the deposit, ends at Yokohama and is as long as the route, with
@@ -215,7 +215,7 @@ def test_a_route_ends_at_its_market_not_where_the_track_ends(payload: dict) -> N
     # drawn route ends at the port's marker rather than 2.75 km short of it.
     m = next(m for m in payload["markets"] if m["name"] == "Port of Lianyungang")
     assert m["c"] == [34.75, 119.45]
-    line = joined(payload, m, 0, 0)
+    line = joined(payload, m, names(payload).index("Inkai"), 0)  # uranium: rail to the port
     assert line is not None and line[-2:] == [[34.7261, 119.4581], [34.75, 119.45]]
     km = GEOD.inv(119.4581, 34.7261, 119.45, 34.75)[2] / 1000
     assert km == pytest.approx(2.75, abs=0.01)
@@ -233,7 +233,8 @@ def test_inkai_to_yokohama_is_the_exports_row(payload: dict) -> None:
             f"{row.shortest_days_low:.0f}–{row.shortest_days_high:.0f} days",
         ],
         [" → ".join(row.countries), text[2][1], text[2][2]],
-        ["TITR / Middle Corridor", text[3][1], text[3][2]],
+        # through China to Lianyungang: the Land Bridge, not the Trans-Caspian route (issue 17)
+        ["New Eurasian Land Bridge (via China)", text[3][1], text[3][2]],
         ["no", "no", text[4][2]],
         ["yes", "no", text[5][2]],
         [

@@ -86,6 +86,35 @@ def load_sections(path: Path | None = None) -> tuple[Section, ...]:
     return parse_sections(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
 
 
+@dataclass(frozen=True)
+class NameRule:
+    """When a route may carry a corridor's name: only where it crosses the corridor's water."""
+
+    corridor: str  # e.g. TITR
+    water: str  # e.g. caspian: the route must have a ferry or sea leg on it
+    otherwise: str  # the name its legs of that corridor get on a route that does not
+    source: str
+    why: str
+
+
+@lru_cache(maxsize=1)
+def name_rules(path: Path | None = None) -> tuple[NameRule, ...]:
+    """The ``[[name_rule]]`` entries of ``layers/corridors.toml`` (a malformed one: SpecError)."""
+    path = path or bundled_dir("layers") / "corridors.toml"
+    if not path.is_file():
+        return ()
+    out = []
+    for i, e in enumerate(tomllib.loads(path.read_text(encoding="utf-8")).get("name_rule", [])):
+        try:
+            out.append(NameRule(str(e["corridor"]), str(e["water"]), str(e["otherwise"]),
+                                str(e["source"]), str(e["why"])))  # fmt: skip
+        except KeyError as err:
+            msg = (f"{path.name}: name_rule {i + 1} lacks {err}; give corridor, water, "
+                   "otherwise, source and why")  # fmt: skip
+            raise SpecError(msg) from err
+    return tuple(out)
+
+
 def _allowed(e: dict[str, Any], statuses: frozenset[str]) -> bool:
     return e.get("mode") == "rail" and e.get("status") in statuses
 

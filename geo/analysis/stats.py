@@ -485,9 +485,12 @@ class LegSummary:
     @cached_property
     def transit_days(self) -> dict[str, float]:
         """``{"low", "high"}`` days, see :func:`estimate_transit_days`."""
-        # oil in a pipe crosses a border without stopping: only land freight waits at one
-        waits = sum(1 for _, mode in _crossings(self.legs) if mode != "pipeline")
-        return estimate_transit_days(self.legs, waits, len(self.gauge_breaks))
+        return estimate_transit_days(self.legs, self.waits, len(self.gauge_breaks))
+
+    @cached_property
+    def waits(self) -> int:
+        """Border crossings where freight waits: oil in a pipe crosses without stopping."""
+        return sum(1 for _, mode in _crossings(self.legs) if mode != "pipeline")
 
     @property
     def countries(self) -> list[str]:

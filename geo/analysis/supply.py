@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import networkx as nx
@@ -23,6 +24,7 @@ from ..data.countries import SEA
 from ..data.schema import COMMODITIES
 from ..data.values import is_missing
 from ..errors import RouteError
+from .corridors import name_rules
 from .network import Network, load_network
 from .parameters import transit_parameters
 from .routing import (
@@ -40,6 +42,7 @@ from .routing import (
     legs_between,
     make_constraints,
     make_leg,
+    on_water,
     option_values,
     resolve,
 )
@@ -95,13 +98,7 @@ def summarise_supply_route(legs: Sequence[Leg]) -> SupplyRoute:
         left out.
     """
     s = summarise_legs(legs)
-    by_corridor: dict[str, float] = {}
-    for leg in legs:
-        if leg.access or (leg.fuel and leg.mode != "pipeline"):
-            continue  # an oil or gas route is named by its main pipeline, not its tanker leg
-        key = leg.line if leg.fuel else leg.corridor
-        by_corridor[key] = by_corridor.get(key, 0.0) + leg.length_km
-    main = max(by_corridor, key=lambda k: by_corridor[k]) if by_corridor else "access"
+    main = main_corridor(legs)
     return SupplyRoute(
         km=round(s.length_km, 1),
         days_low=s.transit_days["low"], days_high=s.transit_days["high"],
@@ -109,6 +106,39 @@ def summarise_supply_route(legs: Sequence[Leg]) -> SupplyRoute:
         transits_russia=s.transits("RUS"), transits_china=s.transits("CHN"),
         main_corridor=main, path=[legs[0].from_name, *[leg.to_name for leg in legs]], blocked=None,
     )  # fmt: skip
+
+
+def main_corridor(legs: Sequence[Leg]) -> str:
+    """The name of a route: the corridor (or, by pipe, the pipeline) it runs most km on.
+
+    Access legs are left out, and so are tanker legs (an oil route is named by its main
+    pipeline). A corridor with a name rule (``[[name_rule]]`` in layers/corridors.toml) names
+    only routes that cross its water: China - Kazakhstan track used to reach the Pacific is
+    the TITR's itinerary but not the Trans-Caspian route, so without a Caspian crossing those
+    km count under the rule's other name. Track that no itinerary names counts only when
+    nothing named is left; "access" when nothing else is.
+
+    >>> main_corridor([])
+    'access'
+    """
+    rules = {r.corridor: r for r in name_rules()}
+    crossed = {
+        w
+        for w in {r.water for r in rules.values()}
+        if any(leg.mode in ("ferry", "sea") and on_water(leg.geometry, w) for leg in legs)
+    }
+    by_corridor: dict[str, float] = {}
+    for leg in legs:
+        if leg.access or (leg.fuel and leg.mode != "pipeline"):
+            continue
+        key = leg.line if leg.fuel else leg.corridor
+        if not leg.fuel and key:
+            parts = [rules[c].otherwise if c in rules and rules[c].water not in crossed else c
+                     for c in key.split("/")]  # fmt: skip
+            key = "/".join(sorted(set(parts)))
+        by_corridor[key] = by_corridor.get(key, 0.0) + leg.length_km
+    named = {k: v for k, v in by_corridor.items() if k} or by_corridor  # track no itinerary names
+    return max(named, key=lambda k: named[k]) if named else "access"
 
 
 def _blocked(why: str) -> SupplyRoute:
@@ -135,20 +165,23 @@ class NetworkPart:
     china: bool
     main_corridor: str
     stops: tuple[str, ...]
+    waits: int = -1  # crossings where freight waits (not a pipeline's); -1: all of them
+    whole: bool = False  # the legs start at the deposit (an oil or gas field's own route)
 
     @classmethod
-    def of(cls, node_name: str, legs: Sequence[Leg]) -> NetworkPart:
-        """The part of the network legs ``legs`` (in travel order) from node ``node_name``."""
+    def of(cls, node_name: str, legs: Sequence[Leg], *, whole: bool = False) -> NetworkPart:
+        """The part of the network legs ``legs`` (in travel order) from node ``node_name``.
+
+        ``whole``: ``legs`` are a field's whole route, its gathering leg first; the deposits
+        of its group then add no access leg of their own (their table km is 0).
+        """
         s = summarise_legs(legs)
-        by_corridor: dict[str, float] = {}
-        for leg in legs:
-            by_corridor[leg.corridor] = by_corridor.get(leg.corridor, 0.0) + leg.length_km
         return cls(
             node_name, tuple(leg.length_km for leg in legs), tuple(leg_days(leg) for leg in legs),
             tuple(c for c, _ in s.runs), len(s.crossings), _first_land(legs),
             len(s.gauge_breaks), s.transits("RUS"),
-            s.transits("CHN"), max(by_corridor, key=lambda k: by_corridor[k]) if by_corridor
-            else "access", tuple(leg.to_name for leg in legs),
+            s.transits("CHN"), main_corridor(legs), tuple(leg.to_name for leg in legs),
+            s.waits, whole,
         )  # fmt: skip
 
 
@@ -190,7 +223,7 @@ def route_totals(
     code_arr = np.asarray(codes, dtype=object)
     # the access road, in its own country, crosses a border where the first leg starts abroad
     entered = (code_arr != part.first_land) if part.first_land else np.zeros(n, dtype=bool)
-    borders = part.crossings + entered.astype(int)
+    borders = (part.crossings if part.waits < 0 else part.waits) + entered.astype(int)
     c_lo, c_hi = crossing_days(borders, part.gauge_breaks)
     low, high = low + c_lo, high + c_hi
     total_r = np.array([round(v, 1) for v in total.tolist()], dtype=float)
@@ -228,7 +261,7 @@ def combine_access(
     countries: dict[str, list[str]] = {}
     for c in dict.fromkeys(codes):
         countries[c] = list(dict.fromkeys([c, *part.runs]))
-    stops = [part.node_name, *part.stops]
+    stops = list(part.stops) if part.whole else [part.node_name, *part.stops]
     return {
         "km": total.tolist(),
         "days_low": low.tolist(),
@@ -661,6 +694,13 @@ class SupplyParts:
     table: AccessTable | None
     legs: dict[tuple[str, str, str], list[Leg] | str]
     parts: dict[tuple[str, str, str], NetworkPart | str]
+    # oil and gas fields go by their own modes: each is a group of its own, keyed
+    # "field:<deposit id>" in ``table.node`` (km 0: its part holds its whole route, gathering
+    # leg first), and this gives the key's point (lon, lat), where its route starts
+    points: dict[str, tuple[float, float]] = dataclass_field(default_factory=dict)
+
+
+FIELD_NODE = "field:"  # the key of an oil or gas field's own group in SupplyParts
 
 
 def _named_sets(
@@ -701,12 +741,31 @@ def supply_parts(
     nodes = [] if table is None else list(dict.fromkeys(str(v) for v in table.node.tolist()))
     legs: dict[tuple[str, str, str], list[Leg] | str] = {}
     parts: dict[tuple[str, str, str], NetworkPart | str] = {}
+    fuels = _fuel_rows(deps)
     for name, c in named.items():
         for node in nodes:
             for m in market_ids:
                 legs[(name, node, m)] = solver.edges(c, node, m)
                 parts[(name, node, m)] = solver.part(c, node, m)
-    return SupplyParts(deps, market_ids, table, legs, parts)
+    points: dict[str, tuple[float, float]] = {}
+    if table is not None and fuels:
+        node_col, km = table.node.copy(), table.km.copy()
+        for i, (dep_id, commodity) in fuels.items():
+            key = f"{FIELD_NODE}{dep_id}"
+            node_col[i], km[i] = key, 0.0
+            points[key] = (float(table.x[i]), float(table.y[i]))
+            for name, c in named.items():
+                for m in market_ids:
+                    found = solver.fuel_legs(c, dep_id, commodity, m)
+                    legs[(name, key, m)] = found
+                    parts[(name, key, m)] = found if isinstance(found, str) else (
+                        NetworkPart.of(found[0].from_name, found, whole=True))  # fmt: skip
+        table = AccessTable(table.x, table.y, node_col, km, table.code)
+        kept = set(node_col.tolist())
+        for k in [k for k in legs if k[1] not in kept]:  # railheads only fields' roads reached
+            legs.pop(k)
+            parts.pop(k)
+    return SupplyParts(deps, market_ids, table, legs, parts, points)
 
 
 def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:

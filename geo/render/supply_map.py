@@ -15,7 +15,7 @@ of MB rather than hundreds, and more than ``CLUSTER_ABOVE`` of them are clustere
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -221,10 +221,19 @@ def _groups(t: AccessTable | None, n: int) -> tuple[np.ndarray, list[tuple[str, 
     return np.asarray(codes, dtype=np.int64), [(str(a), str(b), bool(c)) for a, b, c in uniq]
 
 
-def _latlng(net: Network, node: str) -> list[float]:
-    """A node's place as the page draws it: [lat, lon], rounded as the route lines are."""
-    at = net.graph.nodes[node]
-    out: list[float] = np.round([float(at["y"]), float(at["x"])], ROUTE_DECIMALS).tolist()
+def _latlng(
+    net: Network, node: str, points: Mapping[str, tuple[float, float]] | None = None
+) -> list[float]:
+    """A node's place as the page draws it: [lat, lon], rounded as the route lines are.
+
+    ``points`` places the keys that are no network node (an oil or gas field's own group).
+    """
+    if node in net.graph:
+        at = net.graph.nodes[node]
+        x, y = float(at["x"]), float(at["y"])
+    else:
+        x, y = (points or {})[node]
+    out: list[float] = np.round([y, x], ROUTE_DECIMALS).tolist()
     return out
 
 
@@ -303,8 +312,9 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
             "k": [-1 if c is None else cidx[c] for c in corridor],
             "cells": cells,
             # per access node: the best route and the unconstrained one, as edge refs
-            "routes": [[_refs(sp.legs[(s, node, m)], edges, _latlng(net, node), _latlng(net, m))
-                        for s in ("one", "shortest")] for node in node_ids],
+            "routes": [[_refs(sp.legs[(s, node, m)], edges, _latlng(net, node, sp.points),
+                              _latlng(net, m)) for s in ("one", "shortest")]
+                       for node in node_ids],
             # per deposit, per column: distance and days as shown; extra distance (two columns)
             "km": [_whole(totals[s][0]) for s in SETS],
             "days": [[_whole(totals[s][1]), _whole(totals[s][2])] for s in SETS],
@@ -327,7 +337,7 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         "avoid2": _avoid_text(both),
         "corridors": [CORRIDORS.get(c, (c, ""))[0] for c in corridors],
         "edges": edges.lines,
-        "nodes": [_latlng(net, v) for v in node_ids],
+        "nodes": [_latlng(net, v, sp.points) for v in node_ids],
         "groupNode": [node_index[k[0]] for k in keys],
         "cols": cols,
         "data": [columnar(fmt_column(deps[c])) for c in cols],
