@@ -25,8 +25,12 @@ import shapely
 from ..data.bundled import bundled_dir
 from ..data.countries import SEA
 from ..errors import SpecError
+from .costs import crossing_days as crossing_days_span
+from .costs import leg_days as leg_days_span
+from .costs import route_co2e_kg, route_cost_usd, route_days
 from .network import Network, load_network
-from .parameters import road_detour_factor, transit_parameters
+from .parameters import road_detour_factor
+from .parameters import transit_parameters as transit_parameters  # re-exported for callers
 from .routing import Constraints, Leg, Route, find_route, make_constraints
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
@@ -37,6 +41,9 @@ STAT_KEYS = (
     "russia_km", "border_crossings", "gauge_breaks", "transshipments", "sea_km", "chokepoints",
     "transit_days", "deposits_nearby", "precision_share", "access",
 )  # fmt: skip
+# Money and carbon per loaded TEU ({low, typical, high}, geo.analysis.costs): in route_stats and
+# flat_stats; not yet in STAT_KEYS, whose every key the pages and the CLI label and show.
+COST_KEYS = ("cost_usd_per_teu", "co2e_kg_per_teu")
 FAR_FROM_RAIL_KM = 150.0  # a deposit's road to the rail network longer than this is flagged
 
 
@@ -313,7 +320,7 @@ def _parts(g: shapely.Geometry) -> list[shapely.LineString]:
 
 
 def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[str, float]:
-    """Door-to-door days, fast and slow case, from the parameter table ``layers/transit.toml``.
+    """Door-to-door days, fast, typical and slow case, from ``layers/transit.toml``.
 
     Parameters
     ----------
@@ -327,17 +334,12 @@ def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) 
     Returns
     -------
     dict
-        ``{"low": days, "high": days}``, rounded to 0.1 day (:func:`round_days`).
+        ``{"low": days, "typical": days, "high": days}``, each rounded to 0.1 day
+        (:func:`round_days`), low <= typical <= high (:func:`geo.analysis.costs.route_days`).
     """
-    low = high = 0.0
-    for leg in legs:
-        lo, hi = leg_days(leg)
-        low += lo
-        high += hi
-    lo, hi = crossing_days(borders, gauge_breaks)
-    low += lo
-    high += hi
-    return {"low": round_days(low), "high": round_days(high)}
+    span = route_days(legs, borders, gauge_breaks)
+    return {"low": round_days(span.low), "typical": round_days(span.typical),
+            "high": round_days(span.high)}  # fmt: skip
 
 
 def round_days(days: float) -> float:
@@ -353,7 +355,8 @@ def leg_days(leg: Leg) -> tuple[float, float]:
     """The days one leg adds (fast case, slow case), waits of ferries and port calls included.
 
     :func:`estimate_transit_days` adds these up in travel order; the supply table adds the
-    same numbers in the same order for thousands of routes at once.
+    same numbers in the same order for thousands of routes at once. The typical case is
+    :func:`geo.analysis.costs.leg_days`'s.
 
     Parameters
     ----------
@@ -365,21 +368,8 @@ def leg_days(leg: Leg) -> tuple[float, float]:
     tuple of float
         ``(low, high)`` days, unrounded.
     """
-    tp = transit_parameters()
-    if leg.mode == "rail":
-        region = "rail_1435_km_per_day" if leg.gauge_mm == 1435 else "rail_1520_km_per_day"
-        fast, slow = tp.get(region)
-        return leg.length_km / fast, leg.length_km / slow
-    if leg.mode == "road":
-        fast, slow = tp.get("road_km_per_day")
-        return leg.length_km / fast, leg.length_km / slow
-    if leg.mode == "ferry":
-        fast, slow = tp.get("ferry_km_per_day")
-        wf, ws = tp.get("ferry_wait_days")
-        return leg.length_km / fast + wf, leg.length_km / slow + ws
-    fast, slow = tp.get("ship_knots")  # sea
-    pf, ps = tp.get("port_call_days")
-    return leg.length_km / (fast * 1.852 * 24) + pf, leg.length_km / (slow * 1.852 * 24) + ps
+    span = leg_days_span(leg)
+    return span.low, span.high
 
 
 def crossing_days(borders: Any, gauge_breaks: Any) -> tuple[Any, Any]:
@@ -395,10 +385,8 @@ def crossing_days(borders: Any, gauge_breaks: Any) -> tuple[Any, Any]:
     tuple
         ``(low, high)`` days, of the type given.
     """
-    tp = transit_parameters()
-    bf, bs = tp.get("border_hours")
-    gf, gs = tp.get("gauge_change_hours")
-    return (borders * bf + gauge_breaks * gf) / 24, (borders * bs + gauge_breaks * gs) / 24
+    lo, _, hi = crossing_days_span(borders, gauge_breaks)
+    return lo, hi
 
 
 class LegSummary:
@@ -473,8 +461,25 @@ class LegSummary:
 
     @cached_property
     def transit_days(self) -> dict[str, float]:
-        """``{"low", "high"}`` days, see :func:`estimate_transit_days`."""
+        """``{"low", "typical", "high"}`` days, see :func:`estimate_transit_days`."""
         return estimate_transit_days(self.legs, len(self.crossings), len(self.gauge_breaks))
+
+    @cached_property
+    def cost_usd_per_teu(self) -> dict[str, float] | None:
+        """``{"low", "typical", "high"}`` USD per TEU, whole dollars (None with a pipeline leg).
+
+        Line haul plus border fees, gauge changes and terminal handling at each change of mode
+        (:func:`geo.analysis.costs.route_cost_usd`).
+        """
+        span = route_cost_usd(self.legs, len(self.crossings), len(self.gauge_breaks),
+                              len(self.mode_changes))  # fmt: skip
+        return None if span is None else span.as_dict(0)
+
+    @cached_property
+    def co2e_kg_per_teu(self) -> dict[str, float] | None:
+        """``{"low", "typical", "high"}`` kg CO2e per TEU, whole kg (None with a pipeline leg)."""
+        span = route_co2e_kg(self.legs)
+        return None if span is None else span.as_dict(0)
 
     @property
     def countries(self) -> list[str]:
@@ -510,7 +515,7 @@ def summarise_legs(legs: Sequence[Leg]) -> LegSummary:
 def route_stats(
     route: Route, *, network: Network | None = None, buffer_km: float = DEFAULT_BUFFER_KM
 ) -> dict[str, Any]:
-    """Every statistic of one route, as a JSON-ready dict (keys: :data:`STAT_KEYS`)."""
+    """Every statistic of one route, as a JSON-ready dict (:data:`STAT_KEYS`, :data:`COST_KEYS`)."""
     net = network or load_network()
     legs = route.legs
     s = summarise_legs(legs)
@@ -549,6 +554,8 @@ def route_stats(
         "sea_km": round(s.sea_km, 1),
         "chokepoints": s.chokepoints,
         "transit_days": s.transit_days,
+        "cost_usd_per_teu": s.cost_usd_per_teu,
+        "co2e_kg_per_teu": s.co2e_kg_per_teu,
         "deposits_nearby": {
             "count": int(near.sum()),
             "by_commodity": dict(sorted(by_commodity.items())),
@@ -656,8 +663,10 @@ def flat_stats(stats: dict[str, Any]) -> dict[str, Any]:
     ``km_<mode>`` per mode (0 where unused), ``km_<ISO3>`` is left to ``length_km_by_country``;
     ``russia_km`` and ``belarus_km`` apart and ``russia_belarus_km`` their sum (never one
     figure under the other's name),
-    ``transit_days_low``/``_high``, counts of border crossings, gauge breaks, transshipments
-    and nearby deposits, and the traced share.
+    ``transit_days_low``/``_typical``/``_high``, ``cost_usd_per_teu_low``/``_typical``/``_high``
+    and ``co2e_kg_per_teu_low``/``_typical``/``_high`` (None where the route has no figure),
+    counts of border crossings, gauge breaks, transshipments and nearby deposits, and the
+    traced share.
 
     >>> flat_stats({"length_km_by_mode": {"rail": 10.0}, "length_km_by_country": {"BLR": 2.0},
     ...             "transit_days": {"low": 1.0, "high": 2.0}, "border_crossings": {"count": 1},
@@ -671,8 +680,14 @@ def flat_stats(stats: dict[str, Any]) -> dict[str, Any]:
     out["russia_km"] = stats["russia_km"]
     out["belarus_km"] = round(stats["length_km_by_country"].get("BLR", 0.0), 1)
     out["russia_belarus_km"] = round(out["russia_km"] + out["belarus_km"], 1)
-    out["transit_days_low"] = stats["transit_days"]["low"]
-    out["transit_days_high"] = stats["transit_days"]["high"]
+    days = stats["transit_days"]
+    out["transit_days_low"] = days["low"]
+    out["transit_days_typical"] = days.get("typical")
+    out["transit_days_high"] = days["high"]
+    for key in COST_KEYS:
+        span = stats.get(key) or {}
+        for case in ("low", "typical", "high"):
+            out[f"{key}_{case}"] = span.get(case)
     for key in ("border_crossings", "gauge_breaks", "transshipments", "deposits_nearby"):
         out[f"{key}_count"] = stats[key]["count"]
     out["traced_share"] = stats["precision_share"].get("traced", 0.0)
