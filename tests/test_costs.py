@@ -286,3 +286,22 @@ def test_extra_days_come_out_ordered(v: list[float]) -> None:
 def test_spans_add_case_by_case() -> None:
     assert (Span(1, 2, 3) + Span(1, 1, 1)).as_dict() == {"low": 2, "typical": 3, "high": 4}
     assert Span.of(4.0, 9.0).typical == 6.0
+
+
+def test_bypass_extra_days_are_ordered_on_real_routes() -> None:
+    import geo
+
+    frame = geo.bypass(to="Duisburg", origins=["ashgabat", "astana", "tashkent", "almaty"])
+    rows = frame.dropna(subset=["extra_days_low"])
+    assert len(rows) >= 3
+    assert (rows["extra_days_low"] <= rows["extra_days_typical"]).all()
+    assert (rows["extra_days_typical"] <= rows["extra_days_high"]).all()
+
+
+def test_layers_readme_lists_every_parameter_and_published_time() -> None:
+    readme = (LAYERS / "README.md").read_text(encoding="utf-8")
+    raw = tomllib.loads((LAYERS / "costs.toml").read_text(encoding="utf-8"))
+    for key in raw["parameter"]:
+        assert f"`{key}`" in readme, key
+    for o in observed_times():
+        assert f"`{o.id}`" in readme, o.id
