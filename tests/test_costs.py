@@ -305,3 +305,12 @@ def test_layers_readme_lists_every_parameter_and_published_time() -> None:
         assert f"`{key}`" in readme, key
     for o in observed_times():
         assert f"`{o.id}`" in readme, o.id
+
+
+@settings(max_examples=200, deadline=None)
+@given(legs(), st.sampled_from(["days", "cost", "co2"]))
+def test_edge_weights_are_ordered_for_random_edges(leg: Leg, by: str) -> None:
+    e = {"mode": leg.mode, "length_km": leg.length_km, "km_by_country": leg.km_by_country,
+         "gauge_mm": leg.gauge_mm}  # fmt: skip
+    low, typical, high = (edge_weight(by, c)(e) for c in CASES)
+    assert 0 <= low <= typical <= high

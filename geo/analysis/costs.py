@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -58,7 +58,6 @@ __all__ = [
 Case = Literal["low", "typical", "high"]
 CASES: tuple[Case, ...] = ("low", "typical", "high")
 TRANSFERS = ("border", "gauge_break", "transshipment")
-KNOT_KM_PER_DAY = 1.852 * 24  # a knot is 1.852 km/h
 
 # What the model reads from layers/costs.toml; a table without one of them is refused.
 REQUIRED = (
@@ -418,8 +417,9 @@ def mode_days(mode: str, length_km: float, gauge_mm: int | None) -> Span:
         return _speed_days(length_km, "ferry_km_per_day") + Span(*tp.triple("ferry_wait_days"))
     fast, typ, slow = tp.triple("ship_knots")
     pf, pt, ps = tp.triple("port_call_days")
-    return Span(length_km / (fast * KNOT_KM_PER_DAY) + pf, length_km / (typ * KNOT_KM_PER_DAY) + pt,
-                length_km / (slow * KNOT_KM_PER_DAY) + ps)  # fmt: skip
+    # knots * 1.852 * 24, multiplied in this order, as the days were always computed
+    return Span(length_km / (fast * 1.852 * 24) + pf, length_km / (typ * 1.852 * 24) + pt,
+                length_km / (slow * 1.852 * 24) + ps)  # fmt: skip
 
 
 def leg_days(leg: Leg) -> Span:
@@ -660,8 +660,3 @@ def extra_span(constrained: Mapping[str, float], free: Mapping[str, float],
     vals = list(diffs.values())
     out = {"low": min(vals), "typical": diffs["typical"], "high": max(vals)}
     return {k: round(v, ndigits) for k, v in out.items()}
-
-
-def spans_as_dict(spans: Iterable[tuple[str, Span | None]], ndigits: int) -> dict[str, Any]:
-    """Named spans as JSON-ready dicts (None stays None)."""
-    return {k: (None if s is None else s.as_dict(ndigits)) for k, s in spans}
