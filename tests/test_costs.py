@@ -30,12 +30,13 @@ from geo.analysis.costs import (
     transfer_weight,
 )
 from geo.analysis.network import load_network
-from geo.analysis.routing import Leg, find_route, make_constraints, make_leg
+from geo.analysis.routing import Leg, find_route, make_leg
 from geo.analysis.stats import (
     estimate_transit_days,
     flat_stats,
     reference_specs,
     route_stats,
+    run_observed,
     run_reference,
     summarise_legs,
 )
@@ -71,15 +72,6 @@ def node_ids() -> set[str]:
     return ids
 
 
-def observed_route(o: Observed):  # type: ignore[no-untyped-def]
-    net = load_network()
-    if o.route is not None:
-        spec = {s.id: s for s in reference_specs()}[o.route]
-        return run_reference(spec, net)
-    c = make_constraints(o.avoid, o.modes, o.status)
-    return find_route(net, str(o.origin), str(o.destination), via=o.via, constraints=c)
-
-
 # --- the published times ---------------------------------------------------------------------
 
 
@@ -101,7 +93,7 @@ def test_observed_entries_name_places_and_routes_that_exist() -> None:
                   if o.id in XFAIL else []) for o in observed_times()],
 )  # fmt: skip
 def test_typical_days_fall_in_the_published_range(o: Observed) -> None:
-    days = summarise_legs(observed_route(o).legs).transit_days
+    days = summarise_legs(run_observed(o).legs).transit_days
     assert days["low"] <= days["typical"] <= days["high"]
     assert o.low_days <= days["typical"] <= o.high_days, (o.id, days)
 

@@ -25,9 +25,9 @@ import shapely
 from ..data.bundled import bundled_dir
 from ..data.countries import SEA
 from ..errors import SpecError
+from .costs import Observed, route_co2e_kg, route_cost_usd, route_days
 from .costs import crossing_days as crossing_days_span
 from .costs import leg_days as leg_days_span
-from .costs import route_co2e_kg, route_cost_usd, route_days
 from .network import Network, load_network
 from .parameters import road_detour_factor
 from .parameters import transit_parameters as transit_parameters  # re-exported for callers
@@ -652,6 +652,30 @@ def run_reference(spec: RouteSpec, network: Network | None = None) -> Route:
     r = find_route(net, spec.origin, spec.destination, via=spec.via, constraints=spec.constraints)
     r.route_id, r.name = spec.id, spec.name
     return r
+
+
+def run_observed(o: Observed, network: Network | None = None) -> Route:
+    """The route a published transit time describes (an entry of ``layers/observed.toml``).
+
+    Found on ``network`` (the bundled one without it): the entry's reference route, or its
+    places under its constraints.
+
+    Raises
+    ------
+    SpecError
+        The entry names a reference route ``layers/routes.toml`` lacks.
+    RouteError
+        A place is unknown or no path meets the entry's constraints.
+    """
+    net = network or load_network()
+    if o.route is not None:
+        known = {s.id: s for s in reference_specs()}
+        if o.route not in known:
+            msg = f"observed {o.id}: unknown reference route '{o.route}'; known: {', '.join(known)}"
+            raise SpecError(msg)
+        return run_reference(known[o.route], net)
+    c = make_constraints(o.avoid, o.modes, o.status)
+    return find_route(net, str(o.origin), str(o.destination), via=o.via, constraints=c)
 
 
 FLAT_MODES = ("rail", "road", "ferry", "sea", "pipeline")
