@@ -49,10 +49,34 @@ from .parameters import transit_parameters, typical_of
 from .routing import Leg
 
 __all__ = [
-    "CASES", "TRANSFERS", "WEIGHTS", "CostTable", "Observed", "Span", "cost_table",
-    "crossing_days", "edge_co2e_kg", "edge_cost_usd", "edge_days", "edge_weight", "extra_span",
-    "leg_co2e_kg", "leg_cost_usd", "leg_days", "observed_times", "ordered", "read_cost_table",
-    "read_observed", "route_co2e_kg", "route_cost_usd", "route_days", "transfer_weight",
+    "CASES",
+    "TRANSFERS",
+    "WEIGHTS",
+    "CostTable",
+    "Observed",
+    "ObservedCost",
+    "RouteQuery",
+    "Span",
+    "cost_table",
+    "crossing_days",
+    "edge_co2e_kg",
+    "edge_cost_usd",
+    "edge_days",
+    "edge_weight",
+    "extra_span",
+    "leg_co2e_kg",
+    "leg_cost_usd",
+    "leg_days",
+    "observed_costs",
+    "observed_times",
+    "ordered",
+    "read_cost_table",
+    "read_observed",
+    "read_observed_costs",
+    "route_co2e_kg",
+    "route_cost_usd",
+    "route_days",
+    "transfer_weight",
 ]  # fmt: skip
 
 Case = Literal["low", "typical", "high"]
@@ -68,7 +92,7 @@ REQUIRED = (
 )  # fmt: skip
 _ENTRY_KEYS = {"low", "typical", "high", "unit", "what", "source", "note", "same_as"}
 _OBSERVED_KEYS = {"id", "what", "route", "from", "to", "via", "avoid", "modes", "status",
-                  "low_days", "high_days", "period", "source", "note"}  # fmt: skip
+                  "period", "source", "note"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -293,14 +317,12 @@ def cost_table() -> CostTable:
 # --- published transit times -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Observed:
-    """A published door-to-door transit time and the route query it describes."""
+@dataclass(frozen=True, kw_only=True)
+class RouteQuery:
+    """A published figure's route: a reference route id, or places and constraints."""
 
     id: str
     what: str
-    low_days: float
-    high_days: float
     source: str
     route: str | None = None
     origin: str | None = None
@@ -313,16 +335,39 @@ class Observed:
     note: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Observed(RouteQuery):
+    """A published door-to-door transit time (``[[observed]]``)."""
+
+    low_days: float
+    high_days: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservedCost(RouteQuery):
+    """A published through rate per TEU (``[[observed_cost]]``)."""
+
+    low_usd_per_teu: float
+    high_usd_per_teu: float
+
+
+# table name -> (its low and high keys)
+_OBSERVED_TABLES = {"observed": ("low_days", "high_days"),
+                    "observed_cost": ("low_usd_per_teu", "high_usd_per_teu")}  # fmt: skip
+
+
 def _strings(v: Any) -> tuple[str, ...] | None:
     if isinstance(v, list) and all(isinstance(x, str) for x in v):
         return tuple(v)
     return None
 
 
-def _observed_problems(name: str, where: str, e: Mapping[str, Any]) -> list[Problem]:
-    known = ", ".join(sorted(_OBSERVED_KEYS))
+def _observed_problems(name: str, where: str, e: Mapping[str, Any], table: str) -> list[Problem]:
+    lo_key, hi_key = _OBSERVED_TABLES[table]
+    allowed = _OBSERVED_KEYS | {lo_key, hi_key}
+    known = ", ".join(sorted(allowed))
     out = [_problem(name, f"{where}.{k}", "unknown key", f"use only {known}")
-           for k in e if k not in _OBSERVED_KEYS]  # fmt: skip
+           for k in e if k not in allowed]  # fmt: skip
     for k in ("id", "what"):
         if not isinstance(e.get(k), str) or not e[k].strip():
             out.append(_problem(name, f"{where}.{k}", "missing or empty", f"give {k} as text"))
@@ -330,12 +375,12 @@ def _observed_problems(name: str, where: str, e: Mapping[str, Any]) -> list[Prob
     if not isinstance(src, str) or not src.startswith(("http://", "https://")):
         out.append(_problem(name, f"{where}.source", f"not a URL: {src!r}",
                             "give the publisher's page as an http(s) URL"))  # fmt: skip
-    lo, hi = _number(e.get("low_days")), _number(e.get("high_days"))
+    lo, hi = _number(e.get(lo_key)), _number(e.get(hi_key))
     if lo is None or hi is None or lo <= 0 or hi <= 0:
-        out.append(_problem(name, f"{where}.low_days", "low_days and high_days must be numbers > 0",
-                            "give the published range in days"))  # fmt: skip
+        out.append(_problem(name, f"{where}.{lo_key}", f"{lo_key} and {hi_key} must be numbers > 0",
+                            "give the published range (a single figure as both)"))  # fmt: skip
     elif lo > hi:
-        out.append(_problem(name, f"{where}.low_days", f"low_days {lo:g} is above high_days {hi:g}",
+        out.append(_problem(name, f"{where}.{lo_key}", f"{lo_key} {lo:g} is above {hi_key} {hi:g}",
                             "swap them"))  # fmt: skip
     has_ends = isinstance(e.get("from"), str) and isinstance(e.get("to"), str)
     if isinstance(e.get("route"), str) == has_ends:
@@ -348,49 +393,76 @@ def _observed_problems(name: str, where: str, e: Mapping[str, Any]) -> list[Prob
     return out
 
 
+def _query_fields(e: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": e["id"], "what": e["what"], "source": e["source"], "route": e.get("route"),
+        "origin": e.get("from"), "destination": e.get("to"),
+        "via": _strings(e.get("via", [])) or (), "avoid": _strings(e.get("avoid", [])) or (),
+        "modes": _strings(e["modes"]) if "modes" in e else None,
+        "status": _strings(e["status"]) if "status" in e else None,
+        "period": str(e.get("period", "")), "note": str(e.get("note", "")),
+    }  # fmt: skip
+
+
+def _read_observed_table(path: str | Path, table: str) -> list[dict[str, Any]]:
+    """The valid entries of one table of published figures, as keyword arguments."""
+    path = Path(path)
+    name = str(path)
+    entries = _parse(path).get(table, [])
+    lo_key, hi_key = _OBSERVED_TABLES[table]
+    problems: list[Problem] = []
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, e in enumerate(entries if isinstance(entries, list) else []):
+        ident = e.get("id") if isinstance(e, dict) else None
+        where = f"{table} #{i + 1}" + (f" ({ident})" if isinstance(ident, str) else "")
+        if not isinstance(e, dict):
+            problems.append(_problem(name, where, "not a table", f"write it as [[{table}]]"))
+            continue
+        found = _observed_problems(name, where, e, table)
+        if e.get("id") in seen:
+            found.append(_problem(name, f"{where}.id", "repeated", "give each entry its own id"))
+        seen.add(str(e.get("id")))
+        problems += found
+        if not found:
+            out.append({**_query_fields(e), lo_key: float(e[lo_key]), hi_key: float(e[hi_key])})
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
 def read_observed(path: str | Path) -> tuple[Observed, ...]:
-    """Read and validate a table of published transit times (``layers/observed.toml``).
+    """Read and validate the published transit times (``[[observed]]`` of ``layers/observed.toml``).
 
     Raises
     ------
     ValidationError
         Every problem found, one line each naming the file, the entry and the fix.
     """
-    path = Path(path)
-    name = str(path)
-    entries = _parse(path).get("observed", [])
-    problems: list[Problem] = []
-    out: list[Observed] = []
-    seen: set[str] = set()
-    for i, e in enumerate(entries if isinstance(entries, list) else []):
-        ident = e.get("id") if isinstance(e, dict) else None
-        where = f"observed #{i + 1}" + (f" ({ident})" if isinstance(ident, str) else "")
-        if not isinstance(e, dict):
-            problems.append(_problem(name, where, "not a table", "write it as [[observed]]"))
-            continue
-        found = _observed_problems(name, where, e)
-        if e.get("id") in seen:
-            found.append(_problem(name, f"{where}.id", "repeated", "give each entry its own id"))
-        seen.add(str(e.get("id")))
-        problems += found
-        if found:
-            continue
-        out.append(Observed(
-            e["id"], e["what"], float(e["low_days"]), float(e["high_days"]), e["source"],
-            e.get("route"), e.get("from"), e.get("to"), _strings(e.get("via", [])) or (),
-            _strings(e.get("avoid", [])) or (), _strings(e["modes"]) if "modes" in e else None,
-            _strings(e["status"]) if "status" in e else None, str(e.get("period", "")),
-            str(e.get("note", "")),
-        ))  # fmt: skip
-    if problems:
-        raise ValidationError(problems)
-    return tuple(out)
+    return tuple(Observed(**kw) for kw in _read_observed_table(path, "observed"))
+
+
+def read_observed_costs(path: str | Path) -> tuple[ObservedCost, ...]:
+    """Read and validate the published through rates per TEU (``[[observed_cost]]``).
+
+    Raises
+    ------
+    ValidationError
+        Every problem found, one line each naming the file, the entry and the fix.
+    """
+    return tuple(ObservedCost(**kw) for kw in _read_observed_table(path, "observed_cost"))
 
 
 @lru_cache(maxsize=1)
 def observed_times() -> tuple[Observed, ...]:
     """The bundled published transit times (``layers/observed.toml``), read once."""
     return read_observed(bundled_dir("layers") / "observed.toml")
+
+
+@lru_cache(maxsize=1)
+def observed_costs() -> tuple[ObservedCost, ...]:
+    """The bundled published through rates per TEU (``layers/observed.toml``), read once."""
+    return read_observed_costs(bundled_dir("layers") / "observed.toml")
 
 
 # --- days --------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import shapely
 from ..data.bundled import bundled_dir
 from ..data.countries import SEA
 from ..errors import SpecError
-from .costs import Observed, route_co2e_kg, route_cost_usd, route_days
+from .costs import RouteQuery, route_co2e_kg, route_cost_usd, route_days
 from .costs import crossing_days as crossing_days_span
 from .costs import leg_days as leg_days_span
 from .network import Network, load_network
@@ -654,8 +654,8 @@ def run_reference(spec: RouteSpec, network: Network | None = None) -> Route:
     return r
 
 
-def run_observed(o: Observed, network: Network | None = None) -> Route:
-    """The route a published transit time describes (an entry of ``layers/observed.toml``).
+def run_observed(o: RouteQuery, network: Network | None = None) -> Route:
+    """The route a published figure describes (an entry of ``layers/observed.toml``).
 
     Found on ``network`` (the bundled one without it): the entry's reference route, or its
     places under its constraints.
