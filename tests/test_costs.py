@@ -32,6 +32,7 @@ from geo.analysis.costs import (
     transfer_weight,
 )
 from geo.analysis.network import load_network
+from geo.analysis.parameters import transit_parameters
 from geo.analysis.routing import Leg, find_route, make_leg
 from geo.analysis.stats import (
     estimate_transit_days,
@@ -133,6 +134,12 @@ def test_bundled_cost_table_is_complete_sourced_and_ordered() -> None:
         assert entry["source"].startswith("http"), key
         assert entry["what"] and entry["unit"], key
     assert {"AZE", "GEO"} <= set(t.rail_by_country)
+    assert t.typical_basis("border_usd_per_teu") == "source"  # CPMM's 2022 average
+    assert t.typical_basis("gauge_change_usd_per_teu") == "geometric mean"
+    assert t.typical_basis("payload_t_per_teu") == "source"  # a single figure
+    tp = transit_parameters()
+    assert tp.typical_basis("ferry_wait_days") == "source"
+    assert tp.typical_basis("border_hours") == "geometric mean"
     assert t.not_found, "what was looked for and not found is listed"
 
 
@@ -146,6 +153,7 @@ def test_bundled_cost_table_is_complete_sourced_and_ordered() -> None:
         ("bad_same_as.toml", "parameter.rail_1435_usd_per_teu_km.same_as", "names no parameter"),
         ("bad_missing_parameter.toml", "parameter.payload_t_per_teu", "missing"),
         ("bad_infinite.toml", "parameter.co2e_sea_kg_per_teu_km.low", "not a number"),
+        ("bad_typo.toml", "parameter.road_usd_per_teu_km.hihg", "did you mean 'high'?"),
     ],
 )
 def test_a_malformed_entry_is_one_line_naming_file_key_and_fix(
@@ -173,6 +181,20 @@ def test_a_missing_cost_table_is_unreadable_not_a_traceback(tmp_path: Path) -> N
 
     with pytest.raises(UnreadableError, match="cannot read"):
         read_cost_table(tmp_path / "none.toml")
+
+
+def test_a_malformed_through_rate_is_one_line() -> None:
+    from geo.analysis.costs import read_observed_costs
+
+    path = DATA / "bad_observed_cost.toml"
+    assert len(read_observed(path)) == len(observed_times())  # the transit times are fine
+    with pytest.raises(ValidationError) as err:
+        read_observed_costs(path)
+    (line,) = err.value.lines()
+    assert line.startswith(
+        f"{path}: observed_cost #1 (titr_rate_altynkol_istanbul).low_usd_per_teu"
+    )
+    assert "must be numbers > 0" in line
 
 
 @pytest.mark.parametrize(

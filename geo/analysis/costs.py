@@ -34,6 +34,7 @@ happens between two edges (a crossing at a border node, a gauge change, a change
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -154,10 +155,20 @@ class CostTable:
     sources: dict[str, str]
     rail_by_country: dict[str, Span]
     not_found: tuple[str, ...]
+    typical_sourced: frozenset[str] = frozenset()
 
     def get(self, key: str) -> Span:
         """The span of parameter ``key`` (KeyError for a key the table lacks)."""
         return self.spans[key]
+
+    def typical_basis(self, key: str) -> str:
+        """Where parameter ``key``'s typical value comes from: ``"source"`` or ``"geometric mean"``.
+
+        A single figure (low = high) is its own typical value: ``"source"``.
+        """
+        span = self.get(key)
+        sourced = key in self.typical_sourced or span.low == span.high
+        return "source" if sourced else "geometric mean"
 
 
 def _problem(path: str, where: str, message: str, fix: str) -> Problem:
@@ -171,15 +182,30 @@ def _number(v: Any) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
+def _unknown_keys(
+    path: str, where: str, entry: Mapping[str, Any]
+) -> tuple[list[Problem], set[str]]:
+    """Problems for keys an entry should not have, and the known keys they seem misspelt for.
+
+    A typo (``hihg``) is reported once, with the key it stands for, not again as a missing key.
+    """
+    problems: list[Problem] = []
+    misspelt: set[str] = set()
+    for k in entry:
+        if k in _ENTRY_KEYS:
+            continue
+        near = difflib.get_close_matches(k, sorted(_ENTRY_KEYS - set(entry)), n=1)
+        fix = f"did you mean '{near[0]}'?" if near else f"use only {', '.join(sorted(_ENTRY_KEYS))}"
+        misspelt.update(near)
+        problems.append(_problem(path, f"{where}.{k}", "unknown key", fix))
+    return problems, misspelt
+
+
 def _entry_span(
     path: str, where: str, entry: Mapping[str, Any]
 ) -> tuple[Span | None, list[Problem]]:
     """One entry's span, or the problems that keep it from being one (in field order)."""
-    problems = [
-        _problem(path, f"{where}.{k}", "unknown key",
-                 f"use only {', '.join(sorted(_ENTRY_KEYS))}")
-        for k in entry if k not in _ENTRY_KEYS
-    ]  # fmt: skip
+    problems, misspelt = _unknown_keys(path, where, entry)
     for k in ("unit", "what"):
         if not isinstance(entry.get(k), str) or not entry[k].strip():
             problems.append(_problem(path, f"{where}.{k}", "missing or empty",
@@ -196,7 +222,7 @@ def _entry_span(
     values: dict[str, float] = {}
     for k in ("low", "typical", "high"):
         if k not in entry:
-            if k != "typical":
+            if k != "typical" and k not in misspelt:
                 fix = f"give {k} as a number (or same_as another parameter)"
                 problems.append(_problem(path, f"{where}.{k}", "missing", fix))
             continue
@@ -233,6 +259,25 @@ def _parse(path: Path) -> dict[str, Any]:
                                         "fix the syntax at the line named")]) from e  # fmt: skip
 
 
+def _rail_countries(name: str, table: Any, problems: list[Problem]) -> dict[str, Span]:
+    """The ``[rail_country.ISO3]`` tariffs; their problems are added to ``problems``."""
+    out: dict[str, Span] = {}
+    for code, entry in table.items() if isinstance(table, dict) else []:
+        where = f"rail_country.{code}"
+        if not (len(code) == 3 and code.isupper() and code.isalpha()):
+            problems.append(_problem(name, where, "not an ISO 3166-1 alpha-3 code",
+                                     "name the country by its three capital letters"))  # fmt: skip
+            continue
+        if not isinstance(entry, dict):
+            problems.append(_problem(name, where, "not a table", f"write it as [{where}]"))
+            continue
+        span, found = _entry_span(name, where, entry)
+        problems += found
+        if span is not None:
+            out[code] = span
+    return out
+
+
 def read_cost_table(path: str | Path) -> CostTable:
     """Read and validate a cost table (the bundled one is ``layers/costs.toml``).
 
@@ -263,6 +308,7 @@ def read_cost_table(path: str | Path) -> CostTable:
     units: dict[str, str] = {}
     sources: dict[str, str] = {}
     aliases: dict[str, str] = {}
+    sourced: set[str] = set()
     params = data.get("parameter", {})
     for key, entry in params.items() if isinstance(params, dict) else []:
         where = f"parameter.{key}"
@@ -273,6 +319,8 @@ def read_cost_table(path: str | Path) -> CostTable:
         problems += found
         if span is not None:
             spans[key] = span
+            if "typical" in entry:
+                sourced.add(key)
         elif "same_as" in entry and not found:
             aliases[key] = str(entry["same_as"])
         units[key], sources[key] = str(entry.get("unit", "")), str(entry.get("source", ""))
@@ -283,29 +331,18 @@ def read_cost_table(path: str | Path) -> CostTable:
                                      "name a parameter that has low and high"))  # fmt: skip
         else:
             spans[key] = spans[target]
+            if target in sourced:
+                sourced.add(key)
     for key in REQUIRED:
         if key not in params:
             problems.append(_problem(name, f"parameter.{key}", "missing",
                                      "add it with low, high, unit, what and source"))  # fmt: skip
-    by_country: dict[str, Span] = {}
-    for code, entry in data.get("rail_country", {}).items():
-        where = f"rail_country.{code}"
-        if not (isinstance(code, str) and len(code) == 3 and code.isupper() and code.isalpha()):
-            problems.append(_problem(name, where, "not an ISO 3166-1 alpha-3 code",
-                                     "name the country by its three capital letters"))  # fmt: skip
-            continue
-        if not isinstance(entry, dict):
-            problems.append(_problem(name, where, "not a table", f"write it as [{where}]"))
-            continue
-        span, found = _entry_span(name, where, entry)
-        problems += found
-        if span is not None:
-            by_country[code] = span
+    by_country = _rail_countries(name, data.get("rail_country", {}), problems)
     listed = data.get("not_found", [])
     not_found = tuple(str(e.get("what", "")) for e in listed if isinstance(e, dict))
     if problems:
         raise ValidationError(problems)
-    return CostTable(name, spans, units, sources, by_country, not_found)
+    return CostTable(name, spans, units, sources, by_country, not_found, frozenset(sourced))
 
 
 @lru_cache(maxsize=1)

@@ -56,6 +56,11 @@ class TransitParameters:
         fast, slow = self.values[key]
         return fast, self.typicals.get(key, typical_of(fast, slow)), slow
 
+    def typical_basis(self, key: str) -> str:
+        """Where ``key``'s typical value comes from: ``"source"`` or ``"geometric mean"``."""
+        fast, slow = self.values[key]
+        return "source" if key in self.typicals or fast == slow else "geometric mean"
+
 
 @lru_cache(maxsize=1)
 def transit_parameters() -> TransitParameters:
