@@ -21,6 +21,7 @@ import pandas as pd
 
 from .analysis.capacity import CapacityResult, export_capacity
 from .analysis.commodities import commodity_table
+from .analysis.costs import CASES, extra_span
 from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
 from .analysis.ports import find_route_with_ports, port_index
 from .analysis.routing import (
@@ -371,8 +372,9 @@ def _best(net: Network, origin: str, to: str, avoid: Sequence[str], status: Any)
     except RouteError as e:
         return {"error": str(e)}
     s = route_stats(r, network=net)
-    return {"km": s["length_km"], "days_low": s["transit_days"]["low"],
-            "days_high": s["transit_days"]["high"], "countries": s["countries"]}  # fmt: skip
+    days = s["transit_days"]
+    return {"km": s["length_km"], "days_low": days["low"], "days_typical": days["typical"],
+            "days_high": days["high"], "countries": s["countries"]}  # fmt: skip
 
 
 def bypass(
@@ -409,8 +411,9 @@ def bypass(
     -------
     DataFrame
         One row per origin: ``origin``, ``kind`` (``node`` or ``deposit``), ``shortest_km``,
-        ``bypass_km``, ``extra_km`` and ``extra_days_low``/``extra_days_high`` (what avoiding
-        costs, in km and days), and a ``note`` (why a route is missing, or that the shortest
+        ``bypass_km``, ``extra_km`` and ``extra_days_low``/``_typical``/``_high`` (what avoiding
+        costs, in km and days; low <= typical <= high, :func:`geo.analysis.costs.extra_span`),
+        and a ``note`` (why a route is missing, or that the shortest
         already avoids). ``attrs`` holds ``to`` and the full ``avoid`` list.
     """
     st = option_values(status, "--status") or None
@@ -435,17 +438,22 @@ def bypass(
         row: dict[str, Any] = {"origin": ident, "kind": kind}
         if "error" in free:
             row.update(shortest_km=None, bypass_km=None, extra_km=None, extra_days_low=None,
-                       extra_days_high=None, note=free["error"])  # fmt: skip
+                       extra_days_typical=None, extra_days_high=None,
+                       note=free["error"])  # fmt: skip
         elif "error" in constrained:
             row.update(shortest_km=free["km"], bypass_km=None, extra_km=None,
-                       extra_days_low=None, extra_days_high=None,
+                       extra_days_low=None, extra_days_typical=None, extra_days_high=None,
                        note=constrained["error"])  # fmt: skip
         else:
+            days: list[dict[str, float]] = [
+                {c: r[f"days_{c}"] for c in CASES} for r in (constrained, free)
+            ]
+            extra = extra_span(days[0], days[1])
             row.update(
                 shortest_km=free["km"], bypass_km=constrained["km"],
                 extra_km=round(constrained["km"] - free["km"], 1),
-                extra_days_low=round(constrained["days_low"] - free["days_low"], 1),
-                extra_days_high=round(constrained["days_high"] - free["days_high"], 1),
+                extra_days_low=extra["low"], extra_days_typical=extra["typical"],
+                extra_days_high=extra["high"],
                 note="shortest route already avoids " + ", ".join(avoid_all)
                 if free["km"] == constrained["km"] else "",
             )  # fmt: skip

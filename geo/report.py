@@ -114,6 +114,8 @@ def cell(v: Any) -> str:
     if isinstance(v, dict):
         if set(v) == {"low", "high"}:
             return f"{v['low']}-{v['high']}"
+        if set(v) == {"low", "typical", "high"}:
+            return f"{v['low']}-{v['high']} (typical {v['typical']})"
         if "count" in v:
             return str(v["count"])
         return ", ".join(f"{k} {cell(x)}" for k, x in v.items())

@@ -32,7 +32,7 @@ def test_route_json_has_exactly_the_documented_keys() -> None:
     assert data["transits_russia"] is False and data["russia_km"] == 0
     assert data["path"][0].startswith("Xi'an") and data["path"][-1].startswith("Duisburg")
     assert sum(leg["length_km"] for leg in data["legs"]) == pytest.approx(data["length_km"], abs=1)
-    assert set(data["transit_days"]) == {"low", "high"}
+    assert set(data["transit_days"]) == {"low", "typical", "high"}
     assert set(data["deposits_nearby"]) == {"count", "by_commodity", "ids", "buffer_km", "list"}
 
 

@@ -54,6 +54,12 @@ def _whole_legs_frame(net: Network, avoid: list[str], markets: list[str] | None)
     def diff(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else round(a - b, 1)
 
+    def min_or_none(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else min(a, b)
+
+    def max_or_none(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else max(a, b)
+
     rows: list[dict[str, Any]] = []
     for dep in deps.itertuples(index=False):
         dep_id = str(dep.id)
@@ -70,8 +76,10 @@ def _whole_legs_frame(net: Network, avoid: list[str], markets: list[str] | None)
                    "main_corridor": b.main_corridor, "path": b.path, "blocked": b.blocked,
                    "shortest_km": s.km, "shortest_days_low": s.days_low,
                    "shortest_days_high": s.days_high, "extra_km": diff(b.km, s.km),
-                   "extra_days_low": diff(b.days_low, s.days_low),
-                   "extra_days_high": diff(b.days_high, s.days_high)}  # fmt: skip
+                   "extra_days_low": min_or_none(diff(b.days_low, s.days_low),
+                                                 diff(b.days_high, s.days_high)),
+                   "extra_days_high": max_or_none(diff(b.days_low, s.days_low),
+                                                  diff(b.days_high, s.days_high))}  # fmt: skip
             for key in FREE_OF:
                 f = best(key, dep_id, m)
                 row.update({f"{key}_free_km": f.km, f"{key}_free_days_low": f.days_low,

@@ -26,8 +26,12 @@ from ..data.bundled import bundled_dir
 from ..data.countries import SEA
 from ..data.values import is_missing
 from ..errors import SpecError
+from .costs import RouteQuery, route_co2e_kg, route_cost_usd, route_days
+from .costs import crossing_days as crossing_days_span
+from .costs import leg_days as leg_days_span
 from .network import Network, load_network
-from .parameters import road_detour_factor, transit_parameters
+from .parameters import road_detour_factor
+from .parameters import transit_parameters as transit_parameters  # re-exported for callers
 from .routing import Constraints, Leg, Route, find_route, make_constraints
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
@@ -38,6 +42,9 @@ STAT_KEYS = (
     "russia_km", "border_crossings", "gauge_breaks", "transshipments", "sea_km", "chokepoints",
     "transit_days", "deposits_nearby", "precision_share", "access", "lines",
 )  # fmt: skip
+# Money and carbon per loaded TEU ({low, typical, high}, geo.analysis.costs): in route_stats and
+# flat_stats; not yet in STAT_KEYS, whose every key the pages and the CLI label and show.
+COST_KEYS = ("cost_usd_per_teu", "co2e_kg_per_teu")
 FAR_FROM_RAIL_KM = 150.0  # a deposit's road to the rail network longer than this is flagged
 
 
@@ -319,7 +326,7 @@ def _parts(g: shapely.Geometry) -> list[shapely.LineString]:
 
 
 def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) -> dict[str, float]:
-    """Door-to-door days, fast and slow case, from the parameter table ``layers/transit.toml``.
+    """Door-to-door days, fast, typical and slow case, from ``layers/transit.toml``.
 
     Parameters
     ----------
@@ -333,17 +340,12 @@ def estimate_transit_days(legs: Sequence[Leg], borders: int, gauge_breaks: int) 
     Returns
     -------
     dict
-        ``{"low": days, "high": days}``, rounded to 0.1 day (:func:`round_days`).
+        ``{"low": days, "typical": days, "high": days}``, each rounded to 0.1 day
+        (:func:`round_days`), low <= typical <= high (:func:`geo.analysis.costs.route_days`).
     """
-    low = high = 0.0
-    for leg in legs:
-        lo, hi = leg_days(leg)
-        low += lo
-        high += hi
-    lo, hi = crossing_days(borders, gauge_breaks)
-    low += lo
-    high += hi
-    return {"low": round_days(low), "high": round_days(high)}
+    span = route_days(legs, borders, gauge_breaks)
+    return {"low": round_days(span.low), "typical": round_days(span.typical),
+            "high": round_days(span.high)}  # fmt: skip
 
 
 def round_days(days: float) -> float:
@@ -359,7 +361,8 @@ def leg_days(leg: Leg) -> tuple[float, float]:
     """The days one leg adds (fast case, slow case), waits of ferries and port calls included.
 
     :func:`estimate_transit_days` adds these up in travel order; the supply table adds the
-    same numbers in the same order for thousands of routes at once.
+    same numbers in the same order for thousands of routes at once. The typical case is
+    :func:`geo.analysis.costs.leg_days`'s.
 
     Parameters
     ----------
@@ -371,26 +374,8 @@ def leg_days(leg: Leg) -> tuple[float, float]:
     tuple of float
         ``(low, high)`` days, unrounded.
     """
-    tp = transit_parameters()
-    if leg.mode == "rail":
-        region = "rail_1435_km_per_day" if leg.gauge_mm == 1435 else "rail_1520_km_per_day"
-        fast, slow = tp.get(region)
-        return leg.length_km / fast, leg.length_km / slow
-    if leg.mode == "road":
-        fast, slow = tp.get("road_km_per_day")
-        return leg.length_km / fast, leg.length_km / slow
-    if leg.mode == "ferry":
-        fast, slow = tp.get("ferry_km_per_day")
-        wf, ws = tp.get("ferry_wait_days")
-        return leg.length_km / fast + wf, leg.length_km / slow + ws
-    if leg.mode == "pipeline":  # the oil's own speed; gas legs are not timed (no sourced speed)
-        if leg.fuel not in ("oil", "ngl"):
-            return 0.0, 0.0
-        fast, slow = tp.get("pipeline_oil_km_per_day")
-        return leg.length_km / fast, leg.length_km / slow
-    fast, slow = tp.get("tanker_knots" if leg.fuel else "ship_knots")  # sea
-    pf, ps = tp.get("port_call_days")
-    return leg.length_km / (fast * 1.852 * 24) + pf, leg.length_km / (slow * 1.852 * 24) + ps
+    span = leg_days_span(leg)
+    return span.low, span.high
 
 
 def crossing_days(borders: Any, gauge_breaks: Any) -> tuple[Any, Any]:
@@ -406,10 +391,8 @@ def crossing_days(borders: Any, gauge_breaks: Any) -> tuple[Any, Any]:
     tuple
         ``(low, high)`` days, of the type given.
     """
-    tp = transit_parameters()
-    bf, bs = tp.get("border_hours")
-    gf, gs = tp.get("gauge_change_hours")
-    return (borders * bf + gauge_breaks * gf) / 24, (borders * bs + gauge_breaks * gs) / 24
+    lo, _, hi = crossing_days_span(borders, gauge_breaks)
+    return lo, hi
 
 
 class LegSummary:
@@ -484,13 +467,30 @@ class LegSummary:
 
     @cached_property
     def transit_days(self) -> dict[str, float]:
-        """``{"low", "high"}`` days, see :func:`estimate_transit_days`."""
+        """``{"low", "typical", "high"}`` days, see :func:`estimate_transit_days`."""
         return estimate_transit_days(self.legs, self.waits, len(self.gauge_breaks))
 
     @cached_property
     def waits(self) -> int:
         """Border crossings where freight waits: oil in a pipe crosses without stopping."""
         return sum(1 for _, mode in _crossings(self.legs) if mode != "pipeline")
+
+    @cached_property
+    def cost_usd_per_teu(self) -> dict[str, float] | None:
+        """``{"low", "typical", "high"}`` USD per TEU, whole dollars (None with a pipeline leg).
+
+        Line haul plus border fees, gauge changes and terminal handling at each change of mode
+        (:func:`geo.analysis.costs.route_cost_usd`).
+        """
+        span = route_cost_usd(self.legs, len(self.crossings), len(self.gauge_breaks),
+                              len(self.mode_changes))  # fmt: skip
+        return None if span is None else span.as_dict(0)
+
+    @cached_property
+    def co2e_kg_per_teu(self) -> dict[str, float] | None:
+        """``{"low", "typical", "high"}`` kg CO2e per TEU, whole kg (None with a pipeline leg)."""
+        span = route_co2e_kg(self.legs)
+        return None if span is None else span.as_dict(0)
 
     @property
     def countries(self) -> list[str]:
@@ -526,7 +526,7 @@ def summarise_legs(legs: Sequence[Leg]) -> LegSummary:
 def route_stats(
     route: Route, *, network: Network | None = None, buffer_km: float = DEFAULT_BUFFER_KM
 ) -> dict[str, Any]:
-    """Every statistic of one route, as a JSON-ready dict (keys: :data:`STAT_KEYS`)."""
+    """Every statistic of one route, as a JSON-ready dict (:data:`STAT_KEYS`, :data:`COST_KEYS`)."""
     net = network or load_network()
     legs = route.legs
     s = summarise_legs(legs)
@@ -565,6 +565,8 @@ def route_stats(
         "sea_km": round(s.sea_km, 1),
         "chokepoints": s.chokepoints,
         "transit_days": s.transit_days,
+        "cost_usd_per_teu": s.cost_usd_per_teu,
+        "co2e_kg_per_teu": s.co2e_kg_per_teu,
         "deposits_nearby": {
             "count": int(near.sum()),
             "by_commodity": dict(sorted(by_commodity.items())),
@@ -710,6 +712,30 @@ def run_reference(spec: RouteSpec, network: Network | None = None) -> Route:
     return r
 
 
+def run_observed(o: RouteQuery, network: Network | None = None) -> Route:
+    """The route a published figure describes (an entry of ``layers/observed.toml``).
+
+    Found on ``network`` (the bundled one without it): the entry's reference route, or its
+    places under its constraints.
+
+    Raises
+    ------
+    SpecError
+        The entry names a reference route ``layers/routes.toml`` lacks.
+    RouteError
+        A place is unknown or no path meets the entry's constraints.
+    """
+    net = network or load_network()
+    if o.route is not None:
+        known = {s.id: s for s in reference_specs()}
+        if o.route not in known:
+            msg = f"observed {o.id}: unknown reference route '{o.route}'; known: {', '.join(known)}"
+            raise SpecError(msg)
+        return run_reference(known[o.route], net)
+    c = make_constraints(o.avoid, o.modes, o.status)
+    return find_route(net, str(o.origin), str(o.destination), via=o.via, constraints=c)
+
+
 FLAT_MODES = ("rail", "road", "ferry", "sea", "pipeline")
 
 
@@ -719,8 +745,10 @@ def flat_stats(stats: dict[str, Any]) -> dict[str, Any]:
     ``km_<mode>`` per mode (0 where unused), ``km_<ISO3>`` is left to ``length_km_by_country``;
     ``russia_km`` and ``belarus_km`` apart and ``russia_belarus_km`` their sum (never one
     figure under the other's name),
-    ``transit_days_low``/``_high``, counts of border crossings, gauge breaks, transshipments
-    and nearby deposits, and the traced share.
+    ``transit_days_low``/``_typical``/``_high``, ``cost_usd_per_teu_low``/``_typical``/``_high``
+    and ``co2e_kg_per_teu_low``/``_typical``/``_high`` (None where the route has no figure),
+    counts of border crossings, gauge breaks, transshipments and nearby deposits, and the
+    traced share.
 
     >>> flat_stats({"length_km_by_mode": {"rail": 10.0}, "length_km_by_country": {"BLR": 2.0},
     ...             "transit_days": {"low": 1.0, "high": 2.0}, "border_crossings": {"count": 1},
@@ -734,8 +762,14 @@ def flat_stats(stats: dict[str, Any]) -> dict[str, Any]:
     out["russia_km"] = stats["russia_km"]
     out["belarus_km"] = round(stats["length_km_by_country"].get("BLR", 0.0), 1)
     out["russia_belarus_km"] = round(out["russia_km"] + out["belarus_km"], 1)
-    out["transit_days_low"] = stats["transit_days"]["low"]
-    out["transit_days_high"] = stats["transit_days"]["high"]
+    days = stats["transit_days"]
+    out["transit_days_low"] = days["low"]
+    out["transit_days_typical"] = days.get("typical")
+    out["transit_days_high"] = days["high"]
+    for key in COST_KEYS:
+        span = stats.get(key) or {}
+        for case in ("low", "typical", "high"):
+            out[f"{key}_{case}"] = span.get(case)
     for key in ("border_crossings", "gauge_breaks", "transshipments", "deposits_nearby"):
         out[f"{key}_count"] = stats[key]["count"]
     out["traced_share"] = stats["precision_share"].get("traced", 0.0)

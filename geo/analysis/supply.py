@@ -25,6 +25,7 @@ from ..data.schema import COMMODITIES
 from ..data.values import is_missing
 from ..errors import RouteError
 from .corridors import name_rules
+from .costs import ordered
 from .network import Network, load_network
 from .parameters import transit_parameters
 from .routing import (
@@ -567,6 +568,11 @@ def _market_columns(
     }  # fmt: skip
     for w in ("km", "days_low", "days_high"):
         cols[f"extra_{w}"] = [_diff(a, b) for a, b in zip(best[w], short[w], strict=True)]
+    # the fast cases' difference can exceed the slow cases': the smaller is the low end
+    pairs = [ordered(lo, hi) for lo, hi in zip(cols["extra_days_low"], cols["extra_days_high"],
+                                                strict=True)]  # fmt: skip
+    cols["extra_days_low"] = [p[0] for p in pairs]
+    cols["extra_days_high"] = [p[1] for p in pairs]
     for key in FREE_OF:
         b = found[sets[key]]
         cols.update({f"{key}_free_km": b["km"], f"{key}_free_days_low": b["days_low"],
@@ -819,5 +825,7 @@ def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:
                     row[f"median_extra_{w}_{key}"] = (
                         round(float(extra.median()), 1) if len(extra) else None
                     )
+                lo, hi = f"median_extra_days_low_{key}", f"median_extra_days_high_{key}"
+                row[lo], row[hi] = ordered(row[lo], row[hi])
             rows.append(row)
     return pd.DataFrame(rows, columns=out_cols)

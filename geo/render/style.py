@@ -32,7 +32,7 @@ CORRIDORS: dict[str, tuple[str, str]] = {
     "TransSiberian": ("Trans-Siberian", "#7e57c2"),
     "Regional": ("Regional feeder line", "#00838f"),
     # TITR track used without crossing the Caspian (layers/corridors.toml, [[name_rule]])
-    "LandBridge": ("New Eurasian Land Bridge (via China)", "#c0a000"),
+    "LandBridge": ("New Eurasian Land Bridge (via China)", "#0055ff"),
 }
 OTHER_COLORS = ("#f9a825", "#9e9d24", "#6d4c41", "#c2185b", "#455a64", "#ad1457")
 RUSSIA_COLOR = "#7a1212"  # every segment with russia_km > 0, whatever its corridor
