@@ -169,8 +169,9 @@ def route(
     buffer_km: float = DEFAULT_BUFFER_KM,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
     commodity: str | None = None,
+    by: str = "km",
 ) -> gpd.GeoDataFrame:
-    """The shortest route under constraints: its legs, with statistics in ``attrs``.
+    """The best route under constraints: its legs, with statistics in ``attrs``.
 
     Parameters
     ----------
@@ -193,6 +194,9 @@ def route(
     commodity
         What travels (``layers/commodities.toml``): oil and condensate may also take oil
         pipelines, gas only gas pipelines; ``modes`` narrows the commodity's modes further.
+    by
+        What the route minimises: ``km`` (default), ``days``, ``cost`` (USD per TEU) or
+        ``co2`` (kg CO2e per TEU), by the typical values of the parameter tables.
 
     ``avoid``, ``modes`` and ``status`` each take a string (one value or a comma list, as on
     the command line) or a sequence of strings.
@@ -215,7 +219,7 @@ def route(
     via = [via] if isinstance(via, str) else list(via)
     net = network(extra_layers, slim=True)
     what = commodity or origin_commodity(net, origin)
-    tries = _constraint_tries(avoid, modes, status, what)
+    tries = _constraint_tries(avoid, modes, status, what, by)
     for i, c in enumerate(tries):
         try:
             # a seaport off the network (any port by name or UN/LOCODE) joins by a sea leg
@@ -253,6 +257,7 @@ def alternatives(
     buffer_km: float = DEFAULT_BUFFER_KM,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
     commodity: str | None = None,
+    by: str = "km",
 ) -> list[gpd.GeoDataFrame]:
     """Up to ``n`` routes that differ materially, the shortest first, each as :func:`route` gives.
 
@@ -271,7 +276,7 @@ def alternatives(
     via = [via] if isinstance(via, str) else list(via)
     net = network(extra_layers, slim=True)
     what = commodity or origin_commodity(net, origin)
-    tries = _constraint_tries(avoid, modes, status, what)
+    tries = _constraint_tries(avoid, modes, status, what, by)
     for i, c in enumerate(tries):
         try:
             found = find_alternatives(net, origin, destination, via=via, constraints=c, n=n)
@@ -303,6 +308,7 @@ def _constraint_tries(
     modes: str | Sequence[str] | None,
     status: str | Sequence[str] | None,
     commodity: str | None,
+    by: str = "km",
 ) -> list[Constraints]:
     """The constraints to try in order: a commodity's preferred modes first, then all of its.
 
@@ -310,7 +316,7 @@ def _constraint_tries(
     where they do not (``prefer`` in layers/commodities.toml). Modes the caller names are
     tried as given.
     """
-    full = _constraints(avoid, modes, status, commodity)
+    full = _constraints(avoid, modes, status, commodity, by)
     if commodity is None or option_values(modes, "--modes"):
         return [full]
     return commodity_tries(full, commodity)
@@ -321,10 +327,11 @@ def _constraints(
     modes: str | Sequence[str] | None,
     status: str | Sequence[str] | None,
     commodity: str | None,
+    by: str = "km",
 ) -> Constraints:
     """The constraints of a query; a commodity brings its modes and pipeline fuel."""
     if commodity is None:
-        return make_constraints(avoid, modes, status)
+        return make_constraints(avoid, modes, status, by=by)
     if commodity not in COMMODITIES:
         close = difflib.get_close_matches(commodity, COMMODITIES, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -336,7 +343,7 @@ def _constraints(
     if not allowed:
         msg = f"--modes: {commodity} travels only by {', '.join(rule.modes)}"
         raise RouteError(msg)
-    return make_constraints(avoid, allowed, status, fuel=rule.fuel)
+    return make_constraints(avoid, allowed, status, fuel=rule.fuel, by=by)
 
 
 def reference_stats(
@@ -366,15 +373,23 @@ def reference_stats(
     return reference_routes(route_ids, network=net, buffer_km=buffer_km)
 
 
-def _best(net: Network, origin: str, to: str, avoid: Sequence[str], status: Any) -> dict[str, Any]:
+def _best(
+    net: Network, origin: str, to: str, avoid: Sequence[str], status: Any, by: str = "km"
+) -> dict[str, Any]:
     try:
-        r = find_route(net, origin, to, constraints=make_constraints(avoid, None, status))
+        r = find_route(net, origin, to, constraints=make_constraints(avoid, None, status, by=by))
     except RouteError as e:
         return {"error": str(e)}
     s = route_stats(r, network=net)
     days = s["transit_days"]
+    cost, co2 = s.get("cost_usd_per_teu") or {}, s.get("co2e_kg_per_teu") or {}
     return {"km": s["length_km"], "days_low": days["low"], "days_typical": days["typical"],
-            "days_high": days["high"], "countries": s["countries"]}  # fmt: skip
+            "days_high": days["high"], "countries": s["countries"],
+            "cost": cost.get("typical"), "co2": co2.get("typical")}  # fmt: skip
+
+
+def _minus(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b)
 
 
 def bypass(
@@ -385,8 +400,9 @@ def bypass(
     origins: str | Sequence[str] | None = None,
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
     progress: Callable[[int, int], None] | None = None,
+    by: str = "km",
 ) -> pd.DataFrame:
-    """Per origin: the shortest route against the shortest avoiding Russia (and ``avoid``).
+    """Per origin: the best route against the best avoiding Russia (and ``avoid``).
 
     Origins are the Central Asian capitals and hubs of :data:`BYPASS_ORIGINS` and every
     producing deposit (bundled and user), unless ``origins`` is given. An unknown ``to`` or
@@ -406,6 +422,8 @@ def bypass(
         Layers added to the bundled and stored ones for this call only.
     progress
         Called as ``progress(done, total)`` before each origin is routed.
+    by
+        What both routes minimise: ``km`` (default), ``days``, ``cost`` or ``co2``.
 
     Returns
     -------
@@ -413,11 +431,12 @@ def bypass(
         One row per origin: ``origin``, ``kind`` (``node`` or ``deposit``), ``shortest_km``,
         ``bypass_km``, ``extra_km`` and ``extra_days_low``/``_typical``/``_high`` (what avoiding
         costs, in km and days; low <= typical <= high, :func:`geo.analysis.costs.extra_span`),
-        and a ``note`` (why a route is missing, or that the shortest
-        already avoids). ``attrs`` holds ``to`` and the full ``avoid`` list.
+        ``extra_cost_usd_per_teu`` and ``extra_co2e_kg_per_teu`` (typical values; None where a
+        cost is not modelled), and a ``note`` (why a route is missing, or that the shortest
+        already avoids). ``attrs`` holds ``to``, the full ``avoid`` list and ``by``.
     """
     st = option_values(status, "--status") or None
-    checked = make_constraints(["RUS", *option_values(avoid, "--avoid")], None, st)
+    checked = make_constraints(["RUS", *option_values(avoid, "--avoid")], None, st, by=by)
     avoid_all = sorted(checked.avoid_countries | checked.avoid_passages)
     net = network(extra_layers, slim=True)
     resolve(net, to, what="--to")
@@ -432,17 +451,19 @@ def bypass(
     for i, o in enumerate(origins):
         if progress is not None:
             progress(i, len(origins))
-        free = _best(net, o, to, [], st)
-        constrained = _best(net, o, to, avoid_all, st)
+        free = _best(net, o, to, [], st, by)
+        constrained = _best(net, o, to, avoid_all, st, by)
         kind, _, ident = o.partition(":") if o.startswith("deposit:") else ("node", "", o)
         row: dict[str, Any] = {"origin": ident, "kind": kind}
         if "error" in free:
             row.update(shortest_km=None, bypass_km=None, extra_km=None, extra_days_low=None,
                        extra_days_typical=None, extra_days_high=None,
+                       extra_cost_usd_per_teu=None, extra_co2e_kg_per_teu=None,
                        note=free["error"])  # fmt: skip
         elif "error" in constrained:
             row.update(shortest_km=free["km"], bypass_km=None, extra_km=None,
                        extra_days_low=None, extra_days_typical=None, extra_days_high=None,
+                       extra_cost_usd_per_teu=None, extra_co2e_kg_per_teu=None,
                        note=constrained["error"])  # fmt: skip
         else:
             days: list[dict[str, float]] = [
@@ -454,12 +475,14 @@ def bypass(
                 extra_km=round(constrained["km"] - free["km"], 1),
                 extra_days_low=extra["low"], extra_days_typical=extra["typical"],
                 extra_days_high=extra["high"],
+                extra_cost_usd_per_teu=_minus(constrained["cost"], free["cost"]),
+                extra_co2e_kg_per_teu=_minus(constrained["co2"], free["co2"]),
                 note="shortest route already avoids " + ", ".join(avoid_all)
                 if free["km"] == constrained["km"] else "",
             )  # fmt: skip
         rows.append(row)
     frame = pd.DataFrame(rows)
-    frame.attrs.update(to=to, avoid=avoid_all)
+    frame.attrs.update(to=to, avoid=avoid_all, by=by)
     return frame
 
 

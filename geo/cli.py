@@ -141,6 +141,11 @@ Status = Annotated[
     typer.Option("--status", help="Statuses that count as usable (default operational; 'all' adds "
                  "under_construction, planned, proposed, suspended)."),
 ]  # fmt: skip
+By = Annotated[
+    str,
+    typer.Option("--by", help="What the route minimises: km, days, cost (USD per TEU) or co2 "
+                 "(kg CO2e per TEU), by the typical values of layers/transit.toml and costs.toml."),
+]  # fmt: skip
 BufferKm = Annotated[
     float, typer.Option("--buffer-km", help="Deposits within this many km count as nearby.")
 ]
@@ -167,6 +172,7 @@ def route(
     avoid: Avoid = None,
     modes: Modes = None,
     status: Status = None,
+    by: By = "km",
     fmt: Format = "table",
     buffer_km: BufferKm = 100.0,
     map_file: Annotated[
@@ -210,7 +216,7 @@ def route(
         kw: dict[str, Any] = {
             "via": via or [], "avoid": avoid or [], "modes": modes, "status": status,
             "buffer_km": buffer_km if near is None else near, "extra_layers": _extra(layer),
-            "commodity": commodity,
+            "commodity": commodity, "by": by,
         }  # fmt: skip
         frames = ([api.route(origin, destination, **kw)] if alternatives is None
                   else api.alternatives(origin, destination, alternatives, **kw))  # fmt: skip
@@ -264,10 +270,11 @@ def bypass(
     to: Annotated[str, typer.Option("--to", help="Destination node.")] = "Duisburg",
     avoid: Avoid = None,
     status: Status = None,
+    by: By = "km",
     fmt: Format = "table",
     layer: LayerOpt = None,
 ) -> None:
-    """The price of bypassing Russia: shortest route against the shortest avoiding RUS."""
+    """The price of bypassing Russia: best route against the best avoiding RUS."""
     from . import api
 
     _check_format(fmt)
@@ -285,7 +292,7 @@ def bypass(
 
     try:
         frame = api.bypass(to=to, avoid=avoid or [], status=status,
-                           extra_layers=_extra(layer), progress=tick)  # fmt: skip
+                           extra_layers=_extra(layer), progress=tick, by=by)  # fmt: skip
     except GeoError as e:
         if task:  # Progress.stop() prints a blank line when it never started
             progress.stop()
@@ -297,7 +304,8 @@ def bypass(
     _emit_rows(
         bypass_rows(frame),
         fmt,
-        f"Bypassing {', '.join(frame.attrs['avoid'])} to {frame.attrs['to']}",
+        f"Bypassing {', '.join(frame.attrs['avoid'])} to {frame.attrs['to']}"
+        + ("" if by == "km" else f" (routes by typical {by})"),
     )
 
 
@@ -313,6 +321,7 @@ def exports(
     ] = None,
     avoid: Avoid = None,
     status: Status = None,
+    by: By = "km",
     fmt: Format = "table",
     summary: Annotated[
         bool,
@@ -332,8 +341,8 @@ def exports(
     _check_format(fmt)
     try:
         frame = run_exports(markets=market or None, commodities=commodity or None,
-                            avoid=avoid or [],
-                            status=status, network=network(_extra(layer)))  # fmt: skip
+                            avoid=avoid or [], status=status, by=by,
+                            network=network(_extra(layer)))  # fmt: skip
     except GeoError as e:
         fail(e)
     if fmt == "json":
@@ -344,9 +353,11 @@ def exports(
                         default=str))  # fmt: skip
         return
     avoided = ", ".join(frame.attrs.get("avoid") or []) or "nothing"
+    by_text = "" if by == "km" else f", by typical {by}"
     _emit_rows(
-        export_rows(frame, full=fmt == "csv"), fmt, f"Best routes to market (avoiding {avoided})"
-    )
+        export_rows(frame, full=fmt == "csv"), fmt,
+        f"Best routes to market (avoiding {avoided}{by_text})",
+    )  # fmt: skip
     if summary and fmt != "csv":
         print()
         _emit_rows(

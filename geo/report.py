@@ -149,6 +149,11 @@ def print_route(legs: gpd.GeoDataFrame, fmt: str, console: Console) -> None:
         at = f" ({', '.join(v['at'])})" if v["at"] else ""
         summary[STAT_KEYS.index(key)] = (key, f"{v['count']}{at}")
     summary[STAT_KEYS.index("lines")] = ("lines", "; ".join(line_text(x) for x in data["lines"]))
+    for key in ("cost_usd_per_teu", "co2e_kg_per_teu"):  # whole dollars and kg
+        v = data[key]
+        summary[STAT_KEYS.index(key)] = (key, "not modelled (a pipeline leg)" if v is None else
+                                         f"{v['low']:,.0f}-{v['high']:,.0f} "
+                                         f"(typical {v['typical']:,.0f})")  # fmt: skip
     dn = data["deposits_nearby"]
     by = f" ({cell(dn['by_commodity'])})" if dn["count"] else ""
     summary[STAT_KEYS.index("deposits_nearby")] = ("deposits_nearby", f"{dn['count']}{by}")

@@ -564,6 +564,8 @@ def route_legs() -> gpd.GeoDataFrame:
         "precision_share": {"traced": 0.1, "schematic": 0.9, "straight": 0.0},
         "access": {"km": 63.0, "straight_km": 50.0, "detour_factor": 1.26,
                    "to": "<i>Shetpe</i>", "far": False},
+        "cost_usd_per_teu": {"low": 2500.0, "typical": 4100.0, "high": 6900.0},
+        "co2e_kg_per_teu": None,
         "lines": [{"name": "<b>BTC</b>", "mode": "pipeline", "fuel": "oil", "km": 1768.0,
                    "countries": ["AZE"], "status": "operational", "capacity": 1200.0,
                    "unit": "thousand barrels/day", "owner": None, "source": None}],

@@ -41,13 +41,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..data.bundled import bundled_dir
 from ..data.countries import SEA
 from ..errors import Problem, UnreadableError, ValidationError
 from .parameters import transit_parameters, typical_of
-from .routing import Leg
+
+if TYPE_CHECKING:  # routing searches by these weights: no import of routing at run time
+    from .routing import Leg
 
 __all__ = [
     "CASES",
@@ -700,7 +702,7 @@ def inner_borders(e: Mapping[str, Any]) -> int:
 
 def edge_days(e: Mapping[str, Any], case: Case = "typical") -> float:
     """Days to traverse a network edge, the border dwell inside it included."""
-    span = mode_days(e["mode"], float(e["length_km"]), e.get("gauge_mm"))
+    span = mode_days(e["mode"], float(e["length_km"]), e.get("gauge_mm"), e.get("fuel"))
     return (span + _transfer_span("days", "border").times(inner_borders(e))).pick(case)
 
 

@@ -584,7 +584,8 @@ def build_network(
     g: nx.MultiGraph = nx.MultiGraph()
     for nid, row in nodes.iterrows():
         g.add_node(str(nid), name=row["name"], kind=row["kind"], country=row["country"],
-                   x=row.geometry.x, y=row.geometry.y)  # fmt: skip
+                   x=row.geometry.x, y=row.geometry.y,
+                   gauge_change=row.get("gauge_change") is True)  # fmt: skip
     snapped: list[str] = []
     dangling: list[str] = []
     rows: list[dict[str, Any]] = []

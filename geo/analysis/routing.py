@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import itertools
+import math
 import re
 import unicodedata
 import zlib
@@ -109,6 +110,7 @@ class Constraints:
     modes: frozenset[str] = frozenset(FREIGHT_MODES)
     statuses: frozenset[str] = frozenset(DEFAULT_STATUSES)
     fuel: str | None = None  # the pipelines a route may use (with mode "pipeline")
+    by: str = "km"  # what the search minimises: km, days, cost (USD per TEU) or co2 (kg per TEU)
 
     def describe(self) -> str:
         """The constraints in words, for a route heading.
@@ -132,6 +134,8 @@ class Constraints:
             parts.append(
                 "using " + ",".join(s for s in SEGMENT_STATUSES if s in self.statuses) + " links"
             )
+        if self.by != "km":
+            parts.append(f"fastest by typical {BY_WORDS[self.by]}")
         return " ".join(parts)
 
 
@@ -191,11 +195,16 @@ def option_values(values: str | Iterable[str] | None, option: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+BY = ("km", "days", "cost", "co2")
+BY_WORDS = {"km": "km", "days": "days", "cost": "USD per TEU", "co2": "kg CO2e per TEU"}
+
+
 def make_constraints(
     avoid: str | Iterable[str] = (),
     modes: str | Iterable[str] | None = None,
     status: str | Iterable[str] | None = None,
     fuel: str | None = None,
+    by: str = "km",
 ) -> Constraints:
     """The :class:`Constraints` that CLI-style option values ask for.
 
@@ -211,6 +220,9 @@ def make_constraints(
     status : str or iterable of str, optional
         Segment statuses the route may use ("all" for every one); None allows operational
         links only.
+    by : str
+        What the search minimises: ``km`` (default), ``days``, ``cost`` or ``co2`` (typical
+        values of layers/transit.toml and layers/costs.toml; :func:`search_weight`).
 
     Returns
     -------
@@ -260,12 +272,18 @@ def make_constraints(
     if bad:
         msg = f"--status: '{sorted(bad)[0]}' is not one of all, {', '.join(SEGMENT_STATUSES)}"
         raise RouteError(msg)
+    if by not in BY:
+        close = difflib.get_close_matches(str(by), BY, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        msg = f"--by: '{by}' is not one of {', '.join(BY)}{hint}"
+        raise RouteError(msg)
     return Constraints(
         frozenset(countries),
         frozenset(passages),
         frozenset(mode_set),
         frozenset(st_set),
         fuel,
+        by,
     )
 
 
@@ -812,10 +830,32 @@ SUBGRAPH_CACHE_SIZE = 32
 TIE_KM = 1e-9
 
 
-def search_weight(e: dict[str, Any]) -> float:
-    """An edge's weight in route searches: its length plus a tie-breaker far below a metre."""
+def search_weight(e: dict[str, Any], by: str = "km", ends: Sequence[dict[str, Any]] = ()) -> float:
+    """An edge's weight in route searches: its km, days, USD or kg CO2e, plus a tie-breaker.
+
+    The tie-breaker lies far below a metre (a second, a cent, a gram). With ``by`` other
+    than km the weight is :func:`geo.analysis.costs.edge_weight`'s, and the fixed costs of
+    transfers are charged on the edges that lead to them, as node attributes ``ends`` (the
+    edge's two nodes) tell: half a border at each side of a border-crossing node, half a
+    gauge change at each side of a gauge-change station, and getting on and off each ferry
+    or sea leg (a transshipment at each end). The route's statistics then count its
+    transfers exactly; the search's charge is this approximation of them.
+    """
     crc = zlib.crc32(str(e["id"]).encode("utf-8")) / 2**32
-    return float(e["length_km"]) + TIE_KM * (1.0 + crc) * (1.0 if e.get("corridor") else 2.0)
+    tie = TIE_KM * (1.0 + crc) * (1.0 if e.get("corridor") else 2.0)
+    if by == "km":
+        return float(e["length_km"]) + tie
+    from .costs import edge_weight, transfer_weight  # costs reads Leg's type only
+
+    w = edge_weight(by)(e)
+    if e["mode"] in ("ferry", "sea"):
+        w += 2 * transfer_weight(by, "transshipment")
+    for n in ends:
+        if n.get("kind") == "border_crossing":
+            w += transfer_weight(by, "border") / 2
+        if n.get("gauge_change") and e["mode"] == "rail":
+            w += transfer_weight(by, "gauge_break") / 2
+    return w + tie
 
 
 def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
@@ -842,11 +882,15 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     if hit is not None:
         return hit
     g = nx.Graph()
+    nodes = net.graph.nodes
     for u, v, e in net.graph.edges(data=True):
         if not _allowed(e, c):
             continue
-        if not g.has_edge(u, v) or g[u][v]["length_km"] > e["length_km"]:
-            g.add_edge(u, v, length_km=e["length_km"], weight=search_weight(e), edge=e)
+        w = search_weight(e, c.by, (nodes[u], nodes[v]))
+        if not math.isfinite(w):
+            continue  # no container moves there (a pipeline by cost or carbon)
+        if not g.has_edge(u, v) or g[u][v]["weight"] > w:
+            g.add_edge(u, v, length_km=e["length_km"], weight=w, edge=e)
     if len(cache) >= SUBGRAPH_CACHE_SIZE and c not in cache:
         cache.pop(next(iter(cache)))
     cache[c] = nx.freeze(g)
@@ -918,12 +962,10 @@ def _matrix(
 def _blocker(net: Network, stops: Sequence[str], c: Constraints) -> str:
     """Name the constraint that blocks a route: relax each and see what the route then needs."""
     trials = [
-        ("modes", Constraints(c.avoid_countries, c.avoid_passages,
-                              c.modes | frozenset(FREIGHT_MODES), c.statuses, c.fuel)),
-        ("status", Constraints(c.avoid_countries, c.avoid_passages, c.modes,
-                               frozenset(SEGMENT_STATUSES), c.fuel)),
-        ("avoid", Constraints(frozenset(), frozenset(), c.modes, c.statuses, c.fuel)),
-    ]  # fmt: skip
+        ("modes", replace(c, modes=c.modes | frozenset(FREIGHT_MODES))),
+        ("status", replace(c, statuses=frozenset(SEGMENT_STATUSES))),
+        ("avoid", replace(c, avoid_countries=frozenset(), avoid_passages=frozenset())),
+    ]
     for what, relaxed in trials:
         edges = _path_edges(net, stops, relaxed)
         if edges is None:

@@ -40,10 +40,11 @@ PARALLEL_MIN_POINTS = 100_000  # below this, threads cost more than they save
 STAT_KEYS = (
     "length_km", "length_km_by_mode", "length_km_by_country", "countries", "transits_russia",
     "russia_km", "border_crossings", "gauge_breaks", "transshipments", "sea_km", "chokepoints",
-    "transit_days", "deposits_nearby", "precision_share", "access", "lines",
+    "transit_days", "cost_usd_per_teu", "co2e_kg_per_teu", "deposits_nearby", "precision_share",
+    "access", "lines",
 )  # fmt: skip
-# Money and carbon per loaded TEU ({low, typical, high}, geo.analysis.costs): in route_stats and
-# flat_stats; not yet in STAT_KEYS, whose every key the pages and the CLI label and show.
+# Money and carbon per loaded TEU ({low, typical, high}, geo.analysis.costs; None where a leg
+# carries no container, a pipeline's)
 COST_KEYS = ("cost_usd_per_teu", "co2e_kg_per_teu")
 FAR_FROM_RAIL_KM = 150.0  # a deposit's road to the rail network longer than this is flagged
 

@@ -437,6 +437,7 @@ def exports(
     commodities: Sequence[str] | None = None,
     avoid: Sequence[str] = (),
     status: str | Sequence[str] | None = None,
+    by: str = "km",
     network: Network | None = None,
 ) -> pd.DataFrame:
     """Every deposit's best route to every market, under ``avoid`` and without it.
@@ -451,6 +452,9 @@ def exports(
         Countries (alpha-3) and sea passages the route must avoid, as ``corridor route --avoid``.
     status
         Segment statuses allowed (``all`` for every one); default operational.
+    by
+        What each route minimises: ``km`` (default), ``days``, ``cost`` or ``co2`` (as
+        ``corridor route --by``).
     network
         The network; default the bundled and user layers (deposits included).
 
@@ -473,11 +477,9 @@ def exports(
     net = network or load_network()
     st = option_values(status, "--status") or None
     av = option_values(avoid, "--avoid")
-    constrained = make_constraints(av, None, st)
-    base = Constraints(
-        frozenset(), frozenset(), constrained.modes, constrained.statuses, constrained.fuel
-    )
-    free = {k: make_constraints([*av, *codes], None, st) for k, codes in FREE_OF.items()}
+    constrained = make_constraints(av, None, st, by=by)
+    base = make_constraints([], None, st, by=by)
+    free = {k: make_constraints([*av, *codes], None, st, by=by) for k, codes in FREE_OF.items()}
     market_ids = resolve_markets(net, markets)
     deps = select_deposits(net, commodities)
     sets = {"best": constrained, "short": base, **free}
@@ -657,6 +659,7 @@ def export_legs(
     commodities: Sequence[str] | None = None,
     avoid: Mapping[str, Sequence[str]] | None = None,
     status: str | Sequence[str] | None = None,
+    by: str = "km",
     network: Network | None = None,
 ) -> dict[tuple[str, str], dict[str, list[Leg] | str]]:
     """The legs of every deposit's best route to every market, under named constraint sets.
@@ -668,7 +671,7 @@ def export_legs(
     deposit's access leg; one search per set and market serves every deposit.
     """
     net = network or load_network()
-    named = _named_sets(avoid, status)
+    named = _named_sets(avoid, status, by)
     deps = select_deposits(net, commodities)
     market_ids = resolve_markets(net, markets)
     solver = _Solver(net, build_access_legs(net, deps))
@@ -710,13 +713,12 @@ FIELD_NODE = "field:"  # the key of an oil or gas field's own group in SupplyPar
 
 
 def _named_sets(
-    avoid: Mapping[str, Sequence[str]] | None, status: str | Sequence[str] | None
+    avoid: Mapping[str, Sequence[str]] | None, status: str | Sequence[str] | None, by: str = "km"
 ) -> dict[str, Constraints]:
     st = option_values(status, "--status") or None
     sets = {"avoid": ("RUS",)} if avoid is None else avoid
-    named = {k: make_constraints(v, None, st) for k, v in sets.items()}
-    some = make_constraints([], None, st)
-    named["shortest"] = Constraints(frozenset(), frozenset(), some.modes, some.statuses, some.fuel)
+    named = {k: make_constraints(v, None, st, by=by) for k, v in sets.items()}
+    named["shortest"] = make_constraints([], None, st, by=by)
     return named
 
 
@@ -726,6 +728,7 @@ def supply_parts(
     commodities: Sequence[str] | None = None,
     avoid: Mapping[str, Sequence[str]] | None = None,
     status: str | Sequence[str] | None = None,
+    by: str = "km",
     network: Network | None = None,
 ) -> SupplyParts:
     """The routes of :func:`export_legs`, kept as one network part per access node.
@@ -740,7 +743,7 @@ def supply_parts(
         The deposits, markets, access table and the parts of every access node.
     """
     net = network or load_network()
-    named = _named_sets(avoid, status)
+    named = _named_sets(avoid, status, by)
     deps = select_deposits(net, commodities)
     market_ids = resolve_markets(net, markets)
     solver, table = _Solver(net), access_table(net, deps)

@@ -612,6 +612,8 @@ def script_json(obj: Any) -> str:
 ROUTE_FIELDS: tuple[tuple[str, str], ...] = (
     ("length_km", "Length (km)"),
     ("transit_days", "Transit time (days)"),
+    ("cost_usd_per_teu", "Cost (USD per TEU)"),
+    ("co2e_kg_per_teu", "Carbon (kg CO2e per TEU)"),
     ("countries", "Countries"),
     ("transits_russia", "Transits Russia"),
     ("russia_km", "Russia (km)"),
