@@ -31,6 +31,7 @@ from ..data.sea import canonical_passage
 from ..errors import RouteError
 from .capacity import FIELD_KM
 from .commodities import commodity_table
+from .costs import edge_weight, transfer_weight
 from .network import ENERGY, Network
 from .parameters import road_detour_factor
 
@@ -845,8 +846,6 @@ def search_weight(e: dict[str, Any], by: str = "km", ends: Sequence[dict[str, An
     tie = TIE_KM * (1.0 + crc) * (1.0 if e.get("corridor") else 2.0)
     if by == "km":
         return float(e["length_km"]) + tie
-    from .costs import edge_weight, transfer_weight  # costs reads Leg's type only
-
     w = edge_weight(by)(e)
     if e["mode"] in ("ferry", "sea"):
         w += 2 * transfer_weight(by, "transshipment")
