@@ -90,21 +90,22 @@ def build_map(
         drawn_routes, route_ids = route_layers(sel.reset_index(drop=True), shown)
         layers += drawn_routes
         routes = sel.reset_index(drop=True)
-    if network is not None and len(network):
-        layers.append(network_layer(network))
-    if segments is not None and len(segments):
-        layers += segment_layers(segments, spec.highlight)
     names = _country_names(countries)
+    if network is not None and len(network):
+        layers.append(network_layer(network, countries=names))
+    if segments is not None and len(segments):
+        layers += segment_layers(segments, spec.highlight, countries=names)
     if pipelines is not None and len(pipelines):
         layers += pipeline_layers(pipelines, countries=names)
     if terminals is not None and len(terminals):
         layers.append(terminal_layer(terminals, countries=names))
     if nodes is not None and len(nodes):
-        layers.append(node_layer(nodes, label="Ports, border crossings, hubs", group="Places"))
+        layers.append(node_layer(nodes, label="Ports, border crossings, hubs", group="Places",
+                                 countries=names))  # fmt: skip
     if deposits is not None and len(deposits):
-        layers.append(deposit_layer(deposits, label="Deposits", group="Deposits"))
+        layers.append(deposit_layer(deposits, label="Deposits", group="Deposits", countries=names))
     for n, (name, gdf) in enumerate(user_layers):
-        layers.append(user_layer(name, gdf, n))
+        layers.append(user_layer(name, gdf, n, countries=names))
     legend = legend_html(
         segments, nodes, deposits, spec.highlight, spec.shade, bool(route_ids), user_layers,
         pipelines=pipelines, terminals=terminals,

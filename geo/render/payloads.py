@@ -7,7 +7,7 @@ payload is one ``CorridorMap.add`` call (see ``geo/render/static/corridor.js``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 import geopandas as gpd
@@ -17,6 +17,7 @@ import shapely
 
 from ..data.schema import SCHEMA
 from ..errors import GeoError
+from .cards import card
 from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
@@ -137,6 +138,8 @@ class LinesLayer(TypedDict):
     f: list[LineFeature]
     card: NotRequired[bool]
     attr: NotRequired[str]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class NodesLayer(TypedDict):
@@ -150,6 +153,8 @@ class NodesLayer(TypedDict):
     icons: list[str]
     f: list[NodeFeature]
     card: NotRequired[bool]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class DepositsLayer(TypedDict):
@@ -167,6 +172,9 @@ class DepositsLayer(TypedDict):
     data: list[Column]
     p: list[list[float]]
     cls: NotRequired[str]
+    card: NotRequired[bool]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class PolygonsLayer(TypedDict):
@@ -185,6 +193,9 @@ class PolygonsLayer(TypedDict):
     f: list[PolygonFeature]
     ref: NotRequired[list[int]]
     styles: NotRequired[list[dict[str, Any]]]
+    card: NotRequired[bool]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class RouteLayer(TypedDict):
@@ -265,7 +276,9 @@ def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLayer]:
+def segment_layers(
+    segments: gpd.GeoDataFrame, highlight: str, *, countries: Mapping[str, str] | None = None
+) -> list[LinesLayer]:
     """One "lines" layer per corridor of ``segments``, the ``highlight`` corridor first.
 
     Segments through Russia or Belarus are drawn in the Russia colour, the others in their
@@ -278,14 +291,16 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
         The segment layer (``corridor``, ``mode``, ``status``, ``russia_km`` ...).
     highlight
         The corridor id drawn on top, e.g. ``"TITR"``.
+    countries
+        Country names by alpha-3 code, for the popups (:func:`geo.render.cards.card`).
 
     Returns
     -------
     list of dict
         :class:`LinesLayer` payloads for the page runtime.
     """
-    cols = property_columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
-    rows = display_rows(segments, cols)
+    popups = card(segments, "segment", countries=countries)
+    rows = popups.rows()
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
     layers: list[LinesLayer] = []
@@ -331,9 +346,12 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
                 "label": swatch_line(color, 5 if corridor == highlight else 3) + esc(label),
                 "show": True,
                 "pane": "cmTitr" if corridor == highlight else "cmLines",
-                "cols": cols,
+                "cols": popups.labels,
                 "styles": styles,
                 "f": feats,
+                "card": True,
+                "links": popups.links,
+                "notes": popups.notes,
             }
         )
     return layers
@@ -345,15 +363,21 @@ NETWORK_SIMPLIFY_DEG = (
 NETWORK_COLOR = "#8a8f98"
 
 
-def network_layer(rail: gpd.GeoDataFrame, *, label: str = "Rail network (traced)") -> LinesLayer:
+def network_layer(
+    rail: gpd.GeoDataFrame,
+    *,
+    label: str = "Rail network (traced)",
+    countries: Mapping[str, str] | None = None,
+) -> LinesLayer:
     """The traced rail network as thin grey context lines, one popup row per line.
 
     Lines are simplified for drawing only (the statistics use the full geometry); a line's
     popup names it, its country, gauge, source and licence.
     """
-    cols = [c for c in ("name", "id", "country", "gauge_mm", "length_km", "source", "licence")
+    keep = [c for c in ("name", "id", "country", "gauge_mm", "length_km", "source", "licence")
             if c in rail]  # fmt: skip
-    rows = display_rows(rail, cols)
+    popups = card(rail[keep], "segment", countries=countries)
+    rows = popups.rows()
     styles: list[dict[str, Any]] = [line_style(NETWORK_COLOR, 1.4, None, 0.85),
                                     line_style(NETWORK_COLOR, 1.4, STATUS_DASH.get("planned"),
                                                0.85)]  # fmt: skip
@@ -368,7 +392,8 @@ def network_layer(rail: gpd.GeoDataFrame, *, label: str = "Rail network (traced)
     return {
         "kind": "lines", "group": "Corridors",
         "label": swatch_line(NETWORK_COLOR, 2) + esc(label), "show": True, "pane": "cmLines",
-        "cols": cols, "styles": styles, "f": feats,
+        "cols": popups.labels, "styles": styles, "f": feats,
+        "card": True, "links": popups.links, "notes": popups.notes,
     }  # fmt: skip
 
 
@@ -378,10 +403,14 @@ def node_layer(
     label: str,
     group: str,
     color_by: tuple[str, list[int]] | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> NodesLayer:
-    """Nodes drawn by kind, or (``color_by``: property and palette codes) by value."""
-    cols = property_columns(nodes, "node", first=("name", "id", "kind", "country", "gauge_change"))
-    rows = display_rows(nodes, cols)
+    """Nodes drawn by kind, or (``color_by``: property and palette codes) by value.
+
+    ``countries``: country names by alpha-3 code, for the popups.
+    """
+    popups = card(nodes, "node", countries=countries)
+    rows = popups.rows()
     icons: list[str] = []
     feats: list[NodeFeature] = []
     kinds = nodes["kind"].astype(str).tolist() if "kind" in nodes else ["terminal"] * len(nodes)
@@ -408,9 +437,12 @@ def node_layer(
         "group": group,
         "label": node_symbol("port", size=12) + esc(label),
         "show": True,
-        "cols": cols,
+        "cols": popups.labels,
         "icons": icons,
         "f": feats,
+        "card": True,
+        "links": popups.links,
+        "notes": popups.notes,
     }
 
 
@@ -486,12 +518,18 @@ def front_code(texts: list[str]) -> tuple[list[int], list[str]] | None:
 
 
 def deposit_layer(
-    deposits: gpd.GeoDataFrame, *, label: str, group: str, codes: list[int] | None = None
+    deposits: gpd.GeoDataFrame,
+    *,
+    label: str,
+    group: str,
+    codes: list[int] | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> DepositsLayer:
-    """Clustered deposits coloured by main commodity, or by palette ``codes`` (colour-by)."""
-    cols = property_columns(
-        deposits, "deposit", first=("name", "id", "commodities", "kind", "status")
-    )
+    """Clustered deposits coloured by main commodity, or by palette ``codes`` (colour-by).
+
+    ``countries``: country names by alpha-3 code, for the popups.
+    """
+    popups = card(deposits, "deposit", countries=countries)
     pts = deposits.geometry.to_numpy().copy()
     other = shapely.get_type_id(pts) != shapely.GeometryType.POINT
     pts[other] = shapely.point_on_surface(pts[other])
@@ -503,15 +541,18 @@ def deposit_layer(
         main = main_groups(deposits["commodities"]).tolist()
     else:
         main = [len(COMMODITY_GROUPS)] * len(deposits)
-    data = [columnar(fmt_column(deposits[c])) for c in cols]
+    data = [columnar(np.asarray(c, dtype=object)) for c in popups.columns]
     layer: DepositsLayer = {
         "kind": "deposits",
         "group": group,
         "label": esc(f"{label} ({len(deposits):,})"),
         "show": True,
-        "cols": cols,
+        "cols": popups.labels,
         "data": data,
         "p": list(map(list, zip(lat, lon, main, strict=True))),
+        "card": True,
+        "links": popups.links,
+        "notes": popups.notes,
     }
     if codes is not None:
         layer["cls"] = "cm-k"  # palette classes instead of commodity classes (cm-c)
@@ -585,8 +626,11 @@ def polygon_layer(
     if ref is not None:
         return cast(PolygonsLayer, {**layer, "ref": ref, "scale": 0, "cols": [], "f": []})
     decimals = COUNTRY_DECIMALS if simplify else COORD_DECIMALS
-    cols = property_columns(gdf, "area", first=("name", "id")) if interactive else []
-    rows = display_rows(gdf, cols) if interactive else [[] for _ in range(len(gdf))]
+    popups = card(gdf, "area") if interactive else None
+    cols = popups.labels if popups else []
+    rows = popups.rows() if popups else [[] for _ in range(len(gdf))]
+    if popups:
+        layer.update({"card": True, "links": popups.links, "notes": popups.notes})
     names = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
     feats: list[PolygonFeature] = []
     styles: list[dict[str, Any]] = []
@@ -659,11 +703,12 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
 
 
 def user_layer(
-    name: str, gdf: gpd.GeoDataFrame, n: int
+    name: str, gdf: gpd.GeoDataFrame, n: int, *, countries: Mapping[str, str] | None = None
 ) -> LinesLayer | NodesLayer | DepositsLayer | PolygonsLayer:
     """A user layer in "Your layers", styled by ``attrs["kind"]`` and ``attrs["color_by"]``.
 
     ``n`` numbers the user layers: it picks the layer's colour when not coloured by value.
+    ``countries``: country names by alpha-3 code, for the popups.
     """
     kind = gdf.attrs.get("kind")
     label = f"{name} ({len(gdf):,})"
@@ -671,9 +716,9 @@ def user_layer(
     codes = value_colors(gdf, str(prop))[0] if prop else None
     if kind == "node":
         by = (str(prop), codes) if prop and codes is not None else None
-        return node_layer(gdf, label=label, group=USER_GROUP, color_by=by)
+        return node_layer(gdf, label=label, group=USER_GROUP, color_by=by, countries=countries)
     if kind == "deposit":
-        return deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes)
+        return deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes, countries=countries)
     color = USER_COLORS[n % len(USER_COLORS)]
     if kind == "area":
         style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.2}
@@ -687,8 +732,8 @@ def user_layer(
             codes=codes,
         )
     if kind == "segment":
-        cols = property_columns(gdf, "segment", first=("name", "id"))
-        rows = display_rows(gdf, cols)
+        popups = card(gdf, "segment", countries=countries)
+        rows = popups.rows()
         styles: list[dict[str, Any]] = []
         feats: list[LineFeature] = []
         for i in range(len(gdf)):
@@ -712,9 +757,12 @@ def user_layer(
             "label": swatch_line(color if codes is None else "#555", 3) + esc(label),
             "show": True,
             "pane": "cmLines",
-            "cols": cols,
+            "cols": popups.labels,
             "styles": styles,
             "f": feats,
+            "card": True,
+            "links": popups.links,
+            "notes": popups.notes,
         }
     msg = f"user layer '{name}': unknown kind {kind!r}; load it with geo.load_layer"
     raise GeoError(msg)

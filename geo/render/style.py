@@ -204,7 +204,62 @@ PUBLISHERS: tuple[tuple[str, str, str], ...] = (
     ("wikipedia.org", "", "Wikipedia"),
     ("newscentralasia.net", "", "News Central Asia"),
     ("bp.com", "", "bp"),
+    ("openstreetmap.org", "", "OpenStreetMap"),
+    ("geonames.org", "", "GeoNames"),
+    ("railwaygazette.com", "", "Railway Gazette"),
+    ("railwaymagazine.co.uk", "", "The Railway Magazine"),
+    ("tass.com", "", "TASS"),
+    ("trend.az", "", "Trend"),
+    ("inform.kz", "", "Kazinform"),
+    ("qazinform.com", "", "Kazinform"),
+    ("uic.org", "", "UIC"),
+    ("report.az", "", "Report.az"),
+    ("menafn.com", "", "MENAFN"),
+    ("portergeo.com.au", "", "PorterGeo"),
+    ("egtre.info", "", "EGTRE"),
+    ("interfax.com", "", "Interfax"),
+    ("usgs.gov", "", "USGS"),
+    ("world-nuclear.org", "", "World Nuclear Association"),
 )
+SOURCES_SHOWN = 5  # links in a popup; the rest are counted under its "data notes"
+# Copies of encyclopaedia articles on other sites: cited in the data, but not what a reader can
+# cite. Kept under a popup's "data notes", never among its sources.
+_MIRROR_HOSTS = ("osmarks.net", "piglix.com", "memim.com", "eudic.net", "nina.az", "mdict.net",
+                 "clateway.com", "blip.land", "zproxy.org", "classicistranieri.com")  # fmt: skip
+_REAL_WIKIS = ("wikipedia.org", "gem.wiki", "wikimedia.org", "wikidata.org")
+
+
+def is_mirror(host: str) -> bool:
+    """Whether a host serves copies of encyclopaedia articles (not a source a reader can cite).
+
+    >>> is_mirror("de.zxc.wiki"), is_mirror("perceptiode.com"), is_mirror("en.wikipedia.org")
+    (True, True, False)
+    >>> is_mirror("ru.wikipedia-on-ipfs.org"), is_mirror("www.gem.wiki")
+    (True, False)
+    """
+    host = host.lower().removeprefix("www.")
+    if any(host == h or host.endswith("." + h) for h in _REAL_WIKIS):
+        return False
+    return "wiki" in host or host.startswith("perceptio") or host.endswith(_MIRROR_HOSTS)
+
+
+def _host_text(host: str) -> str:
+    """A host as a reader reads it: no "www.", internationalised names decoded."""
+    host = host.lower().removeprefix("www.").rstrip(".")
+    try:
+        return host.encode("ascii").decode("idna") if "xn--" in host else host
+    except UnicodeError:
+        return host
+
+
+def _publisher(host: str, path: str) -> str:
+    named = (n for h, pre, n in PUBLISHERS
+             if (host == h or host.endswith("." + h)) and path.startswith(pre))  # fmt: skip
+    name = next(named, _host_text(host))
+    lang = host.split(".")[0]
+    if name == "Wikipedia" and lang not in ("en", "wikipedia", "m") and len(lang) <= 3:
+        name = f"Wikipedia ({lang})"
+    return name
 
 
 def source_links(text: Any) -> list[list[str]]:
@@ -224,14 +279,74 @@ def source_links(text: Any) -> list[list[str]]:
         m = re.fullmatch(r"https?://([^/\s?#:@]+)(/[^\s<>\"']*)?", url, re.IGNORECASE)
         if not m:
             continue
-        host = m.group(1).lower().removeprefix("www.")
-        path = m.group(2) or ""
-        named = (n for h, pre, n in PUBLISHERS
-                 if (host == h or host.endswith("." + h)) and path.startswith(pre))  # fmt: skip
-        name = next(named, host)
-        if [name, url] not in out:
+        host = m.group(1).lower().removeprefix("www.").rstrip(".")
+        name = _publisher(host, m.group(2) or "")
+        if not any(u == url for _, u in out):
             out.append([name, url])
     return out
+
+
+CITATION_CHARS = 150  # a source cited without a URL, as shown; the whole text is in the notes
+
+
+def reader_sources(text: Any) -> tuple[list[list[str]], str]:
+    """A ``source`` value for readers: what to show, and a note on what is left out.
+
+    The value's parts (separated by ``;``) become links ``[name, url]`` named by their
+    publisher, or, cited without a URL, ``[text]`` (a URL that cannot be a link shows as its
+    host). Links to copies of encyclopaedia articles (:func:`is_mirror`) and links beyond
+    :data:`SOURCES_SHOWN` are left out and named in the note; two links of one publisher are
+    told apart by a number.
+
+    >>> links, note = reader_sources(
+    ...     "https://en.wikipedia.org/wiki/A ; https://de.zxc.wiki/wiki/A ; "
+    ...     "https://en.wikipedia.org/wiki/B ; Railway atlas (2023)")
+    >>> links  # doctest: +NORMALIZE_WHITESPACE
+    [['Wikipedia', 'https://en.wikipedia.org/wiki/A'],
+     ['Wikipedia (2)', 'https://en.wikipedia.org/wiki/B'], ['Railway atlas (2023)']]
+    >>> note
+    'Also cited (copies of encyclopaedia articles): de.zxc.wiki'
+    >>> reader_sources("see http://x.org/<b> ; javascript:alert(1)")[0]
+    [['see x.org'], ['javascript:alert(1)']]
+    """
+    shown: list[list[str]] = []
+    cited: list[list[str]] = []
+    mirrors: list[str] = []
+    first_mirror: list[str] = []
+    rest: list[str] = []
+    notes = []
+    for part in fmt(text).split(";"):
+        links = source_links(part)
+        if not links:
+            words = " ".join(part.split())
+            words = re.sub(r"https?://([^/\s?#:@<>]+)\S*", r"\1", words, flags=re.IGNORECASE)
+            if len(words) > CITATION_CHARS:
+                notes.append(f"Source: {words}")
+                words = words[: CITATION_CHARS - 1].rstrip() + "…"
+            if words and [words] not in cited:
+                cited.append([words])
+            continue
+        for name, url in links:
+            host = _host_text(re.sub(r"^https?://([^/?#:@]+).*$", r"\1", url, flags=re.I))
+            if is_mirror(host):
+                mirrors.append(host)
+                first_mirror = first_mirror or [host, url]
+            elif any(u == url for _, u in shown):
+                continue
+            elif len(shown) < SOURCES_SHOWN:
+                same = sum(1 for n, _ in shown if n == name or n.startswith(name + " ("))
+                shown.append([f"{name} ({same + 1})" if same else name, url])
+            else:
+                rest.append(name)
+    if rest:
+        notes.append(f"{len(rest)} more source{'s' if len(rest) > 1 else ''}: "
+                     + ", ".join(dict.fromkeys(rest)))  # fmt: skip
+    if mirrors:
+        notes.append("Also cited (copies of encyclopaedia articles): "
+                     + ", ".join(dict.fromkeys(mirrors)))  # fmt: skip
+    if not shown and not cited and first_mirror:  # only copies: the first, not nothing
+        shown = [first_mirror]
+    return shown + cited, "; ".join(notes)
 
 
 def value_symbol(color: str, size: int = 16) -> str:

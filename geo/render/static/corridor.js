@@ -27,12 +27,21 @@
     return a;
   }
 
-  // Text whose http(s) URLs become links; nothing is ever parsed as HTML.
+  // A link's text for readers: the site's name (its host without "www."), never the URL, which
+  // may be long and percent-encoded.
+  function host(url) {
+    var m = /^https?:\/\/([^\/?#:@\s]+)/i.exec(url);
+    return m ? m[1].toLowerCase().replace(/^www\./, "") : url;
+  }
+  CM.host = host;
+
+  // Text whose http(s) URLs become links named by their site; nothing is parsed as HTML.
   function linkify(parent, text) {
     String(text).split(/(\s+)/).forEach(function (part) {
       var m = /^(.*?)([.,;:)\]]*)$/.exec(part);
       if (m && URL_RE.test(m[1])) {
-        var a = el("a", null, m[1]);
+        var a = el("a", null, host(m[1]));
+        a.title = m[1];
         a.href = m[1];
         a.target = "_blank";
         a.rel = "noopener noreferrer";
@@ -62,9 +71,19 @@
   }
   CM.table = table;
 
+  // Links sent as one text (geo.render.cards.encode_links): "name<TAB>url" lines; a line
+  // without a tab is a source cited without a URL, shown as text.
+  function parseLinks(text) {
+    return String(text || "").split("\n").filter(Boolean).map(function (l) {
+      return l.split("\t");
+    });
+  }
+
   // A popup for readers: the first value is the title, empty values are left out, and the
-  // source links ([name, url]) close it, named by their publisher, never shown as URLs.
-  function card(cols, values, links) {
+  // source links ([name, url]) close it, named by their publisher, never shown as URLs. The
+  // maintainers' notes (column spec.notes) stay folded under "data notes".
+  function card(spec, values, links) {
+    var cols = spec.cols;
     var box = el("div", "cm-popup cm-card");
     box.appendChild(el("div", "cm-popup-title", values[0]));
     var t = el("table", "cm-props");
@@ -75,26 +94,37 @@
       t.appendChild(tr);
     }
     for (var i = 1; i < cols.length; i++) {
+      if (i === spec.links || i === spec.notes) { continue; }
       if (values[i] !== "" && values[i] !== undefined) { add(cols[i], el("td", null, values[i])); }
     }
     var sources = el("td");
-    (links || []).forEach(function (l) {
-      if (!URL_RE.test(l[1])) { return; }
+    var all = links || (spec.links === undefined ? [] : parseLinks(values[spec.links]));
+    all.forEach(function (l) {
+      if (l.length === 2 && !URL_RE.test(l[1])) { return; }
       if (sources.firstChild) { sources.appendChild(document.createTextNode(", ")); }
+      if (l.length !== 2) { sources.appendChild(document.createTextNode(l.join(" "))); return; }
       var a = el("a", null, l[0]);
       a.href = l[1];
+      a.title = host(l[1]);
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       sources.appendChild(a);
     });
-    if (sources.firstChild) { add("Source", sources); }
+    if (sources.firstChild) { add(all.length > 1 ? "Sources" : "Source", sources); }
     box.appendChild(t);
+    var notes = spec.notes === undefined ? "" : values[spec.notes];
+    if (notes) {
+      var fold = el("details", "cm-notes");
+      fold.appendChild(el("summary", null, "data notes"));
+      fold.appendChild(el("div", "cm-notes-text", notes));
+      box.appendChild(fold);
+    }
     return box;
   }
   CM.card = card;
 
   function popup(spec, f, title) {
-    return spec.card ? card(spec.cols, f.v, f.l) : table(title, spec.cols, f.v);
+    return spec.card ? card(spec, f.v, f.l) : table(title, spec.cols, f.v);
   }
 
   function tip(text) { return el("span", null, text); }
@@ -174,7 +204,7 @@
       var p = L.polygon(f.c, spec.styles ? L.extend({}, opts, spec.styles[f.s]) : opts);
       if (spec.interactive) {
         p.bindTooltip(function () { return tip(f.t); }, {sticky: true});
-        p.bindPopup(function () { return table(f.v[0] || f.t, spec.cols, f.v); }, {maxWidth: 380});
+        p.bindPopup(function () { return popup(spec, f, f.v[0] || f.t); }, {maxWidth: 380});
       }
       g.addLayer(p);
     });
@@ -268,7 +298,7 @@
       if (i === undefined) { return; }
       var v = values(i);
       L.popup({maxWidth: 380, offset: [0, -4]}).setLatLng(e.layer.getLatLng())
-        .setContent(table(v[0], spec.cols, v)).openOn(map);
+        .setContent(spec.card ? card(spec, v) : table(v[0], spec.cols, v)).openOn(map);
     });
     return group;
   }
