@@ -26,12 +26,13 @@ from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
     MODE_COLORS,
+    MODE_LINES,
     NODE_SHAPES,
+    NOT_OPERATING_OPACITY,
     OTHER_COMMODITY,
     PIPELINE_FUELS,
     PIPELINE_STATUS,
     PIPELINE_WEIGHT,
-    ROUTE_COLORS,
     RUSSIA_COLOR,
     SHADE_COLOR,
     STAT_LABELS,
@@ -44,10 +45,12 @@ from .style import (
     is_missing,
     main_groups,
     node_symbol,
+    route_color,
     route_value,
-    short_name,
+    short_names,
     swatch_line,
     through_russia,
+    user_symbol,
     value_colors,
     value_symbol,
 )
@@ -60,6 +63,7 @@ __all__ = [
     "heading",
     "legend_html",
     "line_symbol",
+    "mode_symbol",
     "one_column_legend",
     "pipeline_entries",
     "render",
@@ -247,6 +251,7 @@ def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) 
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
     rus = segments["russia_km"].map(through_russia) if "russia_km" in segments else None
+    modes = {str(m) for m in segments["mode"]} if "mode" in segments else {"rail"}
     for c in corridors:
         own = (segments["corridor"].astype(str) == c).to_numpy()
         if rus is not None and bool(rus[own].all()):
@@ -258,14 +263,27 @@ def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) 
     if rus is not None and bool(rus.any()):
         out.append(row(line_symbol(RUSSIA_COLOR, 3.2), "Through Russia"))
     if has_routes:
-        out.append(row(line_symbol(ROUTE_COLORS[0], 9, 0.35), "Reference route"))
+        out.append(row(line_symbol("#888", 9, 0.35), "Reference route (its corridor's colour)"))
+    if len(modes) > 1:
+        out.append(heading("Mode"))
+        out += [row(mode_symbol(mode, "#444", 3.2), text)
+                for mode, (text, _, _) in MODE_LINES.items() if mode in modes]  # fmt: skip
     out.append(heading("Line status"))
     statuses = {str(s) for s in segments["status"]} if "status" in segments else set()
     for status, label in STATUS_LABEL.items():
         if status in statuses or (status == "planned" and "proposed" in statuses):
             weight_op = 0.6 if status == "suspended" else 1
             out.append(row(line_symbol("#444", 3, weight_op, STATUS_DASH[status]), label))
+    if modes & {m for m, (_, _, dash) in MODE_LINES.items() if dash}:
+        out.append(row(line_symbol("#444", 3, NOT_OPERATING_OPACITY, "14 4 3 4"),
+                       "ferry or road not yet operating (faint)"))  # fmt: skip
     return out
+
+
+def mode_symbol(mode: str, color: str, weight: float) -> Symbol:
+    """A line swatch of ``mode`` as drawn (:data:`~geo.render.style.MODE_LINES`)."""
+    _, share, dash = MODE_LINES.get(mode, MODE_LINES["rail"])
+    return line_symbol(color, round(weight * share, 1), 1.0, dash)
 
 
 def user_entry(name: str, gdf: gpd.GeoDataFrame, n: int) -> Entry:
@@ -284,9 +302,10 @@ def user_entry(name: str, gdf: gpd.GeoDataFrame, n: int) -> Entry:
 
     if not prop:
         if kind == "node":
-            sym = _node("port")
+            sym = Symbol("sym", svg=Markup(user_symbol("port", USER_COLORS[n % len(USER_COLORS)],
+                                                       size=14)))  # fmt: skip
         elif kind == "deposit":
-            sym = Symbol("cluster", text="3")
+            sym = Symbol("dot", cls="cm-user cm-c0")
         else:
             sym = symbol(USER_COLORS[n % len(USER_COLORS)])
         return row(sym, name)
@@ -335,14 +354,16 @@ def stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:
     keys = [k for k, _, _ in STATS_COLUMNS if k in routes]
     columns = [{"header": h, "tip": tip} for k, h, tip in STATS_COLUMNS if k in routes]
     rows = []
-    for i in ids:
+    names = [fmt(routes.iloc[i].get("name")) or fmt(routes.iloc[i].get("id")) for i in ids]
+    shorts = short_names(names)
+    for k, i in enumerate(ids):
         row = routes.iloc[i]
-        name = fmt(row.get("name")) or fmt(row.get("id"))
+        name = names[k]
         rows.append({
             "index": int(i),
             "name": name,
-            "short": short_name(name),
-            "color": ROUTE_COLORS[i % len(ROUTE_COLORS)],
+            "short": shorts[k],
+            "color": route_color(name, i),
             "cells": [_cell(key, row[key]) for key in keys],
         })  # fmt: skip
     return render("stats.html", columns=columns, rows=rows)
@@ -370,7 +391,7 @@ def route_legend_html(legs: gpd.GeoDataFrame, shade: Sequence[str], *, gauge_bre
     modes = {str(m) for m in legs["mode"]} if "mode" in legs else set()
     entries = [heading("Legs, by mode")]
     for mode in [*(m for m in MODE_COLORS if m in modes), *sorted(modes - set(MODE_COLORS))]:
-        entries.append(row(line_symbol(MODE_COLORS.get(mode, "#555"), 5), mode))
+        entries.append(row(mode_symbol(mode, MODE_COLORS.get(mode, "#555"), 5), mode))
     statuses = {str(s) for s in legs["status"]} if "status" in legs else set()
     if statuses - {"operational"}:
         entries.append(heading("Line status"))

@@ -22,9 +22,9 @@ from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
     MODE_COLORS,
+    MODE_LINES,
     NODE_SHAPES,
     OTHER_VALUE_COLOR,
-    ROUTE_COLORS,
     ROUTE_FIELDS,
     RUSSIA_COLOR,
     STATUS_DASH,
@@ -38,11 +38,14 @@ from .style import (
     is_missing,
     line_style,
     main_groups,
+    mode_style,
     node_symbol,
+    route_color,
     route_value,
-    short_name,
+    short_names,
     swatch_line,
     through_russia,
+    user_symbol,
     value_colors,
     value_symbol,
 )
@@ -172,6 +175,7 @@ class DepositsLayer(TypedDict):
     data: list[Column]
     p: list[list[float]]
     cls: NotRequired[str]
+    user: NotRequired[bool]
     card: NotRequired[bool]
     links: NotRequired[int]
     notes: NotRequired[int]
@@ -282,8 +286,9 @@ def segment_layers(
     """One "lines" layer per corridor of ``segments``, the ``highlight`` corridor first.
 
     Segments through Russia or Belarus are drawn in the Russia colour, the others in their
-    corridor's; the status sets the dash, the mode the width (sea and ferry thinner), and the
-    highlighted corridor is wider and cased on its own pane.
+    corridor's; the mode sets the width and pattern and the status the dash or the opacity
+    (:func:`geo.render.style.mode_style`), and the highlighted corridor is wider and cased on
+    its own pane.
 
     Parameters
     ----------
@@ -313,16 +318,10 @@ def segment_layers(
             mode = str(row.get("mode", "rail"))
             russia = through_russia(row.get("russia_km"))
             top = corridor == highlight
-            weight = (5.5 if top else 3.2) * (0.7 if mode in ("sea", "ferry") else 1.0)
             color = RUSSIA_COLOR if russia else corridor_color(corridor, others)
-            style = line_style(
-                color,
-                round(weight, 1),
-                STATUS_DASH.get(status),
-                0.5 if status == "suspended" else 0.95,
-            )
+            style = mode_style(color, 5.5 if top else 3.2, mode, status)
             if top:
-                style["casing"] = round(weight + 3.5, 1)
+                style["casing"] = round(style["weight"] + 3.5, 1)
             if style not in styles:
                 styles.append(style)
             status_label = STATUS_LABEL.get(status, status).replace(" / proposed", "")
@@ -404,10 +403,12 @@ def node_layer(
     group: str,
     color_by: tuple[str, list[int]] | None = None,
     countries: Mapping[str, str] | None = None,
+    outline: str | None = None,
 ) -> NodesLayer:
     """Nodes drawn by kind, or (``color_by``: property and palette codes) by value.
 
-    ``countries``: country names by alpha-3 code, for the popups.
+    ``countries``: country names by alpha-3 code, for the popups. ``outline``: a user layer's
+    colour (:data:`~geo.render.style.USER_COLORS`): its places are hollow, outlined in it.
     """
     popups = card(nodes, "node", countries=countries)
     rows = popups.rows()
@@ -425,6 +426,8 @@ def node_layer(
         if color_by:
             icon = value_symbol(_palette(color_by[1][i]))
             tip = f"{names[i]} ({color_by[0]}: {values[i] or '—'})"
+        elif outline:
+            icon = user_symbol(kind, outline)
         else:
             icon = node_symbol(kind, gauge_change=gauge)
         if icon not in icons:
@@ -435,7 +438,8 @@ def node_layer(
     return {
         "kind": "nodes",
         "group": group,
-        "label": node_symbol("port", size=12) + esc(label),
+        "label": (user_symbol("port", outline, 12) if outline else node_symbol("port", size=12))
+        + esc(label),
         "show": True,
         "cols": popups.labels,
         "icons": icons,
@@ -675,17 +679,20 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
          and c != routes.geometry.name),
         key=str,
     )  # fmt: skip
+    names = [fmt(routes["name"].iat[i]) if "name" in routes else "" for i in range(len(routes))]
+    names = [n or fmt(routes["id"].iat[i]) for i, n in enumerate(names)]
+    labels = short_names(names)
     for i in range(len(routes)):
         row = routes.iloc[i]
         rid = fmt(row.get("id"))
-        color = ROUTE_COLORS[i % len(ROUTE_COLORS)]
+        color = route_color(names[i], i)
         values = [route_value(k, row[k]) for k, _ in ROUTE_FIELDS if k in routes]
         values += [fmt(row[c]) for c in extra]
         layers.append(
             {
                 "kind": "route",
                 "group": "Reference routes",
-                "label": swatch_line(color, 7, 0.45) + esc(short_name(fmt(row.get("name")) or rid)),
+                "label": swatch_line(color, 7, 0.45) + esc(labels[i]),
                 "show": rid in shown,
                 "route": i,
                 "cols": [*keys, *extra, "Route id"],
@@ -714,12 +721,15 @@ def user_layer(
     label = f"{name} ({len(gdf):,})"
     prop = gdf.attrs.get("color_by")
     codes = value_colors(gdf, str(prop))[0] if prop else None
-    if kind == "node":
-        by = (str(prop), codes) if prop and codes is not None else None
-        return node_layer(gdf, label=label, group=USER_GROUP, color_by=by, countries=countries)
-    if kind == "deposit":
-        return deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes, countries=countries)
+    by = (str(prop), codes) if kind == "node" and prop and codes is not None else None
     color = USER_COLORS[n % len(USER_COLORS)]
+    if kind == "node":
+        return node_layer(gdf, label=label, group=USER_GROUP, color_by=by, countries=countries,
+                          outline=color)  # fmt: skip
+    if kind == "deposit":
+        layer = deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes, countries=countries)
+        layer["user"] = True  # square markers, outlined: apart from the bundled deposits
+        return layer
     if kind == "area":
         style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.2}
         return polygon_layer(
@@ -739,14 +749,16 @@ def user_layer(
         for i in range(len(gdf)):
             status = str(gdf["status"].iat[i]) if "status" in gdf else "operational"
             own = _palette(codes[i]) if codes is not None else color
-            style = line_style(own, 3.5, STATUS_DASH.get(status))
-            if style not in styles:
-                styles.append(style)
+            mode = str(gdf["mode"].iat[i]) if "mode" in gdf else "rail"
+            drawn_as = mode_style(own, 3.5, mode, status)
+            drawn_as["casing"] = drawn_as["weight"] + 3  # a white halo: apart from bundled lines
+            if drawn_as not in styles:
+                styles.append(drawn_as)
             tip = fmt(gdf["name"].iat[i]) if "name" in gdf else ""
             feats.append(
                 {
                     "c": latlngs(gdf.geometry.iat[i]),
-                    "s": styles.index(style),
+                    "s": styles.index(drawn_as),
                     "t": tip,
                     "v": rows[i],
                 }
@@ -788,8 +800,8 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
         feats: list[LineFeature] = []
         for i in (i for i, m in enumerate(modes) if m == mode):
             status = str(legs["status"].iat[i]) if "status" in legs else "operational"
-            style = line_style(color, 5 if mode in ("rail", "road") else 4, STATUS_DASH.get(status))
-            style["casing"] = style["weight"] + 3
+            style = mode_style(color, 5, mode, status)
+            style["casing"] = float(style["weight"]) + 3
             if style not in styles:
                 styles.append(style)
             name = (
@@ -809,7 +821,13 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
             {
                 "kind": "lines",
                 "group": "Route",
-                "label": swatch_line(color, 5) + esc(f"{mode} legs"),
+                "label": swatch_line(
+                    color,
+                    5 * MODE_LINES.get(mode, MODE_LINES["rail"])[1],
+                    1,
+                    MODE_LINES.get(mode, MODE_LINES["rail"])[2],
+                )
+                + esc(f"{mode} legs"),
                 "show": True,
                 "pane": "cmTitr",
                 "cols": cols,

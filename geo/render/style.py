@@ -32,7 +32,8 @@ CORRIDORS: dict[str, tuple[str, str]] = {
     "TransSiberian": ("Trans-Siberian", "#7e57c2"),
     "Regional": ("Regional feeder line", "#00838f"),
 }
-OTHER_COLORS = ("#f9a825", "#9e9d24", "#6d4c41", "#c2185b", "#455a64", "#ad1457")
+# Unnamed corridors: apart from the named corridors, the Russia colour and the commodities.
+OTHER_COLORS = ("#f9a825", "#9e9d24", "#6d4c41", "#00b8d4", "#455a64", "#b39ddb")
 RUSSIA_COLOR = "#7a1212"  # every segment with russia_km > 0, whatever its corridor
 SHADE_COLOR = "#e9b8b0"
 ROUTE_COLORS = ("#d81b60", "#1e73be", "#2e9d4a", "#e08214", "#7e57c2", "#00838f", "#8d6e63")
@@ -45,6 +46,36 @@ STATUS_DASH: dict[str, str | None] = {
     "proposed": "1 7",
     "suspended": "3 9",
 }
+# How each mode is drawn, whatever its colour: (legend text, width as a share of a rail line's,
+# dash). A mode without a dash of its own shows its status by the status dash; one with its own
+# dash is drawn faint when not operational (tests/test_palette.py: every mode apart).
+MODE_LINES: dict[str, tuple[str, float, str | None]] = {
+    "rail": ("rail", 1.0, None),
+    "ferry": ("ferry (train or truck ferry)", 0.75, "14 4 3 4"),
+    "sea": ("sea route", 0.5, None),
+    "road": ("road (access)", 0.6, "2 4"),
+    "pipeline": ("pipeline", 0.69, None),
+}
+NOT_OPERATING_OPACITY = 0.5
+
+
+def mode_style(color: str, weight: float, mode: str, status: str) -> dict[str, Any]:
+    """The Leaflet style of a line of ``mode`` and ``status``; ``weight``: a rail line's width.
+
+    >>> mode_style("#c00", 4, "ferry", "operational")["dashArray"]
+    '14 4 3 4'
+    >>> mode_style("#c00", 4, "rail", "planned")["dashArray"], mode_style("#c00", 4, "sea", "")
+    ('1 7', {'color': '#c00', 'weight': 2.0, 'opacity': 0.95})
+    """
+    _, share, dash = MODE_LINES.get(mode, MODE_LINES["rail"])
+    opacity = NOT_OPERATING_OPACITY if status == "suspended" else 0.95
+    if dash is None:
+        dash = STATUS_DASH.get(status)
+    elif status not in ("operational", ""):
+        opacity = NOT_OPERATING_OPACITY
+    return line_style(color, round(weight * share, 1), dash, opacity)
+
+
 STATUS_LABEL = {
     "operational": "operational",
     "under_construction": "under construction",
@@ -68,16 +99,17 @@ NODE_SHAPES: dict[str, tuple[str, str]] = {
 _NODE_OUTLINE = ' stroke="#fff" stroke-width="1.4"'
 GAUGE_RING = '<circle cx="8" cy="8" r="7.2" fill="none" stroke="#ff8f00" stroke-width="2.2"/>'
 
-# Deposits: coloured by the family of their first (main) commodity.
+# Deposits: coloured by the family of their first (main) commodity, in colours apart from every
+# line colour (corridors, Russia, pipelines: CIE76 distance 20 or more, tests/test_palette.py).
 COMMODITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Uranium", "#8bc34a", ("uranium",)),
     ("Rare earths, rare metals", "#8e24aa", ("rare_earths", "rare_metals")),
-    ("Battery metals (Li, Ni, Co)", "#ec407a", ("lithium", "nickel", "cobalt")),
+    ("Battery metals (Li, Ni, Co)", "#f48fb1", ("lithium", "nickel", "cobalt")),
     ("Copper", "#e65100", ("copper",)),
-    ("Gold & silver", "#fbc02d", ("gold", "silver")),
+    ("Gold & silver", "#ffeb3b", ("gold", "silver")),
     (
         "Base & minor metals",
-        "#607d8b",
+        "#b0bec5",
         ("zinc", "lead", "tin", "antimony", "aluminium"),
     ),
     (
@@ -85,13 +117,40 @@ COMMODITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "#8d5524",
         ("iron", "chromium", "manganese", "tungsten", "molybdenum", "vanadium", "titanium"),
     ),
-    ("Industrial minerals", "#26a69a", ("fluorspar", "phosphate", "potash")),
-    ("Coal", "#424242", ("coal",)),
+    ("Industrial minerals", "#80cbc4", ("fluorspar", "phosphate", "potash")),
+    ("Coal", "#3e2723", ("coal",)),
     ("Oil", "#111111", ("oil",)),
     ("Gas & condensate", "#29b6f6", ("gas", "gas_condensate")),
 )
-OTHER_COMMODITY = ("Other", "#bdbdbd")
+OTHER_COMMODITY = ("Other", "#eeeeee")
 GROUP_OF = {c: i for i, (_, _, cs) in enumerate(COMMODITY_GROUPS) for c in cs}
+
+
+def lab(color: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of a ``#rrggbb`` colour.
+
+    >>> [round(v) for v in lab("#ffffff")]
+    [100, 0, 0]
+    """
+    rgb = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92 for c in rgb)
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return float(t ** (1 / 3)) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+
+def color_distance(a: str, b: str) -> float:
+    """CIE76 distance of two ``#rrggbb`` colours: about 2.3 is just noticeable, 20 is plain.
+
+    >>> round(color_distance("#d81b60", "#ec407a"))  # the TITR and the old lithium pink
+    9
+    """
+    return float(sum((p - q) ** 2 for p, q in zip(lab(a), lab(b), strict=True)) ** 0.5)
 
 
 def node_symbol(kind: str, *, gauge_change: bool = False, size: int = 16) -> str:
@@ -347,6 +406,20 @@ def reader_sources(text: Any) -> tuple[list[list[str]], str]:
     if not shown and not cited and first_mirror:  # only copies: the first, not nothing
         shown = [first_mirror]
     return shown + cited, "; ".join(notes)
+
+
+def user_symbol(kind: str, color: str, size: int = 16) -> str:
+    """A node of the user's own layer: the kind's shape hollow, outlined in ``color``.
+
+    ``color`` must be a constant of this module (:data:`USER_COLORS`), never data.
+
+    >>> 'fill="#fff" stroke="#6a1b9a"' in user_symbol("port", USER_COLORS[0])
+    True
+    """
+    shape = NODE_SHAPES.get(kind, NODE_SHAPES["terminal"])[0]
+    shape = re.sub(r' stroke(-width)?="[^"]*"', "", shape)
+    shape = re.sub(r'fill="[^"]*"', f'fill="#fff" stroke="{color}" stroke-width="2.6"', shape)
+    return _S.format(w=size, v="0 0 16 16", b=shape)
 
 
 def value_symbol(color: str, size: int = 16) -> str:
@@ -802,7 +875,59 @@ def headline(v: Any) -> str:
     return fmt(v) or "—"
 
 
-def short_name(name: str, limit: int = 30) -> str:
+SHORT_NAME_CHARS = 34
+
+
+def short_name(name: str, limit: int = SHORT_NAME_CHARS) -> str:
     """A route's short name: the part before ':' (``TITR main: Xi'an - ...`` -> ``TITR main``)."""
     head = name.split(":", 1)[0].strip()
     return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+
+
+def short_names(names: list[str], limit: int = SHORT_NAME_CHARS) -> list[str]:
+    """Short names (:func:`short_name`) that stay apart.
+
+    Names that would read alike keep their first two words and what tells them apart.
+
+    >>> short_names(["Sea route Shanghai - Rotterdam via Malacca and Suez",
+    ...              "Sea route Shanghai - Rotterdam via the Cape of Good Hope", "TITR main: X"])
+    ['Sea route … Malacca and Suez', 'Sea route … the Cape of Good Hope', 'TITR main']
+    """
+    out = [short_name(n, limit) for n in names]
+    for text in {t for t in out if out.count(t) > 1}:
+        same = [i for i, t in enumerate(out) if t == text]
+        words = [names[i].split(":", 1)[0].split() for i in same]
+        common = 0
+        while all(len(w) > common + 1 for w in words) and len({w[common] for w in words}) == 1:
+            common += 1
+        for i, w in zip(same, words, strict=True):
+            head = " ".join(w[: min(2, common)])
+            rest = " ".join(w[common:])
+            label = f"{head} … {rest}" if common > 2 else " ".join(w)
+            out[i] = label if len(label) <= limit + 4 else label[: limit + 3].rstrip() + "…"
+    return out
+
+
+def route_corridor(name: str) -> str | None:
+    """The named corridor a reference route's name begins with (:data:`CORRIDORS`), if any.
+
+    A corridor is known by the first word of its key or label (dashes alike): "TITR via Kuryk"
+    is TITR's, "Sea route Shanghai - Rotterdam" the maritime route's.
+
+    >>> route_corridor("TITR via Kuryk: Xi'an - Duisburg"), route_corridor("Trans-Siberian x")
+    ('TITR', 'TransSiberian')
+    >>> route_corridor("China-Kyrgyzstan-Uzbekistan railway"), route_corridor("Elsewhere")
+    ('CKU', None)
+    """
+    first = name.replace("–", "-").split()[:1]
+    for key, (label, _) in CORRIDORS.items():
+        words = {key.lower(), label.replace("–", "-").split()[0].lower()}
+        if first and first[0].lower() in words:
+            return key
+    return None
+
+
+def route_color(name: str, i: int) -> str:
+    """A reference route's colour: its corridor's (the legend's), else by its place ``i``."""
+    corridor = route_corridor(name)
+    return CORRIDORS[corridor][1] if corridor else ROUTE_COLORS[i % len(ROUTE_COLORS)]

@@ -262,8 +262,8 @@
     var icons = {};
     function icon(g) {
       if (!icons[g]) {
-        icons[g] = L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") + g, iconSize: [11, 11],
-          html: ""});
+        icons[g] = L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") + g +
+          (spec.user ? " cm-user" : ""), iconSize: [11, 11], html: ""});
       }
       return icons[g];
     }
