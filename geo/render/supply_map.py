@@ -35,6 +35,7 @@ from ..analysis.supply import (
     supply_parts,
 )
 from .elements import Script, static_text
+from .labels import labels_payload
 from .page import base_layers, finish, new_map
 from .panels import Symbol, heading, line_symbol, one_column_legend, render, row
 from .payloads import (
@@ -452,7 +453,8 @@ def build_exports_map(
     )
     panel = exports_panel_html("Supply routes to market")
     script = Script("exports", payload, "CorridorExports")
-    return finish(m, spec.title, layers, legend, panel, extra=[script])
+    names = Script("labels", labels_payload(None, countries), "CorridorLabels")
+    return finish(m, spec.title, layers, legend, panel, extra=[names, script])
 
 
 EXPORTS_JS = static_text("exports.js")
