@@ -48,6 +48,7 @@ from .style import (
     route_color,
     route_value,
     short_names,
+    status_group,
     swatch_line,
     through_russia,
     user_symbol,
@@ -71,6 +72,7 @@ __all__ = [
     "route_stats_html",
     "row",
     "stats_html",
+    "toggle",
     "user_entry",
     "user_legend",
 ]
@@ -139,7 +141,8 @@ class Entry:
     """A legend entry: ``head`` (a heading), ``row`` (symbol and text), or ``colorby``.
 
     A ``colorby`` entry is a user layer named ``text`` coloured by property ``prop``, with one
-    row per value in ``rows``.
+    row per value in ``rows``. A row with a ``filter`` is also a checkbox of the in-page filter
+    (``line``, ``pipe``, ``commodity`` or ``deposit``) for the things of that ``value``.
     """
 
     kind: str
@@ -147,6 +150,8 @@ class Entry:
     symbol: Symbol | None = None
     prop: str = ""
     rows: tuple[Entry, ...] = ()
+    filter: str = ""
+    value: str = ""
 
 
 def heading(text: str) -> Entry:
@@ -157,6 +162,11 @@ def heading(text: str) -> Entry:
 def row(symbol: Symbol, text: str) -> Entry:
     """A legend row: a symbol and its text."""
     return Entry("row", text, symbol)
+
+
+def toggle(symbol: Symbol, text: str, filter_name: str, value: object) -> Entry:
+    """A legend row that is also a checkbox: unticked, the map hides what it stands for."""
+    return Entry("row", text, symbol, filter=filter_name, value=str(value))
 
 
 def line_symbol(color: str, weight: float, opacity: float = 1.0, dash: str | None = None) -> Symbol:
@@ -216,10 +226,26 @@ def legend_html(
         present = {int(i) for g in by_commodity if "commodities" in g
                    for i in set(main_groups(g["commodities"]).tolist())}  # fmt: skip
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
-        cols[2] += [row(Symbol("dot", cls=f"cm-c{i}"), label)
+        cols[2] += [toggle(Symbol("dot", cls=f"cm-c{i}"), label, "commodity", i)
                     for i, (label, _) in enumerate(groups) if i in present]  # fmt: skip
+        cols[2] += _deposit_status_entries(by_commodity)
         cols[2].append(row(Symbol("cluster", text="12"), "cluster (click to split)"))
     return render("legend.html", columns=[c for c in cols if c])
+
+
+DEPOSIT_STATUS_ORDER = ("producing", "development", "exploration", "closed", "unknown")
+
+
+def _deposit_status_entries(layers: Sequence[gpd.GeoDataFrame]) -> list[Entry]:
+    """The deposit statuses present, each a checkbox of the in-page filter."""
+    present = {fmt(v) or "unknown" for g in layers if "status" in g for v in g["status"]}
+    if len(present) < 2:
+        return []
+    order = [*(s for s in DEPOSIT_STATUS_ORDER if s in present), *sorted(present
+             - set(DEPOSIT_STATUS_ORDER))]  # fmt: skip
+    return [heading("Deposit status"),
+            *(toggle(Symbol("dot", cls="cm-c-any"), status, "deposit", status)
+              for status in order)]  # fmt: skip
 
 
 def pipeline_entries(
@@ -239,7 +265,8 @@ def pipeline_entries(
         for status, (text, dash, opacity) in PIPELINE_STATUS.items():
             if status in statuses and text not in seen:
                 seen.add(text)
-                out.append(row(line_symbol("#555", PIPELINE_WEIGHT, opacity, dash), text))
+                out.append(toggle(line_symbol("#555", PIPELINE_WEIGHT, opacity, dash), text,
+                                  "pipe", status_group(status)))  # fmt: skip
     if terminals is not None and len(terminals):
         out.append(row(_node("terminal"), "oil or gas terminal"))
     return [heading("Pipelines"), *out] if out else []
@@ -273,7 +300,8 @@ def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) 
     for status, label in STATUS_LABEL.items():
         if status in statuses or (status == "planned" and "proposed" in statuses):
             weight_op = 0.6 if status == "suspended" else 1
-            out.append(row(line_symbol("#444", 3, weight_op, STATUS_DASH[status]), label))
+            out.append(toggle(line_symbol("#444", 3, weight_op, STATUS_DASH[status]), label,
+                              "line", status_group(status)))  # fmt: skip
     if modes & {m for m, (_, _, dash) in MODE_LINES.items() if dash}:
         out.append(row(line_symbol("#444", 3, NOT_OPERATING_OPACITY, "14 4 3 4"),
                        "ferry or road not yet operating (faint)"))  # fmt: skip

@@ -43,6 +43,7 @@ from .style import (
     route_color,
     route_value,
     short_names,
+    status_group,
     swatch_line,
     through_russia,
     user_symbol,
@@ -65,7 +66,8 @@ USER_GROUP = "Your layers"
 class LineFeature(TypedDict):
     """A line: latlngs ``c``, index ``s`` into the styles, tooltip ``t``, popup row ``v``.
 
-    ``l``: source links as ``[name, url]`` (a card popup shows the names as links).
+    ``l``: source links as ``[name, url]`` (a card popup shows the names as links); ``st``: the
+    status group the in-page filter reads (:func:`geo.render.style.status_group`).
     """
 
     c: Any
@@ -73,6 +75,7 @@ class LineFeature(TypedDict):
     t: str
     v: list[str]
     l: NotRequired[list[list[str]]]  # noqa: E741
+    st: NotRequired[str]
 
 
 class NodeFeature(TypedDict):
@@ -161,10 +164,10 @@ class NodesLayer(TypedDict):
 
 
 class DepositsLayer(TypedDict):
-    """``kind: "deposits"``: clustered points ``p`` (``[lat, lon, colour code]``).
+    """``kind: "deposits"``: clustered points ``p`` (``[lat, lon, colour code, status code]``).
 
     Their properties travel as columns ``data``; ``cls`` is the marker class prefix for
-    colour-by.
+    colour-by; ``sts`` names the status codes (the in-page filter reads them).
     """
 
     kind: Literal["deposits"]
@@ -175,6 +178,7 @@ class DepositsLayer(TypedDict):
     data: list[Column]
     p: list[list[float]]
     cls: NotRequired[str]
+    sts: NotRequired[list[str]]
     user: NotRequired[bool]
     card: NotRequired[bool]
     links: NotRequired[int]
@@ -334,6 +338,7 @@ def segment_layers(
                     "s": styles.index(style),
                     "t": f"{fmt(row.get('name'))} ({mode}, {status_label}{via})",
                     "v": rows[int(i)],
+                    "st": status_group(status),
                 }
             )
         label = CORRIDORS.get(corridor, (corridor, ""))[0]
@@ -387,7 +392,8 @@ def network_layer(
         s = 0 if status is None or status[i] == "operational" else 1
         feats.append({"c": latlngs(geom, 3), "s": s,
                       "t": f"{fmt(rail['name'].iat[i])} (rail, {fmt(rail['country'].iat[i])})",
-                      "v": rows[i]})  # fmt: skip
+                      "v": rows[i],
+                      "st": status_group(status[i] if status is not None else None)})  # fmt: skip
     return {
         "kind": "lines", "group": "Corridors",
         "label": swatch_line(NETWORK_COLOR, 2) + esc(label), "show": True, "pane": "cmLines",
@@ -546,6 +552,11 @@ def deposit_layer(
     else:
         main = [len(COMMODITY_GROUPS)] * len(deposits)
     data = [columnar(np.asarray(c, dtype=object)) for c in popups.columns]
+    status_text = fmt_column(deposits["status"]) if "status" in deposits else np.full(
+        len(deposits), "unknown", dtype=object)  # fmt: skip
+    found, statuses_index = pd.factorize(pd.Series(status_text, dtype=object), sort=True)
+    codes_of_status = found.tolist()
+    statuses = [str(x) or "unknown" for x in statuses_index]
     layer: DepositsLayer = {
         "kind": "deposits",
         "group": group,
@@ -553,7 +564,8 @@ def deposit_layer(
         "show": True,
         "cols": popups.labels,
         "data": data,
-        "p": list(map(list, zip(lat, lon, main, strict=True))),
+        "p": list(map(list, zip(lat, lon, main, codes_of_status, strict=True))),
+        "sts": statuses,
         "card": True,
         "links": popups.links,
         "notes": popups.notes,

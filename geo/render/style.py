@@ -76,6 +76,18 @@ def mode_style(color: str, weight: float, mode: str, status: str) -> dict[str, A
     return line_style(color, round(weight * share, 1), dash, opacity)
 
 
+def status_group(status: Any) -> str:
+    """The filter group of a line's status: operational, under_construction, planned, suspended.
+
+    Proposed lines count as planned; a missing status as operational (the schema's default).
+
+    >>> status_group("proposed"), status_group(None), status_group("under_construction")
+    ('planned', 'operational', 'under_construction')
+    """
+    text = fmt(status) or "operational"
+    return "planned" if text == "proposed" else text
+
+
 STATUS_LABEL = {
     "operational": "operational",
     "under_construction": "under construction",

@@ -160,19 +160,32 @@
   function lines(map, spec) {
     // An attribution (text, escaped here) shows while the layer is on the map.
     var g = L.featureGroup([], spec.attr ? {attribution: CM.text(spec.attr)} : {});
+    var entries = [];
     spec.f.forEach(function (f, i) {
-      var s = spec.styles[f.s];
+      var s = spec.styles[f.s], parts = [];
       var opts = L.extend({pane: spec.pane, cmIndex: i}, s);
       delete opts.casing;
       if (s.casing) {
-        g.addLayer(L.polyline(f.c, {pane: spec.pane, color: "#fff", weight: s.casing,
+        parts.push(L.polyline(f.c, {pane: spec.pane, color: "#fff", weight: s.casing,
           opacity: 0.9, interactive: false, lineCap: "round"}));
       }
       var line = L.polyline(f.c, opts);
       line.bindTooltip(function () { return tip(f.t); }, {sticky: true});
       line.bindPopup(function () { return popup(spec, f, f.v[0] || f.t); }, {maxWidth: 380});
-      g.addLayer(line);
+      parts.push(line);
+      parts.forEach(function (p) { g.addLayer(p); });
+      entries.push({st: f.st, parts: parts, on: true});
     });
+    // The in-page filter: lines of an unticked status leave the group (and come back).
+    g._cmFilter = function (off) {
+      var hide = off[spec.group === "Pipelines" ? "pipe" : "line"];
+      entries.forEach(function (e) {
+        var want = !(e.st && hide[e.st]);
+        if (want === e.on) { return; }
+        e.parts.forEach(function (p) { if (want) { g.addLayer(p); } else { g.removeLayer(p); } });
+        e.on = want;
+      });
+    };
     return g;
   }
 
@@ -285,6 +298,19 @@
       group.addLayers(markers);
     }
     function values(i) { return spec.data.map(function (c) { return column(c, i); }); }
+    // The in-page filter: deposits of an unticked commodity group or status leave the clusters.
+    var hidden = 0;
+    group._cmFilter = function (off) {
+      var com = spec.cls ? {} : off.commodity, st = off.deposit;
+      var kept = markers.filter(function (m, i) {
+        var p = spec.p[i];
+        return !com[p[2]] && !(spec.sts && st[spec.sts[p[3]]]);
+      });
+      if (kept.length === markers.length && !hidden) { return; }
+      hidden = markers.length - kept.length;
+      group.clearLayers();
+      group.addLayers(kept);
+    };
     var hover = L.tooltip({direction: "top", offset: [0, -6]});
     group.on("mouseover", function (e) {
       var i = e.layer.options.cmIndex;
@@ -642,6 +668,20 @@
     });
   }
 
+  // The in-page filters: the legend's checkboxes (data-cm-filter: line, pipe, commodity,
+  // deposit) say what stays hidden; each layer that can filter itself is told, nothing is
+  // rebuilt.
+  CM.applyFilters = function (map) {
+    var off = {line: {}, pipe: {}, commodity: {}, deposit: {}};
+    var inputs = map.getContainer().querySelectorAll("input[data-cm-filter]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var kind = input.getAttribute("data-cm-filter");
+      if (!input.checked && off[kind]) { off[kind][input.value] = true; }
+    });
+    map._cm.layers.forEach(function (o) { if (o.layer._cmFilter) { o.layer._cmFilter(off); } });
+    return off;
+  };
+
   // Open (or close) a panel as its head button would, e.g. when a click fills it.
   CM.openPanel = function (map, id, open) {
     var node = document.getElementById(id);
@@ -669,6 +709,10 @@
     var title = document.querySelector(".cm-title");
     if (title) { map.getContainer().appendChild(title); }
     openWithin(map);
+    var inputs = map.getContainer().querySelectorAll("input[data-cm-filter]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      L.DomEvent.on(input, "change", function () { CM.applyFilters(map); });
+    });
     map.on("resize", function () { arrange(map, null); });
     // an overlay's attribution comes and goes with it
     map.on("overlayadd overlayremove", function () { arrange(map, null); });
