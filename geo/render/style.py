@@ -181,6 +181,17 @@ VALUE_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
                  "#17becf", "#bcbd22", "#393b79")  # fmt: skip
 OTHER_VALUE_COLOR = "#9e9e9e"
 
+# The supply map's three routes of a clicked deposit, one per column of its comparison table
+# (avoiding Russia, avoiding Russia and China, unconstrained): solid in the colour of the
+# route's corridor, black dots, grey dashes; drawn in that order, so each stays visible where
+# they share track.
+SUPPLY_LINES: dict[str, dict[str, Any]] = {
+    "one": {"weight": 5, "opacity": 0.95},  # colour: the route's corridor's
+    "both": {"color": "#1b1b1b", "weight": 6, "opacity": 0.9, "dashArray": "0.1 10",
+             "lineCap": "round"},
+    "shortest": {"color": "#37474f", "weight": 3, "opacity": 0.9, "dashArray": "8 6"},
+}  # fmt: skip
+
 # Route maps (`corridor route --map FILE`): legs coloured by mode.
 MODE_COLORS = {"rail": "#d81b60", "road": "#e08214", "ferry": "#1e73be", "sea": "#3f51b5"}
 

@@ -52,6 +52,7 @@ from .style import (
     CORRIDORS,
     OTHER_COLORS,
     RUSSIA_COLOR,
+    SUPPLY_LINES,
     fmt,
     fmt_column,
     fmt_km,
@@ -61,7 +62,7 @@ from .style import (
 
 ROUTE_DECIMALS = 4  # ~10 m: the drawn routes are followed at country scale
 NONE_COLOR = "#ffffff"  # deposits with no route under the constraint: hollow, crossed
-SHORTEST_COLOR = "#37474f"
+SHORTEST_COLOR = SUPPLY_LINES["shortest"]["color"]
 COUNTRY_NAMES = {"RUS": "Russia", "CHN": "China", "BLR": "Belarus", "IRN": "Iran"}
 
 
@@ -155,6 +156,7 @@ COMPARISON_ROWS = (
     "extra distance",
 )
 SETS = ("one", "both", "shortest")  # the comparison's columns: avoid, avoid + CHN, none
+ROUTE_SETS = ("one", "shortest", "both")  # the drawn routes, per node ("both" came last)
 FROM_NUMBERS = -1  # a cell the page writes from the deposit's numbers (distance, days, extra)
 CLUSTER_ABOVE = 1000  # more deposits than this are clustered (the committed map has 90)
 
@@ -303,9 +305,10 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
             # per group: the best route's corridor (-1: none) and the comparison's fixed cells
             "k": [-1 if c is None else cidx[c] for c in corridor],
             "cells": cells,
-            # per access node: the best route and the unconstrained one, as edge refs
+            # per access node: the best route, the unconstrained one and the best avoiding
+            # China too, as edge refs (the page draws all three)
             "routes": [[_refs(sp.legs[(s, node, m)], edges, _latlng(net, node), _latlng(net, m))
-                        for s in ("one", "shortest")] for node in node_ids],
+                        for s in ROUTE_SETS] for node in node_ids],
             # per deposit, per column: distance and days as shown; extra distance (two columns)
             "km": [_whole(totals[s][0]) for s in SETS],
             "days": [[_whole(totals[s][1]), _whole(totals[s][2])] for s in SETS],
@@ -345,6 +348,9 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         ],
         "palette": palette,
         "shortColor": SHORTEST_COLOR,
+        # per comparison column: its line's style and where its route is in "routes"
+        "lines": [SUPPLY_LINES[s] for s in SETS],
+        "routeOf": [ROUTE_SETS.index(s) for s in SETS],
         "star": MARKET_SVG,
     }
 
@@ -365,15 +371,24 @@ MARKET_SVG = (
 
 
 def exports_legend_html(
-    corridors: Sequence[str], palette: Sequence[str], avoid: str, shade: Sequence[str]
+    corridors: Sequence[str],
+    palette: Sequence[str],
+    avoid: str,
+    shade: Sequence[str],
+    avoid2: str = "Russia and China",
 ) -> str:
-    """The exports legend: deposit colours by corridor, the no-route mark, the two route lines."""
+    """The exports legend: deposit colours by corridor, the no-route mark, the three routes."""
+    both = SUPPLY_LINES["both"]
     entries = [
         heading(f"Deposits: best route avoiding {avoid}, mainly via"),
         *(row(Symbol("dot", cls=f"cm-xd cm-xk{i}"), label) for i, label in enumerate(corridors)),
         row(Symbol("dot", cls="cm-xd cm-xnone"), f"no route avoiding {avoid}"),
-        heading("Route of the clicked deposit"),
+        heading("Routes of the clicked deposit"),
         row(line_symbol("#d81b60", 5), f"best avoiding {avoid} (colour of its corridor)"),
+        row(
+            line_symbol(both["color"], both["weight"], 1, both["dashArray"]),
+            f"best avoiding {avoid2}",
+        ),
         row(line_symbol(SHORTEST_COLOR, 3, 1, "8 6"), "best without constraint"),
         heading("Places"),
         row(Symbol("sym", svg=Markup(MARKET_SVG)), "market port"),
@@ -449,7 +464,7 @@ def build_exports_map(
     if segments is not None and len(segments):
         layers.append(network_layer(segments))
     legend = exports_legend_html(
-        payload["corridors"], payload["palette"], payload["avoid"], spec.shade
+        payload["corridors"], payload["palette"], payload["avoid"], spec.shade, payload["avoid2"]
     )
     panel = exports_panel_html("Supply routes to market")
     script = Script("exports", payload, "CorridorExports")
