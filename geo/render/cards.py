@@ -12,6 +12,7 @@ Columns are built a column at a time and each distinct value is formatted once, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -194,18 +195,41 @@ def encode_links(links: Sequence[Sequence[str]]) -> str:
     return "\n".join("\t".join(link) for link in links)
 
 
+_ONE_URL = re.compile(r"https?://([^/\s?#:@;]+)((?:/[^\s<>\"';]*)?)", re.IGNORECASE)
+
+
 def _sources(gdf: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Per feature: its links (encoded) and the note on the sources left out."""
+    """Per feature: its links (encoded) and the note on the sources left out.
+
+    Each distinct source is read once. A source that is one URL alone (most of a big layer's)
+    is named quickly: its host found by one regular-expression match, its publisher looked up
+    once per host; any other source goes through :func:`~geo.render.style.reader_sources`.
+    """
     if "source" not in gdf:
         return [""] * len(gdf), [""] * len(gdf)
-
-    def both(text: str) -> str:
-        links, note = reader_sources(text)
-        return encode_links(links) + "\x00" + note
-
-    pairs = _by_value(gdf["source"], both)
-    links, notes = zip(*(p.split("\x00", 1) for p in pairs), strict=True) if pairs else ((), ())
-    return list(links), list(notes)
+    texts = pd.Series(fmt_column(gdf["source"]), dtype=object)
+    codes, uniques = pd.factorize(texts, use_na_sentinel=False)
+    named: dict[tuple[str, str], tuple[str, str]] = {}
+    links: list[str] = []
+    notes: list[str] = []
+    for text in np.asarray(uniques, dtype=object).tolist():
+        m = _ONE_URL.fullmatch(text) if not text.endswith((".", ",", ")", "]")) else None
+        if m:
+            host, path = m.group(1), m.group(2)
+            key = (host, path[:21])  # the longest publisher path prefix, /GlobalEnergyMonitor
+            if key not in named:
+                found, note = reader_sources(f"https://{host}{path[:21]}")
+                named[key] = (found[0][0] if found else host, note)
+            name, note = named[key]  # a mirror alone: shown by its host, named in the note
+            links.append(f"{name}\t{text}")
+            notes.append(note)
+        else:
+            found, note = reader_sources(text)
+            links.append(encode_links(found))
+            notes.append(note)
+    out_links: list[str] = np.asarray(links, dtype=object)[codes].tolist() if len(texts) else []
+    out_notes: list[str] = np.asarray(notes, dtype=object)[codes].tolist() if len(texts) else []
+    return out_links, out_notes
 
 
 def _notes(gdf: pd.DataFrame, source_notes: list[str]) -> list[str]:
