@@ -15,7 +15,7 @@ of MB rather than hundreds, and more than ``CLUSTER_ABOVE`` of them are clustere
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -34,6 +34,7 @@ from ..analysis.supply import (
     route_totals,
     supply_parts,
 )
+from .cards import card
 from .elements import Script, static_text
 from .labels import labels_payload
 from .page import base_layers, finish, new_map
@@ -43,9 +44,7 @@ from .payloads import (
     LineFeature,
     LinesLayer,
     columnar,
-    display_rows,
     latlngs,
-    property_columns,
 )
 from .spec import ExportsSpec, MapSpec
 from .style import (
@@ -231,13 +230,17 @@ def _latlng(net: Network, node: str) -> list[float]:
     return out
 
 
-def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
+def exports_payload(
+    spec: ExportsSpec, net: Network, countries: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Everything the page needs, shared per access node (railhead or port) and market.
 
     Each (access node, market) route is sent once as refs into shared edge lines, and each
     group of deposits (same node and access country) has its comparison texts once; per
     deposit the page gets its point, its group and, per market and column, the distance, days
     and extra distance as whole numbers rounded here (``exports.js`` only adds separators).
+    A deposit's details are a reader's card (:func:`geo.render.cards.card`; ``countries``:
+    names by alpha-3 code), its id a last column the page does not show.
     """
     avoid = list(spec.avoid)
     both = [*avoid, *(["CHN"] if "CHN" not in {a.upper() for a in avoid} else [])]
@@ -314,7 +317,7 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
             "days": [[_whole(totals[s][1]), _whole(totals[s][2])] for s in SETS],
             "extra": [_whole(totals[s][0] - short) for s in ("one", "both")],
         })  # fmt: skip
-    cols = property_columns(deps, "deposit", first=("name", "id", "commodities", "kind", "status"))
+    popups = card(deps, "deposit", countries=countries)
     pts = deps.geometry.where(
         deps.geometry.geom_type == "Point", deps.geometry.representative_point()
     )
@@ -333,8 +336,13 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         "edges": edges.lines,
         "nodes": [_latlng(net, v) for v in node_ids],
         "groupNode": [node_index[k[0]] for k in keys],
-        "cols": cols,
-        "data": [columnar(fmt_column(deps[c])) for c in cols],
+        "cols": [*popups.labels, "id"],
+        "data": [
+            *(columnar(np.asarray(c, dtype=object)) for c in popups.columns),
+            columnar(fmt_column(deps["id"]) if "id" in deps else [""] * n),
+        ],
+        "links": popups.links,
+        "notes": popups.notes,
         "lat": np.round(shapely.get_y(pts.to_numpy()), ROUTE_DECIMALS).tolist(),
         "lon": np.round(shapely.get_x(pts.to_numpy()), ROUTE_DECIMALS).tolist(),
         "g": group.tolist(),
@@ -403,9 +411,9 @@ def exports_panel_html(title: str) -> str:
 
 
 def network_layer(segments: gpd.GeoDataFrame) -> LinesLayer:
-    """The whole network as thin grey context lines (popups keep every property)."""
-    cols = property_columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
-    rows = display_rows(segments, cols)
+    """The whole network as thin grey context lines, with reader popups."""
+    popups = card(segments, "segment")
+    rows = popups.rows()
     styles: list[dict[str, Any]] = []
     feats: list[LineFeature] = []
     for i in range(len(segments)):
@@ -428,9 +436,12 @@ def network_layer(segments: gpd.GeoDataFrame) -> LinesLayer:
         "label": swatch_line("#8d8d8d", 2) + "Network",
         "show": True,
         "pane": "cmLines",
-        "cols": cols,
+        "cols": popups.labels,
         "styles": styles,
         "f": feats,
+        "card": True,
+        "links": popups.links,
+        "notes": popups.notes,
     }
 
 
@@ -457,7 +468,11 @@ def build_exports_map(
     if spec.exports is None:
         msg = "build_exports_map: the spec has no [exports] table (spec.exports is None)"
         raise TypeError(msg)
-    payload = exports_payload(spec.exports, network)
+    country_names: dict[str, str] = {}
+    if countries is not None and "id" in countries and "name" in countries:
+        country_names = {str(c): fmt(n) for c, n in zip(countries["id"], countries["name"],
+                                                        strict=True)}  # fmt: skip
+    payload = exports_payload(spec.exports, network, country_names)
     css = exports_css(len(payload["palette"]), payload["palette"])
     m = new_map(spec, markercluster=payload["cluster"], extra_css=css, extra_js=EXPORTS_JS)
     layers = base_layers(countries, spec.shade)

@@ -40,7 +40,7 @@ def hostile_map(hostile_build: Any) -> Path:
 
 
 def names(data: dict[str, Any]) -> list[str]:
-    c = data["data"][data["cols"].index("name")]
+    c = data["data"][data["cols"].index("Name")]
     return column_values(c)
 
 

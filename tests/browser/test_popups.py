@@ -78,3 +78,30 @@ def test_a_clicked_line_shows_a_reader_popup_without_a_focus_ring(
     assert box["folded"]  # the notes stay closed until the reader opens them
     assert "Status" in box["text"] and "Source" in box["text"]
     map_page.check_clean()
+
+
+def test_the_exports_map_details_are_reader_cards(map_page: MapPage) -> None:
+    from .conftest import ROOT
+
+    exports = ROOT / "maps" / "exports.html"
+    if not exports.is_file():
+        pytest.skip("maps/exports.html not built (run `corridor map maps/exports.toml`)")
+    map_page.open(exports)
+    seen = map_page.js(
+        """() => CorridorMap.exportMarkers.map((m, i) => {
+          CorridorMap.depositDetails(i);
+          const box = document.querySelector('.leaflet-popup-content').cloneNode(true);
+          const fold = box.querySelector('details');
+          const notes = fold ? fold.textContent : '';
+          if (fold) { fold.remove(); }
+          return {text: box.textContent, notes: notes,
+                  links: Array.from(box.querySelectorAll('a')).map(a => a.textContent)};
+        })"""
+    )
+    assert len(seen) >= 80
+    for card in seen:
+        assert not re.search(r"%[0-9A-Fa-f]{2}|https?://", card["text"]), card["text"][:80]
+        assert "Commodities" in card["text"] and "Status" in card["text"]
+        assert all("/" not in link for link in card["links"])
+    assert sum(bool(c["notes"]) for c in seen) > 0  # the maintainers' notes are kept, folded
+    map_page.check_clean()

@@ -93,8 +93,10 @@
       tr.appendChild(td);
       t.appendChild(tr);
     }
-    for (var i = 1; i < cols.length; i++) {
-      if (i === spec.links || i === spec.notes) { continue; }
+    // columns after the notes (an id the page needs) are not the reader's
+    var end = spec.notes === undefined ? cols.length : spec.notes;
+    for (var i = 1; i < end; i++) {
+      if (i === spec.links) { continue; }
       if (values[i] !== "" && values[i] !== undefined) { add(cols[i], el("td", null, values[i])); }
     }
     var sources = el("td");

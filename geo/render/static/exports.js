@@ -173,7 +173,7 @@
     function details(i) {
       var v = d.data.map(function (c) { return column(c, i); });
       L.popup({maxWidth: 380, offset: [0, -4]}).setLatLng(markers[i].getLatLng())
-        .setContent(CM.table(v[0], d.cols, v)).openOn(map);
+        .setContent(CM.card({cols: d.cols, links: d.links, notes: d.notes}, v)).openOn(map);
     }
     CM.depositDetails = details;
     CM.exportMarkers = markers;
