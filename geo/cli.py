@@ -178,6 +178,8 @@ def route(
     map_file: Annotated[
         Path | None, typer.Option("--map", help="Write a map of the route to FILE.")
     ] = None,
+    png: PngOpt = None,
+    size: SizeOpt = None,
     layer: LayerOpt = None,
     commodity: Annotated[
         str | None,
@@ -209,10 +211,14 @@ def route(
 
     _check_format(fmt)
     try:
+        if png is not None and map_file is None:
+            msg = "--png: a picture is taken of the route's map; give --map FILE.html too"
+            raise GeoError(msg)
         if map_file is not None:
             from .report import check_output_path
 
             check_output_path(map_file, "--map")
+            _check_png(png, size)
         kw: dict[str, Any] = {
             "via": via or [], "avoid": avoid or [], "modes": modes, "status": status,
             "buffer_km": buffer_km if near is None else near, "extra_layers": _extra(layer),
@@ -225,6 +231,10 @@ def route(
             from .report import write_route_map
 
             write_route_map(result, map_file)
+            if png is not None:
+                from .report import write_png
+
+                write_png(map_file, png, size)
     except GeoError as e:
         fail(e)
     from .report import print_route, print_routes
@@ -522,6 +532,30 @@ def layers_remove(name: Annotated[str, typer.Argument(help="User layer name.")])
     say(out, f"removed user layer '{name}'")
 
 
+PngOpt = Annotated[
+    Path | None,
+    typer.Option("--png", help="Also write a picture of the map to FILE.png (headless Chromium)."),
+]
+SizeOpt = Annotated[
+    str | None, typer.Option("--size", help="The picture's WIDTHxHEIGHT in pixels (1600x1000).")
+]
+
+
+def _check_png(png: Path | None, size: str | None) -> None:
+    """Refuse a bad --png path or --size before any slow work."""
+    if png is None:
+        if size is not None:
+            msg = "--size: it sets the size of the --png picture; give --png FILE.png too"
+            raise GeoError(msg)
+        return
+    from .render.png import parse_size
+    from .report import check_output_path
+
+    check_output_path(png, "--png")
+    if size is not None:
+        parse_size(size)
+
+
 @app.command("map")
 def map_cmd(
     spec: Annotated[
@@ -534,14 +568,20 @@ def map_cmd(
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the result in the default browser.")
     ] = False,
+    png: PngOpt = None,
+    size: SizeOpt = None,
 ) -> None:
     """Build map specs into self-contained HTML (maps/corridor.toml -> maps/corridor.html)."""
-    from .report import build_maps, check_output_path
+    from .report import build_maps, check_output_path, write_png
 
     try:
         if out_file is not None:
             check_output_path(out_file, "--out")
+        _check_png(png, size)
         written = build_maps(spec, out_file, _extra(layer), out)
+        if png is not None and written:
+            main = next((p for p in written if p.stem == "corridor"), written[0])
+            written.append(write_png(main, png, size))
     except GeoError as e:
         fail(e)
     for p in written:

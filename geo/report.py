@@ -402,6 +402,23 @@ def write_route_map(legs: gpd.GeoDataFrame, path: Path) -> None:
         raise error from None
 
 
+def write_png(html: Path, png: Path, size: str | None) -> Path:
+    """A picture of the map page ``html`` (``--png FILE``, ``--size WxH``) in headless Chromium.
+
+    Chromium is ``$CORRIDOR_CHROMIUM``, else Debian's ``/usr/bin/chromium``; Playwright is the
+    optional ``png`` extra. Each missing piece is one GeoError line saying how to get it.
+    """
+    from .render.png import DEFAULT_SIZE, parse_size, save_png
+
+    wanted = parse_size(size) if size is not None else DEFAULT_SIZE
+    chromium = os.environ.get("CORRIDOR_CHROMIUM", "/usr/bin/chromium")
+    try:
+        return save_png(html, png, size=wanted, chromium=chromium)
+    except OSError as e:
+        error = write_failed("--png", png, e)
+        raise error from None
+
+
 def build_maps(
     spec: Path | None, out_file: Path | None, extra: Sequence[Any], console: Console
 ) -> list[Path]:

@@ -113,7 +113,7 @@ def shown(p: dict, m: dict, i: int) -> list[list[str]]:
 
 
 def names(p: dict) -> list[str]:
-    c = p["data"][p["cols"].index("name")]
+    c = p["data"][p["cols"].index("Name")]
     return column_values(c)
 
 

@@ -13,7 +13,10 @@ import folium
 import geopandas as gpd
 
 from ..data.countries import countries as bundled_countries
+from ..data.layers import load_bundled
 from ..errors import GeoError
+from .elements import Script
+from .labels import labels_payload
 from .page import base_layers, finish, new_map
 from .panels import legend_html, route_legend_html, route_stats_html, stats_html
 from .payloads import (
@@ -47,6 +50,7 @@ def build_map(
     network: gpd.GeoDataFrame | None = None,
     pipelines: gpd.GeoDataFrame | None = None,
     terminals: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw the corridors, places, deposits and reference routes on an offline folium map.
 
@@ -69,6 +73,9 @@ def build_map(
     pipelines, terminals : GeoDataFrame, optional
         The pipelines layer (mode ``pipeline``) and its terminals (kind ``terminal``), drawn
         in their own group beneath the corridors, by fuel and status.
+    places : GeoDataFrame, optional
+        Populated places whose capitals are labelled where no node names them; default: the
+        bundled ``places`` layer (Natural Earth). An empty frame labels none.
 
     Any frame may be None or empty; no input is modified.
 
@@ -90,27 +97,33 @@ def build_map(
         drawn_routes, route_ids = route_layers(sel.reset_index(drop=True), shown)
         layers += drawn_routes
         routes = sel.reset_index(drop=True)
-    if network is not None and len(network):
-        layers.append(network_layer(network))
-    if segments is not None and len(segments):
-        layers += segment_layers(segments, spec.highlight)
     names = _country_names(countries)
+    if network is not None and len(network):
+        layers.append(network_layer(network, countries=names))
+    if segments is not None and len(segments):
+        layers += segment_layers(segments, spec.highlight, countries=names)
     if pipelines is not None and len(pipelines):
         layers += pipeline_layers(pipelines, countries=names)
     if terminals is not None and len(terminals):
         layers.append(terminal_layer(terminals, countries=names))
     if nodes is not None and len(nodes):
-        layers.append(node_layer(nodes, label="Ports, border crossings, hubs", group="Places"))
+        layers.append(node_layer(nodes, label="Ports, border crossings, hubs", group="Places",
+                                 countries=names))  # fmt: skip
     if deposits is not None and len(deposits):
-        layers.append(deposit_layer(deposits, label="Deposits", group="Deposits"))
+        layers.append(deposit_layer(deposits, label="Deposits", group="Deposits", countries=names))
     for n, (name, gdf) in enumerate(user_layers):
-        layers.append(user_layer(name, gdf, n))
+        layers.append(user_layer(name, gdf, n, countries=names))
     legend = legend_html(
         segments, nodes, deposits, spec.highlight, spec.shade, bool(route_ids), user_layers,
         pipelines=pipelines, terminals=terminals,
     )  # fmt: skip
     stats = stats_html(routes, route_ids) if route_ids and routes is not None else None
-    return finish(m, spec.title, layers, legend, stats)
+    if places is None:
+        places = load_bundled("places")
+    paths = routes["path"].tolist() if routes is not None and "path" in routes else []
+    labels = labels_payload(nodes, countries, places=places, route_paths=paths)
+    extra = [Script("labels", labels, "CorridorLabels")]
+    return finish(m, spec.title, layers, legend, stats, extra=extra)
 
 
 def route_map(
@@ -181,7 +194,9 @@ def route_map(
     drawn_shade = [c for c in spec.shade if "id" in countries and c in set(countries["id"])]
     legend = route_legend_html(legs, drawn_shade, gauge_breaks=bool(gauge_at))
     box = route_stats_html(stats, query)
-    return finish(m, title, layers, legend, box, bounds=[[south, west], [north, east]])
+    names = Script("labels", labels_payload(None, countries), "CorridorLabels")
+    return finish(m, title, layers, legend, box, bounds=[[south, west], [north, east]],
+                  extra=[names])  # fmt: skip
 
 
 def _country_names(countries: gpd.GeoDataFrame | None) -> dict[str, str]:

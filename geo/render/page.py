@@ -38,7 +38,7 @@ __all__ = [
 
 # The page runtime (geo/render/static/): constants, never formatted with data.
 CSS = static_text("corridor.css")
-RUNTIME_JS = static_text("corridor.js")
+RUNTIME_JS = static_text("corridor.js") + static_text("labels.js")
 
 
 def new_map(

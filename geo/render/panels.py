@@ -26,12 +26,13 @@ from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
     MODE_COLORS,
+    MODE_LINES,
     NODE_SHAPES,
+    NOT_OPERATING_OPACITY,
     OTHER_COMMODITY,
     PIPELINE_FUELS,
     PIPELINE_STATUS,
     PIPELINE_WEIGHT,
-    ROUTE_COLORS,
     RUSSIA_COLOR,
     SHADE_COLOR,
     STAT_LABELS,
@@ -44,10 +45,13 @@ from .style import (
     is_missing,
     main_groups,
     node_symbol,
+    route_color,
     route_value,
-    short_name,
+    short_names,
+    status_group,
     swatch_line,
     through_russia,
+    user_symbol,
     value_colors,
     value_symbol,
 )
@@ -60,6 +64,7 @@ __all__ = [
     "heading",
     "legend_html",
     "line_symbol",
+    "mode_symbol",
     "one_column_legend",
     "pipeline_entries",
     "render",
@@ -67,6 +72,7 @@ __all__ = [
     "route_stats_html",
     "row",
     "stats_html",
+    "toggle",
     "user_entry",
     "user_legend",
 ]
@@ -135,7 +141,8 @@ class Entry:
     """A legend entry: ``head`` (a heading), ``row`` (symbol and text), or ``colorby``.
 
     A ``colorby`` entry is a user layer named ``text`` coloured by property ``prop``, with one
-    row per value in ``rows``.
+    row per value in ``rows``. A row with a ``filter`` is also a checkbox of the in-page filter
+    (``line``, ``pipe``, ``commodity`` or ``deposit``) for the things of that ``value``.
     """
 
     kind: str
@@ -143,6 +150,8 @@ class Entry:
     symbol: Symbol | None = None
     prop: str = ""
     rows: tuple[Entry, ...] = ()
+    filter: str = ""
+    value: str = ""
 
 
 def heading(text: str) -> Entry:
@@ -153,6 +162,11 @@ def heading(text: str) -> Entry:
 def row(symbol: Symbol, text: str) -> Entry:
     """A legend row: a symbol and its text."""
     return Entry("row", text, symbol)
+
+
+def toggle(symbol: Symbol, text: str, filter_name: str, value: object) -> Entry:
+    """A legend row that is also a checkbox: unticked, the map hides what it stands for."""
+    return Entry("row", text, symbol, filter=filter_name, value=str(value))
 
 
 def line_symbol(color: str, weight: float, opacity: float = 1.0, dash: str | None = None) -> Symbol:
@@ -212,10 +226,26 @@ def legend_html(
         present = {int(i) for g in by_commodity if "commodities" in g
                    for i in set(main_groups(g["commodities"]).tolist())}  # fmt: skip
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
-        cols[2] += [row(Symbol("dot", cls=f"cm-c{i}"), label)
+        cols[2] += [toggle(Symbol("dot", cls=f"cm-c{i}"), label, "commodity", i)
                     for i, (label, _) in enumerate(groups) if i in present]  # fmt: skip
+        cols[2] += _deposit_status_entries(by_commodity)
         cols[2].append(row(Symbol("cluster", text="12"), "cluster (click to split)"))
     return render("legend.html", columns=[c for c in cols if c])
+
+
+DEPOSIT_STATUS_ORDER = ("producing", "development", "exploration", "closed", "unknown")
+
+
+def _deposit_status_entries(layers: Sequence[gpd.GeoDataFrame]) -> list[Entry]:
+    """The deposit statuses present, each a checkbox of the in-page filter."""
+    present = {fmt(v) or "unknown" for g in layers if "status" in g for v in g["status"]}
+    if len(present) < 2:
+        return []
+    order = [*(s for s in DEPOSIT_STATUS_ORDER if s in present), *sorted(present
+             - set(DEPOSIT_STATUS_ORDER))]  # fmt: skip
+    return [heading("Deposit status"),
+            *(toggle(Symbol("dot", cls="cm-c-any"), status, "deposit", status)
+              for status in order)]  # fmt: skip
 
 
 def pipeline_entries(
@@ -235,7 +265,8 @@ def pipeline_entries(
         for status, (text, dash, opacity) in PIPELINE_STATUS.items():
             if status in statuses and text not in seen:
                 seen.add(text)
-                out.append(row(line_symbol("#555", PIPELINE_WEIGHT, opacity, dash), text))
+                out.append(toggle(line_symbol("#555", PIPELINE_WEIGHT, opacity, dash), text,
+                                  "pipe", status_group(status)))  # fmt: skip
     if terminals is not None and len(terminals):
         out.append(row(_node("terminal"), "oil or gas terminal"))
     return [heading("Pipelines"), *out] if out else []
@@ -247,6 +278,7 @@ def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) 
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
     rus = segments["russia_km"].map(through_russia) if "russia_km" in segments else None
+    modes = {str(m) for m in segments["mode"]} if "mode" in segments else {"rail"}
     for c in corridors:
         own = (segments["corridor"].astype(str) == c).to_numpy()
         if rus is not None and bool(rus[own].all()):
@@ -258,14 +290,28 @@ def _line_entries(segments: gpd.GeoDataFrame, highlight: str, has_routes: bool) 
     if rus is not None and bool(rus.any()):
         out.append(row(line_symbol(RUSSIA_COLOR, 3.2), "Through Russia"))
     if has_routes:
-        out.append(row(line_symbol(ROUTE_COLORS[0], 9, 0.35), "Reference route"))
+        out.append(row(line_symbol("#888", 9, 0.35), "Reference route (its corridor's colour)"))
+    if len(modes) > 1:
+        out.append(heading("Mode"))
+        out += [row(mode_symbol(mode, "#444", 3.2), text)
+                for mode, (text, _, _) in MODE_LINES.items() if mode in modes]  # fmt: skip
     out.append(heading("Line status"))
     statuses = {str(s) for s in segments["status"]} if "status" in segments else set()
     for status, label in STATUS_LABEL.items():
         if status in statuses or (status == "planned" and "proposed" in statuses):
             weight_op = 0.6 if status == "suspended" else 1
-            out.append(row(line_symbol("#444", 3, weight_op, STATUS_DASH[status]), label))
+            out.append(toggle(line_symbol("#444", 3, weight_op, STATUS_DASH[status]), label,
+                              "line", status_group(status)))  # fmt: skip
+    if modes & {m for m, (_, _, dash) in MODE_LINES.items() if dash}:
+        out.append(row(line_symbol("#444", 3, NOT_OPERATING_OPACITY, "14 4 3 4"),
+                       "ferry or road not yet operating (faint)"))  # fmt: skip
     return out
+
+
+def mode_symbol(mode: str, color: str, weight: float) -> Symbol:
+    """A line swatch of ``mode`` as drawn (:data:`~geo.render.style.MODE_LINES`)."""
+    _, share, dash = MODE_LINES.get(mode, MODE_LINES["rail"])
+    return line_symbol(color, round(weight * share, 1), 1.0, dash)
 
 
 def user_entry(name: str, gdf: gpd.GeoDataFrame, n: int) -> Entry:
@@ -284,9 +330,10 @@ def user_entry(name: str, gdf: gpd.GeoDataFrame, n: int) -> Entry:
 
     if not prop:
         if kind == "node":
-            sym = _node("port")
+            sym = Symbol("sym", svg=Markup(user_symbol("port", USER_COLORS[n % len(USER_COLORS)],
+                                                       size=14)))  # fmt: skip
         elif kind == "deposit":
-            sym = Symbol("cluster", text="3")
+            sym = Symbol("dot", cls="cm-user cm-c0")
         else:
             sym = symbol(USER_COLORS[n % len(USER_COLORS)])
         return row(sym, name)
@@ -335,14 +382,16 @@ def stats_html(routes: gpd.GeoDataFrame, ids: Sequence[int]) -> str:
     keys = [k for k, _, _ in STATS_COLUMNS if k in routes]
     columns = [{"header": h, "tip": tip} for k, h, tip in STATS_COLUMNS if k in routes]
     rows = []
-    for i in ids:
+    names = [fmt(routes.iloc[i].get("name")) or fmt(routes.iloc[i].get("id")) for i in ids]
+    shorts = short_names(names)
+    for k, i in enumerate(ids):
         row = routes.iloc[i]
-        name = fmt(row.get("name")) or fmt(row.get("id"))
+        name = names[k]
         rows.append({
             "index": int(i),
             "name": name,
-            "short": short_name(name),
-            "color": ROUTE_COLORS[i % len(ROUTE_COLORS)],
+            "short": shorts[k],
+            "color": route_color(name, i),
             "cells": [_cell(key, row[key]) for key in keys],
         })  # fmt: skip
     return render("stats.html", columns=columns, rows=rows)
@@ -370,7 +419,7 @@ def route_legend_html(legs: gpd.GeoDataFrame, shade: Sequence[str], *, gauge_bre
     modes = {str(m) for m in legs["mode"]} if "mode" in legs else set()
     entries = [heading("Legs, by mode")]
     for mode in [*(m for m in MODE_COLORS if m in modes), *sorted(modes - set(MODE_COLORS))]:
-        entries.append(row(line_symbol(MODE_COLORS.get(mode, "#555"), 5), mode))
+        entries.append(row(mode_symbol(mode, MODE_COLORS.get(mode, "#555"), 5), mode))
     statuses = {str(s) for s in legs["status"]} if "status" in legs else set()
     if statuses - {"operational"}:
         entries.append(heading("Line status"))

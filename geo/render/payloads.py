@@ -7,7 +7,7 @@ payload is one ``CorridorMap.add`` call (see ``geo/render/static/corridor.js``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 import geopandas as gpd
@@ -17,13 +17,14 @@ import shapely
 
 from ..data.schema import SCHEMA
 from ..errors import GeoError
+from .cards import card
 from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
     MODE_COLORS,
+    MODE_LINES,
     NODE_SHAPES,
     OTHER_VALUE_COLOR,
-    ROUTE_COLORS,
     ROUTE_FIELDS,
     RUSSIA_COLOR,
     STATUS_DASH,
@@ -37,11 +38,15 @@ from .style import (
     is_missing,
     line_style,
     main_groups,
+    mode_style,
     node_symbol,
+    route_color,
     route_value,
-    short_name,
+    short_names,
+    status_group,
     swatch_line,
     through_russia,
+    user_symbol,
     value_colors,
     value_symbol,
 )
@@ -61,7 +66,8 @@ USER_GROUP = "Your layers"
 class LineFeature(TypedDict):
     """A line: latlngs ``c``, index ``s`` into the styles, tooltip ``t``, popup row ``v``.
 
-    ``l``: source links as ``[name, url]`` (a card popup shows the names as links).
+    ``l``: source links as ``[name, url]`` (a card popup shows the names as links); ``st``: the
+    status group the in-page filter reads (:func:`geo.render.style.status_group`).
     """
 
     c: Any
@@ -69,6 +75,7 @@ class LineFeature(TypedDict):
     t: str
     v: list[str]
     l: NotRequired[list[list[str]]]  # noqa: E741
+    st: NotRequired[str]
 
 
 class NodeFeature(TypedDict):
@@ -137,6 +144,8 @@ class LinesLayer(TypedDict):
     f: list[LineFeature]
     card: NotRequired[bool]
     attr: NotRequired[str]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class NodesLayer(TypedDict):
@@ -150,13 +159,15 @@ class NodesLayer(TypedDict):
     icons: list[str]
     f: list[NodeFeature]
     card: NotRequired[bool]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class DepositsLayer(TypedDict):
-    """``kind: "deposits"``: clustered points ``p`` (``[lat, lon, colour code]``).
+    """``kind: "deposits"``: clustered points ``p`` (``[lat, lon, colour code, status code]``).
 
     Their properties travel as columns ``data``; ``cls`` is the marker class prefix for
-    colour-by.
+    colour-by; ``sts`` names the status codes (the in-page filter reads them).
     """
 
     kind: Literal["deposits"]
@@ -167,6 +178,11 @@ class DepositsLayer(TypedDict):
     data: list[Column]
     p: list[list[float]]
     cls: NotRequired[str]
+    sts: NotRequired[list[str]]
+    user: NotRequired[bool]
+    card: NotRequired[bool]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class PolygonsLayer(TypedDict):
@@ -185,6 +201,9 @@ class PolygonsLayer(TypedDict):
     f: list[PolygonFeature]
     ref: NotRequired[list[int]]
     styles: NotRequired[list[dict[str, Any]]]
+    card: NotRequired[bool]
+    links: NotRequired[int]
+    notes: NotRequired[int]
 
 
 class RouteLayer(TypedDict):
@@ -265,12 +284,15 @@ def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLayer]:
+def segment_layers(
+    segments: gpd.GeoDataFrame, highlight: str, *, countries: Mapping[str, str] | None = None
+) -> list[LinesLayer]:
     """One "lines" layer per corridor of ``segments``, the ``highlight`` corridor first.
 
     Segments through Russia or Belarus are drawn in the Russia colour, the others in their
-    corridor's; the status sets the dash, the mode the width (sea and ferry thinner), and the
-    highlighted corridor is wider and cased on its own pane.
+    corridor's; the mode sets the width and pattern and the status the dash or the opacity
+    (:func:`geo.render.style.mode_style`), and the highlighted corridor is wider and cased on
+    its own pane.
 
     Parameters
     ----------
@@ -278,14 +300,16 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
         The segment layer (``corridor``, ``mode``, ``status``, ``russia_km`` ...).
     highlight
         The corridor id drawn on top, e.g. ``"TITR"``.
+    countries
+        Country names by alpha-3 code, for the popups (:func:`geo.render.cards.card`).
 
     Returns
     -------
     list of dict
         :class:`LinesLayer` payloads for the page runtime.
     """
-    cols = property_columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
-    rows = display_rows(segments, cols)
+    popups = card(segments, "segment", countries=countries)
+    rows = popups.rows()
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
     layers: list[LinesLayer] = []
@@ -298,16 +322,10 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
             mode = str(row.get("mode", "rail"))
             russia = through_russia(row.get("russia_km"))
             top = corridor == highlight
-            weight = (5.5 if top else 3.2) * (0.7 if mode in ("sea", "ferry") else 1.0)
             color = RUSSIA_COLOR if russia else corridor_color(corridor, others)
-            style = line_style(
-                color,
-                round(weight, 1),
-                STATUS_DASH.get(status),
-                0.5 if status == "suspended" else 0.95,
-            )
+            style = mode_style(color, 5.5 if top else 3.2, mode, status)
             if top:
-                style["casing"] = round(weight + 3.5, 1)
+                style["casing"] = round(style["weight"] + 3.5, 1)
             if style not in styles:
                 styles.append(style)
             status_label = STATUS_LABEL.get(status, status).replace(" / proposed", "")
@@ -320,6 +338,7 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
                     "s": styles.index(style),
                     "t": f"{fmt(row.get('name'))} ({mode}, {status_label}{via})",
                     "v": rows[int(i)],
+                    "st": status_group(status),
                 }
             )
         label = CORRIDORS.get(corridor, (corridor, ""))[0]
@@ -331,9 +350,12 @@ def segment_layers(segments: gpd.GeoDataFrame, highlight: str) -> list[LinesLaye
                 "label": swatch_line(color, 5 if corridor == highlight else 3) + esc(label),
                 "show": True,
                 "pane": "cmTitr" if corridor == highlight else "cmLines",
-                "cols": cols,
+                "cols": popups.labels,
                 "styles": styles,
                 "f": feats,
+                "card": True,
+                "links": popups.links,
+                "notes": popups.notes,
             }
         )
     return layers
@@ -345,15 +367,21 @@ NETWORK_SIMPLIFY_DEG = (
 NETWORK_COLOR = "#8a8f98"
 
 
-def network_layer(rail: gpd.GeoDataFrame, *, label: str = "Rail network (traced)") -> LinesLayer:
+def network_layer(
+    rail: gpd.GeoDataFrame,
+    *,
+    label: str = "Rail network (traced)",
+    countries: Mapping[str, str] | None = None,
+) -> LinesLayer:
     """The traced rail network as thin grey context lines, one popup row per line.
 
     Lines are simplified for drawing only (the statistics use the full geometry); a line's
     popup names it, its country, gauge, source and licence.
     """
-    cols = [c for c in ("name", "id", "country", "gauge_mm", "length_km", "source", "licence")
+    keep = [c for c in ("name", "id", "country", "gauge_mm", "length_km", "source", "licence")
             if c in rail]  # fmt: skip
-    rows = display_rows(rail, cols)
+    popups = card(rail[keep], "segment", countries=countries)
+    rows = popups.rows()
     styles: list[dict[str, Any]] = [line_style(NETWORK_COLOR, 1.4, None, 0.85),
                                     line_style(NETWORK_COLOR, 1.4, STATUS_DASH.get("planned"),
                                                0.85)]  # fmt: skip
@@ -364,11 +392,13 @@ def network_layer(rail: gpd.GeoDataFrame, *, label: str = "Rail network (traced)
         s = 0 if status is None or status[i] == "operational" else 1
         feats.append({"c": latlngs(geom, 3), "s": s,
                       "t": f"{fmt(rail['name'].iat[i])} (rail, {fmt(rail['country'].iat[i])})",
-                      "v": rows[i]})  # fmt: skip
+                      "v": rows[i],
+                      "st": status_group(status[i] if status is not None else None)})  # fmt: skip
     return {
         "kind": "lines", "group": "Corridors",
         "label": swatch_line(NETWORK_COLOR, 2) + esc(label), "show": True, "pane": "cmLines",
-        "cols": cols, "styles": styles, "f": feats,
+        "cols": popups.labels, "styles": styles, "f": feats,
+        "card": True, "links": popups.links, "notes": popups.notes,
     }  # fmt: skip
 
 
@@ -378,10 +408,16 @@ def node_layer(
     label: str,
     group: str,
     color_by: tuple[str, list[int]] | None = None,
+    countries: Mapping[str, str] | None = None,
+    outline: str | None = None,
 ) -> NodesLayer:
-    """Nodes drawn by kind, or (``color_by``: property and palette codes) by value."""
-    cols = property_columns(nodes, "node", first=("name", "id", "kind", "country", "gauge_change"))
-    rows = display_rows(nodes, cols)
+    """Nodes drawn by kind, or (``color_by``: property and palette codes) by value.
+
+    ``countries``: country names by alpha-3 code, for the popups. ``outline``: a user layer's
+    colour (:data:`~geo.render.style.USER_COLORS`): its places are hollow, outlined in it.
+    """
+    popups = card(nodes, "node", countries=countries)
+    rows = popups.rows()
     icons: list[str] = []
     feats: list[NodeFeature] = []
     kinds = nodes["kind"].astype(str).tolist() if "kind" in nodes else ["terminal"] * len(nodes)
@@ -396,6 +432,8 @@ def node_layer(
         if color_by:
             icon = value_symbol(_palette(color_by[1][i]))
             tip = f"{names[i]} ({color_by[0]}: {values[i] or '—'})"
+        elif outline:
+            icon = user_symbol(kind, outline)
         else:
             icon = node_symbol(kind, gauge_change=gauge)
         if icon not in icons:
@@ -406,11 +444,15 @@ def node_layer(
     return {
         "kind": "nodes",
         "group": group,
-        "label": node_symbol("port", size=12) + esc(label),
+        "label": (user_symbol("port", outline, 12) if outline else node_symbol("port", size=12))
+        + esc(label),
         "show": True,
-        "cols": cols,
+        "cols": popups.labels,
         "icons": icons,
         "f": feats,
+        "card": True,
+        "links": popups.links,
+        "notes": popups.notes,
     }
 
 
@@ -486,12 +528,18 @@ def front_code(texts: list[str]) -> tuple[list[int], list[str]] | None:
 
 
 def deposit_layer(
-    deposits: gpd.GeoDataFrame, *, label: str, group: str, codes: list[int] | None = None
+    deposits: gpd.GeoDataFrame,
+    *,
+    label: str,
+    group: str,
+    codes: list[int] | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> DepositsLayer:
-    """Clustered deposits coloured by main commodity, or by palette ``codes`` (colour-by)."""
-    cols = property_columns(
-        deposits, "deposit", first=("name", "id", "commodities", "kind", "status")
-    )
+    """Clustered deposits coloured by main commodity, or by palette ``codes`` (colour-by).
+
+    ``countries``: country names by alpha-3 code, for the popups.
+    """
+    popups = card(deposits, "deposit", countries=countries)
     pts = deposits.geometry.to_numpy().copy()
     other = shapely.get_type_id(pts) != shapely.GeometryType.POINT
     pts[other] = shapely.point_on_surface(pts[other])
@@ -503,15 +551,24 @@ def deposit_layer(
         main = main_groups(deposits["commodities"]).tolist()
     else:
         main = [len(COMMODITY_GROUPS)] * len(deposits)
-    data = [columnar(fmt_column(deposits[c])) for c in cols]
+    data = [columnar(np.asarray(c, dtype=object)) for c in popups.columns]
+    status_text = fmt_column(deposits["status"]) if "status" in deposits else np.full(
+        len(deposits), "unknown", dtype=object)  # fmt: skip
+    found, statuses_index = pd.factorize(pd.Series(status_text, dtype=object), sort=True)
+    codes_of_status = found.tolist()
+    statuses = [str(x) or "unknown" for x in statuses_index]
     layer: DepositsLayer = {
         "kind": "deposits",
         "group": group,
         "label": esc(f"{label} ({len(deposits):,})"),
         "show": True,
-        "cols": cols,
+        "cols": popups.labels,
         "data": data,
-        "p": list(map(list, zip(lat, lon, main, strict=True))),
+        "p": list(map(list, zip(lat, lon, main, codes_of_status, strict=True))),
+        "sts": statuses,
+        "card": True,
+        "links": popups.links,
+        "notes": popups.notes,
     }
     if codes is not None:
         layer["cls"] = "cm-k"  # palette classes instead of commodity classes (cm-c)
@@ -585,8 +642,11 @@ def polygon_layer(
     if ref is not None:
         return cast(PolygonsLayer, {**layer, "ref": ref, "scale": 0, "cols": [], "f": []})
     decimals = COUNTRY_DECIMALS if simplify else COORD_DECIMALS
-    cols = property_columns(gdf, "area", first=("name", "id")) if interactive else []
-    rows = display_rows(gdf, cols) if interactive else [[] for _ in range(len(gdf))]
+    popups = card(gdf, "area") if interactive else None
+    cols = popups.labels if popups else []
+    rows = popups.rows() if popups else [[] for _ in range(len(gdf))]
+    if popups:
+        layer.update({"card": True, "links": popups.links, "notes": popups.notes})
     names = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
     feats: list[PolygonFeature] = []
     styles: list[dict[str, Any]] = []
@@ -631,17 +691,20 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
          and c != routes.geometry.name),
         key=str,
     )  # fmt: skip
+    names = [fmt(routes["name"].iat[i]) if "name" in routes else "" for i in range(len(routes))]
+    names = [n or fmt(routes["id"].iat[i]) for i, n in enumerate(names)]
+    labels = short_names(names)
     for i in range(len(routes)):
         row = routes.iloc[i]
         rid = fmt(row.get("id"))
-        color = ROUTE_COLORS[i % len(ROUTE_COLORS)]
+        color = route_color(names[i], i)
         values = [route_value(k, row[k]) for k, _ in ROUTE_FIELDS if k in routes]
         values += [fmt(row[c]) for c in extra]
         layers.append(
             {
                 "kind": "route",
                 "group": "Reference routes",
-                "label": swatch_line(color, 7, 0.45) + esc(short_name(fmt(row.get("name")) or rid)),
+                "label": swatch_line(color, 7, 0.45) + esc(labels[i]),
                 "show": rid in shown,
                 "route": i,
                 "cols": [*keys, *extra, "Route id"],
@@ -659,22 +722,26 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
 
 
 def user_layer(
-    name: str, gdf: gpd.GeoDataFrame, n: int
+    name: str, gdf: gpd.GeoDataFrame, n: int, *, countries: Mapping[str, str] | None = None
 ) -> LinesLayer | NodesLayer | DepositsLayer | PolygonsLayer:
     """A user layer in "Your layers", styled by ``attrs["kind"]`` and ``attrs["color_by"]``.
 
     ``n`` numbers the user layers: it picks the layer's colour when not coloured by value.
+    ``countries``: country names by alpha-3 code, for the popups.
     """
     kind = gdf.attrs.get("kind")
     label = f"{name} ({len(gdf):,})"
     prop = gdf.attrs.get("color_by")
     codes = value_colors(gdf, str(prop))[0] if prop else None
-    if kind == "node":
-        by = (str(prop), codes) if prop and codes is not None else None
-        return node_layer(gdf, label=label, group=USER_GROUP, color_by=by)
-    if kind == "deposit":
-        return deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes)
+    by = (str(prop), codes) if kind == "node" and prop and codes is not None else None
     color = USER_COLORS[n % len(USER_COLORS)]
+    if kind == "node":
+        return node_layer(gdf, label=label, group=USER_GROUP, color_by=by, countries=countries,
+                          outline=color)  # fmt: skip
+    if kind == "deposit":
+        layer = deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes, countries=countries)
+        layer["user"] = True  # square markers, outlined: apart from the bundled deposits
+        return layer
     if kind == "area":
         style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.2}
         return polygon_layer(
@@ -687,21 +754,23 @@ def user_layer(
             codes=codes,
         )
     if kind == "segment":
-        cols = property_columns(gdf, "segment", first=("name", "id"))
-        rows = display_rows(gdf, cols)
+        popups = card(gdf, "segment", countries=countries)
+        rows = popups.rows()
         styles: list[dict[str, Any]] = []
         feats: list[LineFeature] = []
         for i in range(len(gdf)):
             status = str(gdf["status"].iat[i]) if "status" in gdf else "operational"
             own = _palette(codes[i]) if codes is not None else color
-            style = line_style(own, 3.5, STATUS_DASH.get(status))
-            if style not in styles:
-                styles.append(style)
+            mode = str(gdf["mode"].iat[i]) if "mode" in gdf else "rail"
+            drawn_as = mode_style(own, 3.5, mode, status)
+            drawn_as["casing"] = drawn_as["weight"] + 3  # a white halo: apart from bundled lines
+            if drawn_as not in styles:
+                styles.append(drawn_as)
             tip = fmt(gdf["name"].iat[i]) if "name" in gdf else ""
             feats.append(
                 {
                     "c": latlngs(gdf.geometry.iat[i]),
-                    "s": styles.index(style),
+                    "s": styles.index(drawn_as),
                     "t": tip,
                     "v": rows[i],
                 }
@@ -712,9 +781,12 @@ def user_layer(
             "label": swatch_line(color if codes is None else "#555", 3) + esc(label),
             "show": True,
             "pane": "cmLines",
-            "cols": cols,
+            "cols": popups.labels,
             "styles": styles,
             "f": feats,
+            "card": True,
+            "links": popups.links,
+            "notes": popups.notes,
         }
     msg = f"user layer '{name}': unknown kind {kind!r}; load it with geo.load_layer"
     raise GeoError(msg)
@@ -740,8 +812,8 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
         feats: list[LineFeature] = []
         for i in (i for i, m in enumerate(modes) if m == mode):
             status = str(legs["status"].iat[i]) if "status" in legs else "operational"
-            style = line_style(color, 5 if mode in ("rail", "road") else 4, STATUS_DASH.get(status))
-            style["casing"] = style["weight"] + 3
+            style = mode_style(color, 5, mode, status)
+            style["casing"] = float(style["weight"]) + 3
             if style not in styles:
                 styles.append(style)
             name = (
@@ -761,7 +833,13 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
             {
                 "kind": "lines",
                 "group": "Route",
-                "label": swatch_line(color, 5) + esc(f"{mode} legs"),
+                "label": swatch_line(
+                    color,
+                    5 * MODE_LINES.get(mode, MODE_LINES["rail"])[1],
+                    1,
+                    MODE_LINES.get(mode, MODE_LINES["rail"])[2],
+                )
+                + esc(f"{mode} legs"),
                 "show": True,
                 "pane": "cmTitr",
                 "cols": cols,

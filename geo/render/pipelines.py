@@ -31,6 +31,7 @@ from .style import (
     node_symbol,
     pipeline_style,
     source_links,
+    status_group,
     swatch_line,
 )
 
@@ -189,6 +190,7 @@ def pipeline_layers(
                 "s": styles.index(style),
                 "t": f"{names[n]} ({fuel or 'pipeline'}, {_status(statuses[n], None)})",
                 "v": [*values[n], shared[n]],
+                "st": status_group(statuses[n]),
             }
             links = source_links(sources[first[n]])
             if links:

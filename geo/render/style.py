@@ -34,7 +34,8 @@ CORRIDORS: dict[str, tuple[str, str]] = {
     # TITR track used without crossing the Caspian (layers/corridors.toml, [[name_rule]])
     "LandBridge": ("New Eurasian Land Bridge (via China)", "#0055ff"),
 }
-OTHER_COLORS = ("#f9a825", "#9e9d24", "#6d4c41", "#c2185b", "#455a64", "#ad1457")
+# Unnamed corridors: apart from the named corridors, the Russia colour and the commodities.
+OTHER_COLORS = ("#f9a825", "#9e9d24", "#6d4c41", "#00b8d4", "#455a64", "#b39ddb")
 RUSSIA_COLOR = "#7a1212"  # every segment with russia_km > 0, whatever its corridor
 SHADE_COLOR = "#e9b8b0"
 ROUTE_COLORS = ("#d81b60", "#1e73be", "#2e9d4a", "#e08214", "#7e57c2", "#00838f", "#8d6e63")
@@ -47,6 +48,48 @@ STATUS_DASH: dict[str, str | None] = {
     "proposed": "1 7",
     "suspended": "3 9",
 }
+# How each mode is drawn, whatever its colour: (legend text, width as a share of a rail line's,
+# dash). A mode without a dash of its own shows its status by the status dash; one with its own
+# dash is drawn faint when not operational (tests/test_palette.py: every mode apart).
+MODE_LINES: dict[str, tuple[str, float, str | None]] = {
+    "rail": ("rail", 1.0, None),
+    "ferry": ("ferry (train or truck ferry)", 0.75, "14 4 3 4"),
+    "sea": ("sea route", 0.5, None),
+    "road": ("road (access)", 0.6, "2 4"),
+    "pipeline": ("pipeline", 0.69, None),
+}
+NOT_OPERATING_OPACITY = 0.5
+
+
+def mode_style(color: str, weight: float, mode: str, status: str) -> dict[str, Any]:
+    """The Leaflet style of a line of ``mode`` and ``status``; ``weight``: a rail line's width.
+
+    >>> mode_style("#c00", 4, "ferry", "operational")["dashArray"]
+    '14 4 3 4'
+    >>> mode_style("#c00", 4, "rail", "planned")["dashArray"], mode_style("#c00", 4, "sea", "")
+    ('1 7', {'color': '#c00', 'weight': 2.0, 'opacity': 0.95})
+    """
+    _, share, dash = MODE_LINES.get(mode, MODE_LINES["rail"])
+    opacity = NOT_OPERATING_OPACITY if status == "suspended" else 0.95
+    if dash is None:
+        dash = STATUS_DASH.get(status)
+    elif status not in ("operational", ""):
+        opacity = NOT_OPERATING_OPACITY
+    return line_style(color, round(weight * share, 1), dash, opacity)
+
+
+def status_group(status: Any) -> str:
+    """The filter group of a line's status: operational, under_construction, planned, suspended.
+
+    Proposed lines count as planned; a missing status as operational (the schema's default).
+
+    >>> status_group("proposed"), status_group(None), status_group("under_construction")
+    ('planned', 'operational', 'under_construction')
+    """
+    text = fmt(status) or "operational"
+    return "planned" if text == "proposed" else text
+
+
 STATUS_LABEL = {
     "operational": "operational",
     "under_construction": "under construction",
@@ -70,16 +113,17 @@ NODE_SHAPES: dict[str, tuple[str, str]] = {
 _NODE_OUTLINE = ' stroke="#fff" stroke-width="1.4"'
 GAUGE_RING = '<circle cx="8" cy="8" r="7.2" fill="none" stroke="#ff8f00" stroke-width="2.2"/>'
 
-# Deposits: coloured by the family of their first (main) commodity.
+# Deposits: coloured by the family of their first (main) commodity, in colours apart from every
+# line colour (corridors, Russia, pipelines: CIE76 distance 20 or more, tests/test_palette.py).
 COMMODITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Uranium", "#8bc34a", ("uranium",)),
     ("Rare earths, rare metals", "#8e24aa", ("rare_earths", "rare_metals")),
-    ("Battery metals (Li, Ni, Co)", "#ec407a", ("lithium", "nickel", "cobalt")),
+    ("Battery metals (Li, Ni, Co)", "#f48fb1", ("lithium", "nickel", "cobalt")),
     ("Copper", "#e65100", ("copper",)),
-    ("Gold & silver", "#fbc02d", ("gold", "silver")),
+    ("Gold & silver", "#ffeb3b", ("gold", "silver")),
     (
         "Base & minor metals",
-        "#607d8b",
+        "#b0bec5",
         ("zinc", "lead", "tin", "antimony", "aluminium"),
     ),
     (
@@ -87,13 +131,40 @@ COMMODITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "#8d5524",
         ("iron", "chromium", "manganese", "tungsten", "molybdenum", "vanadium", "titanium"),
     ),
-    ("Industrial minerals", "#26a69a", ("fluorspar", "phosphate", "potash")),
-    ("Coal", "#424242", ("coal",)),
+    ("Industrial minerals", "#80cbc4", ("fluorspar", "phosphate", "potash")),
+    ("Coal", "#3e2723", ("coal",)),
     ("Oil", "#111111", ("oil",)),
     ("Gas & condensate", "#29b6f6", ("gas", "gas_condensate")),
 )
-OTHER_COMMODITY = ("Other", "#bdbdbd")
+OTHER_COMMODITY = ("Other", "#eeeeee")
 GROUP_OF = {c: i for i, (_, _, cs) in enumerate(COMMODITY_GROUPS) for c in cs}
+
+
+def lab(color: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of a ``#rrggbb`` colour.
+
+    >>> [round(v) for v in lab("#ffffff")]
+    [100, 0, 0]
+    """
+    rgb = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92 for c in rgb)
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return float(t ** (1 / 3)) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+
+def color_distance(a: str, b: str) -> float:
+    """CIE76 distance of two ``#rrggbb`` colours: about 2.3 is just noticeable, 20 is plain.
+
+    >>> round(color_distance("#d81b60", "#ec407a"))  # the TITR and the old lithium pink
+    9
+    """
+    return float(sum((p - q) ** 2 for p, q in zip(lab(a), lab(b), strict=True)) ** 0.5)
 
 
 def node_symbol(kind: str, *, gauge_change: bool = False, size: int = 16) -> str:
@@ -111,6 +182,17 @@ def node_symbol(kind: str, *, gauge_change: bool = False, size: int = 16) -> str
 VALUE_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                  "#17becf", "#bcbd22", "#393b79")  # fmt: skip
 OTHER_VALUE_COLOR = "#9e9e9e"
+
+# The supply map's three routes of a clicked deposit, one per column of its comparison table
+# (avoiding Russia, avoiding Russia and China, unconstrained): solid in the colour of the
+# route's corridor, black dots, grey dashes; drawn in that order, so each stays visible where
+# they share track.
+SUPPLY_LINES: dict[str, dict[str, Any]] = {
+    "one": {"weight": 5, "opacity": 0.95},  # colour: the route's corridor's
+    "both": {"color": "#1b1b1b", "weight": 6, "opacity": 0.9, "dashArray": "0.1 10",
+             "lineCap": "round"},
+    "shortest": {"color": "#37474f", "weight": 3, "opacity": 0.9, "dashArray": "8 6"},
+}  # fmt: skip
 
 # Route maps (`corridor route --map FILE`): legs coloured by mode.
 MODE_COLORS = {"rail": "#d81b60", "road": "#e08214", "ferry": "#1e73be", "sea": "#3f51b5"}
@@ -206,7 +288,62 @@ PUBLISHERS: tuple[tuple[str, str, str], ...] = (
     ("wikipedia.org", "", "Wikipedia"),
     ("newscentralasia.net", "", "News Central Asia"),
     ("bp.com", "", "bp"),
+    ("openstreetmap.org", "", "OpenStreetMap"),
+    ("geonames.org", "", "GeoNames"),
+    ("railwaygazette.com", "", "Railway Gazette"),
+    ("railwaymagazine.co.uk", "", "The Railway Magazine"),
+    ("tass.com", "", "TASS"),
+    ("trend.az", "", "Trend"),
+    ("inform.kz", "", "Kazinform"),
+    ("qazinform.com", "", "Kazinform"),
+    ("uic.org", "", "UIC"),
+    ("report.az", "", "Report.az"),
+    ("menafn.com", "", "MENAFN"),
+    ("portergeo.com.au", "", "PorterGeo"),
+    ("egtre.info", "", "EGTRE"),
+    ("interfax.com", "", "Interfax"),
+    ("usgs.gov", "", "USGS"),
+    ("world-nuclear.org", "", "World Nuclear Association"),
 )
+SOURCES_SHOWN = 5  # links in a popup; the rest are counted under its "data notes"
+# Copies of encyclopaedia articles on other sites: cited in the data, but not what a reader can
+# cite. Kept under a popup's "data notes", never among its sources.
+_MIRROR_HOSTS = ("osmarks.net", "piglix.com", "memim.com", "eudic.net", "nina.az", "mdict.net",
+                 "clateway.com", "blip.land", "zproxy.org", "classicistranieri.com")  # fmt: skip
+_REAL_WIKIS = ("wikipedia.org", "gem.wiki", "wikimedia.org", "wikidata.org")
+
+
+def is_mirror(host: str) -> bool:
+    """Whether a host serves copies of encyclopaedia articles (not a source a reader can cite).
+
+    >>> is_mirror("de.zxc.wiki"), is_mirror("perceptiode.com"), is_mirror("en.wikipedia.org")
+    (True, True, False)
+    >>> is_mirror("ru.wikipedia-on-ipfs.org"), is_mirror("www.gem.wiki")
+    (True, False)
+    """
+    host = host.lower().removeprefix("www.")
+    if any(host == h or host.endswith("." + h) for h in _REAL_WIKIS):
+        return False
+    return "wiki" in host or host.startswith("perceptio") or host.endswith(_MIRROR_HOSTS)
+
+
+def _host_text(host: str) -> str:
+    """A host as a reader reads it: no "www.", internationalised names decoded."""
+    host = host.lower().removeprefix("www.").rstrip(".")
+    try:
+        return host.encode("ascii").decode("idna") if "xn--" in host else host
+    except UnicodeError:
+        return host
+
+
+def _publisher(host: str, path: str) -> str:
+    named = (n for h, pre, n in PUBLISHERS
+             if (host == h or host.endswith("." + h)) and path.startswith(pre))  # fmt: skip
+    name = next(named, _host_text(host))
+    lang = host.split(".")[0]
+    if name == "Wikipedia" and lang not in ("en", "wikipedia", "m") and len(lang) <= 3:
+        name = f"Wikipedia ({lang})"
+    return name
 
 
 def source_links(text: Any) -> list[list[str]]:
@@ -226,14 +363,88 @@ def source_links(text: Any) -> list[list[str]]:
         m = re.fullmatch(r"https?://([^/\s?#:@]+)(/[^\s<>\"']*)?", url, re.IGNORECASE)
         if not m:
             continue
-        host = m.group(1).lower().removeprefix("www.")
-        path = m.group(2) or ""
-        named = (n for h, pre, n in PUBLISHERS
-                 if (host == h or host.endswith("." + h)) and path.startswith(pre))  # fmt: skip
-        name = next(named, host)
-        if [name, url] not in out:
+        host = m.group(1).lower().removeprefix("www.").rstrip(".")
+        name = _publisher(host, m.group(2) or "")
+        if not any(u == url for _, u in out):
             out.append([name, url])
     return out
+
+
+CITATION_CHARS = 150  # a source cited without a URL, as shown; the whole text is in the notes
+
+
+def reader_sources(text: Any) -> tuple[list[list[str]], str]:
+    """A ``source`` value for readers: what to show, and a note on what is left out.
+
+    The value's parts (separated by ``;``) become links ``[name, url]`` named by their
+    publisher, or, cited without a URL, ``[text]`` (a URL that cannot be a link shows as its
+    host). Links to copies of encyclopaedia articles (:func:`is_mirror`) and links beyond
+    :data:`SOURCES_SHOWN` are left out and named in the note; two links of one publisher are
+    told apart by a number.
+
+    >>> links, note = reader_sources(
+    ...     "https://en.wikipedia.org/wiki/A ; https://de.zxc.wiki/wiki/A ; "
+    ...     "https://en.wikipedia.org/wiki/B ; Railway atlas (2023)")
+    >>> links  # doctest: +NORMALIZE_WHITESPACE
+    [['Wikipedia', 'https://en.wikipedia.org/wiki/A'],
+     ['Wikipedia (2)', 'https://en.wikipedia.org/wiki/B'], ['Railway atlas (2023)']]
+    >>> note
+    'Also cited (copies of encyclopaedia articles): de.zxc.wiki'
+    >>> reader_sources("see http://x.org/<b> ; javascript:alert(1)")[0]
+    [['see x.org'], ['javascript:alert(1)']]
+    """
+    shown: list[list[str]] = []
+    cited: list[list[str]] = []
+    mirrors: list[str] = []
+    first_mirror: list[str] = []
+    rest: list[str] = []
+    notes = []
+    for part in fmt(text).split(";"):
+        links = source_links(part)
+        if not links:
+            words = " ".join(part.split())
+            words = re.sub(r"https?://([^/\s?#:@<>]+)\S*", r"\1", words, flags=re.IGNORECASE)
+            if len(words) > CITATION_CHARS:
+                notes.append(f"Source: {words}")
+                words = words[: CITATION_CHARS - 1].rstrip() + "…"
+            if words and [words] not in cited:
+                cited.append([words])
+            continue
+        for name, url in links:
+            host = _host_text(re.sub(r"^https?://([^/?#:@]+).*$", r"\1", url, flags=re.I))
+            if is_mirror(host):
+                mirrors.append(host)
+                first_mirror = first_mirror or [host, url]
+            elif any(u == url for _, u in shown):
+                continue
+            elif len(shown) < SOURCES_SHOWN:
+                same = sum(1 for n, _ in shown if n == name or n.startswith(name + " ("))
+                shown.append([f"{name} ({same + 1})" if same else name, url])
+            else:
+                rest.append(name)
+    if rest:
+        notes.append(f"{len(rest)} more source{'s' if len(rest) > 1 else ''}: "
+                     + ", ".join(dict.fromkeys(rest)))  # fmt: skip
+    if mirrors:
+        notes.append("Also cited (copies of encyclopaedia articles): "
+                     + ", ".join(dict.fromkeys(mirrors)))  # fmt: skip
+    if not shown and not cited and first_mirror:  # only copies: the first, not nothing
+        shown = [first_mirror]
+    return shown + cited, "; ".join(notes)
+
+
+def user_symbol(kind: str, color: str, size: int = 16) -> str:
+    """A node of the user's own layer: the kind's shape hollow, outlined in ``color``.
+
+    ``color`` must be a constant of this module (:data:`USER_COLORS`), never data.
+
+    >>> 'fill="#fff" stroke="#6a1b9a"' in user_symbol("port", USER_COLORS[0])
+    True
+    """
+    shape = NODE_SHAPES.get(kind, NODE_SHAPES["terminal"])[0]
+    shape = re.sub(r' stroke(-width)?="[^"]*"', "", shape)
+    shape = re.sub(r'fill="[^"]*"', f'fill="#fff" stroke="{color}" stroke-width="2.6"', shape)
+    return _S.format(w=size, v="0 0 16 16", b=shape)
 
 
 def value_symbol(color: str, size: int = 16) -> str:
@@ -698,7 +909,59 @@ def headline(v: Any) -> str:
     return fmt(v) or "—"
 
 
-def short_name(name: str, limit: int = 30) -> str:
+SHORT_NAME_CHARS = 34
+
+
+def short_name(name: str, limit: int = SHORT_NAME_CHARS) -> str:
     """A route's short name: the part before ':' (``TITR main: Xi'an - ...`` -> ``TITR main``)."""
     head = name.split(":", 1)[0].strip()
     return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+
+
+def short_names(names: list[str], limit: int = SHORT_NAME_CHARS) -> list[str]:
+    """Short names (:func:`short_name`) that stay apart.
+
+    Names that would read alike keep their first two words and what tells them apart.
+
+    >>> short_names(["Sea route Shanghai - Rotterdam via Malacca and Suez",
+    ...              "Sea route Shanghai - Rotterdam via the Cape of Good Hope", "TITR main: X"])
+    ['Sea route … Malacca and Suez', 'Sea route … the Cape of Good Hope', 'TITR main']
+    """
+    out = [short_name(n, limit) for n in names]
+    for text in {t for t in out if out.count(t) > 1}:
+        same = [i for i, t in enumerate(out) if t == text]
+        words = [names[i].split(":", 1)[0].split() for i in same]
+        common = 0
+        while all(len(w) > common + 1 for w in words) and len({w[common] for w in words}) == 1:
+            common += 1
+        for i, w in zip(same, words, strict=True):
+            head = " ".join(w[: min(2, common)])
+            rest = " ".join(w[common:])
+            label = f"{head} … {rest}" if common > 2 else " ".join(w)
+            out[i] = label if len(label) <= limit + 4 else label[: limit + 3].rstrip() + "…"
+    return out
+
+
+def route_corridor(name: str) -> str | None:
+    """The named corridor a reference route's name begins with (:data:`CORRIDORS`), if any.
+
+    A corridor is known by the first word of its key or label (dashes alike): "TITR via Kuryk"
+    is TITR's, "Sea route Shanghai - Rotterdam" the maritime route's.
+
+    >>> route_corridor("TITR via Kuryk: Xi'an - Duisburg"), route_corridor("Trans-Siberian x")
+    ('TITR', 'TransSiberian')
+    >>> route_corridor("China-Kyrgyzstan-Uzbekistan railway"), route_corridor("Elsewhere")
+    ('CKU', None)
+    """
+    first = name.replace("–", "-").split()[:1]
+    for key, (label, _) in CORRIDORS.items():
+        words = {key.lower(), label.replace("–", "-").split()[0].lower()}
+        if first and first[0].lower() in words:
+            return key
+    return None
+
+
+def route_color(name: str, i: int) -> str:
+    """A reference route's colour: its corridor's (the legend's), else by its place ``i``."""
+    corridor = route_corridor(name)
+    return CORRIDORS[corridor][1] if corridor else ROUTE_COLORS[i % len(ROUTE_COLORS)]

@@ -34,7 +34,9 @@ from ..analysis.supply import (
     route_totals,
     supply_parts,
 )
+from .cards import card
 from .elements import Script, static_text
+from .labels import labels_payload
 from .page import base_layers, finish, new_map
 from .panels import Symbol, heading, line_symbol, one_column_legend, render, row
 from .payloads import (
@@ -42,15 +44,14 @@ from .payloads import (
     LineFeature,
     LinesLayer,
     columnar,
-    display_rows,
     latlngs,
-    property_columns,
 )
 from .spec import ExportsSpec, MapSpec
 from .style import (
     CORRIDORS,
     OTHER_COLORS,
     RUSSIA_COLOR,
+    SUPPLY_LINES,
     fmt,
     fmt_column,
     fmt_km,
@@ -60,7 +61,7 @@ from .style import (
 
 ROUTE_DECIMALS = 4  # ~10 m: the drawn routes are followed at country scale
 NONE_COLOR = "#ffffff"  # deposits with no route under the constraint: hollow, crossed
-SHORTEST_COLOR = "#37474f"
+SHORTEST_COLOR = SUPPLY_LINES["shortest"]["color"]
 COUNTRY_NAMES = {"RUS": "Russia", "CHN": "China", "BLR": "Belarus", "IRN": "Iran"}
 
 
@@ -154,6 +155,7 @@ COMPARISON_ROWS = (
     "extra distance",
 )
 SETS = ("one", "both", "shortest")  # the comparison's columns: avoid, avoid + CHN, none
+ROUTE_SETS = ("one", "shortest", "both")  # the drawn routes, per node ("both" came last)
 FROM_NUMBERS = -1  # a cell the page writes from the deposit's numbers (distance, days, extra)
 CLUSTER_ABOVE = 1000  # more deposits than this are clustered (the committed map has 90)
 
@@ -237,13 +239,17 @@ def _latlng(
     return out
 
 
-def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
+def exports_payload(
+    spec: ExportsSpec, net: Network, countries: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Everything the page needs, shared per access node (railhead or port) and market.
 
     Each (access node, market) route is sent once as refs into shared edge lines, and each
     group of deposits (same node and access country) has its comparison texts once; per
     deposit the page gets its point, its group and, per market and column, the distance, days
     and extra distance as whole numbers rounded here (``exports.js`` only adds separators).
+    A deposit's details are a reader's card (:func:`geo.render.cards.card`; ``countries``:
+    names by alpha-3 code), its id a last column the page does not show.
     """
     avoid = list(spec.avoid)
     both = [*avoid, *(["CHN"] if "CHN" not in {a.upper() for a in avoid} else [])]
@@ -311,16 +317,16 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
             # per group: the best route's corridor (-1: none) and the comparison's fixed cells
             "k": [-1 if c is None else cidx[c] for c in corridor],
             "cells": cells,
-            # per access node: the best route and the unconstrained one, as edge refs
+            # per access node: the best route, the unconstrained one and the best avoiding
+            # China too, as edge refs (the page draws all three)
             "routes": [[_refs(sp.legs[(s, node, m)], edges, _latlng(net, node, sp.points),
-                              _latlng(net, m)) for s in ("one", "shortest")]
-                       for node in node_ids],
+                              _latlng(net, m)) for s in ROUTE_SETS] for node in node_ids],
             # per deposit, per column: distance and days as shown; extra distance (two columns)
             "km": [_whole(totals[s][0]) for s in SETS],
             "days": [[_whole(totals[s][1]), _whole(totals[s][2])] for s in SETS],
             "extra": [_whole(totals[s][0] - short) for s in ("one", "both")],
         })  # fmt: skip
-    cols = property_columns(deps, "deposit", first=("name", "id", "commodities", "kind", "status"))
+    popups = card(deps, "deposit", countries=countries)
     pts = deps.geometry.where(
         deps.geometry.geom_type == "Point", deps.geometry.representative_point()
     )
@@ -339,8 +345,13 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         "edges": edges.lines,
         "nodes": [_latlng(net, v, sp.points) for v in node_ids],
         "groupNode": [node_index[k[0]] for k in keys],
-        "cols": cols,
-        "data": [columnar(fmt_column(deps[c])) for c in cols],
+        "cols": [*popups.labels, "id"],
+        "data": [
+            *(columnar(np.asarray(c, dtype=object)) for c in popups.columns),
+            columnar(fmt_column(deps["id"]) if "id" in deps else [""] * n),
+        ],
+        "links": popups.links,
+        "notes": popups.notes,
         "lat": np.round(shapely.get_y(pts.to_numpy()), ROUTE_DECIMALS).tolist(),
         "lon": np.round(shapely.get_x(pts.to_numpy()), ROUTE_DECIMALS).tolist(),
         "g": group.tolist(),
@@ -354,6 +365,9 @@ def exports_payload(spec: ExportsSpec, net: Network) -> dict[str, Any]:
         ],
         "palette": palette,
         "shortColor": SHORTEST_COLOR,
+        # per comparison column: its line's style and where its route is in "routes"
+        "lines": [SUPPLY_LINES[s] for s in SETS],
+        "routeOf": [ROUTE_SETS.index(s) for s in SETS],
         "star": MARKET_SVG,
     }
 
@@ -374,15 +388,24 @@ MARKET_SVG = (
 
 
 def exports_legend_html(
-    corridors: Sequence[str], palette: Sequence[str], avoid: str, shade: Sequence[str]
+    corridors: Sequence[str],
+    palette: Sequence[str],
+    avoid: str,
+    shade: Sequence[str],
+    avoid2: str = "Russia and China",
 ) -> str:
-    """The exports legend: deposit colours by corridor, the no-route mark, the two route lines."""
+    """The exports legend: deposit colours by corridor, the no-route mark, the three routes."""
+    both = SUPPLY_LINES["both"]
     entries = [
         heading(f"Deposits: best route avoiding {avoid}, mainly via"),
         *(row(Symbol("dot", cls=f"cm-xd cm-xk{i}"), label) for i, label in enumerate(corridors)),
         row(Symbol("dot", cls="cm-xd cm-xnone"), f"no route avoiding {avoid}"),
-        heading("Route of the clicked deposit"),
+        heading("Routes of the clicked deposit"),
         row(line_symbol("#d81b60", 5), f"best avoiding {avoid} (colour of its corridor)"),
+        row(
+            line_symbol(both["color"], both["weight"], 1, both["dashArray"]),
+            f"best avoiding {avoid2}",
+        ),
         row(line_symbol(SHORTEST_COLOR, 3, 1, "8 6"), "best without constraint"),
         heading("Places"),
         row(Symbol("sym", svg=Markup(MARKET_SVG)), "market port"),
@@ -397,9 +420,9 @@ def exports_panel_html(title: str) -> str:
 
 
 def network_layer(segments: gpd.GeoDataFrame) -> LinesLayer:
-    """The whole network as thin grey context lines (popups keep every property)."""
-    cols = property_columns(segments, "segment", first=("name", "id", "corridor", "mode", "status"))
-    rows = display_rows(segments, cols)
+    """The whole network as thin grey context lines, with reader popups."""
+    popups = card(segments, "segment")
+    rows = popups.rows()
     styles: list[dict[str, Any]] = []
     feats: list[LineFeature] = []
     for i in range(len(segments)):
@@ -422,9 +445,12 @@ def network_layer(segments: gpd.GeoDataFrame) -> LinesLayer:
         "label": swatch_line("#8d8d8d", 2) + "Network",
         "show": True,
         "pane": "cmLines",
-        "cols": cols,
+        "cols": popups.labels,
         "styles": styles,
         "f": feats,
+        "card": True,
+        "links": popups.links,
+        "notes": popups.notes,
     }
 
 
@@ -451,18 +477,23 @@ def build_exports_map(
     if spec.exports is None:
         msg = "build_exports_map: the spec has no [exports] table (spec.exports is None)"
         raise TypeError(msg)
-    payload = exports_payload(spec.exports, network)
+    country_names: dict[str, str] = {}
+    if countries is not None and "id" in countries and "name" in countries:
+        country_names = {str(c): fmt(n) for c, n in zip(countries["id"], countries["name"],
+                                                        strict=True)}  # fmt: skip
+    payload = exports_payload(spec.exports, network, country_names)
     css = exports_css(len(payload["palette"]), payload["palette"])
     m = new_map(spec, markercluster=payload["cluster"], extra_css=css, extra_js=EXPORTS_JS)
     layers = base_layers(countries, spec.shade)
     if segments is not None and len(segments):
         layers.append(network_layer(segments))
     legend = exports_legend_html(
-        payload["corridors"], payload["palette"], payload["avoid"], spec.shade
+        payload["corridors"], payload["palette"], payload["avoid"], spec.shade, payload["avoid2"]
     )
     panel = exports_panel_html("Supply routes to market")
     script = Script("exports", payload, "CorridorExports")
-    return finish(m, spec.title, layers, legend, panel, extra=[script])
+    names = Script("labels", labels_payload(None, countries), "CorridorLabels")
+    return finish(m, spec.title, layers, legend, panel, extra=[names, script])
 
 
 EXPORTS_JS = static_text("exports.js")

@@ -410,7 +410,7 @@ def payload_check(html: Path, n: int) -> str | None:
         lengths = {len(column_values(c)) for c in spec["data"]}
         if lengths != {n}:
             return f"columns hold {sorted(lengths)} rows for {n} points"
-        names = column_values(spec["data"][spec["cols"].index("name")])
+        names = column_values(spec["data"][spec["cols"].index("Name")])
         if names != [deposit_name(i) for i in range(n)]:
             return "names in the payload differ from the file's"
         return None

@@ -40,7 +40,7 @@ def hostile_map(hostile_build: Any) -> Path:
 
 
 def names(data: dict[str, Any]) -> list[str]:
-    c = data["data"][data["cols"].index("name")]
+    c = data["data"][data["cols"].index("Name")]
     return column_values(c)
 
 
@@ -157,11 +157,12 @@ def test_hostile_deposit_runs_nothing(map_page: MapPage, hostile_map: Path) -> N
     map_page.page.locator("#cm-cmp .cm-more").click()
     popup = map_page.page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible", timeout=3000)
-    text = popup.inner_text()
+    text = popup.text_content() or ""  # the "data notes" fold too, closed or not
     assert "<img src=x onerror=alert(2)>" in text and "</script><script>alert(4)</script>" in text
     injected = map_page.js(
         "document.querySelectorAll('.leaflet-popup-content *:not(div):not(table):not(tr)"
-        ":not(th):not(td):not(a):not(tbody), #cm-cmp img, #cm-cmp script, #cm-cmp svg, "
+        ":not(th):not(td):not(a):not(tbody):not(details):not(summary), #cm-cmp img, #cm-cmp script, "
+        "#cm-cmp svg:not(.cm-sw), #cm-cmp svg *:not(line), #cm-cmp td svg, "
         ".leaflet-tooltip *:not(span)').length"
     )
     assert injected == 0
@@ -223,4 +224,53 @@ def test_big_layer_is_clustered_and_every_deposit_clickable(
     assert rows.nth(1).locator("td").nth(2).inner_text() == f"{m['km'][2][i]:,} km"
     if m["k"][data["g"][i]] >= 0:
         assert map_page.page.locator("path.cm-xroute").count() == 1
+    map_page.check_clean()
+
+
+def test_a_click_draws_the_three_routes_of_the_comparison(map_page: MapPage) -> None:
+    # Unconstrained, avoiding Russia, avoiding Russia and China: each column of the table has
+    # its line on the map, in its own style, and the heading shows that style.
+    data = payload(EXPORTS)
+    map_page.open(EXPORTS)
+    name = "Inkai"
+    marker(map_page, data, name).dispatch_event("click")
+    map_page.page.wait_for_function("document.querySelectorAll('path.cm-xroute').length > 0")
+    map_page.settle()
+    drawn = map_page.js(
+        """() => ['cm-xroute', 'cm-xroute1', 'cm-xroute2'].map(c => {
+          const p = document.querySelector('path.' + c);
+          return p ? [p.getAttribute('stroke'), p.getAttribute('stroke-dasharray'),
+                      p.getAttribute('stroke-width')] : null;
+        })"""
+    )
+    cells = map_page.js(
+        "Array.from(document.querySelectorAll('#cm-cmp table tr')[1].querySelectorAll('td'))"
+        ".map(td => td.textContent)"
+    )
+    for column, line in enumerate(drawn):
+        assert (line is None) == cells[column].startswith("no route"), (column, cells)
+    assert all(line is not None for line in drawn)  # Inkai reaches Yokohama all three ways
+    assert len({tuple(line) for line in drawn}) == 3  # three styles apart
+    assert [line[1] for line in drawn] == [None, *(s.get("dashArray") for s in data["lines"][1:])]
+    heads = map_page.js(
+        "Array.from(document.querySelectorAll('#cm-cmp table tr')[0].querySelectorAll('th line'))"
+        ".map(l => [l.getAttribute('stroke'), l.getAttribute('stroke-dasharray')])"
+    )
+    assert [h[1] for h in heads] == [line[1] for line in drawn]
+    assert [h[0] for h in heads] == [line[0] for line in drawn]
+    # The routes avoiding China run apart from the unconstrained one (which crosses China).
+    lengths = map_page.js(
+        """() => ['cm-xroute', 'cm-xroute1', 'cm-xroute2'].map(c => {
+          let best = 0;
+          CorridorMap.map.eachLayer(l => { if (l.options && l.options.className === c) {
+            const ll = l.getLatLngs(); let d = 0;
+            for (let i = 1; i < ll.length; i++) { d += ll[i - 1].distanceTo(ll[i]); }
+            best = Math.max(best, d / 1000); } });
+          return best;
+        })"""
+    )
+    km = [float(c.replace(",", "").split()[0]) for c in cells[:3]]
+    for drawn_km, table_km in zip(lengths, km, strict=True):
+        assert abs(drawn_km - table_km) / table_km < 0.35, (lengths, km)  # roads drawn straight
+    assert lengths[1] >= lengths[0] >= lengths[2] * 0.99
     map_page.check_clean()

@@ -158,9 +158,11 @@ def test_deposit_popup_is_built_on_click(map_page: MapPage, fixture_map: Path) -
     popup = map_page.page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible", timeout=3000)
     text = popup.inner_text()
-    assert "Inkai" in text and "commodities" in text and "uranium" in text
-    assert "https://example.org/deposits/0" in text
+    assert "Inkai" in text and "Commodities" in text and "uranium" in text
+    # the source is a link named by its site; the URL is its target, never its text
+    assert "https://example.org/deposits/0" not in text and "example.org" in text
     link = map_page.page.locator(".leaflet-popup-content a").first
+    assert link.get_attribute("href") == "https://example.org/deposits/0"
     assert link.get_attribute("rel") == "noopener noreferrer"
     assert link.get_attribute("target") == "_blank"
     map_page.check_clean()
@@ -223,7 +225,8 @@ def test_hostile_layer_runs_nothing(map_page: MapPage, fixture_map: Path) -> Non
     assert all(h.startswith(("http://", "https://")) for h in hrefs), hrefs
     injected = map_page.js(
         "document.querySelectorAll('.leaflet-popup-content *:not(div):not(table):not(tr)"
-        ":not(th):not(td):not(a):not(tbody), .leaflet-tooltip *:not(span)').length"
+        ":not(th):not(td):not(a):not(tbody):not(details):not(summary),"
+        " .leaflet-tooltip *:not(span)').length"
     )
     assert injected == 0
     map_page.settle()

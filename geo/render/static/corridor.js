@@ -27,12 +27,21 @@
     return a;
   }
 
-  // Text whose http(s) URLs become links; nothing is ever parsed as HTML.
+  // A link's text for readers: the site's name (its host without "www."), never the URL, which
+  // may be long and percent-encoded.
+  function host(url) {
+    var m = /^https?:\/\/([^\/?#:@\s]+)/i.exec(url);
+    return m ? m[1].toLowerCase().replace(/^www\./, "") : url;
+  }
+  CM.host = host;
+
+  // Text whose http(s) URLs become links named by their site; nothing is parsed as HTML.
   function linkify(parent, text) {
     String(text).split(/(\s+)/).forEach(function (part) {
       var m = /^(.*?)([.,;:)\]]*)$/.exec(part);
       if (m && URL_RE.test(m[1])) {
-        var a = el("a", null, m[1]);
+        var a = el("a", null, host(m[1]));
+        a.title = m[1];
         a.href = m[1];
         a.target = "_blank";
         a.rel = "noopener noreferrer";
@@ -62,9 +71,19 @@
   }
   CM.table = table;
 
+  // Links sent as one text (geo.render.cards.encode_links): "name<TAB>url" lines; a line
+  // without a tab is a source cited without a URL, shown as text.
+  function parseLinks(text) {
+    return String(text || "").split("\n").filter(Boolean).map(function (l) {
+      return l.split("\t");
+    });
+  }
+
   // A popup for readers: the first value is the title, empty values are left out, and the
-  // source links ([name, url]) close it, named by their publisher, never shown as URLs.
-  function card(cols, values, links) {
+  // source links ([name, url]) close it, named by their publisher, never shown as URLs. The
+  // maintainers' notes (column spec.notes) stay folded under "data notes".
+  function card(spec, values, links) {
+    var cols = spec.cols;
     var box = el("div", "cm-popup cm-card");
     box.appendChild(el("div", "cm-popup-title", values[0]));
     var t = el("table", "cm-props");
@@ -74,27 +93,40 @@
       tr.appendChild(td);
       t.appendChild(tr);
     }
-    for (var i = 1; i < cols.length; i++) {
+    // columns after the notes (an id the page needs) are not the reader's
+    var end = spec.notes === undefined ? cols.length : spec.notes;
+    for (var i = 1; i < end; i++) {
+      if (i === spec.links) { continue; }
       if (values[i] !== "" && values[i] !== undefined) { add(cols[i], el("td", null, values[i])); }
     }
     var sources = el("td");
-    (links || []).forEach(function (l) {
-      if (!URL_RE.test(l[1])) { return; }
+    var all = links || (spec.links === undefined ? [] : parseLinks(values[spec.links]));
+    all.forEach(function (l) {
+      if (l.length === 2 && !URL_RE.test(l[1])) { return; }
       if (sources.firstChild) { sources.appendChild(document.createTextNode(", ")); }
+      if (l.length !== 2) { sources.appendChild(document.createTextNode(l.join(" "))); return; }
       var a = el("a", null, l[0]);
       a.href = l[1];
+      a.title = host(l[1]);
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       sources.appendChild(a);
     });
-    if (sources.firstChild) { add("Source", sources); }
+    if (sources.firstChild) { add(all.length > 1 ? "Sources" : "Source", sources); }
     box.appendChild(t);
+    var notes = spec.notes === undefined ? "" : values[spec.notes];
+    if (notes) {
+      var fold = el("details", "cm-notes");
+      fold.appendChild(el("summary", null, "data notes"));
+      fold.appendChild(el("div", "cm-notes-text", notes));
+      box.appendChild(fold);
+    }
     return box;
   }
   CM.card = card;
 
   function popup(spec, f, title) {
-    return spec.card ? card(spec.cols, f.v, f.l) : table(title, spec.cols, f.v);
+    return spec.card ? card(spec, f.v, f.l) : table(title, spec.cols, f.v);
   }
 
   function tip(text) { return el("span", null, text); }
@@ -130,19 +162,32 @@
   function lines(map, spec) {
     // An attribution (text, escaped here) shows while the layer is on the map.
     var g = L.featureGroup([], spec.attr ? {attribution: CM.text(spec.attr)} : {});
+    var entries = [];
     spec.f.forEach(function (f, i) {
-      var s = spec.styles[f.s];
+      var s = spec.styles[f.s], parts = [];
       var opts = L.extend({pane: spec.pane, cmIndex: i}, s);
       delete opts.casing;
       if (s.casing) {
-        g.addLayer(L.polyline(f.c, {pane: spec.pane, color: "#fff", weight: s.casing,
+        parts.push(L.polyline(f.c, {pane: spec.pane, color: "#fff", weight: s.casing,
           opacity: 0.9, interactive: false, lineCap: "round"}));
       }
       var line = L.polyline(f.c, opts);
       line.bindTooltip(function () { return tip(f.t); }, {sticky: true});
       line.bindPopup(function () { return popup(spec, f, f.v[0] || f.t); }, {maxWidth: 380});
-      g.addLayer(line);
+      parts.push(line);
+      parts.forEach(function (p) { g.addLayer(p); });
+      entries.push({st: f.st, parts: parts, on: true});
     });
+    // The in-page filter: lines of an unticked status leave the group (and come back).
+    g._cmFilter = function (off) {
+      var hide = off[spec.group === "Pipelines" ? "pipe" : "line"];
+      entries.forEach(function (e) {
+        var want = !(e.st && hide[e.st]);
+        if (want === e.on) { return; }
+        e.parts.forEach(function (p) { if (want) { g.addLayer(p); } else { g.removeLayer(p); } });
+        e.on = want;
+      });
+    };
     return g;
   }
 
@@ -174,7 +219,7 @@
       var p = L.polygon(f.c, spec.styles ? L.extend({}, opts, spec.styles[f.s]) : opts);
       if (spec.interactive) {
         p.bindTooltip(function () { return tip(f.t); }, {sticky: true});
-        p.bindPopup(function () { return table(f.v[0] || f.t, spec.cols, f.v); }, {maxWidth: 380});
+        p.bindPopup(function () { return popup(spec, f, f.v[0] || f.t); }, {maxWidth: 380});
       }
       g.addLayer(p);
     });
@@ -232,8 +277,8 @@
     var icons = {};
     function icon(g) {
       if (!icons[g]) {
-        icons[g] = L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") + g, iconSize: [11, 11],
-          html: ""});
+        icons[g] = L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") + g +
+          (spec.user ? " cm-user" : ""), iconSize: [11, 11], html: ""});
       }
       return icons[g];
     }
@@ -255,6 +300,19 @@
       group.addLayers(markers);
     }
     function values(i) { return spec.data.map(function (c) { return column(c, i); }); }
+    // The in-page filter: deposits of an unticked commodity group or status leave the clusters.
+    var hidden = 0;
+    group._cmFilter = function (off) {
+      var com = spec.cls ? {} : off.commodity, st = off.deposit;
+      var kept = markers.filter(function (m, i) {
+        var p = spec.p[i];
+        return !com[p[2]] && !(spec.sts && st[spec.sts[p[3]]]);
+      });
+      if (kept.length === markers.length && !hidden) { return; }
+      hidden = markers.length - kept.length;
+      group.clearLayers();
+      group.addLayers(kept);
+    };
     var hover = L.tooltip({direction: "top", offset: [0, -6]});
     group.on("mouseover", function (e) {
       var i = e.layer.options.cmIndex;
@@ -268,7 +326,7 @@
       if (i === undefined) { return; }
       var v = values(i);
       L.popup({maxWidth: 380, offset: [0, -4]}).setLatLng(e.layer.getLatLng())
-        .setContent(table(v[0], spec.cols, v)).openOn(map);
+        .setContent(spec.card ? card(spec, v) : table(v[0], spec.cols, v)).openOn(map);
     });
     return group;
   }
@@ -612,6 +670,20 @@
     });
   }
 
+  // The in-page filters: the legend's checkboxes (data-cm-filter: line, pipe, commodity,
+  // deposit) say what stays hidden; each layer that can filter itself is told, nothing is
+  // rebuilt.
+  CM.applyFilters = function (map) {
+    var off = {line: {}, pipe: {}, commodity: {}, deposit: {}};
+    var inputs = map.getContainer().querySelectorAll("input[data-cm-filter]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var kind = input.getAttribute("data-cm-filter");
+      if (!input.checked && off[kind]) { off[kind][input.value] = true; }
+    });
+    map._cm.layers.forEach(function (o) { if (o.layer._cmFilter) { o.layer._cmFilter(off); } });
+    return off;
+  };
+
   // Open (or close) a panel as its head button would, e.g. when a click fills it.
   CM.openPanel = function (map, id, open) {
     var node = document.getElementById(id);
@@ -639,6 +711,10 @@
     var title = document.querySelector(".cm-title");
     if (title) { map.getContainer().appendChild(title); }
     openWithin(map);
+    var inputs = map.getContainer().querySelectorAll("input[data-cm-filter]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      L.DomEvent.on(input, "change", function () { CM.applyFilters(map); });
+    });
     map.on("resize", function () { arrange(map, null); });
     // an overlay's attribution comes and goes with it
     map.on("overlayadd overlayremove", function () { arrange(map, null); });

@@ -30,6 +30,21 @@
     return x === null ? "\u2014" : "+" + thousands(x) + " km";
   }
   CM.exportCell = cell;
+  // A column's line as drawn on the map, beside its heading (built as SVG nodes, no markup).
+  var SVG = "http://www.w3.org/2000/svg";
+  function swatch(style, color) {
+    var svg = document.createElementNS(SVG, "svg"), line = document.createElementNS(SVG, "line");
+    svg.setAttribute("width", "24");
+    svg.setAttribute("height", "10");
+    svg.setAttribute("class", "cm-sw");
+    svg.setAttribute("aria-hidden", "true");
+    [["x1", 2], ["y1", 5], ["x2", 22], ["y2", 5], ["stroke", color],
+      ["stroke-width", Math.min(style.weight, 5)], ["stroke-linecap", style.lineCap || "butt"]]
+      .forEach(function (a) { line.setAttribute(a[0], String(a[1])); });
+    if (style.dashArray) { line.setAttribute("stroke-dasharray", style.dashArray); }
+    svg.appendChild(line);
+    return svg;
+  }
   CM.exports = function (map, d) {
     var current = d.initial, selected = -1, n = d.g.length;
     var drawn = L.featureGroup().addTo(map);
@@ -113,22 +128,32 @@
       });
       var e = markers[i].getElement();
       if (e) { e.classList.add("cm-xsel"); }
-      if (routes[1]) {
-        drawn.addLayer(L.polyline(joined(d, access, routes[1]), {pane: "cmRoutes",
-          color: d.shortColor, weight: 3, opacity: 0.9, dashArray: "8 6", interactive: false}));
-      }
-      if (routes[0]) {
-        var latlngs = joined(d, access, routes[0]);
-        drawn.addLayer(L.polyline(latlngs, {pane: "cmRoutes", color: "#fff", weight: 8,
-          opacity: 0.85, interactive: false}));
-        drawn.addLayer(L.polyline(latlngs, {pane: "cmRoutes", color: d.palette[kOf(i)],
-          weight: 5, opacity: 0.95, interactive: false, className: "cm-xroute"}));
-      }
+      // One line per column of the comparison, in its style (d.lines): the best avoiding
+      // d.avoid solid in its corridor's colour, the one avoiding d.avoid2 dotted, the
+      // unconstrained one dashed; drawn in that order, so each shows where they share track.
+      d.lines.forEach(function (style, s) {
+        var refs = routes[d.routeOf[s]];
+        if (!refs) { return; }
+        var latlngs = joined(d, access, refs);
+        var opts = L.extend({pane: "cmRoutes", interactive: false,
+          className: s === 0 ? "cm-xroute" : "cm-xroute" + s}, style);
+        if (s === 0) {
+          opts.color = d.palette[kOf(i)];
+          drawn.addLayer(L.polyline(latlngs, {pane: "cmRoutes", color: "#fff",
+            weight: style.weight + 3, opacity: 0.85, interactive: false}));
+        }
+        drawn.addLayer(L.polyline(latlngs, opts));
+      });
       cmp.textContent = "";
       cmp.appendChild(el("div", "cm-dep-title", name(i) + " \u2192 " + m.name));
       var t = el("table"), head = el("tr");
       head.appendChild(el("th"));
-      d.heads.forEach(function (h) { head.appendChild(el("th", null, h)); });
+      d.heads.forEach(function (h, s) {
+        var th = el("th");
+        th.appendChild(swatch(d.lines[s], s === 0 ? d.palette[kOf(i)] : d.lines[s].color));
+        th.appendChild(document.createTextNode(h));
+        head.appendChild(th);
+      });
       t.appendChild(head);
       d.cmp.forEach(function (label, k) {
         var tr = el("tr");
@@ -148,7 +173,7 @@
     function details(i) {
       var v = d.data.map(function (c) { return column(c, i); });
       L.popup({maxWidth: 380, offset: [0, -4]}).setLatLng(markers[i].getLatLng())
-        .setContent(CM.table(v[0], d.cols, v)).openOn(map);
+        .setContent(CM.card({cols: d.cols, links: d.links, notes: d.notes}, v)).openOn(map);
     }
     CM.depositDetails = details;
     CM.exportMarkers = markers;
