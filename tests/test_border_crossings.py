@@ -29,3 +29,14 @@ def test_arriving_by_sea_is_a_port_call_not_a_crossing() -> None:
     pairs = crossings("deposit:inkai", "Yokohama", avoid="RUS,CHN")
     assert pairs and all(b != "JPN" for _, b in pairs)
     assert all(a != "EGY" and b != "EGY" for a, b in pairs)
+
+
+def test_a_border_sliver_is_not_a_visit() -> None:
+    # At Petukhovo the traced track leaves Kazakhstan for 0.15 km of Russia and 0.09 km of
+    # Kazakhstan before it enters Russia: one crossing (SLIVER_KM), not three
+    from geo.analysis.stats import reference_routes
+
+    row = reference_routes(["northern_corridor"]).iloc[0]
+    pairs = [(b["from"], b["to"]) for b in row["border_crossings"]["list"]]
+    assert pairs[:2] == [("CHN", "KAZ"), ("KAZ", "RUS")]
+    assert pairs.count(("KAZ", "RUS")) == 1 and ("RUS", "KAZ") not in pairs

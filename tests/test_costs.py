@@ -51,8 +51,6 @@ DATA = Path(__file__).parent / "data" / "costs"
 # Published times the model cannot reach with honest parameters, and why (measured on the
 # bundled network; see the final report of the issue-17 cost work).
 XFAIL = {
-    "northern_xian_duisburg": "typical 17.0 days: the route counts 7 border crossings, two of "
-    "them a Russian sliver of Kazakhstan (KAZ>RUS>KAZ>RUS); without the sliver it is 15.8",
     "titr_2022_china_black_sea": "typical 21.0 days against 38-53: the 2022 congestion (26-41 "
     "days of waiting at the Caspian) is left out of the ferry wait",
     "titr_2024_dhl": "typical 32.0 days against DHL's 50-55 of June 2024: congestion again",

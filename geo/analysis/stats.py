@@ -29,7 +29,7 @@ from ..errors import SpecError
 from .costs import RouteQuery, route_co2e_kg, route_cost_usd, route_days
 from .costs import crossing_days as crossing_days_span
 from .costs import leg_days as leg_days_span
-from .network import Network, load_network
+from .network import SLIVER_KM, Network, load_network
 from .parameters import road_detour_factor
 from .parameters import transit_parameters as transit_parameters  # re-exported for callers
 from .routing import Constraints, Leg, Route, find_route, make_constraints
@@ -111,20 +111,46 @@ def border_crossings(legs: Sequence[Leg]) -> list[dict[str, str]]:
 
 
 def _crossings(legs: Sequence[Leg]) -> list[tuple[dict[str, str], str]]:
-    """Each border crossing with the mode of the leg that makes it."""
+    """Each border crossing with the mode of the leg that makes it.
+
+    A run of a country shorter than :data:`~geo.analysis.network.SLIVER_KM` between two runs
+    of one other country is the 1:50m border's noise, not a visit: the track at Petukhovo
+    leaves Kazakhstan for 0.15 km of Russia and 0.09 km of Kazakhstan before it enters Russia,
+    which is one crossing, not three.
+    """
     out: list[tuple[dict[str, str], str]] = []
-    last: str | None = None
+    for part in _land_runs(legs):
+        for a, b in itertools.pairwise(part):
+            out.append(({"from": a[0], "to": b[0], "at": b[2]}, b[3]))
+    return out
+
+
+def _land_runs(legs: Sequence[Leg]) -> list[list[list[Any]]]:
+    """Per stretch between sea legs, the runs [country, km, where entered, mode], slivers merged."""
+    parts: list[list[list[Any]]] = [[]]
     for leg in legs:
         if leg.mode == "sea":
-            last = None  # the next country is reached by ship
+            parts.append([])  # the next country is reached by ship
             continue
-        for code, at in _entered(leg):
-            if code == last:
+        entered = dict(_entered(leg))
+        for code, km in leg.km_by_country.items():
+            if code == SEA:
                 continue
-            if last is not None:
-                out.append(({"from": last, "to": code, "at": at}, leg.mode))
-            last = code
-    return out
+            runs = parts[-1]
+            if runs and runs[-1][0] == code:
+                runs[-1][1] += km
+            else:
+                runs.append([code, km, entered.get(code, leg.from_name), leg.mode])
+    for runs in parts:
+        i = 1
+        while i < len(runs) - 1:
+            if runs[i][1] < SLIVER_KM and runs[i - 1][0] == runs[i + 1][0]:
+                runs[i - 1][1] += runs[i][1] + runs[i + 1][1]
+                del runs[i : i + 2]
+                i = max(i - 1, 1)
+            else:
+                i += 1
+    return [runs for runs in parts if runs]
 
 
 def find_gauge_breaks(legs: Sequence[Leg]) -> list[str]:
