@@ -376,10 +376,15 @@ def reference_stats(
 def _best(
     net: Network, origin: str, to: str, avoid: Sequence[str], status: Any, by: str = "km"
 ) -> dict[str, Any]:
-    try:
-        r = find_route(net, origin, to, constraints=make_constraints(avoid, None, status, by=by))
-    except RouteError as e:
-        return {"error": str(e)}
+    # an oil or gas field goes by its own modes (pipe and tanker first), as corridor route does
+    tries = _constraint_tries(avoid, None, status, origin_commodity(net, origin), by)
+    for i, c in enumerate(tries):
+        try:
+            r = find_route(net, origin, to, constraints=c)
+            break
+        except RouteError as e:
+            if i == len(tries) - 1:
+                return {"error": str(e)}
     s = route_stats(r, network=net)
     days = s["transit_days"]
     cost, co2 = s.get("cost_usd_per_teu") or {}, s.get("co2e_kg_per_teu") or {}
