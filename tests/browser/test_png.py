@@ -78,10 +78,13 @@ def test_the_exported_page_shows_title_legend_scale_and_attribution(
                     "zoom": False, "layers": False, "stats": False}  # fmt: skip
     # The browser's print gives the same: the print stylesheet hides the same controls.
     map_page.page.emulate_media(media="print")
-    printed = map_page.js(
-        "() => [getComputedStyle(document.querySelector('.leaflet-control-zoom')).display,"
-        " getComputedStyle(document.querySelector('#cm-legend .cm-body')).display]"
-    )
+    try:
+        printed = map_page.js(
+            "() => [getComputedStyle(document.querySelector('.leaflet-control-zoom')).display,"
+            " getComputedStyle(document.querySelector('#cm-legend .cm-body')).display]"
+        )
+    finally:  # the tab is the next test's too
+        map_page.page.emulate_media(media="screen")
     assert printed == ["none", "flex"]
     map_page.check_clean()
 
