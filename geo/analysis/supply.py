@@ -380,8 +380,10 @@ class _Solver:
             best: tuple[float, list[Leg]] | None = None
             for access in self._fields[key]:
                 legs = self.network_legs(t, access.to_id, market)
-                if isinstance(legs, str):
-                    why = why or legs
+                if isinstance(legs, str):  # named by the field, as corridor route names it
+                    why = why or legs.replace(f"no route from {access.to_name}",
+                                              f"no route from {access.from_name} (by its "
+                                              f"{t.fuel} lines)", 1)  # fmt: skip
                     continue
                 total = access.length_km + sum(leg.length_km for leg in legs)
                 if best is None or total < best[0]:
