@@ -683,6 +683,30 @@ def fuel_stop(net: Network, node: str, c: Constraints) -> str:
     return node if best is None else best[1]
 
 
+def _pipeline_vertices(
+    net: Network, c: Constraints
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each allowed pipeline's vertices as columns: line (``pipe-P0646``), node id, x, y.
+
+    Kept in the network's ``subgraphs`` cache per constraints: every field of a supply table
+    measures against the same columns.
+    """
+    key = ("pipeline_vertices", c)
+    hit = net.subgraphs.get(key)
+    if hit is None:
+        g = allowed_subgraph(net, c)
+        pairs = sorted({(str(d["edge"]["id"]).rsplit("-", 1)[0], str(n))
+                        for n in g.nodes for d in g[n].values()
+                        if d["edge"]["mode"] == "pipeline"})  # fmt: skip
+        nodes = net.graph.nodes
+        hit = (np.array([a for a, _ in pairs], dtype=object),
+               np.array([b for _, b in pairs], dtype=object),
+               np.array([nodes[b]["x"] for _, b in pairs], dtype=float),
+               np.array([nodes[b]["y"] for _, b in pairs], dtype=float))  # fmt: skip
+        net.subgraphs[key] = hit
+    return hit
+
+
 def field_access_legs(net: Network, dep_id: str, c: Constraints) -> list[Leg]:
     """A field's ways into the pipelines of the constraints' fuel, nearest first.
 
@@ -699,26 +723,20 @@ def field_access_legs(net: Network, dep_id: str, c: Constraints) -> list[Leg]:
     if deps.empty:
         return []
     p = deps.geometry.iloc[0]
-    g = allowed_subgraph(net, c)
     link = commodity_table().field(dep_id)
     reach = link.reach_km if link else FIELD_KM
-    lines: dict[str, list[str]] = {}  # GEM line (pipe-P0646) -> its vertices
-    for n in g.nodes:
-        for d in g[n].values():
-            e = d["edge"]
-            if e["mode"] == "pipeline":
-                lines.setdefault(str(e["id"]).rsplit("-", 1)[0], []).append(n)
+    line_of, ids, xs, ys = _pipeline_vertices(net, c)
     if link:
-        lines = {k: v for k, v in lines.items() if k.removeprefix("pipe-") in link.joins}
+        keep = np.isin(line_of, [f"pipe-{j}" for j in link.joins])
+        line_of, ids, xs, ys = line_of[keep], ids[keep], xs[keep], ys[keep]
     best: dict[str, float] = {}
-    for vertices in lines.values():
-        ns = sorted(set(vertices))
-        xs = np.array([net.graph.nodes[n]["x"] for n in ns], dtype=float)
-        ys = np.array([net.graph.nodes[n]["y"] for n in ns], dtype=float)
+    if len(ids):
         km = GEOD.inv(np.full(len(xs), p.x), np.full(len(xs), p.y), xs, ys)[2] / 1000.0
-        i = int(np.argmin(km))
-        if km[i] <= reach:
-            best[ns[i]] = float(km[i])
+        order = np.lexsort((ids, km, line_of))  # per line, nearest first (then by id)
+        first = np.r_[True, line_of[order][1:] != line_of[order][:-1]]
+        for i in order[first]:
+            if km[i] <= reach:
+                best[str(ids[i])] = float(km[i])
     code = countries_at(np.array([p.x]), np.array([p.y]))[0]
     code = str(deps["country"].iloc[0]) if pd.isna(code) else str(code)
     name = str(deps["name"].iloc[0]) if "name" in deps else dep_id
