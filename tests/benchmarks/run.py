@@ -159,13 +159,22 @@ def deposit_name(i: int) -> str:
 
 
 def write_deposit_layer(path: Path, n: int, seed: int) -> None:
-    """A valid deposit layer of ``n`` points (GeoJSON written directly: fast and exact)."""
+    """A valid deposit layer of ``n`` points (GeoJSON written directly: fast and exact).
+
+    A mineral database like the ones users load (MRDS, ICMM): mines and deposits of every
+    commodity but oil, condensate and gas. Those travel by their own pipelines, each field
+    routed on its own (the bundled layer's 35 fields cover them); thousands of synthetic
+    fields would measure that one path, not the supply table's shared groups.
+    """
+    from geo.analysis.commodities import commodity_table
     from geo.data.schema import COMMODITIES, DEPOSIT_KINDS, DEPOSIT_STATUSES
+
+    minerals = tuple(c for c in COMMODITIES if commodity_table().rule(c).fuel is None)
 
     x, y, code = central_asia_points(n, seed)
     rng = np.random.default_rng(seed + 1)
-    first = rng.integers(0, len(COMMODITIES), n)
-    second = rng.integers(0, len(COMMODITIES), n)
+    first = rng.integers(0, len(minerals), n)
+    second = rng.integers(0, len(minerals), n)
     two = rng.random(n) < 0.4
     kind = rng.integers(0, len(DEPOSIT_KINDS), n)
     status = rng.integers(0, len(DEPOSIT_STATUSES), n)
@@ -174,9 +183,9 @@ def write_deposit_layer(path: Path, n: int, seed: int) -> None:
     with path.open("w", encoding="utf-8") as f:
         f.write('{"type":"FeatureCollection","features":[\n')
         for i in range(n):
-            comm = [COMMODITIES[first[i]]]
+            comm = [minerals[first[i]]]
             if two[i] and second[i] != first[i]:
-                comm.append(COMMODITIES[second[i]])
+                comm.append(minerals[second[i]])
             props = {
                 "id": f"syn{i:06d}", "name": deposit_name(i), "commodities": comm,
                 "kind": DEPOSIT_KINDS[kind[i]], "status": DEPOSIT_STATUSES[status[i]],
