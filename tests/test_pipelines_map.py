@@ -30,6 +30,7 @@ from geo.render.style import (
     PIPELINE_STATUS,
     ROUTE_COLORS,
     RUSSIA_COLOR,
+    lab,
     source_links,
 )
 
@@ -39,17 +40,8 @@ COL = {c: i for i, c in enumerate(PIPE_COLUMNS)}
 
 
 def _lab(color: str) -> tuple[float, float, float]:
-    """CIE L*a*b* (D65) of a #rrggbb colour."""
-    rgb = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = (((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92 for c in rgb)
-    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
-    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
-
-    def f(t: float) -> float:
-        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
-
-    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+    """CIE L*a*b* (D65) of a #rrggbb colour: the palette's own conversion."""
+    return lab(color)
 
 
 def _distance(a: str, b: str) -> float:

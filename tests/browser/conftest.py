@@ -16,16 +16,10 @@ from typing import Any
 
 import pytest
 
+from geo.render.png import CHROMIUM_ARGS
+
 CHROMIUM = os.environ.get("CORRIDOR_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+ARGS = list(CHROMIUM_ARGS)  # the flags the --png export launches Chromium with
 VIEWPORT = {"width": 1400, "height": 850}
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
