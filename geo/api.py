@@ -23,12 +23,11 @@ from .analysis.capacity import CapacityResult, export_capacity
 from .analysis.commodities import commodity_table
 from .analysis.costs import CASES, extra_span
 from .analysis.network import DEPOSIT_COLUMNS, Network, load_network
-from .analysis.ports import find_route_with_ports, port_index
+from .analysis.ports import find_alternatives_with_ports, find_route_with_ports, port_index
 from .analysis.routing import (
     Constraints,
     Route,
     commodity_tries,
-    find_alternatives,
     find_route,
     fuel_commodity,
     make_constraints,
@@ -263,8 +262,9 @@ def alternatives(
 
     Alternatives are found by the penalty method (:func:`geo.analysis.routing.find_alternatives`):
     each kept route shares at most 70 % of its network km with every route kept before it, so
-    one path with a parallel track swapped is not an alternative. Places must be on the
-    network (a seaport off it is :func:`route`'s alone). Arguments as :func:`route`.
+    one path with a parallel track swapped is not an alternative. An end may be a seaport off
+    the network: the alternatives keep its sea leg and vary the part on the network (port to
+    port by sea has one route). Arguments as :func:`route`.
 
     Returns
     -------
@@ -279,7 +279,8 @@ def alternatives(
     tries = _constraint_tries(avoid, modes, status, what, by)
     for i, c in enumerate(tries):
         try:
-            found = find_alternatives(net, origin, destination, via=via, constraints=c, n=n)
+            found = find_alternatives_with_ports(net, origin, destination, via=via, constraints=c,
+                                                 n=n, cache_dir=sea_cache_dir())  # fmt: skip
             break
         except RouteError:
             if i == len(tries) - 1:

@@ -18,6 +18,7 @@ from geo.analysis.routing import (
     network_pairs_km,
     shared_share,
 )
+from geo.analysis.stats import summarise_legs
 from geo.cli import app
 from geo.errors import RouteError
 
@@ -69,3 +70,26 @@ def test_alternatives_refuse_zero_and_one_is_the_route() -> None:
     one = geo.alternatives("Almaty", "Istanbul", 1)
     assert len(one) == 1
     assert one[0].attrs["stats"] == geo.route("Almaty", "Istanbul").attrs["stats"]
+
+
+def test_alternatives_to_a_seaport_off_the_network_keep_its_sea_leg() -> None:
+    # Piraeus is no node: every route sails its last leg from a network port to port:GRPIR
+    frames = geo.alternatives("Almaty", "Piraeus", 3, avoid="RUS")
+    assert len(frames) >= 2
+    best = geo.route("Almaty", "Piraeus", avoid="RUS").attrs["stats"]
+    assert frames[0].attrs["stats"]["length_km"] == best["length_km"]
+    for f in frames:
+        assert f.iloc[-1]["to"] == "Piraeus" and f.iloc[-1]["mode"] == "sea"
+        assert not f.attrs["stats"]["transits_russia"]
+    paths = [tuple(f.attrs["path"]) for f in frames]
+    assert len(set(paths)) == len(paths)
+    # port to port by sea: one route, not an error
+    assert len(geo.alternatives("Piraeus", "Port of Poti", 3)) == 1
+
+
+def test_alternatives_after_the_best_come_in_the_order_of_by() -> None:
+    net = load_network()
+    c = make_constraints(["RUS"], by="days")
+    routes = find_alternatives(net, "Almaty", "Istanbul", n=3, constraints=c)
+    days = [summarise_legs(r.legs).transit_days["typical"] for r in routes]
+    assert len(routes) == 3 and days == sorted(days)

@@ -164,6 +164,23 @@ def test_sea_legs_are_exactly_what_searoute_gives() -> None:
             assert s["properties"]["passages"] == f["properties"]["passages"]
 
 
+def test_no_sea_leg_takes_the_corinth_canal() -> None:
+    # searoute's MARNET has the 21 m wide canal; container ships and tankers go round Cape
+    # Matapan (`through` in sea_legs.toml). The box is the isthmus, land on both sides.
+    isthmus = shapely.box(22.85, 37.85, 23.05, 38.0)
+    crossing = [
+        f["properties"]["id"]
+        for name in ("bri_alternatives.geojson", "tankers.geojson", "trans_caspian.geojson")
+        for f in features(name)
+        if f["properties"]["mode"] in ("sea", "ferry")
+        and shapely.geometry.shape(f["geometry"]).intersects(isthmus)
+    ]
+    assert crossing == []
+    # and the legs that pass between Gibraltar and the Aegean exist, so the check bites
+    ids = {f["properties"]["id"] for f in features("bri_alternatives.geojson")}
+    assert {"shanghai_port__poti_port__cape", "poti_port__yokohama_port__cape"} <= ids
+
+
 def test_reference_routes_all_compute_and_are_named_honestly() -> None:
     from geo.analysis.stats import reference_routes
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # routing searches by these weights: no import of routing at 
 
 __all__ = [
     "CASES",
+    "CONDITIONS",
     "TRANSFERS",
     "WEIGHTS",
     "CostTable",
@@ -67,6 +68,7 @@ __all__ = [
     "edge_days",
     "edge_weight",
     "extra_span",
+    "fits_observed",
     "leg_co2e_kg",
     "leg_cost_usd",
     "leg_days",
@@ -376,10 +378,44 @@ class RouteQuery:
 
 @dataclass(frozen=True, kw_only=True)
 class Observed(RouteQuery):
-    """A published door-to-door transit time (``[[observed]]``)."""
+    """A published door-to-door transit time (``[[observed]]``).
+
+    ``conditions`` says what the figure measured (:data:`CONDITIONS`): the regular service the
+    typical days stand for, a period of queues, or a timetable with booked slots.
+    """
 
     low_days: float
     high_days: float
+    conditions: str = "regular"
+
+
+# what a published time measured -> how the computed days must relate to it
+CONDITIONS = {
+    "regular": "the typical days fall inside the published range",
+    "congested": "queues the typical leaves out: the published range lies above the typical days",
+    "scheduled": "a timetable or express service with booked ferry slots: the published range "
+    "lies between the low and the typical days",
+}
+
+
+def fits_observed(o: Observed, days: Mapping[str, float]) -> bool:
+    """Whether computed ``days`` ({low, typical, high}) agree with a published time.
+
+    As :data:`CONDITIONS` says for the figure's conditions.
+
+    >>> o = Observed(id="x", what="x", source="https://x", low_days=10, high_days=12)
+    >>> fits_observed(o, {"low": 8, "typical": 11, "high": 20})
+    True
+    >>> late = Observed(id="x", what="x", source="https://x", low_days=10, high_days=12,
+    ...                 conditions="congested")
+    >>> fits_observed(late, {"low": 8, "typical": 11, "high": 20})
+    False
+    """
+    if o.conditions == "congested":
+        return days["typical"] < o.low_days
+    if o.conditions == "scheduled":
+        return days["low"] <= o.low_days and o.high_days <= days["typical"]
+    return o.low_days <= days["typical"] <= o.high_days
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -403,7 +439,7 @@ def _strings(v: Any) -> tuple[str, ...] | None:
 
 def _observed_problems(name: str, where: str, e: Mapping[str, Any], table: str) -> list[Problem]:
     lo_key, hi_key = _OBSERVED_TABLES[table]
-    allowed = _OBSERVED_KEYS | {lo_key, hi_key}
+    allowed = _OBSERVED_KEYS | {lo_key, hi_key} | ({"conditions"} if table == "observed" else set())
     known = ", ".join(sorted(allowed))
     out = [_problem(name, f"{where}.{k}", "unknown key", f"use only {known}")
            for k in e if k not in allowed]  # fmt: skip
@@ -421,6 +457,9 @@ def _observed_problems(name: str, where: str, e: Mapping[str, Any], table: str) 
     elif lo > hi:
         out.append(_problem(name, f"{where}.{lo_key}", f"{lo_key} {lo:g} is above {hi_key} {hi:g}",
                             "swap them"))  # fmt: skip
+    if "conditions" in e and e["conditions"] not in CONDITIONS:
+        out.append(_problem(name, f"{where}.conditions", f"unknown conditions {e['conditions']!r}",
+                            f"use one of {', '.join(CONDITIONS)}"))  # fmt: skip
     has_ends = isinstance(e.get("from"), str) and isinstance(e.get("to"), str)
     if isinstance(e.get("route"), str) == has_ends:
         fix = "give a routes.toml id as route, or node ids as from and to"
@@ -464,7 +503,9 @@ def _read_observed_table(path: str | Path, table: str) -> list[dict[str, Any]]:
         seen.add(str(e.get("id")))
         problems += found
         if not found:
-            out.append({**_query_fields(e), lo_key: float(e[lo_key]), hi_key: float(e[hi_key])})
+            extra = {"conditions": e["conditions"]} if "conditions" in e else {}
+            out.append({**_query_fields(e), lo_key: float(e[lo_key]), hi_key: float(e[hi_key]),
+                        **extra})  # fmt: skip
     if problems:
         raise ValidationError(problems)
     return out

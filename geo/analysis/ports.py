@@ -38,6 +38,7 @@ from .routing import (
     Route,
     allowed_subgraph,
     build_access_legs,
+    find_alternatives,
     find_route,
     normalise,
     resolve,
@@ -524,3 +525,53 @@ def find_route_with_ports(
         elif b.port is not None:
             legs.extend(_hybrid(net, b.port, a, port_first=False, c=c, cache_dir=cache_dir))
     return Route(origin, destination, tuple(vias), c, legs)
+
+
+def find_alternatives_with_ports(
+    net: Network,
+    origin: str,
+    destination: str,
+    *,
+    via: Sequence[str] = (),
+    constraints: Constraints | None = None,
+    n: int = 3,
+    cache_dir: Path | None = None,
+) -> list[Route]:
+    """:func:`~geo.analysis.routing.find_alternatives`; an end may be a seaport off the network.
+
+    The best route is :func:`find_route_with_ports`'s; the alternatives keep its sea legs to and
+    from the ports off the network and vary the part on the network between the same two
+    network places. A route that never touches the network (port to port by sea), or whose
+    network part is broken by a ``via`` off it, has no alternatives: one route comes back.
+
+    Raises
+    ------
+    RouteError
+        As :func:`find_route_with_ports`; ``n`` below 1.
+    """
+    if n < 1:
+        msg = f"--alternatives: {n} is not a number of routes; give 1 or more"
+        raise RouteError(msg)
+    c = constraints or Constraints()
+    vias = [via] if isinstance(via, str) else list(via)
+    texts = [origin, *vias, destination]
+    if all(_stop(net, t, what="place", allow_deposit=i == 0).on_network
+           for i, t in enumerate(texts)):  # fmt: skip
+        return find_alternatives(net, origin, destination, via=vias, constraints=c, n=n)
+    best = find_route_with_ports(net, origin, destination, via=vias, constraints=c,
+                                 cache_dir=cache_dir)  # fmt: skip
+    nodes = net.graph
+    inside = [i for i, leg in enumerate(best.legs) if leg.from_id in nodes and leg.to_id in nodes]
+    if n == 1 or not inside:
+        return [best]
+    first, last = inside[0], inside[-1]
+    if last - first + 1 != len(inside):  # a via off the network splits it
+        return [best]
+    head, tail = best.legs[:first], best.legs[last + 1 :]
+    start, end = best.legs[first].from_id, best.legs[last].to_id
+    on_net = [v for v in vias if _stop(net, v, what="--via", allow_deposit=False).on_network]
+    if len(on_net) != len(vias) or start == end:
+        return [best]
+    found = find_alternatives(net, start, end, via=on_net, constraints=c, n=n)
+    return [best, *(Route(origin, destination, tuple(vias), c, [*head, *r.legs, *tail])
+                    for r in found[1:])]  # fmt: skip

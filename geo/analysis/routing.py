@@ -1167,7 +1167,9 @@ def find_alternatives(
     and the next search finds the best way around them; a route is kept when at most
     :data:`MAX_SHARED` of its network km are shared with each route kept before it (a route
     that swaps one parallel track for another shares everything and is not kept). Every kept
-    route's km are its real ones. Fewer than ``n`` come back when the network offers fewer.
+    route's km are its real ones; after the best, they come in the order of the constraints'
+    weight (``by``: km, days, cost or CO2e, unpenalised). Fewer than ``n`` come back when the
+    network offers fewer.
 
     Raises
     ------
@@ -1190,6 +1192,7 @@ def find_alternatives(
     g = allowed_subgraph(net, c)
     kept = [network_pairs_km(best.legs, net)]
     factor: dict[frozenset[str], float] = {}
+    scores: list[float] = []
     last = kept[0]
     for _ in range(6 * n):
         for p in last:
@@ -1201,10 +1204,14 @@ def find_alternatives(
         last = {frozenset(uv): float(g[uv[0]][uv[1]]["length_km"]) for uv in path}
         if all(shared_share(last, k) <= MAX_SHARED for k in kept):
             kept.append(last)
+            # ranked by what the search minimises (km, days, cost or CO2e: c.by)
+            score = sum(float(g[u][v]["weight"]) for u, v in path)
             routes.append(Route(origin, destination, tuple(vias), c, [*access, *legs]))
+            scores.append(score)
             if len(routes) == n:
                 break
-    return [routes[0], *sorted(routes[1:], key=lambda r: sum(leg.length_km for leg in r.legs))]
+    order = sorted(range(1, len(routes)), key=lambda i: scores[i - 1])
+    return [routes[0], *(routes[i] for i in order)]
 
 
 def _penalised_path(

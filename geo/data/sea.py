@@ -6,10 +6,11 @@ a :class:`RouteError` so that a blocked passage can never come back as a 0 km or
 
 from __future__ import annotations
 
+import itertools
 import json
 import tomllib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,28 @@ def sea_leg(
     return SeaLeg(line, GEOD.geometry_length(line) / 1000.0, passages)
 
 
+def chained_leg(points: Sequence[tuple[float, float]], avoid: Iterable[str]) -> SeaLeg:
+    """The sea route through ``points`` in order: one searoute path per pair, joined.
+
+    ``through`` points of ``sea_legs.toml`` keep a leg off a shortcut searoute's network has and
+    ships do not take (e.g. the Corinth Canal, 21 m wide, between the Ionian and Aegean seas).
+
+    >>> a = chained_leg([(51.14, 43.60), (50.5, 41.5), (49.40, 39.90)], [])
+    >>> b = sea_leg((51.14, 43.60), (49.40, 39.90))
+    >>> a.length_km >= b.length_km
+    True
+    """
+    avoid = list(avoid)
+    parts = [sea_leg(p, q, avoid=avoid) for p, q in itertools.pairwise(points)]
+    if len(parts) == 1:
+        return parts[0]
+    coords = list(parts[0].line.coords)
+    for part in parts[1:]:
+        coords += list(part.line.coords)[1:]
+    passages = tuple(sorted({p for part in parts for p in part.passages}))
+    return SeaLeg(shapely.LineString(coords), sum(p.length_km for p in parts), passages)
+
+
 def generate_legs(
     legs_toml: str, nodes: dict[str, tuple[float, float]]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -117,7 +140,7 @@ def generate_legs(
         # so that searoute's straight connector does not cut across land.
         sa = tuple(entry.get("approach_from", a))
         sb = tuple(entry.get("approach_to", b))
-        leg = sea_leg(sa, sb, avoid=entry.get("avoid", []))
+        leg = chained_leg([sa, *map(tuple, entry.get("through", [])), sb], entry.get("avoid", []))
         props = {
             "id": entry["id"], "name": entry["name"], "corridor": entry["corridor"],
             "mode": entry["mode"], "status": entry["status"], "gauge_mm": None,
