@@ -196,9 +196,14 @@ FEATURE = '{"type": "Feature", "properties": {"id": "a"}, "geometry": null}'
         (f'{{"features": [{FEATURE}], "type": "FeatureCollection", "bbox": [1, 2, 3, 4]}}', True),
         # the key twice (json keeps the last), inside a string, nested one level down
         (f'{{"type": "FeatureCollection", "features": [{FEATURE}], "features": []}}', False),
-        (f'{{"type": "FeatureCollection", "x": "\\"features\\": [", "features": []}}', True),
-        (f'{{"type": "FeatureCollection", "m": {{"features": [{FEATURE}]}}, "features": []}}',
-         True),
+        (
+            f'{{"type": "FeatureCollection", "x": "\\"features\\": [", "features": [{FEATURE}]}}',
+            True,
+        ),
+        (
+            f'{{"type": "FeatureCollection", "m": {{"features": [{FEATURE}]}}, "features": []}}',
+            True,
+        ),
         # what is not an object in the list, text between features, a list left open
         (f'{{"type": "FeatureCollection", "features": [null, {FEATURE}]}}', False),
         (f'{{"type": "FeatureCollection", "features": [{FEATURE} 7, {FEATURE}]}}', False),
