@@ -666,15 +666,20 @@ def route_stats(
     length = s.length_km
     crossings = s.crossings
     geom = shapely.MultiLineString([p for leg in legs for p in _parts(leg.geometry)])
-    near = deposits_near(geom, net.deposits, buffer_km)
+    line = _Pieces(geom) if len(net.deposits) and buffer_km <= SAMPLED_MAX_KM else None
+    if line is None:
+        near = deposits_near(geom, net.deposits, buffer_km)
+    else:  # the line's samples made once for nearness and distances
+        near = _near_sampled(line, np.asarray(net.deposits.geometry.values), buffer_km)
     hits = net.deposits[near]
     by_commodity: dict[str, int] = {}
     for comms in hits.get("commodities", pd.Series(dtype=object)):
         for c in comms if isinstance(comms, list) else []:
             by_commodity[c] = by_commodity.get(c, 0) + 1
     if len(hits):
-        km = distance_to_line_km(geom, shapely.get_x(hits.geometry.values),
-                                 shapely.get_y(hits.geometry.values))  # fmt: skip
+        x, y = shapely.get_x(hits.geometry.values), shapely.get_y(hits.geometry.values)
+        km = (distance_to_line_km(geom, x, y) if line is None
+              else _line_angles(line, _unit(x, y)) * EARTH_RADIUS_KM)  # fmt: skip
         names = hits["name"] if "name" in hits else hits["id"]
         comms = hits["commodities"] if "commodities" in hits else [None] * len(hits)
         nearby = sorted(
