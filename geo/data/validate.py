@@ -564,6 +564,21 @@ def validate_columns(
     return kind, problems, out
 
 
+def _missing(values: np.ndarray) -> np.ndarray:
+    """Which cells hold :data:`~geo.data.readers.MISSING`.
+
+    One comparison in C: no value read from a file equals MISSING but itself (``Missing``
+    compares by identity); a cell that cannot say (an array) is asked one by one.
+    """
+    try:
+        out = np.asarray(values == MISSING, dtype=bool)
+    except (TypeError, ValueError):
+        out = np.zeros(0, bool)
+    if out.shape != values.shape:
+        out = np.fromiter((v is MISSING for v in values), bool, len(values))
+    return out
+
+
 def properties_frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     """Property columns as the DataFrame that one dict per feature would give.
 
@@ -580,6 +595,6 @@ def properties_frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     data = {}
     for name, values in columns.items():
         cells = values.copy()
-        cells[np.fromiter((v is MISSING for v in values), bool, n)] = np.nan
+        cells[_missing(values)] = np.nan
         data[name] = pd.Series(cells, dtype=object, copy=False).infer_objects()
     return pd.DataFrame(data, index=pd.RangeIndex(n))
