@@ -35,7 +35,7 @@ def outcome(read: Any, data: bytes) -> Any:
     if raw is None:
         return None
     wkb = [None if g is None else shapely.to_wkb(g) for g in raw.geoms]
-    return ([str(p) for p in raw.problems], raw.props, wkb)
+    return ([str(p) for p in raw.problems], list(raw.props), wkb)
 
 
 def both(data: bytes) -> tuple[Any, Any]:
@@ -169,6 +169,53 @@ def test_fast_and_careful_readers_agree(feats: list[dict[str, Any]], bom: bool) 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.geojson")), ids=lambda p: p.name)
 def test_every_fixture_reads_the_same_either_way(path: Path) -> None:
     fast, careful = both(path.read_bytes())
+    assert fast is None or fast == careful
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+@pytest.mark.parametrize(
+    "name", ["hostile_deposits.geojson", "bad_duplicate_ids.geojson", "valid_nodes.geojson"]
+)
+def test_features_read_a_few_at_a_time_give_the_same_layer(
+    monkeypatch: pytest.MonkeyPatch, name: str, chunk: int
+) -> None:
+    """Problems keep their feature numbers and order, columns their rows, across chunks."""
+    monkeypatch.setattr(readers, "_FEATURE_CHUNK", chunk)
+    fast, careful = both((DATA / name).read_bytes())
+    assert fast is not None
+    assert fast == careful
+
+
+FEATURE = '{"type": "Feature", "properties": {"id": "a"}, "geometry": null}'
+
+
+@pytest.mark.parametrize(
+    ("text", "fast_reads"),
+    [
+        (f'{{"type": "FeatureCollection", "features": [{FEATURE}, {FEATURE}]}}', True),
+        (f'{{"features": [{FEATURE}], "type": "FeatureCollection", "bbox": [1, 2, 3, 4]}}', True),
+        # the key twice (json keeps the last), inside a string, nested one level down
+        (f'{{"type": "FeatureCollection", "features": [{FEATURE}], "features": []}}', False),
+        (
+            f'{{"type": "FeatureCollection", "x": "\\"features\\": [", "features": [{FEATURE}]}}',
+            True,
+        ),
+        (
+            f'{{"type": "FeatureCollection", "m": {{"features": [{FEATURE}]}}, "features": []}}',
+            True,
+        ),
+        # what is not an object in the list, text between features, a list left open
+        (f'{{"type": "FeatureCollection", "features": [null, {FEATURE}]}}', False),
+        (f'{{"type": "FeatureCollection", "features": [{FEATURE} 7, {FEATURE}]}}', False),
+        (f'{{"type": "FeatureCollection", "features": [{FEATURE}, {FEATURE}', False),
+    ],
+)
+def test_the_features_array_is_found_or_the_careful_reader_reads(
+    monkeypatch: pytest.MonkeyPatch, text: str, fast_reads: bool
+) -> None:
+    monkeypatch.setattr(readers, "_FEATURE_CHUNK", 1)
+    fast, careful = both(text.encode())
+    assert (fast is not None) == fast_reads, (fast, careful)
     assert fast is None or fast == careful
 
 

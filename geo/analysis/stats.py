@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from ..data.bundled import bundled_dir
 from ..data.countries import SEA
@@ -235,21 +236,121 @@ def distance_to_line_km(geometry: shapely.Geometry, x: np.ndarray, y: np.ndarray
     """Great-circle km from each point (lon ``x``, lat ``y``) to the nearest point of a line.
 
     Measured on the sphere like :func:`deposits_near`: the perpendicular to a piece's arc where
-    its foot falls on the arc, else the nearer end. Meant for the few points near a route.
+    its foot falls on the arc, else the nearer end. A point's nearest sample of the line (see
+    :class:`_Pieces`) bounds its distance from above, and only the pieces with a sample within
+    that bound plus half a step can be nearer: those are measured exactly. A point farther than
+    :data:`SAMPLED_MAX_KM` is measured against every piece, a block of points at a time.
     """
-    coords = [np.asarray(part.coords) for part in _parts(geometry)]
-    starts = np.concatenate([c[:-1, :2] for c in coords])
-    ends = np.concatenate([c[1:, :2] for c in coords])
-    a, b = _unit(starts[:, 0], starts[:, 1]), _unit(ends[:, 0], ends[:, 1])
-    nrm, degenerate = _arc_normals(a, b)
     p = _unit(np.asarray(x, dtype=float), np.asarray(y, dtype=float))  # (points, 3)
-    to_a = np.arccos(np.clip(p @ a.T, -1.0, 1.0))
-    to_b = np.arccos(np.clip(p @ b.T, -1.0, 1.0))
-    ends_d = np.minimum(to_a, to_b)
-    on_arc = ((p @ np.cross(nrm, a).T) >= 0) & ((p @ np.cross(b, nrm).T) >= 0) & ~degenerate
-    perp = np.arcsin(np.clip(np.abs(p @ nrm.T), 0.0, 1.0))
-    d = np.where(on_arc, np.minimum(perp, ends_d), ends_d)
-    return np.asarray(d.min(axis=1) * EARTH_RADIUS_KM, dtype=float)
+    return np.asarray(_line_angles(_Pieces(geometry), p) * EARTH_RADIUS_KM, dtype=float)
+
+
+def _line_angles(line: _Pieces, p: np.ndarray) -> np.ndarray:
+    """Angle in radians from each unit vector ``p`` to the nearest point of the line."""
+    out = np.full(len(p), np.inf)
+    if not len(p):
+        return out
+    chord, _ = line.tree.query(p, workers=-1)
+    bound = _angle(chord)
+    near = np.flatnonzero(bound * EARTH_RADIUS_KM <= SAMPLED_MAX_KM)
+    if len(near):
+        hits = line.tree.query_ball_point(p[near], _chord(bound[near] + line.half), workers=-1,
+                                          return_sorted=False)  # fmt: skip
+        sizes = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
+        pts = np.repeat(near, sizes)
+        pcs = line.piece[np.fromiter(itertools.chain.from_iterable(hits), np.int64, sizes.sum())]
+        angles = np.empty(len(pts))
+        chunk = 1 << 18
+        for i in range(0, len(pts), chunk):
+            sl = slice(i, i + chunk)
+            angles[sl] = line.angles(p[pts[sl]], pcs[sl])
+        out[near] = np.minimum.reduceat(angles, np.cumsum(sizes) - sizes)
+    far = np.flatnonzero(~np.isfinite(out))
+    block = max(1, (1 << 21) // len(line.a))  # points x pieces of one block's arrays
+    every = np.arange(len(line.a))
+    for i in range(0, len(far), block):
+        at = far[i : i + block]
+        angles = line.angles(np.repeat(p[at], len(every), axis=0), np.tile(every, len(at)))
+        out[at] = angles.reshape(len(at), len(every)).min(axis=1)
+    return out
+
+
+SAMPLE_KM = 1.0  # the line is sampled this often for the k-d tree (see _Pieces)
+SAMPLED_MAX_KM = 1000.0  # buffers and distances past this take the exhaustive ways
+
+
+def _chord(angle: np.ndarray | float) -> Any:
+    """The straight-line distance between unit vectors ``angle`` radians apart."""
+    return 2.0 * np.sin(np.minimum(angle, math.pi) / 2.0)
+
+
+def _angle(chord: np.ndarray) -> np.ndarray:
+    """The angle in radians between unit vectors ``chord`` apart (inverse of :func:`_chord`)."""
+    out: np.ndarray = 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+    return out
+
+
+class _Pieces:
+    """A line's pieces as arcs on the unit sphere, and samples of it in a k-d tree.
+
+    Every arc is sampled at both ends and at most :data:`SAMPLE_KM` apart between, so each
+    point of the line lies within ``half`` (radians) of a sample: a point's nearest sample is
+    at most ``half`` farther than the line itself.
+    """
+
+    def __init__(self, geometry: shapely.Geometry) -> None:
+        coords = [np.asarray(part.coords) for part in _parts(geometry)]
+        starts = np.concatenate([c[:-1, :2] for c in coords])
+        ends = np.concatenate([c[1:, :2] for c in coords])
+        self.a, self.b = _unit(starts[:, 0], starts[:, 1]), _unit(ends[:, 0], ends[:, 1])
+        self.nrm, self.degenerate = _arc_normals(self.a, self.b)
+        span = _angle(np.linalg.norm(self.b - self.a, axis=1))
+        steps = np.maximum(1, np.ceil(span * EARTH_RADIUS_KM / SAMPLE_KM)).astype(np.int64)
+        self.half = float((span / steps).max()) / 2.0 + 1e-12
+        self.piece = np.repeat(np.arange(len(steps)), steps + 1)
+        k = np.arange(len(self.piece)) - np.repeat(np.cumsum(steps + 1) - steps - 1, steps + 1)
+        t = k / steps[self.piece]
+        # along the arc: A cos(t w) + U sin(t w), U the unit tangent at A towards B
+        w = span[self.piece]
+        a = self.a[self.piece]
+        tangent = np.cross(self.nrm[self.piece], a)
+        pts = a * np.cos(t * w)[:, None] + tangent * np.sin(t * w)[:, None]
+        pts[self.degenerate[self.piece]] = a[self.degenerate[self.piece]]
+        self.tree = cKDTree(pts)
+
+    def angles(self, p: np.ndarray, piece: np.ndarray) -> np.ndarray:
+        """Angle from each point ``p`` to its paired piece, in radians."""
+        return _arc_angles(p, self.a[piece], self.b[piece], self.nrm[piece],
+                           self.degenerate[piece])  # fmt: skip
+
+
+def _near_sampled(line: _Pieces, geoms: np.ndarray, buffer_km: float) -> np.ndarray:
+    """Which points lie within ``buffer_km`` of the line (see :func:`deposits_near`)."""
+    theta = buffer_km / EARTH_RADIUS_KM
+    p = _unit(shapely.get_x(geoms), shapely.get_y(geoms))
+    chord, _ = line.tree.query(p, distance_upper_bound=float(_chord(theta + line.half)),
+                               workers=-1)  # fmt: skip
+    bound = _angle(np.where(np.isfinite(chord), chord, 2.0))
+    mask = bound <= theta
+    edge = np.flatnonzero(~mask & np.isfinite(chord))  # within half a step of the edge
+    mask[edge] = _line_angles(line, p[edge]) <= theta
+    return mask
+
+
+def _arc_angles(p: np.ndarray, a: np.ndarray, b: np.ndarray, nrm: np.ndarray,
+                degenerate: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Angle from each point ``p`` to its paired arc ``a``-``b`` (normal ``nrm``), in radians."""
+
+    def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.einsum("ij,ij->i", u, v)
+        return out
+
+    ends_d = np.minimum(np.arccos(np.clip(dot(p, a), -1.0, 1.0)),
+                        np.arccos(np.clip(dot(p, b), -1.0, 1.0)))  # fmt: skip
+    on_arc = (dot(p, np.cross(nrm, a)) >= 0) & (dot(p, np.cross(b, nrm)) >= 0) & ~degenerate
+    perp = np.arcsin(np.clip(np.abs(dot(p, nrm)), 0.0, 1.0))
+    out: np.ndarray = np.where(on_arc, np.minimum(perp, ends_d), ends_d)
+    return out
 
 
 def deposits_near(
@@ -257,12 +358,17 @@ def deposits_near(
 ) -> np.ndarray:
     """Boolean mask of ``deposits`` within ``buffer_km`` of ``geometry`` (great-circle km).
 
-    A grid over the line's pieces gives candidates with a generous window; the distance itself
-    is measured on the sphere, so the result does not depend on latitude.
+    Points are first measured against samples of the line every :data:`SAMPLE_KM` (a k-d tree
+    of unit vectors): that settles every point but those within half a sample step of the
+    buffer's edge, which are measured against the pieces themselves. (A buffer past
+    :data:`SAMPLED_MAX_KM` takes a grid over the line's pieces with a generous window.) The
+    distance is measured on the sphere, so the result does not depend on latitude.
     """
     n = len(deposits)
     if n == 0:
         return np.zeros(0, dtype=bool)
+    if buffer_km <= SAMPLED_MAX_KM:
+        return _near_sampled(_Pieces(geometry), np.asarray(deposits.geometry.values), buffer_km)
     coords = [np.asarray(part.coords) for part in _parts(geometry)]
     starts = np.concatenate([c[:-1, :2] for c in coords])
     ends = np.concatenate([c[1:, :2] for c in coords])
@@ -560,15 +666,20 @@ def route_stats(
     length = s.length_km
     crossings = s.crossings
     geom = shapely.MultiLineString([p for leg in legs for p in _parts(leg.geometry)])
-    near = deposits_near(geom, net.deposits, buffer_km)
+    line = _Pieces(geom) if len(net.deposits) and buffer_km <= SAMPLED_MAX_KM else None
+    if line is None:
+        near = deposits_near(geom, net.deposits, buffer_km)
+    else:  # the line's samples made once for nearness and distances
+        near = _near_sampled(line, np.asarray(net.deposits.geometry.values), buffer_km)
     hits = net.deposits[near]
     by_commodity: dict[str, int] = {}
     for comms in hits.get("commodities", pd.Series(dtype=object)):
         for c in comms if isinstance(comms, list) else []:
             by_commodity[c] = by_commodity.get(c, 0) + 1
     if len(hits):
-        km = distance_to_line_km(geom, shapely.get_x(hits.geometry.values),
-                                 shapely.get_y(hits.geometry.values))  # fmt: skip
+        x, y = shapely.get_x(hits.geometry.values), shapely.get_y(hits.geometry.values)
+        km = (distance_to_line_km(geom, x, y) if line is None
+              else _line_angles(line, _unit(x, y)) * EARTH_RADIUS_KM)  # fmt: skip
         names = hits["name"] if "name" in hits else hits["id"]
         comms = hits["commodities"] if "commodities" in hits else [None] * len(hits)
         nearby = sorted(

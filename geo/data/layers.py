@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -23,8 +24,8 @@ from ..errors import Problem, ValidationError
 from .bundled import bundled_dir
 from .columns import ColumnsError, decode_frame, encode_frame, open_copy, read_header, same_frame
 from .files import atomic_write_bytes
-from .readers import feature_id, read_raw
-from .validate import validate_raw
+from .readers import MISSING, RawLayer, feature_id, read_raw
+from .validate import properties_frame, validate_columns
 
 __all__ = ["cache_dir", "load_bundled", "load_layer"]
 
@@ -70,18 +71,28 @@ def load_layer(
     'node'
     """
     raw = read_raw(path, layer=layer)
-    kind, problems, props = validate_raw(raw, kind=kind, check_countries=check_countries)
+    kind, problems, columns = validate_columns(raw, kind=kind, check_countries=check_countries)
     problems += [
         Problem(str(path), "a property named 'geometry' would be lost behind the feature's "
-                "geometry", feature_id(p), i, "geometry", "rename the property")
-        for i, p in enumerate(raw.props) if "geometry" in p
+                "geometry", feature_id(raw.props[i]), i, "geometry", "rename the property")
+        for i in _with_geometry_property(raw)
     ]  # fmt: skip
-    if problems:
+    if problems or columns is None:
         raise ValidationError(problems)
-    gdf = gpd.GeoDataFrame(props, geometry=raw.geoms, crs=4326)
+    gdf = gpd.GeoDataFrame(properties_frame(columns, len(raw.geoms)), geometry=raw.geoms, crs=4326)
     gdf.attrs["kind"] = kind
     gdf.attrs["path"] = str(path)
     return gdf
+
+
+def _with_geometry_property(raw: RawLayer) -> list[int]:
+    """The features holding a property named ``geometry``."""
+    if raw.columns is None:
+        return [i for i, p in enumerate(raw.props) if "geometry" in p]
+    col = raw.columns.get("geometry")
+    if col is None:
+        return []
+    return np.flatnonzero([v is not MISSING for v in col]).tolist()
 
 
 def cache_dir() -> Path:

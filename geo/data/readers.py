@@ -9,6 +9,7 @@ pyogrio and is reprojected to WGS84 when it declares a CRS.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import gc
@@ -20,10 +21,10 @@ import operator
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import geopandas as gpd
 import numpy as np
@@ -73,15 +74,69 @@ class RawLayer:
 
     ``columns``, when a reader gathered them, holds the same properties by name (an object
     array per name, :data:`MISSING` where a feature lacks the name; see
-    :func:`property_columns`), so validation need not gather them again. Whoever changes
-    ``props`` after reading sets ``columns`` to None.
+    :func:`property_columns`), so validation need not gather them again. The fast GeoJSON
+    reader keeps only the columns: its ``props`` are :class:`ColumnRows`, each dict built when
+    it is asked for. Whoever changes ``props`` after reading sets ``columns`` to None.
     """
 
     path: str
-    props: list[dict[str, Any]] = field(default_factory=list)
+    props: Sequence[dict[str, Any]] = field(default_factory=list)
     geoms: list[Any] = field(default_factory=list)  # shapely geometry or None
     problems: list[Problem] = field(default_factory=list)  # found while reading
     columns: dict[str, np.ndarray] | None = None
+
+
+class ColumnRows(Sequence[dict[str, Any]]):
+    """Property columns seen as one dict per feature, each built only when it is asked for.
+
+    A million features read as columns would take a gigabyte more as dicts; validation and
+    the frame work on the columns, and a dict is made for the rare row a message or a caller
+    looks at. A cell holding :data:`MISSING` is a name the feature does not have.
+
+    >>> rows = ColumnRows({"a": object_array([1, MISSING]), "b": object_array([None, 2])}, 2)
+    >>> rows[1], len(rows), rows == [{"a": 1, "b": None}, {"b": 2}]
+    ({'b': 2}, 2, True)
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], n: int) -> None:
+        self.columns = columns
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        if not -self.n <= i < self.n:
+            msg = f"row {i} of {self.n}"
+            raise IndexError(msg)
+        cells = ((name, col[i]) for name, col in self.columns.items())
+        return {name: v for name, v in cells if v is not MISSING}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names = list(self.columns)
+        for cells in zip(*self.columns.values(), strict=True) if names else ():
+            yield {k: v for k, v in zip(names, cells, strict=True) if v is not MISSING}
+        if not names:
+            for _ in range(self.n):
+                yield {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable columns: no hash, like a list
+
+    def __repr__(self) -> str:
+        return f"ColumnRows({self.n} rows, columns {list(self.columns)})"
 
 
 def object_array(items: Any) -> np.ndarray:
@@ -91,7 +146,7 @@ def object_array(items: Any) -> np.ndarray:
     return np.fromiter(items, dtype=object, count=len(items))
 
 
-def property_names(props: list[dict[str, Any]]) -> list[str]:
+def property_names(props: Sequence[dict[str, Any]]) -> list[str]:
     """Every property name of the features, in order of first appearance."""
     # Features of one layer mostly share their list of names: look at each distinct list once.
     shapes = dict.fromkeys(map(tuple, props))
@@ -99,13 +154,15 @@ def property_names(props: list[dict[str, Any]]) -> list[str]:
 
 
 def property_columns(
-    props: list[dict[str, Any]], names: list[str] | None = None
+    props: Sequence[dict[str, Any]], names: list[str] | None = None
 ) -> dict[str, np.ndarray]:
     """The properties by name: an object array per name, :data:`MISSING` where a feature lacks it.
 
     >>> property_columns([{"a": 1}, {"a": None, "b": [2]}])["b"].tolist()
     [MISSING, [2]]
     """
+    if isinstance(props, ColumnRows) and names is None:
+        return dict(props.columns)
     names = property_names(props) if names is None else names
     get, n = dict.get, len(props)
     if len(names) > 1 and n:
@@ -191,7 +248,11 @@ def _check_bytes(path: Path) -> bytes:
         mode = os.fstat(f.fileno()).st_mode
         if not stat.S_ISREG(mode):
             raise _not_regular(path, mode)
-        data = f.read(MAX_FILE_BYTES + 1)
+        # read what the file holds (a buffer of the cap, filled and shrunk, would be copied)
+        size = min(os.fstat(f.fileno()).st_size, MAX_FILE_BYTES) + 1
+        data = f.read(size)
+        if len(data) == size and (rest := f.read(MAX_FILE_BYTES + 1 - size)):
+            data += rest  # the file grew since it was measured
     if len(data) > MAX_FILE_BYTES:
         raise _too_big(path, f"over {MAX_FILE_BYTES // 2**20} MB")
     if not data.strip():
@@ -537,14 +598,15 @@ def _read_geojson_careful(path: Path, data: bytes) -> RawLayer:
     _check_type(path, doc)
     crs_name = _legacy_crs(path, doc)
     feats = _features(path, doc)
-    raw = RawLayer(str(path))
+    rows: list[dict[str, Any]] = []
+    raw = RawLayer(str(path), rows)
     guard = PropertyGuard(str(path))
     for i, feat in enumerate(feats):
         props = feat.get("properties") if isinstance(feat, dict) else None
         props = dict(props) if isinstance(props, dict) else {}
         if "id" not in props and isinstance(feat, dict) and feat.get("id") is not None:
             props["id"] = feat["id"]  # RFC 7946 allows a top-level feature id
-        raw.props.append(props)
+        rows.append(props)
         raw.problems.extend(guard.check(i, props))
         geom = feat.get("geometry") if isinstance(feat, dict) else None
         g, problem = _feature_geometry(geom, check=crs_name is None)
@@ -614,56 +676,106 @@ def _brackets(part: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass
+class Scan:
+    """What one pass over a JSON text finds (see :func:`scan_json`).
+
+    ``deepest`` and ``long_number`` as :func:`scan_json` gives them; ``opens`` and ``closes``
+    are where arrays that are members of the top-level object open and close (depth 2), and
+    ``starts`` where objects directly inside such an array begin (depth 3).
+    """
+
+    deepest: int = 0
+    long_number: bool = False
+    opens: list[int] = field(default_factory=list)
+    closes: list[int] = field(default_factory=list)
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+def scan(data: Any) -> Scan:
+    """One pass over a JSON text: nesting, long numbers, and the places :class:`Scan` lists.
+
+    The pass runs in chunks with numpy, so it costs little time and memory: only the brackets
+    and the starts of long digit runs are asked whether they lie in a string (an odd count of
+    real quotes before them). Text that is not valid JSON gets meaningless answers.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    out = Scan()
+    depth = 0
+    before = 0  # real quotes before the chunk, modulo 2
+    starts = []
+    for start in range(0, arr.size, _SCAN_CHUNK):
+        part = arr[start : start + _SCAN_CHUNK]
+        quotes = np.flatnonzero(_real_quotes(data, arr, start))
+        brackets = np.flatnonzero(_brackets(part))
+        outside = brackets[(np.searchsorted(quotes, brackets) + before) % 2 == 0]
+        byte = part[outside]
+        running = np.cumsum(_NESTING[byte], dtype=np.int64) + depth
+        if len(running):
+            out.deepest, depth = max(out.deepest, int(running.max())), int(running[-1])
+        outside += start
+        starts.append(outside[(running == 3) & (byte == ord("{"))])
+        out.opens += outside[(running == 2) & (byte == ord("["))].tolist()
+        out.closes += outside[(running == 1) & (byte == ord("]"))].tolist()
+        if not out.long_number:  # a run may begin in the chunk before: look back far enough
+            lead = min(start, _LONG_DIGITS - 1)
+            window = arr[start - lead : start + len(part)]
+            runs = np.flatnonzero(_long_runs(np.subtract(window, ord("0"), dtype=np.uint8) < 10))
+            # a run holds no quote: where it enters this chunk tells whether it is in a string
+            at = np.maximum(runs - lead, 0)
+            out.long_number = bool(((np.searchsorted(quotes, at) + before) % 2 == 0).any())
+        before = (before + len(quotes)) % 2
+    if starts:
+        out.starts = np.concatenate(starts)
+    return out
+
+
 def scan_json(data: Any) -> tuple[int, bool]:
     """The deepest nesting of a *valid* JSON text, and whether it holds a long number.
 
     A long number is a run of :data:`_LONG_DIGITS` or more digits outside strings: it may be an
-    integer beyond 64 bits, which orjson would turn into a float. The scan runs in chunks with
-    numpy, so it costs little time and memory: only the brackets and the starts of long digit
-    runs are asked whether they lie in a string (an odd count of real quotes before them).
-    Text that is not valid JSON gets meaningless answers: scan only what a strict parser
-    accepted.
+    integer beyond 64 bits, which orjson would turn into a float. Text that is not valid JSON
+    gets meaningless answers: scan only what a strict parser accepted.
 
     >>> scan_json(b'{"a": [[1, "]]]"]], "b": 12345678901234567890}')
     (3, True)
     >>> scan_json(b'{"a": "12345678901234567890"}')
     (1, False)
     """
-    arr = np.frombuffer(data, dtype=np.uint8)
-    depth = deepest = 0
-    before = 0  # real quotes before the chunk, modulo 2
-    long_number = False
-    for start in range(0, arr.size, _SCAN_CHUNK):
-        part = arr[start : start + _SCAN_CHUNK]
-        quotes = np.flatnonzero(_real_quotes(data, arr, start))
-        brackets = np.flatnonzero(_brackets(part))
-        outside = (np.searchsorted(quotes, brackets) + before) % 2 == 0
-        running = np.cumsum(_NESTING[part[brackets[outside]]], dtype=np.int64) + depth
-        if len(running):
-            deepest, depth = max(deepest, int(running.max())), int(running[-1])
-        if not long_number:  # a run may begin in the chunk before: look back far enough
-            lead = min(start, _LONG_DIGITS - 1)
-            window = arr[start - lead : start + len(part)]
-            runs = np.flatnonzero(_long_runs(np.subtract(window, ord("0"), dtype=np.uint8) < 10))
-            # a run holds no quote: where it enters this chunk tells whether it is in a string
-            at = np.maximum(runs - lead, 0)
-            long_number = bool(((np.searchsorted(quotes, at) + before) % 2 == 0).any())
-        before = (before + len(quotes)) % 2
-    return deepest, long_number
+    found = scan(data)
+    return found.deepest, found.long_number
 
 
-def _parse_fast(path: Path, data: bytes) -> Any:
-    """The document as orjson reads it, or None when the careful reader must read it."""
-    _check_not_binary(path, data)
-    body = memoryview(data)[len(_BOM) :] if data.startswith(_BOM) else data
+_FEATURES_KEY = re.compile(rb'"features"\s*:\s*$')
+_FEATURE_CHUNK = 20_000  # features parsed at once: their dicts live only while one chunk is read
+
+
+def _feature_array(data: Any, found: Scan) -> tuple[int, int, np.ndarray] | None:
+    """Where the top-level ``"features"`` array opens and closes, and where its objects start.
+
+    None unless exactly one such array is found.
+    A wrong answer (the scan of text that is not valid JSON) only cuts the text where a strict
+    parser then refuses a piece, and the careful reader takes over.
+    """
+    keyed = [at for at in found.opens
+             if _FEATURES_KEY.search(bytes(data[max(0, at - 64) : at]))]  # fmt: skip
+    if len(keyed) != 1:
+        return None
+    opened = keyed[0]
+    after = bisect.bisect_right(found.closes, opened)
+    if after == len(found.closes):
+        return None
+    closed = found.closes[after]
+    every = found.starts
+    return opened, closed, every[(every > opened) & (every < closed)]
+
+
+def _strict(text: Any) -> Any:
+    """JSON text as orjson reads it, None when it is not strict JSON."""
     try:
-        doc = orjson.loads(body)
+        return orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
-    deepest, long_number = scan_json(body)
-    if deepest > MAX_JSON_DEPTH or long_number:
-        return None
-    return doc
 
 
 def _fast_props(feats: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -735,14 +847,16 @@ class _Found:
     """Problems found by column, put back in the careful reader's order when done."""
 
     path: str
-    props: list[dict[str, Any]]
+    props: Sequence[dict[str, Any]]
     keyed: list[tuple[int, int, Problem]] = field(default_factory=list)
+    offset: int = 0  # the index in the file of props[0] (the reader works a chunk at a time)
 
     def add(self, i: int, name: str | None, message: str, field_: str) -> None:
         """A problem of feature ``i`` at property ``name`` (None: the geometry, after them)."""
         p = self.props[i]
         at = len(p) if name is None else list(p).index(name)
-        self.keyed.append((i, at, Problem(self.path, message, feature_id(p), i, field_)))
+        k = i + self.offset
+        self.keyed.append((k, at, Problem(self.path, message, feature_id(p), k, field_)))
 
     def problems(self) -> list[Problem]:
         """Every problem, by feature, then as the feature lists its properties, then geometry."""
@@ -792,31 +906,90 @@ def _fast_geometries(found: _Found, geoms: list[Any]) -> list[Any]:
     return out.tolist()
 
 
+_SENTINEL = b'"\\u0000features"'  # stands for the features array while the rest is parsed
+
+
+def _feature_chunks(path: Path, data: bytes) -> tuple[dict[str, Any], Iterator[Any]] | None:
+    """The document without its features, and the features a chunk at a time.
+
+    Each chunk is the list of its features, None where a piece is not strict JSON; the
+    whole is None when the careful reader must read the file.
+    Parsing a million features at once holds every one of their dicts, and orjson's own tree
+    of the document beside them (about 3 GB for 350 MB of GeoJSON); a chunk at a time, only
+    the columns stay. Each piece is parsed strictly, and the pieces put back together are the
+    file: the whole is valid JSON exactly when every piece is.
+    """
+    _check_not_binary(path, data)
+    body = memoryview(data)[len(_BOM) :] if data.startswith(_BOM) else memoryview(data)
+    found = scan(body)
+    # meaningless answers for invalid JSON, which goes to the careful reader all the same
+    if found.deepest > MAX_JSON_DEPTH or found.long_number:
+        return None
+    where = _feature_array(body, found)
+    if where is None:
+        return None
+    opened, closed, starts = where
+    doc = _strict(bytes(body[:opened]) + _SENTINEL + bytes(body[closed + 1 :]))
+    if type(doc) is not dict or doc.get("features") != "\x00features":
+        return None
+    if bytes(body[opened + 1 : starts[0] if len(starts) else closed]).strip():
+        return None  # something other than an object before the first feature
+
+    def pieces() -> Iterator[Any]:
+        cuts = [*starts[::_FEATURE_CHUNK].tolist(), closed]
+        for a, b in itertools.pairwise(cuts):
+            text = bytes(body[a:b]).rstrip()
+            if b != closed:  # a piece ends with the comma before the next feature
+                if not text.endswith(b","):
+                    yield None
+                    return
+                text = text[:-1]
+            yield _strict(b"[" + text + b"]")
+
+    return doc, pieces()
+
+
 def _read_geojson_fast(path: Path, data: bytes) -> RawLayer | None:
     """A FeatureCollection read with orjson and checked per column; None for the careful reader.
 
     The result equals :func:`_read_geojson_careful`'s: the same properties, geometries and
-    problem lines in the same order.
+    problem lines in the same order. Features are parsed a chunk at a time
+    (:func:`_feature_chunks`) and kept only as columns (:class:`ColumnRows`).
     """
-    doc = _parse_fast(path, data)
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+    parsed = _feature_chunks(path, data)
+    if parsed is None:
+        return None
+    doc, pieces = parsed
+    if doc.get("type") != "FeatureCollection":
         return None
     if _legacy_crs(path, doc) is not None:  # reprojected by the careful reader
         return None
-    feats = doc.get("features")
-    if not isinstance(feats, list) or not all(type(f) is dict for f in feats):
-        return None
-    props = _fast_props(feats)
-    names = property_names(props)
-    if len(names) > MAX_COLUMNS:  # the careful reader names the feature where the cap is passed
-        return None
-    found = _Found(str(path), props)
-    columns = property_columns(props, names)
-    for name, values in columns.items():
-        _column_problems(found, name, values)
-    n = len(feats)
-    geoms = _fast_geometries(found, list(map(dict.get, feats, itertools.repeat("geometry", n))))
-    return RawLayer(str(path), props, geoms, found.problems(), columns)
+    found = _Found(str(path), [])
+    names: dict[str, None] = {}
+    chunks: list[tuple[int, dict[str, np.ndarray]]] = []
+    geoms: list[Any] = []
+    for feats in pieces:
+        if feats is None or not all(type(f) is dict for f in feats):
+            return None
+        props = _fast_props(feats)
+        here = property_names(props)
+        names |= dict.fromkeys(here)
+        if len(names) > MAX_COLUMNS:  # the careful reader names the feature past the cap
+            return None
+        found.props, found.offset = props, len(geoms)
+        columns = property_columns(props, here)
+        for name, values in columns.items():
+            _column_problems(found, name, values)
+        chunks.append((len(feats), columns))
+        geoms += _fast_geometries(found, [f.get("geometry") for f in feats])
+    columns = {name: _joined(name, chunks) for name in names}
+    return RawLayer(str(path), ColumnRows(columns, len(geoms)), geoms, found.problems(), columns)
+
+
+def _joined(name: str, chunks: list[tuple[int, dict[str, np.ndarray]]]) -> np.ndarray:
+    """One property's column over every chunk (:data:`MISSING` in chunks without it)."""
+    parts = [cols.get(name, np.full(n, MISSING, dtype=object)) for n, cols in chunks]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _reproject_raw(raw: RawLayer, crs: Any) -> None:
@@ -892,7 +1065,8 @@ def _read_csv(path: Path, data: bytes) -> RawLayer:
         )
         raise UnreadableError(msg)
     ilon, ilat = header.index(lon), header.index(lat)
-    raw = RawLayer(str(path))
+    records: list[dict[str, Any]] = []
+    raw = RawLayer(str(path), records)
     guard = PropertyGuard(str(path))
     for i, cells in enumerate(rows):
         props: dict[str, Any] = {
@@ -900,7 +1074,7 @@ def _read_csv(path: Path, data: bytes) -> RawLayer:
             for j, (k, v) in enumerate(zip(header, cells, strict=False))
             if j not in (ilon, ilat) and k
         }
-        raw.props.append(props)
+        records.append(props)
         raw.geoms.append(None)
         raw.problems.extend(guard.check(i, props))
         if len(cells) != len(header):
@@ -1002,7 +1176,8 @@ def _read_ogr(path: Path, layer: str | None = None) -> RawLayer:
         except Exception as e:  # pyproj raises several types for impossible transforms
             msg = f"{path}: cannot reproject from {_short(gdf.crs.to_string())} to WGS84 ({e})"
             raise UnreadableError(msg) from None
-    raw = RawLayer(str(path))
+    rows: list[dict[str, Any]] = []
+    raw = RawLayer(str(path), rows)
     guard = PropertyGuard(str(path))
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     # Shapefiles cut field names to 10 characters: give the schema's names back.
@@ -1010,7 +1185,7 @@ def _read_ogr(path: Path, layer: str | None = None) -> RawLayer:
     names = {c: full.get(c, c) if c not in full.values() else c for c in cols}
     for i, g in enumerate(gdf.geometry):
         props = {names[c]: _clean_value(gdf[c].iat[i]) for c in cols}
-        raw.props.append(props)
+        rows.append(props)
         raw.problems.extend(guard.check(i, props))
         if g is None or g.is_empty:
             raw.geoms.append(g)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -24,6 +24,8 @@ import shapely
 from ..errors import Problem
 from .countries import alpha2_to_alpha3, check_point, codes, countries
 from .readers import (
+    MISSING,
+    ColumnRows,
     HugeInt,
     Missing,
     RawLayer,
@@ -37,7 +39,7 @@ from .readers import (
 )
 from .schema import KINDS, SCHEMA, Field, Kind
 
-__all__ = ["CHECKS", "detect_kind", "validate_raw"]
+__all__ = ["CHECKS", "detect_kind", "properties_frame", "validate_columns", "validate_raw"]
 
 _TRUE = {"true", "yes", "1", "t", "y"}
 _FALSE = {"false", "no", "0", "f", "n"}
@@ -111,28 +113,6 @@ def tags(values: np.ndarray) -> np.ndarray:
 
 def _not_none(values: np.ndarray) -> np.ndarray:
     return np.array([v is not None for v in values], bool)
-
-
-class Rows:
-    """The features' property dicts, copied only when validation changes one (copy on write).
-
-    Most rows of a large layer pass unchanged: copying every dict up front cost about a second
-    per 100k features. The reader's dicts are never changed.
-    """
-
-    def __init__(self, props: list[dict[str, Any]]) -> None:
-        self.rows = list(props)
-        self._own = np.zeros(len(props), bool)
-
-    def put(self, i: int, name: str, value: Any) -> None:
-        """Set property ``name`` of row ``i`` (copying the row the first time)."""
-        if not self._own[i]:
-            self.rows[i] = dict(self.rows[i])
-            self._own[i] = True
-        self.rows[i][name] = value
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
 
 @dataclass
@@ -448,42 +428,8 @@ def _duplicates(fids: np.ndarray) -> Messages:
             "give each feature a unique id" for i in named[dup]}  # fmt: skip
 
 
-def _differs(new: Any, old: Any) -> bool:
-    """Whether a normalised value is another value (an equal text rebuilt is the same one)."""
-    if new is old:
-        return False
-    if type(new) is not type(old):
-        return True
-    try:
-        return bool(new != old)
-    except (TypeError, ValueError):  # values that cannot say: count them as changed
-        return True
-
-
-def _changed(
-    new: np.ndarray, old: np.ndarray, new_tag: np.ndarray, old_tag: np.ndarray
-) -> np.ndarray:
-    """Where :func:`_differs` holds, decided for the whole column at once.
-
-    A cell whose tag changed is another value; cells of one tag that compare equal (most of
-    them: checks hand back most values as they were) are the same value (a subclass of a
-    tagged type counts as its type); the unequal and the untagged are asked one by one.
-    """
-    n = len(new)
-    try:
-        unequal = np.asarray(new != old, dtype=bool)
-    except (TypeError, ValueError):  # a value that cannot say: ask each cell
-        unequal = np.ones(n, bool)
-    if unequal.shape != (n,):
-        unequal = np.ones(n, bool)
-    out: np.ndarray = new_tag != old_tag
-    at = np.flatnonzero(~out & (unequal | (new_tag == OTHER)))
-    out[at] = np.fromiter(map(_differs, new[at], old[at]), bool, len(at))
-    return out
-
-
-def _field_problems(f: Field, rows: Rows, col: Column, skip: np.ndarray, ctx: Context) -> Messages:
-    """Run the field's check on its column; normalise column and rows in place; messages by row."""
+def _field_problems(f: Field, col: Column, skip: np.ndarray, ctx: Context) -> Messages:
+    """Run the field's check on its column; normalise the column in place; messages by row."""
     none = (col.tag == NONE) | (col.tag == ABSENT)
     empty_list = np.flatnonzero(col.tag == LIST)
     absent = none.copy()
@@ -500,11 +446,7 @@ def _field_problems(f: Field, rows: Rows, col: Column, skip: np.ndarray, ctx: Co
         return out
     norm, msgs = CHECKS[f.type](f, col.values[todo], col.tag[todo], ctx)
     msgs = _choices(f, norm, msgs)
-    new_tag = tags(norm)
-    changed = _changed(norm, col.values[todo], new_tag, col.tag[todo])
-    for i, new in zip(todo[changed].tolist(), norm[changed], strict=True):
-        rows.put(i, f.name, new)
-    col.replace(todo, norm, new_tag)
+    col.replace(todo, norm)
     return out | {int(todo[i]): m for i, m in msgs.items()}
 
 
@@ -529,36 +471,46 @@ def _country_problems(path: str, fids: np.ndarray, geoms: np.ndarray, col: Colum
     return out
 
 
-def _columns(
-    rows: Rows, names: list[str], given: dict[str, np.ndarray] | None = None
-) -> dict[str, Column]:
-    """Every property's column, missing values (NaN, blank text) set to None in rows too.
+def _columns(given: dict[str, np.ndarray], names: list[str], n: int) -> dict[str, Column]:
+    """Every property's column, missing values (NaN, blank text) set to None.
 
-    ``given`` are the columns the reader gathered (:attr:`RawLayer.columns`), else they are
-    gathered from ``rows`` here; they are copied, never changed.
+    The reader's columns are copied, never changed; a field no feature has is all None.
     """
-    given = property_columns(rows.rows) if given is None else given
     cols = {}
     for name in [*given, *(n for n in names if n not in given)]:
         if name not in given:
-            cols[name] = Column(
-                object_array([None] * len(rows)), np.full(len(rows), ABSENT, np.int8)
-            )
+            cols[name] = Column(object_array([None] * n), np.full(n, ABSENT, np.int8))
             continue
         values = given[name].copy()
         col = cols[name] = Column(values, tags(values))
         values[col.tag == ABSENT] = None
         blank = np.flatnonzero(_blank(col))
-        for i in blank.tolist():
-            rows.put(i, name, None)
         col.replace(blank, object_array([None] * len(blank)))
     return cols
 
 
 def validate_raw(
     raw: RawLayer, *, kind: str | None = None, check_countries: bool = True
-) -> tuple[str, list[Problem], list[dict[str, Any]]]:
-    """Check raw records against a kind; return (kind, problems, normalised properties)."""
+) -> tuple[str, list[Problem], Sequence[dict[str, Any]]]:
+    """Check raw records against a kind; return (kind, problems, normalised properties).
+
+    The properties are one dict per feature (:class:`~geo.data.readers.ColumnRows`, each built
+    when asked for); :func:`validate_columns` gives the same as columns.
+    """
+    kind, problems, columns = validate_columns(raw, kind=kind, check_countries=check_countries)
+    rows = raw.props if columns is None else ColumnRows(columns, len(raw.props))
+    return kind, problems, rows
+
+
+def validate_columns(
+    raw: RawLayer, *, kind: str | None = None, check_countries: bool = True
+) -> tuple[str, list[Problem], dict[str, np.ndarray] | None]:
+    """Check raw records against a kind; return (kind, problems, normalised property columns).
+
+    The columns are the layer's property names in order of first appearance, each an object
+    array with :data:`~geo.data.readers.MISSING` where a feature lacks the name (None when the
+    kind is unknown). :func:`properties_frame` makes them a DataFrame.
+    """
     problems = list(raw.problems)
     if kind is None:
         kind = detect_kind(raw)
@@ -567,23 +519,20 @@ def validate_raw(
                 Problem(raw.path, "cannot tell the layer kind from geometry and properties",
                         field="kind", fix=f"pass --kind (one of {', '.join(KINDS)})")
             )  # fmt: skip
-            return "unknown", problems, raw.props
+            return "unknown", problems, None
     elif kind not in SCHEMA:
         problems.append(
             Problem(raw.path, f"unknown kind '{kind}'", field="kind",
                     fix=f"use one of {', '.join(KINDS)}")
         )  # fmt: skip
-        return kind, problems, raw.props
+        return kind, problems, None
     k = SCHEMA[kind]
     n = len(raw.props)
-    rows = Rows(raw.props)
-    cols = _columns(rows, [f.name for f in k.fields], raw.columns)
+    given = raw.columns if raw.columns is not None else property_columns(raw.props)
+    cols = _columns(given, [f.name for f in k.fields], n)
     fids = _ids(cols["id"])
     named = np.flatnonzero(_not_none(fids))
-    ids = cols["id"].values
-    for i in named[ids[named] != fids[named]].tolist():  # ids given as numbers become text
-        rows.put(i, "id", fids[i])
-    cols["id"].replace(named, fids[named])
+    cols["id"].replace(named, fids[named])  # ids given as numbers become text
     geoms = object_array(raw.geoms)
     if len(geoms) != n:
         msg = f"{raw.path}: {len(geoms)} geometries for {n} features"
@@ -598,7 +547,7 @@ def validate_raw(
     for f in k.fields:
         skip = broken.copy()
         skip[[p.index for p in raw.problems if p.field == f.name and p.index is not None]] = True
-        found.append(_field_problems(f, rows, cols[f.name], skip, ctx))
+        found.append(_field_problems(f, cols[f.name], skip, ctx))
     names = ["geometry", "id", *(f.name for f in k.fields)]
     per_row = sorted((i, j, what) for j, by_row in enumerate(found) for i, what in by_row.items())
     problems += [Problem(raw.path, what, fids[i], i, names[j]) for i, j, what in per_row]
@@ -607,4 +556,45 @@ def validate_raw(
         points[list(found[0])] = False
         problems += _country_problems(raw.path, fids, geoms, cols["country"], points)
     problems.sort(key=lambda p: p.index if p.index is not None else -1)
-    return kind, problems, rows.rows
+    out = {}
+    for name in given:
+        values = cols[name].values
+        values[cols[name].tag == ABSENT] = MISSING
+        out[name] = values
+    return kind, problems, out
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """Which cells hold :data:`~geo.data.readers.MISSING`.
+
+    One comparison in C: no value read from a file equals MISSING but itself (``Missing``
+    compares by identity); a cell that cannot say (an array) is asked one by one.
+    """
+    try:
+        out = np.asarray(values == MISSING, dtype=bool)
+    except (TypeError, ValueError):
+        out = np.zeros(0, bool)
+    if out.shape != values.shape:
+        out = np.fromiter((v is MISSING for v in values), bool, len(values))
+    return out
+
+
+def properties_frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    """Property columns as the DataFrame that one dict per feature would give.
+
+    A :data:`~geo.data.readers.MISSING` cell becomes NaN, and each column gets the dtype pandas
+    infers for it (text, numbers, booleans, else object), as ``pd.DataFrame(list_of_dicts)``
+    does, without a dict per feature.
+
+    >>> from geo.data.readers import MISSING
+    >>> cols = {"a": object_array([1, MISSING]), "b": object_array(["x", "y"])}
+    >>> frame = properties_frame(cols, 2)
+    >>> frame["a"].tolist(), frame["a"].dtype.kind, frame["b"].tolist()
+    ([1.0, nan], 'f', ['x', 'y'])
+    """
+    data = {}
+    for name, values in columns.items():
+        cells = values.copy()
+        cells[_missing(values)] = np.nan
+        data[name] = pd.Series(cells, dtype=object, copy=False).infer_objects()
+    return pd.DataFrame(data, index=pd.RangeIndex(n))
