@@ -52,3 +52,17 @@ def test_terminal_text_cuts_after_escaping_what_it_keeps() -> None:
 def test_is_missing(value: object, missing: bool) -> None:
     assert is_missing(value) is missing
     assert is_missing(" \t", blank=True) and not is_missing(" x ", blank=True)
+
+
+def test_a_counted_list_on_a_page_shows_its_nearest_items_and_says_how_many_more() -> None:
+    from geo.render.style import LIST_SHOWN, route_value
+
+    items = [{"id": f"d{i}", "name": f"Deposit {i}", "km": float(i), "commodities": ["uranium"]}
+             for i in range(LIST_SHOWN + 5)]  # fmt: skip
+    text = route_value("deposits_nearby", {"count": len(items), "list": items})
+    assert text.startswith(f"{LIST_SHOWN + 5} (")
+    assert f"Deposit {LIST_SHOWN - 1}" in text and f"Deposit {LIST_SHOWN}:" not in text
+    assert "and 5 more" in text and "Deposit 3: 3 km (uranium)" in text
+    assert "capacity" not in text  # a deposit is not written as a pipeline leg
+    few = route_value("deposits_nearby", {"count": 2, "list": items[:2]})
+    assert "more" not in few and "Deposit 1" in few

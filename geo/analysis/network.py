@@ -525,16 +525,27 @@ def _field_points(
     """
     if fields is None or not len(fields) or line.geom_type != "LineString":
         return []
-    mine = fields[fields["fuel"].to_numpy() == fuel]
-    out = []
-    for name, p in zip(mine["name"], mine.geometry, strict=True):
-        at = float(shapely.line_locate_point(line, p, normalized=True))
-        q = shapely.line_interpolate_point(line, at, normalized=True)
-        km = float(GEOD.inv(p.x, p.y, q.x, q.y)[2]) / 1000.0
-        total = GEOD.geometry_length(line) / 1000.0
-        if km <= FIELD_KM and 1.0 < at * total < total - 1.0:
-            out.append((at, str(name)))
-    return sorted(out)
+    mine = fields.attrs.get("by_fuel", {}).get(fuel)
+    if mine is None:
+        mine = fields[fields["fuel"].to_numpy() == fuel]
+    pts = mine.geometry.to_numpy()
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    # only fields in the line's box grown by FIELD_KM can be that near (a degree of latitude
+    # is over 110 km; one of longitude 111.3 km times the cosine of the box's highest latitude)
+    x0, y0, x1, y1 = line.bounds
+    dy = FIELD_KM / 110.0
+    top = min(89.0, max(abs(y0), abs(y1)) + dy)
+    dx = FIELD_KM / (111.3 * float(np.cos(np.radians(top))))
+    near = (x >= x0 - dx) & (x <= x1 + dx) & (y >= y0 - dy) & (y <= y1 + dy)
+    if not near.any():
+        return []
+    at = shapely.line_locate_point(line, pts[near], normalized=True)
+    q = shapely.line_interpolate_point(line, at, normalized=True)
+    km = GEOD.inv(x[near], y[near], shapely.get_x(q), shapely.get_y(q))[2] / 1000.0
+    total = GEOD.geometry_length(line) / 1000.0
+    keep = (km <= FIELD_KM) & (at * total > 1.0) & (at * total < total - 1.0)
+    names = mine["name"].to_numpy()[near][keep]
+    return sorted((float(a), str(n)) for a, n in zip(at[keep], names, strict=True))
 
 
 def _fields(deposits: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -547,7 +558,10 @@ def _fields(deposits: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     keep = np.array([f is not None for f in fuel], dtype=bool)
     names = deposits["name"] if "name" in deposits else deposits["id"]
     data = {"name": names.to_numpy()[keep], "fuel": np.array(fuel, dtype=object)[keep]}
-    return gpd.GeoDataFrame(data, geometry=deposits.geometry.to_numpy()[keep], crs=4326)
+    out = gpd.GeoDataFrame(data, geometry=deposits.geometry.to_numpy()[keep], crs=4326)
+    # each fuel's fields, split once for the hundreds of lines that look them up
+    out.attrs["by_fuel"] = {f: out[out["fuel"].to_numpy() == f] for f in set(data["fuel"])}
+    return out
 
 
 def _text(v: object) -> str | None:

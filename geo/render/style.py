@@ -848,7 +848,11 @@ STAT_LABELS: tuple[tuple[str, str], ...] = tuple(kv for kv in ROUTE_FIELDS if kv
 
 
 def stat_item(v: Any) -> str:
-    """One item of a statistic's list: a border crossing {from, to, at} reads 'CHN→KAZ at X'."""
+    """One item of a statistic's list: a border crossing {from, to, at} reads 'CHN→KAZ at X', a
+    deposit near the route 'Inkai: 12.5 km (uranium)'."""
+    if isinstance(v, dict) and "name" in v and "km" in v and "commodities" in v:  # a deposit
+        what = ", ".join(fmt(c) for c in v["commodities"] or [])
+        return f"{fmt(v['name'])}: {fmt_km(v['km'])} km" + (f" ({what})" if what else "")
     if isinstance(v, dict) and "name" in v and "km" in v:  # a pipeline or tanker leg
         cap = v.get("capacity")
         unit = fmt(v.get("unit"))
@@ -860,6 +864,9 @@ def stat_item(v: Any) -> str:
         at = f" {at}" if at.startswith("between ") or not at else f" at {at}"
         return f"{fmt(v.get('from'))}→{fmt(v.get('to'))}{at}"
     return fmt(v)
+
+
+LIST_SHOWN = 25  # items of a counted list (deposits near a route, crossings) a page shows
 
 
 def route_value(key: str, v: Any) -> str:
@@ -877,7 +884,10 @@ def route_value(key: str, v: Any) -> str:
         if "count" in v:
             items = v.get("list", v.get("at", []))
             by = v.get("by_commodity") or {}
-            parts = [stat_item(x) for x in items] if isinstance(items, list | tuple) else []
+            items = list(items) if isinstance(items, list | tuple) else []
+            parts = [stat_item(x) for x in items[:LIST_SHOWN]]
+            if len(items) > LIST_SHOWN:  # a page cannot carry a million deposits per route
+                parts.append(f"and {len(items) - LIST_SHOWN:,} more (all in the JSON output)")
             parts += [f"{k} {fmt(by[k])}" for k in sorted(by)]
             return f"{fmt(v['count'])}" + (f" ({'; '.join(parts)})" if parts else "")
         if key == "precision_share":
