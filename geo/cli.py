@@ -369,7 +369,7 @@ def exports(
     _emit_rows(
         export_rows(frame, full=fmt == "csv"), fmt,
         f"Best routes to {where} (avoiding {avoided}{by_text}): typical days, USD and kg CO2e "
-        "per TEU; RUS-free +: what the best route avoiding Russia adds (ranges: --format csv)",
+        "per TEU; RUS-free +: added by avoiding Russia",
     )  # fmt: skip
     if summary and fmt != "csv":
         print()

@@ -511,6 +511,19 @@ def short_note(text: str | None, limit: int = NOTE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _export_note(r: dict[str, Any]) -> str:
+    """Why a table row lacks figures: no route, a pipeline (no cost per TEU), no RUS-free route."""
+    blocked, free = _clean(r["blocked"]), _clean(r["rus_free_blocked"])
+    if blocked:
+        return short_note(blocked)
+    notes = []
+    if _clean(r["cost_usd_per_teu_typical"]) is None:
+        notes.append("pipeline: no USD or CO2e per TEU")
+    if free:
+        notes.append("RUS-free: " + short_note(free).removeprefix("no route: "))
+    return "; ".join(notes)
+
+
 def _whole(v: Any) -> Any:
     """A figure rounded to a whole number for a table (None and NaN stay empty)."""
     v = _clean(v)
@@ -531,7 +544,6 @@ def export_rows(frame: pd.DataFrame, *, full: bool) -> list[dict[str, Any]]:
     one_market = frame["market"].nunique() <= 1  # then the title names it
     rows = []
     for r in frame.to_dict("records"):
-        free_blocked = _clean(r["rus_free_blocked"])
         row: dict[str, Any] = {"deposit": r["name"], "commodities": r["commodities"]}
         if not one_market:
             row["market"] = str(r["market_name"]).removeprefix("Port of ")
@@ -545,9 +557,7 @@ def export_rows(frame: pd.DataFrame, *, full: bool) -> list[dict[str, Any]]:
             "RUS-free +km": _clean(r["rus_free_extra_km"]),
             "+USD": _whole(r["rus_free_extra_cost_usd_per_teu_typical"]),
             "+kg CO2e": _whole(r["rus_free_extra_co2e_kg_per_teu_typical"]),
-            "note": short_note(_clean(r["blocked"])) or (
-                "RUS-free: " + short_note(free_blocked).removeprefix("no route: ")
-                if free_blocked else ""),
+            "note": _export_note(r),
         })  # fmt: skip
         rows.append(row)
     return rows

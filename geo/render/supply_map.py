@@ -56,7 +56,6 @@ from .style import (
     SUPPLY_LINES,
     fmt,
     fmt_column,
-    fmt_km,
     line_style,
     swatch_line,
 )
@@ -269,6 +268,29 @@ def _shown(values: np.ndarray, key: str) -> list[Any]:
     return _tenths(values) if key in ("days", "xdays") else _whole(values)
 
 
+def _median_text(totals: Mapping[str, np.ndarray], avoided: str) -> str:
+    """The median of what avoiding adds, over the deposits with both routes (and the figure).
+
+    >>> t = {"one": np.array([[12.0], [3.0], [4.0], [5.0], [9], [10], [11], [1], [2], [3]]),
+    ...      "shortest": np.array([[10.0], [2.0], [3.0], [4.0], [8], [8], [8], [1], [1], [1]])}
+    >>> _median_text(t, "Russia")
+    ' Median extra for avoiding Russia: +2 km, +1.0 days, +2 USD and +1 kg CO2e per TEU.'
+    """
+    extra = extra_numbers(totals["one"], totals["shortest"])
+    med = []
+    for key in ("km", "days", "usd", "co2"):
+        row = extra[NUMBER_INDEX[key]]
+        row = row[~np.isnan(row)]
+        med.append(float(np.median(row)) if len(row) else None)
+    if med[0] is None:
+        return ""
+    text = f" Median extra for avoiding {avoided}: {signed(med[0], 'km', 0)}"
+    text += f", {signed(med[1], 'days', 1)}" if med[1] is not None else ""
+    if med[2] is None or med[3] is None:  # pipelines only: no cost per TEU
+        return text + "."
+    return text + f", {signed(med[2], 'USD', 0)} and {signed(med[3], 'kg', 0)} CO2e per TEU."
+
+
 def _extras(totals: Mapping[str, np.ndarray]) -> dict[str, list[list[Any]]]:
     """What the two constrained columns add to the unconstrained one, per deposit.
 
@@ -370,16 +392,13 @@ def exports_payload(
     summaries, markets_out = [], []
     for mi, m in enumerate(market_ids):
         totals, cells, corridor = per_market[mi]
-        one, two, short = totals["one"][0], totals["both"][0], totals["shortest"][0]
+        one, two = totals["one"][0], totals["both"][0]
         name = fmt(g.nodes[m]["name"])
         text = (
             f"{int((~np.isnan(one)).sum())} of {n} deposits reach {name} avoiding "
             f"{_avoid_text(avoid)}, {int((~np.isnan(two)).sum())} avoiding {_avoid_text(both)}."
         )
-        extra = (one - short)[~np.isnan(one) & ~np.isnan(short)]  # km
-        if len(extra):
-            med = float(np.median(extra))
-            text += f" Median extra distance for avoiding {_avoid_text(avoid)}: +{fmt_km(med)} km."
+        text += _median_text(totals, _avoid_text(avoid))
         summaries.append(text)
         markets_out.append({
             "name": name,

@@ -191,7 +191,7 @@
       t.appendChild(texts);
       cmp.appendChild(t);
       cmp.appendChild(el("p", "cm-xkey", d.key));
-      var fold = el("button", "cm-more cm-xfold", d.moreLabel);
+      var fold = el("button", "cm-xfold", d.moreLabel);
       fold.type = "button";
       fold.setAttribute("aria-expanded", textsOpen ? "true" : "false");
       L.DomEvent.on(fold, "click", function () {
@@ -216,6 +216,7 @@
         .setContent(CM.card({cols: d.cols, links: d.links, notes: d.notes}, v)).openOn(map);
     }
     CM.depositDetails = details;
+    CM.depositName = name;
     CM.exportMarkers = markers;
     CM.exportGroup = group;
     CM.selectDeposit = select;
