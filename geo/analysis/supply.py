@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -196,6 +197,18 @@ class NetworkPart:
     waits: int = -1  # crossings where freight waits (not a pipeline's); -1: all of them
     whole: bool = False  # the legs start at the deposit (an oil or gas field's own route)
 
+    @cached_property
+    def leg_numbers(self) -> list[np.ndarray]:
+        """Per leg, what it adds to each of :data:`NUMBERS` (NaN: no money or carbon)."""
+        out = []
+        for i, length in enumerate(self.lengths):
+            row = [length, self.days[i].low, self.days[i].typical, self.days[i].high]
+            for spans in (self.costs, self.co2):
+                sp = None if spans is None else spans[i]
+                row += [np.nan] * 3 if sp is None else [sp.low, sp.typical, sp.high]
+            out.append(np.array(row))
+        return out
+
     @classmethod
     def of(cls, node_name: str, legs: Sequence[Leg], *, whole: bool = False) -> NetworkPart:
         """The part of the network legs ``legs`` (in travel order) from node ``node_name``.
@@ -252,44 +265,56 @@ def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.
         low, typical and high), one column per deposit; NaN where the route has no such figure.
     """
     n = len(km)
-    out = np.full((len(NUMBERS), n), np.nan)
-    total = 0.0 + km
-    for length in part.lengths:
-        total = total + length
-    out[0] = _rounded(total, 1)
     code_arr = np.asarray(codes, dtype=object)
     # the access road, in its own country, crosses a border where the first leg starts abroad
     entered = (code_arr != part.first_land) if part.first_land else np.zeros(n, dtype=bool)
     crossings = part.crossings + entered.astype(int)
     waits = (part.crossings if part.waits < 0 else part.waits) + entered.astype(int)
-    waited = crossing_days(waits, part.gauge_breaks)
-    road = transit_parameters().triple("road_km_per_day")  # the access leg is a road
-    for i, case in enumerate(CASES):  # leg_days' road case, per deposit
-        days = 0.0 + km / road[i]
-        for span in part.days:
-            days = days + span.pick(case)
-        out[1 + i] = [round_days(v) for v in (days + waited[i]).tolist()]
     # the access road meets the first leg: a change of mode unless that is a road too
     changes = part.mode_changes + int(not part.whole and part.first_mode not in (None, "road"))
-    t = cost_table()
-    usd = (t.get("road_usd_per_teu_km"), t.get("border_usd_per_teu"),
-           t.get("gauge_change_usd_per_teu"), t.get("port_handling_usd_per_teu"))  # fmt: skip
-    road_kg = t.get("co2e_road_kg_per_tkm").product(t.get("payload_t_per_teu"))
-    for i, case in enumerate(CASES):
-        if part.costs is not None:  # route_cost_usd's order: legs, borders, gauges, handling
-            cost = 0.0 + usd[0].pick(case) * km
-            for span in part.costs:
-                cost = cost + span.pick(case)
-            cost = cost + usd[1].pick(case) * crossings
-            cost = cost + usd[2].pick(case) * part.gauge_breaks
-            cost = cost + usd[3].pick(case) * changes
-            out[4 + i] = _rounded(cost, 0)
-        if part.co2 is not None:
-            kg = 0.0 + road_kg.pick(case) * km
-            for span in part.co2:
-                kg = kg + span.pick(case)
-            out[7 + i] = _rounded(kg, 0)
+    road = _road_rates()
+    # one row per number: the access road first, then each network leg added in travel order
+    # (one array operation per leg for all ten numbers; each element is summed in the same
+    # order as summarise_supply_route sums it, so the results are the same to the bit)
+    total = 0.0 + np.vstack([km, km / road[1:4, None], road[4:, None] * km])
+    if part.costs is None:
+        total[4:7] = np.nan
+    if part.co2 is None:
+        total[7:] = np.nan
+    for leg in part.leg_numbers:
+        total = total + leg[:, None]
+    waited = crossing_days(waits, part.gauge_breaks)
+    usd = _transfer_rates()  # route_cost_usd's order after the legs: borders, gauges, handling
+    total[4:7] = total[4:7] + usd[0][:, None] * crossings
+    total[4:7] = total[4:7] + usd[1][:, None] * part.gauge_breaks
+    total[4:7] = total[4:7] + usd[2][:, None] * changes
+    out = np.empty_like(total)
+    out[0] = _rounded(total[0], 1)
+    for i in range(3):
+        out[1 + i] = [round_days(v) for v in (total[1 + i] + waited[i]).tolist()]
+    for i in range(4, len(NUMBERS)):
+        out[i] = _rounded(total[i], 0)  # NaN stays NaN
     return out
+
+
+def _road_rates() -> np.ndarray:
+    """What one km of the access road adds, one value per row of :data:`NUMBERS`.
+
+    1 km; the road speed's three cases (km per day, to divide by); its USD and kg CO2e per
+    TEU-km (low, typical, high).
+    """
+    t = cost_table()
+    kg = t.get("co2e_road_kg_per_tkm").product(t.get("payload_t_per_teu"))
+    usd = t.get("road_usd_per_teu_km")
+    speeds = transit_parameters().triple("road_km_per_day")
+    return np.array([1.0, *speeds, usd.low, usd.typical, usd.high, kg.low, kg.typical, kg.high])
+
+
+def _transfer_rates() -> list[np.ndarray]:
+    """USD per TEU of a border crossing, a gauge change and a change of mode (low, typ, high)."""
+    t = cost_table()
+    keys = ("border_usd_per_teu", "gauge_change_usd_per_teu", "port_handling_usd_per_teu")
+    return [np.array([t.get(k).low, t.get(k).typical, t.get(k).high]) for k in keys]
 
 
 def _values(row: np.ndarray) -> list[float | None]:
@@ -319,8 +344,18 @@ def combine_access(
         ``transits_russia``, ``transits_china``, ``main_corridor``, ``path``, ``blocked``);
         one value per deposit.
     """
-    n = len(km)
     totals = route_totals(part, km, codes)
+    return {
+        **{k: _values(totals[i]) for i, k in enumerate(NUMBERS)},
+        **route_texts(part, names, km, codes),
+    }
+
+
+def route_texts(
+    part: NetworkPart, names: Sequence[str], km: np.ndarray, codes: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The columns of :data:`ROUTE_TEXTS` of :func:`combine_access`, without its numbers."""
+    n = len(km)
     code_arr = np.asarray(codes, dtype=object)
     positive = km > 0
     countries: dict[str, list[str]] = {}
@@ -328,7 +363,6 @@ def combine_access(
         countries[c] = list(dict.fromkeys([c, *part.runs]))
     stops = list(part.stops) if part.whole else [part.node_name, *part.stops]
     return {
-        **{k: _values(totals[i]) for i, k in enumerate(NUMBERS)},
         # one list per country of access, shared by its rows: 100k copies cost seconds of GC
         "countries": [countries[c] for c in codes],
         "transits_russia": (part.russia | ((code_arr == "RUS") & positive)).tolist(),

@@ -30,9 +30,9 @@ from ..analysis.routing import AccessTable, Leg
 from ..analysis.supply import (
     NUMBERS,
     NetworkPart,
-    combine_access,
     extra_numbers,
     resolve_markets,
+    route_texts,
     route_totals,
     supply_parts,
 )
@@ -217,13 +217,14 @@ def _static_cells(
     """One column of the comparison for the deposits of a group, FROM_NUMBERS where they differ.
 
     A group's deposits share the access node, the access leg's country and whether that leg
-    has a length; the texts are those of :func:`combine_access` for its first deposit. Money
+    has a length; the texts are those of :func:`~geo.analysis.supply.route_texts` (as
+    :func:`~geo.analysis.supply.combine_access` gives them) for its first deposit. Money
     and carbon are the same for the whole group in one respect: a route with a pipeline leg
     has neither (:data:`NO_TEU`).
     """
     if isinstance(part, str):
         return [strings(f"no route: {part}"), *[strings("")] * (len(COMPARISON_ROWS) - 1)]
-    row = combine_access(part, [name], km, [code])
+    row = route_texts(part, [name], km, [code])
     label = CORRIDORS.get(row["main_corridor"][0], (row["main_corridor"][0], ""))[0]
     no_teu = strings(NO_TEU) if part.costs is None else FROM_NUMBERS
     no_kg = strings(NO_TEU) if part.co2 is None else FROM_NUMBERS

@@ -166,7 +166,9 @@
         th.appendChild(document.createTextNode(h));
         head.appendChild(th);
       });
-      t.appendChild(head);
+      var thead = el("thead");
+      thead.appendChild(head);
+      t.appendChild(thead);
       // d.rows: the figures, each with what the constrained columns add below it (the
       // unconstrained route is the reference); d.more: the route texts, folded on a phone.
       var main = el("tbody"), texts = el("tbody", "cm-xtexts");
