@@ -364,9 +364,12 @@ def exports(
         return
     avoided = ", ".join(frame.attrs.get("avoid") or []) or "nothing"
     by_text = "" if by == "km" else f", by typical {by}"
+    names = list(dict.fromkeys(frame["market_name"]))
+    where = names[0] if len(names) == 1 else "market"
     _emit_rows(
         export_rows(frame, full=fmt == "csv"), fmt,
-        f"Best routes to market (avoiding {avoided}{by_text})",
+        f"Best routes to {where} (avoiding {avoided}{by_text}): typical days, USD and kg CO2e "
+        "per TEU; RUS-free +: added by avoiding Russia",
     )  # fmt: skip
     if summary and fmt != "csv":
         print()

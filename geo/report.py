@@ -489,40 +489,104 @@ def _clean(v: Any) -> Any:
     return v
 
 
+NOTE_CHARS = 40  # a table's note is cut here (whole in CSV and JSON): a long one wrapped 20 lines
+
+
+def short_note(text: str | None, limit: int = NOTE_CHARS) -> str:
+    """A routing message made short for a table cell (the row and title say the rest).
+
+    "no route from A to B avoiding RUS ...: the reason" keeps its reason only, and a note
+    longer than ``limit`` characters is cut with an ellipsis; CSV and JSON keep it whole.
+
+    >>> short_note("no route from A to B avoiding RUS using operational links: every route "
+    ...            "crosses RUS")
+    'no route: every route crosses RUS'
+    >>> short_note("x" * 100, 10)
+    'xxxxxxxxx…'
+    """
+    if not text:
+        return ""
+    if text.startswith("no route") and ": " in text:
+        text = "no route: " + text.rsplit(": ", 1)[1]
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _export_note(r: dict[str, Any]) -> str:
+    """Why a table row lacks figures: no route, a pipeline (no cost per TEU), no RUS-free route."""
+    blocked, free = _clean(r["blocked"]), _clean(r["rus_free_blocked"])
+    if blocked:
+        return short_note(blocked)
+    notes = []
+    if _clean(r["cost_usd_per_teu_typical"]) is None:
+        notes.append("pipeline: no USD or CO2e per TEU")
+    if free:
+        notes.append("RUS-free: " + short_note(free).removeprefix("no route: "))
+    return "; ".join(notes)
+
+
+def _whole(v: Any) -> Any:
+    """A figure rounded to a whole number for a table (None and NaN stay empty)."""
+    v = _clean(v)
+    return None if v is None else round(v)
+
+
 def export_rows(frame: pd.DataFrame, *, full: bool) -> list[dict[str, Any]]:
-    """Rows of `corridor exports`: every column for JSON/CSV, a readable selection for tables."""
+    """Rows of `corridor exports`: every column for JSON/CSV, a readable selection for tables.
+
+    The table shows what an analyst reads first (typical days, USD and kg CO2e per TEU, what
+    avoiding Russia adds); the ranges and the Russia-and-China-free route are in CSV and JSON.
+    A money or carbon cell is empty for a route with a pipeline leg (no cost per TEU).
+    """
     if full:
         keys = [str(k) for k in frame.columns]
         cols = [_clean_column(frame[k]) for k in frame.columns]
         return [dict(zip(keys, vals, strict=True)) for vals in zip(*cols, strict=True)]
+    one_market = frame["market"].nunique() <= 1  # then the title names it
     rows = []
     for r in frame.to_dict("records"):
-        days = "" if r["km"] is None or r["km"] != r["km"] else f"{r['days_low']}-{r['days_high']}"
-        rows.append({
-            "deposit": r["name"], "commodities": r["commodities"], "market": r["market_name"],
-            "km": _clean(r["km"]), "days": days, "countries": "-".join(r["countries"] or []),
-            "via RUS": _clean(r["transits_russia"]), "via CHN": _clean(r["transits_china"]),
-            "corridor": _clean(r["main_corridor"]), "RUS-free km": _clean(r["rus_free_km"]),
-            "RUS+CHN-free km": _clean(r["rus_chn_free_km"]),
-            "note": _clean(r["blocked"]) or "",
+        row: dict[str, Any] = {"deposit": r["name"], "commodities": r["commodities"]}
+        if not one_market:
+            row["market"] = str(r["market_name"]).removeprefix("Port of ")
+        via = [_clean(r[k]) for k in ("transits_russia", "transits_china")]
+        row.update({
+            "km": _clean(r["km"]), "days": _clean(r["transit_days_typical"]),
+            "USD/TEU": _whole(r["cost_usd_per_teu_typical"]),
+            "kg CO2e/TEU": _whole(r["co2e_kg_per_teu_typical"]),
+            "via RUS/CHN": "" if None in via else "/".join(cell(v) for v in via),
+            "corridor": _clean(r["main_corridor"]),
+            "RUS-free +km": _clean(r["rus_free_extra_km"]),
+            "+USD": _whole(r["rus_free_extra_cost_usd_per_teu_typical"]),
+            "+kg CO2e": _whole(r["rus_free_extra_co2e_kg_per_teu_typical"]),
+            "note": _export_note(r),
         })  # fmt: skip
+        rows.append(row)
     return rows
 
 
 def summary_rows(summary: pd.DataFrame, *, full: bool = True) -> list[dict[str, Any]]:
-    """Rows of the exports summary: every column, or a compact selection for tables."""
+    """Rows of the exports summary: every column, or a compact selection for tables.
+
+    The table gives the medians of what avoiding adds, typical values: km, days, USD and kg
+    CO2e per TEU; every case (low, typical, high) is in JSON.
+    """
     rows = [{k: _clean(v) for k, v in r.items()} for r in summary.to_dict("records")]
     if full:
         return rows
 
-    def rng(r: dict[str, Any], key: str) -> str:
-        lo, hi = r[f"median_extra_days_low_{key}"], r[f"median_extra_days_high_{key}"]
-        return "" if lo is None else f"{lo}-{hi}"
+    def extra(r: dict[str, Any], key: str) -> str:
+        km, days = r[f"median_extra_km_{key}"], r[f"median_extra_transit_days_typical_{key}"]
+        if km is None:
+            return ""
+        usd = r[f"median_extra_cost_usd_per_teu_typical_{key}"]
+        kg = r[f"median_extra_co2e_kg_per_teu_typical_{key}"]
+        parts = [f"{km:+,.0f} km", f"{days:+.1f} d"]
+        parts += [] if usd is None else [f"{usd:+,.0f} USD"]
+        parts += [] if kg is None else [f"{kg:+,.0f} kg CO2e"]
+        return ", ".join(parts)
 
     return [{
         "by": r["by"], "group": r["group"], "market": r["market"], "deposits": r["deposits"],
         "with route": r["routes"], "RUS-free": r["rus_free"], "RUS+CHN-free": r["rus_chn_free"],
-        "output": cell(r["output"]), "extra km (no RUS)": r["median_extra_km_rus"],
-        "extra days (no RUS)": rng(r, "rus"), "extra km (no RUS/CHN)": r["median_extra_km_rus_chn"],
-        "extra days (no RUS/CHN)": rng(r, "rus_chn"),
+        "output": cell(r["output"]), "median extra, no RUS": extra(r, "rus"),
+        "median extra, no RUS/CHN": extra(r, "rus_chn"),
     } for r in rows]  # fmt: skip

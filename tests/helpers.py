@@ -12,6 +12,7 @@ from pyproj import Geod
 from geo.analysis.routing import Constraints, find_route
 from geo.analysis.stats import route_stats
 from geo.errors import RouteError
+from geo.render.supply_map import NO_TEU
 
 DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")
@@ -43,7 +44,12 @@ def assert_row_matches_route(row: Any, net: Any, constraints: Constraints) -> An
         s["countries"],
         s["transits_russia"],
     )
-    assert (row.days_low, row.days_high) == (s["transit_days"]["low"], s["transit_days"]["high"])
+    for figure in ("transit_days", "cost_usd_per_teu", "co2e_kg_per_teu"):
+        span = s[figure] or {}  # None: a pipeline leg, no figure per TEU (NaN in the frame)
+        for case in ("low", "typical", "high"):
+            got = getattr(row, f"{figure}_{case}")
+            want = span.get(case)
+            assert (got is None or got != got) if want is None else got == want, (figure, case)
     return r
 
 
@@ -149,3 +155,45 @@ def column_values(col: dict[str, Any]) -> list[str]:
         prev = prev[:k] + rest
         out.append(prev)
     return out
+
+
+# --- the exports map's comparison (tests/test_exports_map.py and its browser test) ----------
+
+
+def figure(v: float | None, unit: str, decimals: int, extra: bool) -> str:
+    """exports.js's figure(): thousands separated, its unit, an extra with its sign."""
+    if v is None:
+        return "—"
+    sign = ("−" if v < 0 else "+") if extra else ""
+    return f"{sign}{abs(v):,.{decimals}f} {unit}"
+
+
+NUMBER_ROWS = (0, 1, 2, 3, 8, 9, 10, 11)
+
+
+def numbers(column: list[str]) -> list[str]:
+    """A comparison column's number cells (distance, days, USD, kg CO2e and their extras)."""
+    return [column[k] for k in NUMBER_ROWS]
+
+
+def exports_numbers(row: object, prefix: str, extra: str | None) -> list[str]:
+    """The same cells written from an exports row: ``prefix`` picks the route's columns,
+    ``extra`` its extra_* columns (None: the unconstrained route, which adds nothing)."""
+
+    def get(name: str) -> float | None:
+        v = getattr(row, name)
+        return None if v is None or v != v else float(v)
+
+    figures = [
+        ("km", "km", 0),
+        ("transit_days_typical", "days", 1),
+        ("cost_usd_per_teu_typical", "USD", 0),
+        ("co2e_kg_per_teu_typical", "kg", 0),
+    ]
+    out = [figure(get(prefix + k), unit, d, False) for k, unit, d in figures]
+    for k, unit, d in figures:
+        if get(prefix + k) is None:
+            out.append("—")
+        else:
+            out.append(figure(0.0 if extra is None else get(extra + k), unit, d, True))
+    return [NO_TEU if k in (2, 3) and v == "—" else v for k, v in enumerate(out)]

@@ -141,6 +141,109 @@ def test_exports_uranium_to_yokohama() -> None:
     assert summary[("commodity", "uranium")]["rus_chn_free"] >= 10
 
 
+ROUTES = {  # each route of an exports row and the constraints `corridor route` gets for it
+    "": [],  # exports run without --avoid: the best route is the unconstrained one
+    "shortest_": [],
+    "rus_free_": ["RUS"],
+    "rus_chn_free_": ["RUS", "CHN"],
+}
+FIGURES = {"transit_days": "transit_days", "cost_usd_per_teu": "cost_usd_per_teu",
+           "co2e_kg_per_teu": "co2e_kg_per_teu"}  # fmt: skip
+CASES = ("low", "typical", "high")
+
+
+@pytest.fixture(scope="module")
+def inkai_yokohama() -> dict:
+    code, out, err = cli("exports", "--commodity", "uranium", "--market", "Yokohama",
+                         "--format", "json")  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    return next(r for r in data["routes"] if r["name"] == "Inkai")
+
+
+@pytest.mark.parametrize("prefix", list(ROUTES))
+def test_exports_inkai_to_yokohama_is_corridor_route(inkai_yokohama: dict, prefix: str) -> None:
+    """Kazakh uranium to Japan (issue 17's worked example): each route of the exports row is
+    what `corridor route Inkai Yokohama` answers under the same constraints, in km, days (low,
+    typical, high), USD and kg CO2e per TEU."""
+    row, avoid = inkai_yokohama, ROUTES[prefix]
+    args = ["--avoid", ",".join(avoid)] if avoid else []
+    code, out, err = cli("route", "Inkai", "Yokohama", *args, "--format", "json")
+    assert code == 0, err
+    stats = json.loads(out)
+    assert row[f"{prefix}km"] == stats["length_km"]
+    for figure in FIGURES:
+        assert stats[figure] is not None  # uranium goes by rail and sea: every figure exists
+        got = [row[f"{prefix}{figure}_{c}"] for c in CASES]
+        assert got == [stats[figure][c] for c in CASES], figure
+        assert got[0] <= got[1] <= got[2]
+
+
+def test_exports_extras_are_the_differences_to_the_unconstrained_route(
+    inkai_yokohama: dict,
+) -> None:
+    row = inkai_yokohama
+    # avoiding Russia changes nothing for Inkai (its way to Japan runs through China) ...
+    assert row["rus_free_km"] == row["shortest_km"] and row["rus_free_extra_km"] == 0
+    # ... avoiding China too takes the long way by sea: more km, days, money and carbon
+    assert row["rus_chn_free_extra_km"] == round(row["rus_chn_free_km"] - row["shortest_km"], 1)
+    assert row["rus_chn_free_extra_km"] > 5000
+    for figure, digits in (("transit_days", 1), ("cost_usd_per_teu", 0), ("co2e_kg_per_teu", 0)):
+        for key in ("rus_free", "rus_chn_free"):
+            diffs = [round(row[f"{key}_{figure}_{c}"] - row[f"shortest_{figure}_{c}"], digits)
+                     for c in CASES]  # fmt: skip
+            extra = [row[f"{key}_extra_{figure}_{c}"] for c in CASES]
+            # the typical extra is the typical difference; the ends the least and the most
+            assert extra == [min(diffs), diffs[1], max(diffs)], (key, figure)
+        assert row[f"rus_chn_free_extra_{figure}_typical"] > 0
+
+
+def test_exports_csv_and_table_carry_money_and_carbon(inkai_yokohama: dict) -> None:
+    code, out, err = cli("exports", "--commodity", "uranium", "--market", "Yokohama",
+                         "--format", "csv")  # fmt: skip
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    inkai = next(r for r in rows if r["name"] == "Inkai")
+    for key in ("transit_days_typical", "cost_usd_per_teu_low", "co2e_kg_per_teu_high",
+                "rus_chn_free_extra_cost_usd_per_teu_typical"):  # fmt: skip
+        assert float(inkai[key]) > 0, key
+    code, out, err = cli("exports", "--commodity", "uranium", "--market", "Yokohama")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 160
+    head = next(line for line in lines if "deposit" in line and "USD/TEU" in line)
+    for column in ("km", "days", "USD/TEU", "kg CO2e/TEU", "via RUS/CHN", "RUS-free +km",
+                   "+USD", "+kg CO2e", "note"):  # fmt: skip
+        assert column in head, column
+    line = next(line for line in lines if line.startswith("│ Inkai "))
+    cells = [c.strip() for c in line.split("│")[1:-1]]
+    r = inkai_yokohama
+    assert cells[2:6] == [str(r["km"]), str(r["transit_days_typical"]),
+                          f"{r['cost_usd_per_teu_typical']:.0f}",
+                          f"{r['co2e_kg_per_teu_typical']:.0f}"]  # fmt: skip
+
+
+def test_exports_leave_a_pipeline_routes_money_and_carbon_empty() -> None:
+    """Oil by pipe carries no container: no USD or CO2e per TEU (null, never 0), and the
+    table says why."""
+    code, out, err = cli("exports", "--commodity", "oil", "--market", "Rotterdam",
+                         "--format", "json")  # fmt: skip
+    assert code == 0, err
+    tengiz = next(r for r in json.loads(out)["routes"] if r["deposit"] == "tengiz")
+    assert tengiz["km"] > 0 and tengiz["transit_days_typical"] > 0
+    for key in (
+        "cost_usd_per_teu_typical",
+        "co2e_kg_per_teu_low",
+        "extra_cost_usd_per_teu_high",
+        "rus_free_co2e_kg_per_teu_typical",
+        "rus_free_extra_cost_usd_per_teu_low",
+    ):
+        assert tengiz[key] is None, key
+    code, out, err = cli("exports", "--commodity", "oil", "--market", "Rotterdam", "--no-summary")
+    line = next(line for line in out.splitlines() if line.startswith("│ Tengiz"))
+    assert "pipeline" in line
+
+
 def test_exports_unknown_commodity_is_an_error() -> None:
     code, _, err = cli("exports", "--commodity", "unobtainium")
     assert code == 1 and "unobtainium" in err

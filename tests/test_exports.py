@@ -68,7 +68,7 @@ def test_known_answers_with_and_without_russia(frame) -> None:
         access + seg_km("aw", "wr", "rm", "mq", "qt", "th", "hk"), abs=0.1
     )
     assert row["extra_km"] == pytest.approx(seg_km("wp", "pq") - seg_km("wr", "rm", "mq"), abs=0.2)
-    assert row["extra_km"] > 0 and row["extra_days_high"] > 0
+    assert row["extra_km"] > 0 and row["extra_transit_days_high"] > 0
     assert row["countries"] == ["KAZ", "AZE", "GEO", "TUR"]
     assert not row["transits_russia"] and not row["transits_china"]
     assert row["main_corridor"] == "TEST" and pd.isna(row["blocked"])

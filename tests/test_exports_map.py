@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from helpers import column_values
+from helpers import column_values, exports_numbers, figure, numbers
 from pyproj import Geod
 
 import geo
+from geo.analysis.costs import CASES, extra_span
 from geo.analysis.network import STATION_KM, load_network
 from geo.analysis.parameters import road_detour_factor
 from geo.analysis.routing import fuel_commodity
@@ -24,7 +25,7 @@ from geo.data.layers import load_layer
 from geo.errors import SpecError
 from geo.render.spec import ExportsSpec, load_spec
 from geo.render.style import CORRIDORS
-from geo.render.supply_map import exports_payload
+from geo.render.supply_map import NO_TEU, exports_payload
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from run import SEED, write_deposit_layer
@@ -94,6 +95,7 @@ def thousands(n: int) -> str:
 def shown(p: dict, m: dict, i: int) -> list[list[str]]:
     """The comparison table the page shows for deposit ``i`` at market ``m`` (rows x columns),
     decoded as exports.js's cell() does."""
+    nums = {r[0]: r for r in p["nums"]}
     out = []
     for k in range(len(p["cmp"])):
         row = []
@@ -101,14 +103,9 @@ def shown(p: dict, m: dict, i: int) -> list[list[str]]:
             fixed = m["cells"][p["g"][i]][s][k]
             if fixed >= 0:
                 row.append(p["s"][fixed])
-            elif k == 0:
-                row.append(f"{thousands(m['km'][s][i])} km")
-            elif k == 1:
-                lo, hi = m["days"][s][0][i], m["days"][s][1][i]
-                row.append("—" if lo is None else f"{lo}–{hi} days")
             else:
-                x = m["extra"][s][i]
-                row.append("—" if x is None else f"+{thousands(x)} km")
+                _, key, unit, decimals, extra = nums[k]
+                row.append(figure(m[key][s][i], unit, decimals, extra == 1))
         out.append(row)
     return out
 
@@ -167,10 +164,10 @@ def test_opens_on_japan_and_every_deposit_has_a_row_per_market(payload: dict) ->
     for m in payload["markets"]:
         assert len(m["k"]) == len(m["cells"]) == len(payload["groupNode"])
         assert len(m["routes"]) == len(payload["nodes"])
-        assert all(
-            len(col) == n
-            for col in [*m["km"], *m["extra"], *(c for pair in m["days"] for c in pair)]
-        )
+        keys = [r[1] for r in payload["nums"]]
+        assert keys == ["km", "days", "usd", "co2", "xkm", "xdays", "xusd", "xco2"]
+        assert all(len(m[k]) == (2 if k.startswith("x") else 3) for k in keys)
+        assert all(len(col) == n for k in keys for col in m[k])
     assert payload["cluster"] is False  # 90 deposits are drawn one by one, as before
 
 
@@ -183,13 +180,17 @@ def test_numbers_and_lines_are_those_of_corridor_exports(payload: dict) -> None:
     for row in frame.itertuples():
         i = where.index(row.deposit)
         text = shown(payload, yokohama, i)
+        cols = [list(c) for c in zip(*text, strict=True)]
+        # avoiding Russia, avoiding Russia and China, unconstrained: every number is the row's
+        assert numbers(cols[0]) == exports_numbers(row, "", "extra_")
+        assert numbers(cols[1]) == exports_numbers(row, "rus_chn_free_", "rus_chn_free_extra_")
+        assert numbers(cols[2]) == exports_numbers(row, "shortest_", None)
         assert text[0][0] == f"{row.km:,.0f} km"  # distance avoiding Russia
-        assert text[1][0] == f"{row.days_low:.0f}–{row.days_high:.0f} days"
-        assert text[2][0] == " → ".join(row.countries)
-        assert text[0][1] == f"{row.rus_chn_free_km:,.0f} km"  # avoiding Russia and China
-        assert text[0][2] == f"{row.shortest_km:,.0f} km"  # unconstrained
-        assert text[6][0] == f"+{row.km - row.shortest_km:,.0f} km"
-        assert text[4][0] == "no"  # through Russia
+        assert text[1][0] == f"{row.transit_days_typical:.1f} days"
+        assert text[2][0] == f"{row.cost_usd_per_teu_typical:,.0f} USD"
+        assert text[3][0] == f"{row.co2e_kg_per_teu_typical:,.0f} kg"
+        assert text[4][0] == " → ".join(row.countries)
+        assert text[6][0] == "no"  # through Russia
         k = yokohama["k"][payload["g"][i]]
         # via Kazakhstan and China to Lianyungang, no Caspian crossing: the Land Bridge (issue 17)
         assert payload["corridors"][k] == "New Eurasian Land Bridge (via China)"
@@ -226,37 +227,64 @@ def test_inkai_to_yokohama_is_the_exports_row(payload: dict) -> None:
     row = geo.exports(markets=["yokohama_port"], avoid=["RUS"]).set_index("name").loc["Inkai"]
     i = names(payload).index("Inkai")
     text = shown(payload, payload["markets"][payload["initial"]], i)
-    assert text == [
-        [f"{row.km:,.0f} km", f"{row.rus_chn_free_km:,.0f} km", f"{row.shortest_km:,.0f} km"],
-        [
-            f"{row.days_low:.0f}–{row.days_high:.0f} days",
-            f"{row.rus_chn_free_days_low:.0f}–{row.rus_chn_free_days_high:.0f} days",
-            f"{row.shortest_days_low:.0f}–{row.shortest_days_high:.0f} days",
-        ],
-        [" → ".join(row.countries), text[2][1], text[2][2]],
+    cols = [list(c) for c in zip(*text, strict=True)]
+    assert numbers(cols[0]) == exports_numbers(row, "", "extra_")
+    assert numbers(cols[1]) == exports_numbers(row, "rus_chn_free_", "rus_chn_free_extra_")
+    assert numbers(cols[2]) == exports_numbers(row, "shortest_", None)
+    assert text[4:8] == [
+        [" → ".join(row.countries), text[4][1], text[4][2]],
         # through China to Lianyungang: the Land Bridge, not the Trans-Caspian route (issue 17)
-        ["New Eurasian Land Bridge (via China)", text[3][1], text[3][2]],
-        ["no", "no", text[4][2]],
-        ["yes", "no", text[5][2]],
-        [
-            f"+{row.km - row.shortest_km:,.0f} km",
-            f"+{row.rus_chn_free_km - row.shortest_km:,.0f} km",
-            "+0 km",
-        ],
+        ["New Eurasian Land Bridge (via China)", text[5][1], text[5][2]],
+        ["no", "no", text[6][2]],
+        ["yes", "no", text[7][2]],
     ]
+    # avoiding China too goes the long way, by sea from the Black Sea: more km, days, USD, CO2e
+    assert [c.startswith("+") and c[1] != "0" for c in cols[1][8:]] == [True] * 4
+    assert text[8][2] == "+0 km" and text[9][2] == "+0.0 days"
 
 
-def legs_column(legs: list | str, short_km: float | None) -> list[str]:
-    """One comparison column summarised from the route's whole leg list (the former page's way)."""
+def legs_column(legs: list | str, short: list | str) -> list[str]:
+    """One comparison column summarised from the route's whole leg list (the former page's
+    way), its extras through costs.extra_span against the unconstrained route's legs."""
     if isinstance(legs, str):
-        return [f"no route: {legs}", "", "", "", "", "", ""]
+        return [f"no route: {legs}", *[""] * 11]
     b = summarise_supply_route(legs)
+    s = None if isinstance(short, str) else summarise_supply_route(short)
     label = CORRIDORS.get(b.main_corridor or "", (b.main_corridor or "", ""))[0]
-    days = "—" if b.days_low is None else f"{b.days_low:.0f}–{b.days_high:.0f} days"
-    extra = "—" if short_km is None else f"+{b.km - short_km:,.0f} km"
     yes = {True: "yes", False: "no", None: "—"}
-    return [f"{b.km:,.0f} km", days, " → ".join(b.countries), label,
-            yes[b.transits_russia], yes[b.transits_china], extra]  # fmt: skip
+    figures = [
+        ("km", "km", 0, 1),
+        ("transit_days", "days", 1, 1),
+        ("cost_usd_per_teu", "USD", 0, 0),
+        ("co2e_kg_per_teu", "kg", 0, 0),
+    ]
+    values, extras = [], []
+    for f, unit, d, digits in figures:
+        if f == "km":
+            mine = {"typical": b.km}
+            ref = None if s is None else {"typical": s.km}
+        else:
+            mine = {c: getattr(b, f"{f}_{c}") for c in CASES}
+            ref = None if s is None else {c: getattr(s, f"{f}_{c}") for c in CASES}
+        if mine["typical"] is None:
+            values.append(NO_TEU)
+            extras.append("—")
+            continue
+        values.append(figure(mine["typical"], unit, d, False))
+        if ref is None or ref["typical"] is None:
+            extras.append("—")
+        elif f == "km":
+            extras.append(figure(round(b.km - s.km, 1), unit, d, True))
+        else:
+            extras.append(figure(extra_span(mine, ref, digits)["typical"], unit, d, True))
+    return [
+        *values,
+        " → ".join(b.countries),
+        label,
+        yes[b.transits_russia],
+        yes[b.transits_china],
+        *extras,
+    ]
 
 
 @pytest.mark.parametrize("layer", [None, "generated"])
@@ -287,9 +315,7 @@ def test_every_cell_and_line_equals_the_whole_route(
     for i in range(0, len(every), step):
         for mi, m in enumerate(markets):
             found = legs[(every[i], m)]
-            short = found["shortest"]
-            short_km = None if isinstance(short, str) else summarise_supply_route(short).km
-            want = [legs_column(found[s], short_km) for s in ("one", "both", "shortest")]
+            want = [legs_column(found[s], found["shortest"]) for s in ("one", "both", "shortest")]
             assert shown(p, p["markets"][mi], i) == [list(r) for r in zip(*want, strict=True)]
             for which, s in enumerate(("one", "shortest")):
                 line = joined(p, p["markets"][mi], i, which)

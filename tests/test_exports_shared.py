@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo.analysis.costs import CASES, extra_span
 from geo.analysis.network import Network, load_network
 from geo.analysis.parameters import road_detour_factor
 from geo.analysis.routing import (
@@ -23,6 +24,8 @@ from geo.analysis.routing import (
 from geo.analysis.supply import (
     COLUMNS,
     FREE_OF,
+    NUMBERS,
+    ROUTE_FIELDS,
     SupplyRoute,
     export_legs,
     exports,
@@ -48,17 +51,21 @@ def _whole_legs_frame(net: Network, avoid: list[str], markets: list[str] | None)
     def best(name: str, dep_id: str, m: str) -> SupplyRoute:
         found = legs[(dep_id, m)][name]
         if isinstance(found, str):
-            return SupplyRoute(None, None, None, [], None, None, None, [], found)
+            return SupplyRoute(*[None] * len(NUMBERS), [], None, None, None, [], found)
         return summarise_supply_route(found)
 
-    def diff(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else round(a - b, 1)
-
-    def min_or_none(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else min(a, b)
-
-    def max_or_none(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else max(a, b)
+    def extras(b: SupplyRoute, s: SupplyRoute) -> dict[str, float | None]:
+        """What ``b`` adds to ``s``, one figure at a time through costs.extra_span."""
+        out: dict[str, float | None] = {}
+        km = None if b.km is None or s.km is None else round(b.km - s.km, 1)
+        out["km"] = km
+        for figure, digits in (("transit_days", 1), ("cost_usd_per_teu", 0),
+                               ("co2e_kg_per_teu", 0)):  # fmt: skip
+            spans = [{c: getattr(r, f"{figure}_{c}") for c in CASES} for r in (b, s)]
+            have = all(v is not None for sp in spans for v in sp.values())
+            e = extra_span(spans[0], spans[1], digits) if have else {}
+            out.update({f"{figure}_{c}": e.get(c) for c in CASES})
+        return out
 
     rows: list[dict[str, Any]] = []
     for dep in deps.itertuples(index=False):
@@ -70,21 +77,15 @@ def _whole_legs_frame(net: Network, avoid: list[str], markets: list[str] | None)
             row = {"deposit": dep_id, "name": dep.name, "commodities": list(dep.commodities),
                    "country": dep.country, "output_value": None if missing else float(v),
                    "output_unit": None if missing else u, "market": m,
-                   "market_name": net.graph.nodes[m]["name"], "km": b.km, "days_low": b.days_low,
-                   "days_high": b.days_high, "countries": b.countries,
-                   "transits_russia": b.transits_russia, "transits_china": b.transits_china,
-                   "main_corridor": b.main_corridor, "path": b.path, "blocked": b.blocked,
-                   "shortest_km": s.km, "shortest_days_low": s.days_low,
-                   "shortest_days_high": s.days_high, "extra_km": diff(b.km, s.km),
-                   "extra_days_low": min_or_none(diff(b.days_low, s.days_low),
-                                                 diff(b.days_high, s.days_high)),
-                   "extra_days_high": max_or_none(diff(b.days_low, s.days_low),
-                                                  diff(b.days_high, s.days_high))}  # fmt: skip
+                   "market_name": net.graph.nodes[m]["name"],
+                   **{k: getattr(b, k) for k in ROUTE_FIELDS},
+                   **{f"shortest_{k}": getattr(s, k) for k in NUMBERS},
+                   **{f"extra_{k}": v for k, v in extras(b, s).items()}}  # fmt: skip
             for key in FREE_OF:
                 f = best(key, dep_id, m)
-                row.update({f"{key}_free_km": f.km, f"{key}_free_days_low": f.days_low,
-                            f"{key}_free_days_high": f.days_high,
-                            f"{key}_free_blocked": f.blocked})  # fmt: skip
+                row.update({f"{key}_free_{k}": getattr(f, k) for k in NUMBERS})
+                row[f"{key}_free_blocked"] = f.blocked
+                row.update({f"{key}_free_extra_{k}": v for k, v in extras(f, s).items()})
             rows.append(row)
     return pd.DataFrame(rows, columns=list(COLUMNS))
 

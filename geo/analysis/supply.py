@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -25,7 +26,7 @@ from ..data.schema import COMMODITIES
 from ..data.values import is_missing
 from ..errors import RouteError
 from .corridors import name_rules
-from .costs import ordered
+from .costs import CASES, Span, cost_table, crossing_days, leg_co2e_kg, leg_cost_usd, leg_days
 from .network import Network, load_network
 from .parameters import transit_parameters
 from .routing import (
@@ -47,7 +48,7 @@ from .routing import (
     option_values,
     resolve,
 )
-from .stats import crossing_days, leg_days, round_days, summarise_legs
+from .stats import round_days, summarise_legs
 
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
 # No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
@@ -56,25 +57,43 @@ MARKETS = ("yokohama_port", "busan_port", "rotterdam_port", "constanta_port", "m
            "lianyungang")  # fmt: skip
 # The comparisons every row carries, in addition to the route under the caller's ``avoid``.
 FREE_OF = {"rus": ("RUS",), "rus_chn": ("RUS", "CHN")}
+# The numbers of one route: its length and, each as low, typical and high, its transit days,
+# its USD per TEU and its kg CO2e per TEU (None where the route has no such figure: a pipeline
+# carries no container, see layers/costs.toml's [[not_found]]).
+FIGURES = ("transit_days", "cost_usd_per_teu", "co2e_kg_per_teu")
+NUMBERS = ("km", *(f"{f}_{c}" for f in FIGURES for c in CASES))
+ROUTE_TEXTS = ("countries", "transits_russia", "transits_china", "main_corridor", "path",
+               "blocked")  # fmt: skip
 COLUMNS = (
     "deposit", "name", "commodities", "country", "output_value", "output_unit",
     "market", "market_name",
-    "km", "days_low", "days_high", "countries", "transits_russia", "transits_china",
-    "main_corridor", "path", "blocked",
-    "shortest_km", "shortest_days_low", "shortest_days_high",
-    "extra_km", "extra_days_low", "extra_days_high",
-    "rus_free_km", "rus_free_days_low", "rus_free_days_high", "rus_free_blocked",
-    "rus_chn_free_km", "rus_chn_free_days_low", "rus_chn_free_days_high", "rus_chn_free_blocked",
+    *NUMBERS, *ROUTE_TEXTS,
+    *(f"shortest_{k}" for k in NUMBERS), *(f"extra_{k}" for k in NUMBERS),
+    *(c for key in FREE_OF for c in (*(f"{key}_free_{k}" for k in NUMBERS), f"{key}_free_blocked",
+                                     *(f"{key}_free_extra_{k}" for k in NUMBERS))),
 )  # fmt: skip
+# How many decimals each figure keeps (the rounding of route_stats): km and days 0.1, USD and kg 1.
+DECIMALS = {"km": 1, "transit_days": 1, "cost_usd_per_teu": 0, "co2e_kg_per_teu": 0}
 
 
 @dataclass(frozen=True)
 class SupplyRoute:
-    """The best route of one deposit to one market under one constraint set, or why none."""
+    """The best route of one deposit to one market under one constraint set, or why none.
+
+    The numbers are those :func:`~geo.analysis.stats.route_stats` gives for the same legs
+    (``transit_days``, ``cost_usd_per_teu``, ``co2e_kg_per_teu`` as flat fields).
+    """
 
     km: float | None
-    days_low: float | None
-    days_high: float | None
+    transit_days_low: float | None
+    transit_days_typical: float | None
+    transit_days_high: float | None
+    cost_usd_per_teu_low: float | None
+    cost_usd_per_teu_typical: float | None
+    cost_usd_per_teu_high: float | None
+    co2e_kg_per_teu_low: float | None
+    co2e_kg_per_teu_typical: float | None
+    co2e_kg_per_teu_high: float | None
     countries: list[str]
     transits_russia: bool | None
     transits_china: bool | None
@@ -100,9 +119,12 @@ def summarise_supply_route(legs: Sequence[Leg]) -> SupplyRoute:
     """
     s = summarise_legs(legs)
     main = main_corridor(legs)
+    spans = {"transit_days": s.transit_days, "cost_usd_per_teu": s.cost_usd_per_teu,
+             "co2e_kg_per_teu": s.co2e_kg_per_teu}  # fmt: skip
+    numbers = {f"{f}_{c}": (None if spans[f] is None else spans[f][c])  # type: ignore[index]
+               for f in FIGURES for c in CASES}  # fmt: skip
     return SupplyRoute(
-        km=round(s.length_km, 1),
-        days_low=s.transit_days["low"], days_high=s.transit_days["high"],
+        km=round(s.length_km, 1), **numbers,
         countries=s.countries,
         transits_russia=s.transits("RUS"), transits_china=s.transits("CHN"),
         main_corridor=main, path=[legs[0].from_name, *[leg.to_name for leg in legs]], blocked=None,
@@ -143,7 +165,9 @@ def main_corridor(legs: Sequence[Leg]) -> str:
 
 
 def _blocked(why: str) -> SupplyRoute:
-    return SupplyRoute(None, None, None, [], None, None, None, [], why)
+    none: dict[str, Any] = dict.fromkeys(NUMBERS)
+    return SupplyRoute(**none, countries=[], transits_russia=None, transits_china=None,
+                       main_corridor=None, path=[], blocked=why)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -157,10 +181,14 @@ class NetworkPart:
 
     node_name: str
     lengths: tuple[float, ...]
-    days: tuple[tuple[float, float], ...]
+    days: tuple[Span, ...]  # each leg's days (geo.analysis.costs.leg_days)
+    costs: tuple[Span, ...] | None  # each leg's USD per TEU; None: a leg carries no TEU (pipe)
+    co2: tuple[Span, ...] | None  # each leg's kg CO2e per TEU; None as for costs
     runs: tuple[str, ...]
     crossings: int  # border crossings of the network legs alone
     first_land: str | None  # the country the first leg starts in, None if it sails
+    first_mode: str | None  # the first leg's mode (None: no leg, the node is the market)
+    mode_changes: int  # changes of mode between the network legs (terminal handling)
     gauge_breaks: int
     russia: bool
     china: bool
@@ -168,6 +196,18 @@ class NetworkPart:
     stops: tuple[str, ...]
     waits: int = -1  # crossings where freight waits (not a pipeline's); -1: all of them
     whole: bool = False  # the legs start at the deposit (an oil or gas field's own route)
+
+    @cached_property
+    def leg_numbers(self) -> list[np.ndarray]:
+        """Per leg, what it adds to each of :data:`NUMBERS` (NaN: no money or carbon)."""
+        out = []
+        for i, length in enumerate(self.lengths):
+            row = [length, self.days[i].low, self.days[i].typical, self.days[i].high]
+            for spans in (self.costs, self.co2):
+                sp = None if spans is None else spans[i]
+                row += [np.nan] * 3 if sp is None else [sp.low, sp.typical, sp.high]
+            out.append(np.array(row))
+        return out
 
     @classmethod
     def of(cls, node_name: str, legs: Sequence[Leg], *, whole: bool = False) -> NetworkPart:
@@ -177,9 +217,14 @@ class NetworkPart:
         of its group then add no access leg of their own (their table km is 0).
         """
         s = summarise_legs(legs)
+        costs = [leg_cost_usd(leg) for leg in legs]
+        co2 = [leg_co2e_kg(leg) for leg in legs]
         return cls(
             node_name, tuple(leg.length_km for leg in legs), tuple(leg_days(leg) for leg in legs),
+            None if None in costs else tuple(c for c in costs if c is not None),
+            None if None in co2 else tuple(c for c in co2 if c is not None),
             tuple(c for c, _ in s.runs), len(s.crossings), _first_land(legs),
+            legs[0].mode if legs else None, len(s.mode_changes),
             len(s.gauge_breaks), s.transits("RUS"),
             s.transits("CHN"), main_corridor(legs), tuple(leg.to_name for leg in legs),
             s.waits, whole,
@@ -193,14 +238,18 @@ def _first_land(legs: Sequence[Leg]) -> str | None:
     return next((c for c in legs[0].km_by_country if c != SEA), None)
 
 
-def route_totals(
-    part: NetworkPart, km: np.ndarray, codes: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Length and days of the routes through one network part, rounded as the rows are.
+def _rounded(values: np.ndarray, ndigits: int) -> list[float]:
+    """Each value rounded as Python's ``round`` rounds it (correctly, not numpy's scaled way)."""
+    return [round(v, ndigits) for v in values.tolist()]
+
+
+def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.ndarray:
+    """The numbers of the routes through one network part, rounded as the rows are.
 
     Every number is added in the order :func:`summarise_supply_route` adds it (the access leg,
-    then each network leg), then rounded to 0.1 (days by :func:`~geo.analysis.stats.round_days`),
-    so the results are equal to the last bit to those of the whole leg lists, not merely close.
+    then each network leg, then the transfers), then rounded (days by
+    :func:`~geo.analysis.stats.round_days`), so the results are equal to the last bit to those
+    of the whole leg lists, not merely close.
 
     Parameters
     ----------
@@ -211,27 +260,66 @@ def route_totals(
 
     Returns
     -------
-    tuple of ndarray
-        ``(km, days_low, days_high)``, one float per deposit.
+    ndarray
+        One row per name of :data:`NUMBERS` (km, then days, USD and kg CO2e per TEU, each
+        low, typical and high), one column per deposit; NaN where the route has no such figure.
     """
     n = len(km)
-    fast, slow = _road_speeds()  # the access leg is a road: leg_days' road case, per deposit
-    total, low, high = 0.0 + km, 0.0 + km / fast, 0.0 + km / slow
-    for length, (lo, hi) in zip(part.lengths, part.days, strict=True):
-        total = total + length
-        low = low + lo
-        high = high + hi
     code_arr = np.asarray(codes, dtype=object)
     # the access road, in its own country, crosses a border where the first leg starts abroad
     entered = (code_arr != part.first_land) if part.first_land else np.zeros(n, dtype=bool)
-    borders = (part.crossings if part.waits < 0 else part.waits) + entered.astype(int)
-    c_lo, c_hi = crossing_days(borders, part.gauge_breaks)
-    low, high = low + c_lo, high + c_hi
-    total_r = np.array([round(v, 1) for v in total.tolist()], dtype=float)
-    low_r, high_r = (
-        np.array([round_days(v) for v in a.tolist()], dtype=float) for a in (low, high)
-    )
-    return total_r, low_r, high_r
+    crossings = part.crossings + entered.astype(int)
+    waits = (part.crossings if part.waits < 0 else part.waits) + entered.astype(int)
+    # the access road meets the first leg: a change of mode unless that is a road too
+    changes = part.mode_changes + int(not part.whole and part.first_mode not in (None, "road"))
+    road = _road_rates()
+    # one row per number: the access road first, then each network leg added in travel order
+    # (one array operation per leg for all ten numbers; each element is summed in the same
+    # order as summarise_supply_route sums it, so the results are the same to the bit)
+    total = 0.0 + np.vstack([km, km / road[1:4, None], road[4:, None] * km])
+    if part.costs is None:
+        total[4:7] = np.nan
+    if part.co2 is None:
+        total[7:] = np.nan
+    for leg in part.leg_numbers:
+        total = total + leg[:, None]
+    waited = crossing_days(waits, part.gauge_breaks)
+    usd = _transfer_rates()  # route_cost_usd's order after the legs: borders, gauges, handling
+    total[4:7] = total[4:7] + usd[0][:, None] * crossings
+    total[4:7] = total[4:7] + usd[1][:, None] * part.gauge_breaks
+    total[4:7] = total[4:7] + usd[2][:, None] * changes
+    out = np.empty_like(total)
+    out[0] = _rounded(total[0], 1)
+    for i in range(3):
+        out[1 + i] = [round_days(v) for v in (total[1 + i] + waited[i]).tolist()]
+    for i in range(4, len(NUMBERS)):
+        out[i] = _rounded(total[i], 0)  # NaN stays NaN
+    return out
+
+
+def _road_rates() -> np.ndarray:
+    """What one km of the access road adds, one value per row of :data:`NUMBERS`.
+
+    1 km; the road speed's three cases (km per day, to divide by); its USD and kg CO2e per
+    TEU-km (low, typical, high).
+    """
+    t = cost_table()
+    kg = t.get("co2e_road_kg_per_tkm").product(t.get("payload_t_per_teu"))
+    usd = t.get("road_usd_per_teu_km")
+    speeds = transit_parameters().triple("road_km_per_day")
+    return np.array([1.0, *speeds, usd.low, usd.typical, usd.high, kg.low, kg.typical, kg.high])
+
+
+def _transfer_rates() -> list[np.ndarray]:
+    """USD per TEU of a border crossing, a gauge change and a change of mode (low, typ, high)."""
+    t = cost_table()
+    keys = ("border_usd_per_teu", "gauge_change_usd_per_teu", "port_handling_usd_per_teu")
+    return [np.array([t.get(k).low, t.get(k).typical, t.get(k).high]) for k in keys]
+
+
+def _values(row: np.ndarray) -> list[float | None]:
+    """A row of numbers as values: None where NaN (no route, or no such figure)."""
+    return [None if v != v else v for v in row.tolist()]
 
 
 def combine_access(
@@ -239,7 +327,7 @@ def combine_access(
 ) -> dict[str, list[Any]]:
     """The supply-route columns of deposits whose routes share one network part.
 
-    Lengths and days come from :func:`route_totals` (equal to the last bit to
+    The numbers come from :func:`route_totals` (equal to the last bit to
     :func:`summarise_supply_route` of the whole leg lists).
 
     Parameters
@@ -252,11 +340,22 @@ def combine_access(
     Returns
     -------
     dict
-        Columns ``km``, ``days_low``, ``days_high``, ``countries``, ``transits_russia``,
-        ``transits_china``, ``main_corridor``, ``path``, ``blocked``; one value per deposit.
+        The columns of :data:`ROUTE_FIELDS` (:data:`NUMBERS`, then ``countries``,
+        ``transits_russia``, ``transits_china``, ``main_corridor``, ``path``, ``blocked``);
+        one value per deposit.
     """
+    totals = route_totals(part, km, codes)
+    return {
+        **{k: _values(totals[i]) for i, k in enumerate(NUMBERS)},
+        **route_texts(part, names, km, codes),
+    }
+
+
+def route_texts(
+    part: NetworkPart, names: Sequence[str], km: np.ndarray, codes: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The columns of :data:`ROUTE_TEXTS` of :func:`combine_access`, without its numbers."""
     n = len(km)
-    total, low, high = route_totals(part, km, codes)
     code_arr = np.asarray(codes, dtype=object)
     positive = km > 0
     countries: dict[str, list[str]] = {}
@@ -264,9 +363,6 @@ def combine_access(
         countries[c] = list(dict.fromkeys([c, *part.runs]))
     stops = list(part.stops) if part.whole else [part.node_name, *part.stops]
     return {
-        "km": total.tolist(),
-        "days_low": low.tolist(),
-        "days_high": high.tolist(),
         # one list per country of access, shared by its rows: 100k copies cost seconds of GC
         "countries": [countries[c] for c in codes],
         "transits_russia": (part.russia | ((code_arr == "RUS") & positive)).tolist(),
@@ -275,11 +371,6 @@ def combine_access(
         "path": [[name, *stops] for name in names],
         "blocked": [None] * n,
     }
-
-
-def _road_speeds() -> tuple[float, float]:
-    fast, slow = transit_parameters().get("road_km_per_day")
-    return fast, slow
 
 
 class _Solver:
@@ -429,10 +520,6 @@ def _output(dep: Any) -> tuple[float | None, str | None]:
     return float(v), u
 
 
-def _diff(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else round(a - b, 1)
-
-
 def exports(
     *,
     markets: Sequence[str] | None = None,
@@ -464,11 +551,16 @@ def exports(
     -------
     DataFrame
         One row per deposit and market (columns :data:`COLUMNS`): the best route under the
-        constraints (``km``, ``days_low``/``days_high``, ``countries`` in order,
+        constraints (``km``; ``transit_days_low``/``_typical``/``_high``;
+        ``cost_usd_per_teu_*`` and ``co2e_kg_per_teu_*``, low, typical and high, as
+        :func:`~geo.analysis.stats.route_stats` gives them, None for a route with a pipeline
+        leg: no tariff or intensity per TEU is modelled for a pipe; ``countries`` in order,
         ``transits_russia``, ``transits_china``, ``main_corridor``: the corridor with most km,
         ``path``) or ``blocked``: the constraint that blocks it; the unconstrained best
-        (``shortest_*``) and the difference (``extra_*``); and the best avoiding Russia
-        (``rus_free_*``) and Russia and China (``rus_chn_free_*``), each also avoiding ``avoid``.
+        (``shortest_*``) and what the best adds to it (``extra_*``); and the best avoiding
+        Russia (``rus_free_*``) and Russia and China (``rus_chn_free_*``), each also avoiding
+        ``avoid``, with what each adds to the unconstrained best (``rus_free_extra_*``,
+        ``rus_chn_free_extra_*``). Every extra is an ordered range (:func:`extra_numbers`).
 
     Examples
     --------
@@ -540,8 +632,56 @@ def _route_columns(
     return out
 
 
-ROUTE_FIELDS = ("km", "days_low", "days_high", "countries", "transits_russia", "transits_china",
-                "main_corridor", "path", "blocked")  # fmt: skip
+ROUTE_FIELDS = (*NUMBERS, *ROUTE_TEXTS)  # the fields of SupplyRoute, the columns of a route
+
+
+def extra_numbers(route: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """What routes add to other routes: km, days, USD and kg CO2e, each as an ordered range.
+
+    The typical extra is the typical figures' difference; low and high are the least and the
+    most of the three cases' differences, as :func:`geo.analysis.costs.extra_span` gives them
+    (avoiding a country can cost more in the fast case than in the slow one), so low <=
+    typical <= high on every row. Rounded as the figures are (:data:`DECIMALS`).
+
+    Parameters
+    ----------
+    route, base
+        One row per name of :data:`NUMBERS`, one column per route (NaN: no figure).
+
+    Returns
+    -------
+    ndarray
+        ``route - base`` in the same shape; NaN where either lacks the figure.
+
+    Examples
+    --------
+    >>> a = np.array([[10.0], [2.0], [3.0], [4.0], [900], [1000], [1100], [50], [60], [70]])
+    >>> b = np.array([[7.5], [1.0], [2.5], [3.5], [800], [800], [800], [50], [50], [50]])
+    >>> extra_numbers(a, b)[:, 0].tolist()
+    [2.5, 0.5, 0.5, 1.0, 100.0, 200.0, 300.0, 0.0, 10.0, 20.0]
+    """
+    out = np.full(route.shape, np.nan)
+    d = route - base
+    out[0] = _rounded(d[0], DECIMALS["km"])
+    for j, f in enumerate(FIGURES):
+        rows = d[1 + 3 * j : 4 + 3 * j]
+        with np.errstate(invalid="ignore"):
+            ends = (rows.min(axis=0), rows[1], rows.max(axis=0))
+        for i, v in enumerate(ends):
+            out[1 + 3 * j + i] = _rounded(v, DECIMALS[f])
+    return out
+
+
+def _numbers(columns: Mapping[str, Sequence[float | None]]) -> np.ndarray:
+    """The :data:`NUMBERS` columns as one float array (None as NaN)."""
+    return np.array([columns[k] for k in NUMBERS], dtype=float).reshape(len(NUMBERS), -1)
+
+
+def _extra_columns(
+    prefix: str, route: Mapping[str, Sequence[float | None]], base: np.ndarray
+) -> dict[str, list[float | None]]:
+    extra = extra_numbers(_numbers(route), base)
+    return {f"{prefix}{k}": _values(extra[i]) for i, k in enumerate(NUMBERS)}
 
 
 def _market_columns(
@@ -566,22 +706,15 @@ def _market_columns(
     best, short = found[sets["best"]], found[sets["short"]]
     cols: dict[str, list[Any]] = {
         "market": [market] * n, "market_name": [net.graph.nodes[market]["name"]] * n,
-        **{k: best[k] for k in ROUTE_FIELDS},
-        "shortest_km": short["km"], "shortest_days_low": short["days_low"],
-        "shortest_days_high": short["days_high"],
+        **{k: best[k] for k in ROUTE_FIELDS}, **{f"shortest_{k}": short[k] for k in NUMBERS},
     }  # fmt: skip
-    for w in ("km", "days_low", "days_high"):
-        cols[f"extra_{w}"] = [_diff(a, b) for a, b in zip(best[w], short[w], strict=True)]
-    # the fast cases' difference can exceed the slow cases': the smaller is the low end
-    pairs = [ordered(lo, hi) for lo, hi in zip(cols["extra_days_low"], cols["extra_days_high"],
-                                                strict=True)]  # fmt: skip
-    cols["extra_days_low"] = [p[0] for p in pairs]
-    cols["extra_days_high"] = [p[1] for p in pairs]
+    base = _numbers(short)
+    cols.update(_extra_columns("extra_", best, base))
     for key in FREE_OF:
-        b = found[sets[key]]
-        cols.update({f"{key}_free_km": b["km"], f"{key}_free_days_low": b["days_low"],
-                     f"{key}_free_days_high": b["days_high"],
-                     f"{key}_free_blocked": b["blocked"]})  # fmt: skip
+        free = found[sets[key]]
+        cols.update({f"{key}_free_{k}": free[k] for k in NUMBERS})
+        cols[f"{key}_free_blocked"] = free["blocked"]
+        cols.update(_extra_columns(f"{key}_free_extra_", free, base))
     return cols
 
 
@@ -796,11 +929,13 @@ def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:
         ``routes`` (deposits with a route under the frame's constraints), ``rus_free`` and
         ``rus_chn_free`` (deposits with a route avoiding Russia, and Russia and China),
         ``output`` ({unit: summed output_value} over the group's deposits that state one),
-        ``median_extra_km_rus``, ``median_extra_days_low_rus``, ``median_extra_days_high_rus``
-        and the same for ``rus_chn``: the median over deposits with both routes of what the
-        free route costs more than the shortest.
+        then ``median_extra_<number>_rus`` for each of :data:`NUMBERS` (km, transit days, USD
+        and kg CO2e per TEU, each low, typical and high) and the same for ``rus_chn``: the
+        median of the frame's ``rus_free_extra_*`` columns (what the free route costs more than
+        the unconstrained one) over the deposits that have the figure (both routes, and for
+        money and carbon no pipeline on either: None where none has it).
     """
-    extras = [f"median_extra_{w}_{k}" for k in FREE_OF for w in ("km", "days_low", "days_high")]
+    extras = [f"median_extra_{w}_{k}" for k in FREE_OF for w in NUMBERS]
     out_cols = ["by", "group", "market", "deposits", "routes", "rus_free", "rus_chn_free", "output",
                 *extras]  # fmt: skip
     if frame.empty:
@@ -824,13 +959,11 @@ def exports_summary(frame: pd.DataFrame) -> pd.DataFrame:
                 "output": {k: round(v, 3) for k, v in sorted(sums.items())},
             }  # fmt: skip
             for key in FREE_OF:
-                for w, short in (("km", "shortest_km"), ("days_low", "shortest_days_low"),
-                                 ("days_high", "shortest_days_high")):  # fmt: skip
-                    extra = (part[f"{key}_free_{w}"] - part[short]).dropna()
+                for w in NUMBERS:
+                    extra = pd.to_numeric(part[f"{key}_free_extra_{w}"]).dropna()
+                    digits = DECIMALS[next((f for f in FIGURES if w.startswith(f)), "km")]
                     row[f"median_extra_{w}_{key}"] = (
-                        round(float(extra.median()), 1) if len(extra) else None
+                        round(float(extra.median()), digits) if len(extra) else None
                     )
-                lo, hi = f"median_extra_days_low_{key}", f"median_extra_days_high_{key}"
-                row[lo], row[hi] = ordered(row[lo], row[hi])
             rows.append(row)
     return pd.DataFrame(rows, columns=out_cols)

@@ -28,9 +28,11 @@ from markupsafe import Markup
 from ..analysis.network import Network
 from ..analysis.routing import AccessTable, Leg
 from ..analysis.supply import (
+    NUMBERS,
     NetworkPart,
-    combine_access,
+    extra_numbers,
     resolve_markets,
+    route_texts,
     route_totals,
     supply_parts,
 )
@@ -54,7 +56,6 @@ from .style import (
     SUPPLY_LINES,
     fmt,
     fmt_column,
-    fmt_km,
     line_style,
     swatch_line,
 )
@@ -147,17 +148,51 @@ def _yes_no(v: bool | None) -> str:
 
 COMPARISON_ROWS = (
     "distance",
-    "transit",
+    "days (typical)",
+    "cost per TEU",
+    "CO2e per TEU",
     "countries",
     "mainly via",
     "through Russia",
     "through China",
     "extra distance",
+    "extra days",
+    "extra cost",
+    "extra CO2e",
 )
+# The rows the page writes from the deposit's numbers: (row, payload key, unit, decimals).
+# Each figure is the typical one of `corridor exports` (the ranges are in its CSV and JSON);
+# the extras are what a constrained route adds to the unconstrained one.
+NUMBER_ROWS = (
+    (0, "km", "km", 0), (1, "days", "days", 1), (2, "usd", "USD", 0), (3, "co2", "kg", 0),
+)  # fmt: skip
+EXTRA_ROWS = (
+    (8, "xkm", "km", 0), (9, "xdays", "days", 1), (10, "xusd", "USD", 0), (11, "xco2", "kg", 0),
+)  # fmt: skip
+# Where each of them is in geo.analysis.supply.NUMBERS: km, typical days, USD, kg CO2e.
+NUMBER_INDEX = {key: NUMBERS.index(n) for key, n in zip(
+    ("km", "days", "usd", "co2"),
+    ("km", "transit_days_typical", "cost_usd_per_teu_typical", "co2e_kg_per_teu_typical"),
+    strict=True)}  # fmt: skip
 SETS = ("one", "both", "shortest")  # the comparison's columns: avoid, avoid + CHN, none
 ROUTE_SETS = ("one", "shortest", "both")  # the drawn routes, per node ("both" came last)
 FROM_NUMBERS = -1  # a cell the page writes from the deposit's numbers (distance, days, extra)
 CLUSTER_ABOVE = 1000  # more deposits than this are clustered (the committed map has 90)
+NO_TEU = "— (pipeline: no cost per TEU)"
+COMPARISON_KEY = (
+    "Typical values per loaded TEU; below, in grey: what the route adds to the unconstrained "
+    "one. Ranges: corridor exports --format csv."
+)  # a route with a pipeline leg: see layers/costs.toml
+
+
+def signed(v: float, unit: str, decimals: int) -> str:
+    """An extra as the page shows it: its sign always, thousands separated, its unit.
+
+    >>> signed(1234.0, "km", 0), signed(-2.5, "days", 1), signed(0.0, "USD", 0)
+    ('+1,234 km', '−2.5 days', '+0 USD')
+    """
+    sign = "−" if v < 0 else "+"
+    return f"{sign}{abs(v):,.{decimals}f} {unit}"
 
 
 class _Strings:
@@ -182,22 +217,36 @@ def _static_cells(
     """One column of the comparison for the deposits of a group, FROM_NUMBERS where they differ.
 
     A group's deposits share the access node, the access leg's country and whether that leg
-    has a length; the texts are those of :func:`combine_access` for its first deposit.
+    has a length; the texts are those of :func:`~geo.analysis.supply.route_texts` (as
+    :func:`~geo.analysis.supply.combine_access` gives them) for its first deposit. Money
+    and carbon are the same for the whole group in one respect: a route with a pipeline leg
+    has neither (:data:`NO_TEU`).
     """
     if isinstance(part, str):
-        return [strings(f"no route: {part}"), *[strings("")] * 6]
-    row = combine_access(part, [name], km, [code])
+        return [strings(f"no route: {part}"), *[strings("")] * (len(COMPARISON_ROWS) - 1)]
+    row = route_texts(part, [name], km, [code])
     label = CORRIDORS.get(row["main_corridor"][0], (row["main_corridor"][0], ""))[0]
-    return [
+    no_teu = strings(NO_TEU) if part.costs is None else FROM_NUMBERS
+    no_kg = strings(NO_TEU) if part.co2 is None else FROM_NUMBERS
+    out = [
         FROM_NUMBERS,
         FROM_NUMBERS,
+        no_teu,
+        no_kg,
         strings(" → ".join(row["countries"][0])),
         strings(label),
         strings(_yes_no(row["transits_russia"][0])),
         strings(_yes_no(row["transits_china"][0])),
-        # the unconstrained route is its own reference: b.km - shortest_km is 0.0
-        strings(f"+{fmt_km(0.0)} km") if shortest else FROM_NUMBERS,
+        FROM_NUMBERS,
+        FROM_NUMBERS,
+        FROM_NUMBERS if part.costs is not None else strings("—"),
+        FROM_NUMBERS if part.co2 is not None else strings("—"),
     ]
+    if shortest:  # the unconstrained route is its own reference: it adds nothing to itself
+        for k, _key, unit, decimals in EXTRA_ROWS:
+            if out[k] == FROM_NUMBERS:
+                out[k] = strings(signed(0.0, unit, decimals))
+    return out
 
 
 def _whole(values: np.ndarray) -> list[int | None]:
@@ -209,6 +258,51 @@ def _whole(values: np.ndarray) -> list[int | None]:
     for i in np.flatnonzero(np.isnan(values)).tolist():
         out[i] = None
     return out
+
+
+def _tenths(values: np.ndarray) -> list[float | None]:
+    """Days as the rows hold them (already rounded to 0.1); None: no route."""
+    return [None if v != v else v for v in values.tolist()]
+
+
+def _shown(values: np.ndarray, key: str) -> list[Any]:
+    return _tenths(values) if key in ("days", "xdays") else _whole(values)
+
+
+def _median_text(totals: Mapping[str, np.ndarray], avoided: str) -> str:
+    """The median of what avoiding adds, over the deposits with both routes (and the figure).
+
+    >>> t = {"one": np.array([[12.0], [3.0], [4.0], [5.0], [9], [10], [11], [1], [2], [3]]),
+    ...      "shortest": np.array([[10.0], [2.0], [3.0], [4.0], [8], [8], [8], [1], [1], [1]])}
+    >>> _median_text(t, "Russia")
+    ' Median extra for avoiding Russia: +2 km, +1.0 days, +2 USD and +1 kg CO2e per TEU.'
+    """
+    extra = extra_numbers(totals["one"], totals["shortest"])
+    med = []
+    for key in ("km", "days", "usd", "co2"):
+        row = extra[NUMBER_INDEX[key]]
+        row = row[~np.isnan(row)]
+        med.append(float(np.median(row)) if len(row) else None)
+    if med[0] is None:
+        return ""
+    text = f" Median extra for avoiding {avoided}: {signed(med[0], 'km', 0)}"
+    text += f", {signed(med[1], 'days', 1)}" if med[1] is not None else ""
+    if med[2] is None or med[3] is None:  # pipelines only: no cost per TEU
+        return text + "."
+    return text + f", {signed(med[2], 'USD', 0)} and {signed(med[3], 'kg', 0)} CO2e per TEU."
+
+
+def _extras(totals: Mapping[str, np.ndarray]) -> dict[str, list[list[Any]]]:
+    """What the two constrained columns add to the unconstrained one, per deposit.
+
+    :func:`~geo.analysis.supply.extra_numbers`, as ``corridor exports`` gives its ``extra_*``
+    columns: km to 0.1 (then whole, as shown), typical days to 0.1, whole USD and kg.
+    """
+    extra = {s: extra_numbers(totals[s], totals["shortest"]) for s in ("one", "both")}
+    return {
+        key: [_shown(extra[s][NUMBER_INDEX[key[1:]]], key) for s in ("one", "both")]
+        for _k, key, _u, _d in EXTRA_ROWS
+    }
 
 
 def _groups(t: AccessTable | None, n: int) -> tuple[np.ndarray, list[tuple[str, str, bool]]]:
@@ -272,7 +366,7 @@ def exports_payload(
     per_market = []
     main = np.full((n, len(market_ids)), "", dtype=object)  # corridor of the best route
     for mi, m in enumerate(market_ids):
-        totals = {s: np.full((3, n), np.nan) for s in SETS}
+        totals = {s: np.full((len(NUMBERS), n), np.nan) for s in SETS}
         cells, corridor = [], []
         for gi, (node, code, _positive) in enumerate(keys):
             r = rows[gi]
@@ -286,7 +380,7 @@ def exports_payload(
                     )
                 )
                 if not isinstance(part, str):
-                    totals[s][:, r] = np.vstack(route_totals(part, km, codes))
+                    totals[s][:, r] = route_totals(part, km, codes)
             cells.append(column)
             best = sp.parts[("one", node, m)]
             corridor.append(None if isinstance(best, str) else best.main_corridor)
@@ -299,16 +393,13 @@ def exports_payload(
     summaries, markets_out = [], []
     for mi, m in enumerate(market_ids):
         totals, cells, corridor = per_market[mi]
-        one, two, short = totals["one"][0], totals["both"][0], totals["shortest"][0]
+        one, two = totals["one"][0], totals["both"][0]
         name = fmt(g.nodes[m]["name"])
         text = (
             f"{int((~np.isnan(one)).sum())} of {n} deposits reach {name} avoiding "
             f"{_avoid_text(avoid)}, {int((~np.isnan(two)).sum())} avoiding {_avoid_text(both)}."
         )
-        extra = (one - short)[~np.isnan(one) & ~np.isnan(short)]
-        if len(extra):
-            med = float(np.median(extra))
-            text += f" Median extra distance for avoiding {_avoid_text(avoid)}: +{fmt_km(med)} km."
+        text += _median_text(totals, _avoid_text(avoid))
         summaries.append(text)
         markets_out.append({
             "name": name,
@@ -321,10 +412,12 @@ def exports_payload(
             # China too, as edge refs (the page draws all three)
             "routes": [[_refs(sp.legs[(s, node, m)], edges, _latlng(net, node, sp.points),
                               _latlng(net, m)) for s in ROUTE_SETS] for node in node_ids],
-            # per deposit, per column: distance and days as shown; extra distance (two columns)
-            "km": [_whole(totals[s][0]) for s in SETS],
-            "days": [[_whole(totals[s][1]), _whole(totals[s][2])] for s in SETS],
-            "extra": [_whole(totals[s][0] - short) for s in ("one", "both")],
+            # per deposit, per column: distance, typical days, USD and kg CO2e per TEU as
+            # shown (whole numbers, days to 0.1); per constrained column the extras, as the
+            # extra_* columns of corridor exports
+            **{key: [_shown(totals[s][NUMBER_INDEX[key]], key) for s in SETS]
+               for _k, key, _u, _d in NUMBER_ROWS},
+            **_extras(totals),
         })  # fmt: skip
     popups = card(deps, "deposit", countries=countries)
     pts = deps.geometry.where(
@@ -357,6 +450,19 @@ def exports_payload(
         "g": group.tolist(),
         "cluster": n > CLUSTER_ABOVE,
         "cmp": list(COMPARISON_ROWS),
+        # the rows drawn: each figure with its extra below it, then the route texts (folded
+        # on a phone)
+        "rows": [[k, x] for (k, *_), (x, *_) in zip(NUMBER_ROWS, EXTRA_ROWS, strict=True)],
+        "more": [
+            k
+            for k in range(len(COMPARISON_ROWS))
+            if k not in {r[0] for r in (*NUMBER_ROWS, *EXTRA_ROWS)}
+        ],
+        "key": COMPARISON_KEY,
+        "moreLabel": "Countries and corridors",
+        # how the page writes a number row: [row, payload key, unit, decimals, is an extra]
+        "nums": [[k, key, unit, d, 0] for k, key, unit, d in NUMBER_ROWS]
+        + [[k, key, unit, d, 1] for k, key, unit, d in EXTRA_ROWS],
         "s": list(strings.index),
         "heads": [
             f"avoiding {_avoid_text(avoid)}",

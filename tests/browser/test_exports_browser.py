@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import column_values
+from helpers import column_values, exports_numbers
 from playwright.sync_api import expect
 
 import geo
@@ -80,29 +80,30 @@ def test_click_draws_both_routes_and_the_comparison(map_page: MapPage) -> None:
     map_page.settle()
     assert map_page.page.locator("path.cm-xroute").count() == 1
     rows = map_page.page.locator("#cm-cmp table tr")
-    assert rows.count() == 1 + len(data["cmp"])
+    assert rows.count() == 1 + len(data["rows"]) + len(data["more"]) == 1 + 8
     heads = map_page.page.locator("#cm-cmp table tr").first.inner_text()
     assert "avoiding Russia" in heads and "unconstrained" in heads
-    # What the click shows is exports()'s row for Inkai and Yokohama, every cell.
+    # What the click shows is exports()'s row for Inkai and Yokohama, every cell: each figure
+    # of the three routes, and below it what the two constrained ones add.
     row = geo.exports(markets=["yokohama_port"], avoid=["RUS"]).set_index("name").loc["Inkai"]
-    table = [
-        [rows.nth(r).locator("td").nth(k).inner_text() for k in range(3)]
-        for r in range(1, 1 + len(data["cmp"]))
-    ]
-    assert table[0] == [
-        f"{row.km:,.0f} km",
-        f"{row.rus_chn_free_km:,.0f} km",
-        f"{row.shortest_km:,.0f} km",
-    ]
-    assert table[1][0] == f"{row.days_low:.0f}–{row.days_high:.0f} days"
-    assert table[1][2] == f"{row.shortest_days_low:.0f}–{row.shortest_days_high:.0f} days"
-    assert table[2][0] == " → ".join(row.countries)
-    assert table[4][0] == "no" and table[5][0] == "yes"
-    assert table[6] == [
-        f"+{row.km - row.shortest_km:,.0f} km",
-        f"+{row.rus_chn_free_km - row.shortest_km:,.0f} km",
-        "+0 km",
-    ]
+    table = map_page.js(
+        "Array.from(document.querySelectorAll('#cm-cmp table tr')).slice(1).map(tr => "
+        "[tr.querySelector('th').textContent, ...Array.from(tr.querySelectorAll('td')).map(td => "
+        "[td.firstChild ? td.firstChild.textContent : '', "
+        "td.querySelector('.cm-xx') ? td.querySelector('.cm-xx').textContent : null])])"
+    )
+    want = [exports_numbers(row, "", "extra_"),
+            exports_numbers(row, "rus_chn_free_", "rus_chn_free_extra_"),
+            exports_numbers(row, "shortest_", None)]  # fmt: skip
+    labels = ["distance", "days (typical)", "cost per TEU", "CO2e per TEU"]
+    for r, label in enumerate(labels):
+        assert table[r] == [label, *([w[r], w[4 + r]] for w in want[:2]), [want[2][r], None]]
+    assert table[0][1] == [f"{row.km:,.0f} km", f"+{row.extra_km:,.0f} km"]
+    assert table[2][2][0] == f"{row.rus_chn_free_cost_usd_per_teu_typical:,.0f} USD"
+    assert table[3][2][1] == f"+{row.rus_chn_free_extra_co2e_kg_per_teu_typical:,.0f} kg"
+    texts = [[c if isinstance(c, str) else c[0] for c in r] for r in table[4:]]
+    assert texts[0][:2] == ["countries", " → ".join(row.countries)]
+    assert texts[2][:2] == ["through Russia", "no"] and texts[3][:2] == ["through China", "yes"]
     assert map_page.page.locator("#cm-cmp .cm-dep-title").inner_text() == (
         "Inkai \u2192 Port of Yokohama"
     )
@@ -222,6 +223,7 @@ def test_big_layer_is_clustered_and_every_deposit_clickable(
     rows = map_page.page.locator("#cm-cmp table tr")
     m = data["markets"][data["initial"]]
     assert rows.nth(1).locator("td").nth(2).inner_text() == f"{m['km'][2][i]:,} km"
+    assert rows.nth(2).locator("td").nth(2).inner_text() == f"{m['days'][2][i]:.1f} days"
     if m["k"][data["g"][i]] >= 0:
         assert map_page.page.locator("path.cm-xroute").count() == 1
     map_page.check_clean()

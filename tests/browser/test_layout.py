@@ -194,6 +194,39 @@ def test_a_clicked_deposit_opens_its_comparison_on_a_phone(map_page: MapPage) ->
     map_page.check_clean()
 
 
+# The comparison open on a phone may cover at most this share of the map: the figures (km,
+# days, USD and kg CO2e per TEU and their extras) stay, the route texts fold. It covered 61 %
+# of a 390 x 844 map before they folded (Inkai to Yokohama), 44 % after.
+PHONE_COMPARISON = 0.5
+
+
+def test_the_comparison_on_a_phone_leaves_half_the_map(map_page: MapPage) -> None:
+    open_at(map_page, EXPORTS, "phone")
+    name = "Inkai"
+    map_page.js(f"""() => {{
+      for (let i = 0; i < CorridorMap.exportMarkers.length; i++) {{
+        if (CorridorMap.depositName(i) === {name!r}) {{ CorridorMap.selectDeposit(i); return; }}
+      }}
+    }}""")
+    map_page.settle()
+    figures = map_page.page.locator("#cm-cmp tbody").first.locator("tr")
+    texts = map_page.page.locator("#cm-cmp tbody.cm-xtexts")
+    assert figures.count() == 4 and figures.first.is_visible()
+    assert figures.nth(3).locator("th").inner_text() == "CO2e per TEU"
+    assert not texts.is_visible() and not map_page.page.locator("#cm-sum").is_visible()
+    covered = map_page.js(COVERED)
+    assert covered <= PHONE_COMPARISON, f"the comparison covers {covered:.0%} of the map"
+    clear(map_page, "comparison open")
+    fold = map_page.page.locator("#cm-cmp .cm-xfold")
+    assert fold.get_attribute("aria-expanded") == "false"
+    fold.click()
+    assert texts.is_visible() and fold.get_attribute("aria-expanded") == "true"
+    assert "KAZ" in texts.locator("tr").first.inner_text()
+    map_page.settle()
+    clear(map_page, "route texts unfolded")
+    map_page.check_clean()
+
+
 def test_turning_a_desktop_window_into_a_phone_rearranges(map_page: MapPage) -> None:
     open_at(map_page, ROOT / "maps" / "corridor.html", "desktop")
     map_page.page.locator("#cm-legend .cm-head").click()  # both panels open, if they fit

@@ -17,17 +17,27 @@
     });
     return out;
   }
+  // A figure as Python's f"{v:,.{decimals}f}" writes it (the payload's numbers are rounded to
+  // those decimals already), with its unit; an extra carries its sign.
+  function figure(v, unit, decimals, extra) {
+    if (v === null) { return "\u2014"; }
+    var parts = Math.abs(v).toFixed(decimals).split(".");
+    var text = thousands(parseInt(parts[0], 10)) + (parts.length > 1 ? "." + parts[1] : "");
+    return (extra ? (v < 0 ? "\u2212" : "+") : "") + text + " " + unit;
+  }
+  CM.exportFigure = figure;
   // The comparison of deposit i at market m: row k, column s (avoid, avoid + CHN, none).
+  // A fixed cell is a text of the group; the others are figures of the deposit (d.nums:
+  // [row, payload key, unit, decimals, is an extra]; extras only for the two constrained
+  // columns).
   function cell(d, m, i, k, s) {
     var fixed = m.cells[d.g[i]][s][k];
     if (fixed >= 0) { return d.s[fixed]; }
-    if (k === 0) { return thousands(m.km[s][i]) + " km"; }
-    if (k === 1) {
-      var lo = m.days[s][0][i], hi = m.days[s][1][i];
-      return lo === null || hi === null ? "\u2014" : lo + "\u2013" + hi + " days";
+    for (var j = 0; j < d.nums.length; j++) {
+      var r = d.nums[j];
+      if (r[0] === k) { return figure(m[r[1]][s][i], r[2], r[3], r[4] === 1); }
     }
-    var x = m.extra[s][i];
-    return x === null ? "\u2014" : "+" + thousands(x) + " km";
+    return "";
   }
   CM.exportCell = cell;
   // A column's line as drawn on the map, beside its heading (built as SVG nodes, no markup).
@@ -47,6 +57,7 @@
   }
   CM.exports = function (map, d) {
     var current = d.initial, selected = -1, n = d.g.length;
+    var textsOpen = false;  // the route texts under the figures: folded until asked for (phone)
     var drawn = L.featureGroup().addTo(map);
     var icons = {};
     function icon(k) {
@@ -145,6 +156,7 @@
         drawn.addLayer(L.polyline(latlngs, opts));
       });
       cmp.textContent = "";
+      document.getElementById("cm-stats").classList.add("cm-xpicked");
       cmp.appendChild(el("div", "cm-dep-title", name(i) + " \u2192 " + m.name));
       var t = el("table"), head = el("tr");
       head.appendChild(el("th"));
@@ -154,14 +166,44 @@
         th.appendChild(document.createTextNode(h));
         head.appendChild(th);
       });
-      t.appendChild(head);
-      d.cmp.forEach(function (label, k) {
+      var thead = el("thead");
+      thead.appendChild(head);
+      t.appendChild(thead);
+      // d.rows: the figures, each with what the constrained columns add below it (the
+      // unconstrained route is the reference); d.more: the route texts, folded on a phone.
+      var main = el("tbody"), texts = el("tbody", "cm-xtexts");
+      d.rows.forEach(function (pair) {
         var tr = el("tr");
-        tr.appendChild(el("th", null, label));
-        for (var s = 0; s < 3; s++) { tr.appendChild(el("td", null, cell(d, m, i, k, s))); }
-        t.appendChild(tr);
+        tr.appendChild(el("th", null, d.cmp[pair[0]]));
+        for (var s = 0; s < 3; s++) {
+          var td = el("td", null, cell(d, m, i, pair[0], s));
+          var x = s < 2 ? cell(d, m, i, pair[1], s) : "";
+          if (x) { td.appendChild(el("span", "cm-xx", x)); }
+          tr.appendChild(td);
+        }
+        main.appendChild(tr);
       });
+      d.more.forEach(function (k) {
+        var tr = el("tr");
+        tr.appendChild(el("th", null, d.cmp[k]));
+        for (var s = 0; s < 3; s++) { tr.appendChild(el("td", null, cell(d, m, i, k, s))); }
+        texts.appendChild(tr);
+      });
+      t.appendChild(main);
+      t.appendChild(texts);
       cmp.appendChild(t);
+      cmp.appendChild(el("p", "cm-xkey", d.key));
+      var fold = el("button", "cm-xfold", d.moreLabel);
+      fold.type = "button";
+      fold.setAttribute("aria-expanded", textsOpen ? "true" : "false");
+      L.DomEvent.on(fold, "click", function () {
+        textsOpen = !textsOpen;
+        fold.setAttribute("aria-expanded", textsOpen ? "true" : "false");
+        cmp.classList.toggle("cm-xless", !textsOpen);
+        CM.arrange(map, document.getElementById("cm-stats"));
+      });
+      cmp.classList.toggle("cm-xless", !textsOpen);
+      cmp.appendChild(fold);
       var more = el("button", "cm-more", "Details of the deposit");
       more.type = "button";
       L.DomEvent.on(more, "click", function () { details(i); });
@@ -176,6 +218,7 @@
         .setContent(CM.card({cols: d.cols, links: d.links, notes: d.notes}, v)).openOn(map);
     }
     CM.depositDetails = details;
+    CM.depositName = name;
     CM.exportMarkers = markers;
     CM.exportGroup = group;
     CM.selectDeposit = select;
