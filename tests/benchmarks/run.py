@@ -6,6 +6,7 @@ Run from the repository root::
     python tests/benchmarks/run.py --quick       # small sizes, to check the script itself
     python tests/benchmarks/run.py --only store  # one section (repeatable), printed only
     python tests/benchmarks/run.py --only map --map-points 100000  # one size of a section
+    python tests/benchmarks/run.py --supply-points 20000  # a smaller supply layer (see RESULTS.md)
 
 It prints one table and writes it as Markdown to ``tests/benchmarks/RESULTS.md``. Nothing here
 is a test: pytest does not collect this file, and no number is asserted. Every measurement runs
@@ -1138,8 +1139,18 @@ def main() -> None:
         metavar="N",
         help="sizes of the map section (default 1000 10000 100000 1000000)",
     )
+    ap.add_argument(
+        "--supply-points",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="sizes of the user layer in the supply section (default 100000)",
+    )
     args = ap.parse_args()
     sizes = Sizes.quick() if args.quick else Sizes()
+    if args.supply_points:
+        sizes = dataclasses.replace(sizes, supply=tuple(args.supply_points))
     if args.store_points:
         sizes = dataclasses.replace(sizes, store=tuple(args.store_points))
     if args.map_points:
