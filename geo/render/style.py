@@ -848,8 +848,11 @@ STAT_LABELS: tuple[tuple[str, str], ...] = tuple(kv for kv in ROUTE_FIELDS if kv
 
 
 def stat_item(v: Any) -> str:
-    """One item of a statistic's list: a border crossing {from, to, at} reads 'CHN→KAZ at X', a
-    deposit near the route 'Inkai: 12.5 km (uranium)'."""
+    """One item of a statistic's list, as a reader reads it.
+
+    A border crossing {from, to, at} reads 'CHN→KAZ at X', a deposit near the route
+    'Inkai: 12.5 km (uranium)', a pipeline leg 'name: km, capacity, status'.
+    """
     if isinstance(v, dict) and "name" in v and "km" in v and "commodities" in v:  # a deposit
         what = ", ".join(fmt(c) for c in v["commodities"] or [])
         return f"{fmt(v['name'])}: {fmt_km(v['km'])} km" + (f" ({what})" if what else "")
