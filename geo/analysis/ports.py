@@ -38,6 +38,7 @@ from .routing import (
     Route,
     allowed_subgraph,
     build_access_legs,
+    check_alternatives,
     find_alternatives,
     find_route,
     normalise,
@@ -549,9 +550,7 @@ def find_alternatives_with_ports(
     RouteError
         As :func:`find_route_with_ports`; ``n`` below 1.
     """
-    if n < 1:
-        msg = f"--alternatives: {n} is not a number of routes; give 1 or more"
-        raise RouteError(msg)
+    check_alternatives(n)
     c = constraints or Constraints()
     vias = [via] if isinstance(via, str) else list(via)
     texts = [origin, *vias, destination]

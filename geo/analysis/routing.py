@@ -1152,6 +1152,13 @@ def shared_share(a: dict[frozenset[str], float], b: dict[frozenset[str], float])
     return sum(km for p, km in a.items() if p in b) / total if total else 1.0
 
 
+def check_alternatives(n: int) -> None:
+    """Refuse a number of alternatives below 1 (:class:`RouteError`, one line)."""
+    if n < 1:
+        msg = f"--alternatives: {n} is not a number of routes; give 1 or more"
+        raise RouteError(msg)
+
+
 def find_alternatives(
     net: Network,
     origin: str,
@@ -1176,9 +1183,7 @@ def find_alternatives(
     RouteError
         As :func:`find_route` for the first route; ``n`` below 1.
     """
-    if n < 1:
-        msg = f"--alternatives: {n} is not a number of routes; give 1 or more"
-        raise RouteError(msg)
+    check_alternatives(n)
     c = constraints or Constraints()
     best = find_route(net, origin, destination, via=via, constraints=c)
     routes = [best]
