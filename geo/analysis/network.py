@@ -7,10 +7,12 @@ process for a given set of layers.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -20,13 +22,17 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from ..data.bundled import bundled_layers
+from ..data.bundled import bundled_dir, bundled_layers
+from ..data.columns import ColumnsError, open_copy
 from ..data.countries import SEA, km_by_country
+from ..data.files import atomic_write_bytes
 from ..data.geodesy import GEOD
-from ..data.layers import load_bundled
+from ..data.layers import cache_dir, load_bundled
+from . import netcache
 from .capacity import FIELD_KM
 from .commodities import commodity_table
 from .corridors import Section, TracedSection, load_sections, trace_sections
+from .netcache import NetworkCacheError
 
 SNAP_KM = 5.0  # a line end this close to a node is joined to it
 SLIVER_KM = 3.0  # country pieces shorter than this are generalisation noise of the 1:50m borders
@@ -744,7 +750,72 @@ def load_network(
 
 @lru_cache(maxsize=1)
 def _bundled_network() -> Network:
-    return _build_with([])
+    """The bundled network, read from the cache folder when built before (see netcache)."""
+    path = cache_dir() / "network" / "bundled.network"
+    key = {"format": NETWORK_CACHE_FORMAT, "sha256": _inputs_sha256()}
+    with contextlib.suppress(OSError, ColumnsError, NetworkCacheError):
+        with open_copy(path) as f:  # a regular file only: a FIFO would wait for ever
+            data = f.read()
+        if netcache.read_key(data) == key:
+            return _from_parts(netcache.decode(data))
+    net = _build_with([])
+    _cache_network(path, key, net)
+    return net
+
+
+NETWORK_CACHE_FORMAT = 1
+
+
+def _inputs_sha256() -> str:
+    """A checksum of what the bundled network is built from: the code and the bundled files."""
+    versions = [f"{m.__name__} {m.__version__}" for m in (nx, pd, gpd, shapely, np)]
+    package = Path(__file__).resolve().parents[1]
+    return netcache.code_and_data_sha256(package, bundled_dir("layers"), versions)
+
+
+def _to_parts(net: Network) -> netcache.Parts:
+    sections = [{"section": asdict(t.section), "edges": [list(e) for e in t.edges],
+                 "length_km": t.length_km} for t in net.sections]  # fmt: skip
+    facts = {"snapped": net.snapped, "dangling": net.dangling, "stations": net.stations,
+             "untraced": net.untraced, "sections": sections}  # fmt: skip
+    frames = {"nodes": net.nodes, "segments": net.segments, "deposits": net.deposits}
+    return netcache.Parts(net.graph, frames, facts)
+
+
+def _from_parts(parts: netcache.Parts) -> Network:
+    f = parts.facts
+    try:
+        sections = [
+            TracedSection(
+                Section(**{str(k): tuple(v) if isinstance(v, list) else v
+                           for k, v in dict(t["section"]).items()}),  # type: ignore[arg-type]
+                tuple((str(u), str(v), str(k)) for u, v, k in t["edges"]),
+                float(t["length_km"]),
+            )
+            for t in f["sections"]
+        ]  # fmt: skip
+        lists = {k: [str(x) for x in f[k]] for k in ("snapped", "dangling", "stations", "untraced")}
+    except (KeyError, TypeError, ValueError) as e:
+        msg = f"the network's facts are malformed ({e})"
+        raise NetworkCacheError(msg) from None
+    fr = parts.frames
+    return Network(nx.freeze(parts.graph), fr["nodes"], fr["segments"], fr["deposits"],
+                   lists["snapped"], lists["dangling"], stations=lists["stations"],
+                   sections=sections, untraced=lists["untraced"])  # fmt: skip
+
+
+def _cache_network(path: Path, key: dict[str, Any], net: Network) -> None:
+    """Write the network's copy; one that would not read back exactly is not written."""
+    parts = _to_parts(net)
+
+    def reads_back(tmp: Path) -> None:
+        back = _from_parts(netcache.decode(tmp.read_bytes()))
+        if not netcache.same_parts(parts, _to_parts(back)):
+            msg = "the cached network differs from the built one"
+            raise NetworkCacheError(msg)
+
+    with contextlib.suppress(OSError, NetworkCacheError):
+        atomic_write_bytes(path, netcache.encode(parts, key), check=reads_back)
 
 
 def _build_with(
