@@ -17,15 +17,13 @@ reads the layer the careful way.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import io
 import json
 import math
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,6 +32,8 @@ import numpy as np
 import orjson
 import pandas as pd
 import shapely
+
+from .collector import collector_paused
 
 MAGIC = b"CORRIDOR-COLUMNS 1\n"
 MAX_HEADER_BYTES = 1 << 20  # a header holds names, dtypes and block addresses: small
@@ -345,22 +345,6 @@ def _decode_geometry(entry: Any, blocks: _Blocks, count: int) -> np.ndarray:
     raise ColumnsError(msg)
 
 
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a copy is read.
-
-    A million strings, lists and points make it run over and over (a third of the read's time
-    at 1M rows); none of them form cycles.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def decode_frame(
     data: bytes | Path,
     columns: Sequence[str] | None = None,
@@ -377,7 +361,7 @@ def decode_frame(
     ColumnsError
         The copy is not as written: short, corrupt, changed, or not what this module writes.
     """
-    with open_copy(data) if isinstance(data, Path) else io.BytesIO(data) as f, _no_cyclic_gc():
+    with open_copy(data) if isinstance(data, Path) else io.BytesIO(data) as f, collector_paused():
         try:
             size = f.seek(0, 2)
             f.seek(0)

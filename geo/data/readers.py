@@ -10,9 +10,7 @@ pyogrio and is reprojected to WGS84 when it declares a CRS.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import csv
-import gc
 import io
 import itertools
 import json
@@ -34,6 +32,7 @@ import shapely
 from shapely.geometry import shape
 
 from ..errors import Problem, UnreadableError
+from .collector import collector_paused
 from .schema import SCHEMA
 
 TEXT_SUFFIXES = {".geojson", ".json", ".csv"}
@@ -518,26 +517,9 @@ def _legacy_crs(path: Path, doc: dict[str, Any]) -> str | None:
     return name
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Python's cycle collector paused (as it was before afterwards).
-
-    Parsing a layer creates millions of dicts and lists, and none of them in a cycle; the
-    collector would walk them all again and again as they are made (a third of the reading
-    time of a 100k-point layer).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _read_geojson(path: Path, data: bytes) -> RawLayer:
     """A GeoJSON file read fast when it can be, carefully (with every message) otherwise."""
-    with _gc_paused():
+    with collector_paused():
         fast = _read_geojson_fast(path, data)
     return fast if fast is not None else _read_geojson_careful(path, data)
 

@@ -32,6 +32,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -52,6 +53,7 @@ from shapely.validation import explain_validity
 
 from ..errors import GeoError, LayerStoreError, Problem, ValidationError
 from .bundled import bundled_layers
+from .collector import collector_paused
 from .columns import (
     ColumnsError,
     decode_frame,
@@ -289,14 +291,132 @@ def _stored_geometry(kind: str, g: shapely.Geometry) -> tuple[Any, str | None]:
     return r, None
 
 
+def _stored_geometries(kind: str, geoms: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """Every geometry as :func:`_stored_geometry` stores it, and its problems by row.
+
+    Rounded all at once; polygons are oriented and geometries that fail a check of the rounded
+    shape are explained one by one (the same lines as :func:`_stored_geometry`).
+    """
+    rounded = shapely.set_precision(geoms, PRECISION_DEG)
+    type_id = shapely.get_type_id(rounded)
+    polygonal = np.flatnonzero(np.isin(type_id, (3, 6)))  # Polygon, MultiPolygon
+    for i in polygonal.tolist():
+        rounded[i], _ = _stored_geometry(kind, geoms[i])
+    allowed = np.isin(shapely.get_type_id(rounded),
+                      [TYPE_IDS[t] for t in SCHEMA[kind].geometries])  # fmt: skip
+    suspect = shapely.is_empty(rounded) | ~allowed | ~shapely.is_valid(rounded)
+    lines = np.isin(type_id, (1, 5))  # LineString, MultiLineString
+    suspect[lines] |= shapely.length(rounded[lines]) == 0
+    problems = {}
+    for i in np.flatnonzero(suspect).tolist():
+        rounded[i], why = _stored_geometry(kind, geoms[i])
+        if why:
+            problems[i] = why
+    return rounded, problems
+
+
+TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5,
+            "MultiPolygon": 6, "GeometryCollection": 7}  # fmt: skip
+
+
+def _plain_texts(values: np.ndarray) -> bool:
+    """Whether every value is a str that UTF-8 can encode (no lone surrogate)."""
+    try:
+        "".join(values).encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return True
+
+
+def _json_column(values: np.ndarray) -> tuple[list[Any], dict[int, str]]:
+    """A column's values as :func:`_json_value` gives them, and the refusals by row.
+
+    Plain columns (text, finite numbers, booleans, nulls, lists of text) are converted at once;
+    any other value goes through :func:`_json_value` itself.
+    """
+    n = len(values)
+    kinds = np.fromiter(map(_PLAIN_KIND.get, map(type, values), itertools.repeat(0, n)),
+                        dtype=np.int8, count=n)  # fmt: skip
+    out = values.tolist()
+    at_float = np.flatnonzero(kinds == 2)
+    if len(at_float):
+        floats = values[at_float].astype(float)
+        for i in at_float[np.isnan(floats)].tolist():
+            out[i] = None
+        kinds[at_float[np.isinf(floats)]] = 0  # refused below, with _json_value's line
+    at_text = np.flatnonzero(kinds == 3)
+    if len(at_text) and not _plain_texts(values[at_text]):
+        kinds[at_text] = 0
+    at_list = np.flatnonzero(kinds == 4)
+    if len(at_list):
+        items = list(itertools.chain.from_iterable(values[at_list]))
+        if not (all(type(v) is str for v in items) and _plain_texts(np.asarray(items, object))):
+            kinds[at_list] = 0
+    problems = {}
+    for i in np.flatnonzero(kinds == 0).tolist():
+        try:
+            out[i] = _json_value(values[i])
+        except _UnstorableError as e:
+            problems[i] = str(e)
+    return out, problems
+
+
+_PLAIN_KIND = {type(None): 1, bool: 1, int: 1, float: 2, str: 3, list: 4}
+
+
 def stored_features(gdf: gpd.GeoDataFrame, kind: str, src: str) -> str:
     """The store's copy of a validated layer's features: a JSON array, one Feature per row.
+
+    Column by column; the values and the text are those of :func:`stored_features_by_row`.
 
     Raises
     ------
     ValidationError
         One problem per feature whose geometry or properties cannot be stored faithfully.
     """
+    with collector_paused():  # a dict per feature and per geometry: no cycles among them
+        return _stored_features(gdf, kind, src)
+
+
+def _stored_features(gdf: gpd.GeoDataFrame, kind: str, src: str) -> str:
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    n = len(gdf)
+    fids = [None if is_missing(v) else _shown(str(v)) for v in
+            (gdf["id"].to_numpy(dtype=object) if "id" in cols else [None] * n)]  # fmt: skip
+    geoms, geom_problems = _stored_geometries(kind, gdf.geometry.to_numpy())
+    found: list[tuple[int, int, Problem]] = []
+    for i, why in geom_problems.items():
+        what, fix = why.rsplit("; ", 1)
+        found.append((i, -1, Problem(src, what, fids[i], i, "geometry", fix)))
+    keys: list[str] = []
+    columns: list[list[Any]] = []
+    for j, c in enumerate(cols):
+        values, problems = _json_column(gdf[c].to_numpy(dtype=object))
+        try:
+            key = _json_key(c)
+        except _UnstorableError as e:  # every row: its value's problem first, as by row
+            problems = {i: problems.get(i, str(e)) for i in range(n)}
+            key = ""
+        for i, why in problems.items():
+            what, _, fix = why.partition("; ")
+            found.append((i, j, Problem(src, what, fids[i], i, _shown(str(c)), fix or None)))
+        keys.append(key)
+        columns.append(values)
+    if found:
+        raise ValidationError([p for _, _, p in sorted(found, key=lambda t: (t[0], t[1]))])
+    if len(geoms) and bool((shapely.get_type_id(geoms) == 0).all() & ~shapely.has_z(geoms).any()):
+        xy = shapely.get_coordinates(geoms).tolist()
+        shapes: list[Any] = [{"type": "Point", "coordinates": c} for c in xy]
+    else:
+        shapes = [mapping(g) for g in geoms]
+    feats = [{"type": "Feature", "properties": dict(zip(keys, row, strict=True)), "geometry": g}
+             for row, g in zip(zip(*columns, strict=True) if columns else [()] * n, shapes,
+                               strict=True)]  # fmt: skip
+    return json.dumps(feats, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def stored_features_by_row(gdf: gpd.GeoDataFrame, kind: str, src: str) -> str:
+    """:func:`stored_features` one feature and value at a time: the reference it must equal."""
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     feats: list[dict[str, Any]] = []
     problems: list[Problem] = []
