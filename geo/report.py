@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -122,13 +123,29 @@ def cell(v: Any) -> str:
     return str(v)
 
 
+@contextlib.contextmanager
+def attrs_set_aside(frame: pd.DataFrame) -> Iterator[None]:
+    """The frame's ``attrs`` emptied for a while (put back afterwards).
+
+    pandas deep-copies a frame's attrs into every frame or column made from it, and a route's
+    attrs hold its statistics, every deposit nearby among them: 3 s per copy with a
+    million-point layer stored.
+    """
+    attrs = frame.attrs
+    frame.attrs = {}
+    try:
+        yield
+    finally:
+        frame.attrs = attrs
+
+
 def route_json(legs: gpd.GeoDataFrame) -> dict[str, Any]:
     """The JSON object of `corridor route --format json`: the statistics, path and legs."""
     stats = legs.attrs["stats"]
-    leg_rows = [
-        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-        for row in pd.DataFrame(legs.drop(columns="geometry")).to_dict("records")
-    ]
+    with attrs_set_aside(legs):
+        rows = pd.DataFrame(legs.drop(columns="geometry")).to_dict("records")
+    leg_rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                for row in rows]  # fmt: skip
     return {**{k: stats[k] for k in STAT_KEYS}, "path": legs.attrs["path"], "legs": leg_rows}
 
 
