@@ -769,11 +769,13 @@ def add_layer(
     meta = {"format": STORE_FORMAT, "name": name, "kind": kind, "color_by": color_by,
             "source_file": src.name, "count": len(gdf), "columns": columns}  # fmt: skip
     features = stored_features(gdf, kind, str(src))
+    count = len(gdf)
+    del gdf  # the copy is read back and validated again: not both frames at once
     _make_store(d)
     with _locked(d, exclusive=True):
         if not force and (target.exists() or target.is_symlink()):
             raise LayerStoreError(_exists_msg(name))
-        _write_checked(d, name, meta, features, len(gdf))
+        _write_checked(d, name, meta, features, count)
         (d / f"{name}.meta.json").unlink(missing_ok=True)  # an older store's metadata file
     return {**meta, "path": str(target), "bundled": False}
 
