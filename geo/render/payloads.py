@@ -44,6 +44,7 @@ from .style import (
     route_value,
     short_names,
     status_group,
+    status_groups,
     swatch_line,
     through_russia,
     user_symbol,
@@ -256,6 +257,53 @@ def latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> Any:
     raise TypeError(msg)
 
 
+def drawn_all(geoms: Any) -> np.ndarray:
+    """:func:`drawn` of every geometry of an array, simplified in one call."""
+    arr = np.asarray(geoms, dtype=object)
+    out = arr.copy()
+    kind = shapely.get_type_id(arr)
+    lines = np.isin(kind, [shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING])
+    lines &= ~shapely.is_empty(arr)
+    out[lines] = shapely.simplify(arr[lines], DRAW_SIMPLIFY_DEG, preserve_topology=False)
+    return out
+
+
+def latlngs_of(geoms: Any, decimals: int = COORD_DECIMALS) -> list[Any]:
+    """:func:`latlngs` of every geometry of an array, the lines' coordinates in one pass.
+
+    Lines and linear rings are rounded, freed of repeated vertices and turned into lists all at
+    once; a multi-line is its parts' latlngs; any other geometry goes through :func:`latlngs`.
+    The result is exactly ``[latlngs(g, decimals) for g in geoms]``.
+
+    >>> latlngs_of([shapely.LineString([(1, 2), (1.000001, 2), (3, 4)]), None, shapely.Point(5, 6)])
+    [[[2.0, 1.0], [4.0, 3.0]], [], [6.0, 5.0]]
+    """
+    arr = np.asarray(geoms, dtype=object).ravel()
+    out: list[Any] = [[] for _ in range(len(arr))]
+    kind = shapely.get_type_id(arr)
+    line = (kind == shapely.GeometryType.LINESTRING) | (kind == shapely.GeometryType.LINEARRING)
+    at = np.flatnonzero(line)
+    if len(at):
+        xy, owner = shapely.get_coordinates(arr[at], return_index=True)
+        xy = np.round(xy, decimals)
+        keep = np.ones(len(xy), dtype=bool)
+        keep[1:] = np.any(xy[1:] != xy[:-1], axis=1) | (owner[1:] != owner[:-1])
+        flat = xy[keep][:, ::-1].tolist()
+        ends = np.cumsum(np.bincount(owner[keep], minlength=len(at))).tolist()
+        for j, end, start in zip(at.tolist(), ends, [0, *ends[:-1]], strict=True):
+            out[j] = flat[start:end]
+    multi = np.flatnonzero(kind == shapely.GeometryType.MULTILINESTRING)
+    if len(multi):
+        parts, owner = shapely.get_parts(arr[multi], return_index=True)
+        full = ~shapely.is_empty(parts)
+        drawn_parts = latlngs_of(parts[full], decimals)
+        for k, part in zip(multi[owner[full]].tolist(), drawn_parts, strict=True):
+            out[k].append(part)
+    for j in np.flatnonzero(~line & (kind != shapely.GeometryType.MULTILINESTRING)).tolist():
+        out[j] = latlngs(arr[j], decimals)
+    return out
+
+
 def property_columns(
     gdf: gpd.GeoDataFrame, kind: str | None, first: Sequence[str] = ()
 ) -> list[str]:
@@ -272,6 +320,18 @@ def display_rows(gdf: gpd.GeoDataFrame, cols: list[str]) -> list[list[str]]:
         return [[] for _ in range(len(gdf))]
     rows: list[list[str]] = np.column_stack([fmt_column(gdf[c]) for c in cols]).tolist()
     return rows
+
+
+def text_column(gdf: pd.DataFrame, col: str, default: str) -> list[str]:
+    """``str`` of each value of ``col``, or ``default`` for each row when there is no ``col``.
+
+    >>> frame = pd.DataFrame({"mode": ["rail", "sea"]})
+    >>> text_column(frame, "mode", "rail"), text_column(frame, "status", "operational")
+    (['rail', 'sea'], ['operational', 'operational'])
+    """
+    if col not in gdf:
+        return [default] * len(gdf)
+    return [str(v) for v in gdf[col].tolist()]
 
 
 def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
@@ -312,17 +372,21 @@ def segment_layers(
     rows = popups.rows()
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
+    corridor_of = segments["corridor"].astype(str).to_numpy()
+    statuses = text_column(segments, "status", "operational")
+    modes = text_column(segments, "mode", "rail")
+    russia = [through_russia(v) for v in segments["russia_km"].tolist()] if (
+        "russia_km" in segments) else [False] * len(segments)  # fmt: skip
+    names = fmt_column(segments["name"]).tolist() if "name" in segments else [""] * len(segments)
+    coords = latlngs_of(drawn_all(segments.geometry.values))
     layers: list[LinesLayer] = []
     for corridor in corridors:
         styles: list[dict[str, Any]] = []
         feats: list[LineFeature] = []
-        for i in np.flatnonzero(segments["corridor"].astype(str).to_numpy() == corridor):
-            row = segments.iloc[int(i)]
-            status = str(row.get("status", "operational"))
-            mode = str(row.get("mode", "rail"))
-            russia = through_russia(row.get("russia_km"))
-            top = corridor == highlight
-            color = RUSSIA_COLOR if russia else corridor_color(corridor, others)
+        top = corridor == highlight
+        for i in np.flatnonzero(corridor_of == corridor).tolist():
+            status, mode = statuses[i], modes[i]
+            color = RUSSIA_COLOR if russia[i] else corridor_color(corridor, others)
             style = mode_style(color, 5.5 if top else 3.2, mode, status)
             if top:
                 style["casing"] = round(style["weight"] + 3.5, 1)
@@ -331,13 +395,13 @@ def segment_layers(
             status_label = STATUS_LABEL.get(status, status).replace(" / proposed", "")
             if status == "proposed":
                 status_label = "proposed"
-            via = " · through Russia" if russia else ""
+            via = " · through Russia" if russia[i] else ""
             feats.append(
                 {
-                    "c": latlngs(drawn(row.geometry)),
+                    "c": coords[i],
                     "s": styles.index(style),
-                    "t": f"{fmt(row.get('name'))} ({mode}, {status_label}{via})",
-                    "v": rows[int(i)],
+                    "t": f"{names[i]} ({mode}, {status_label}{via})",
+                    "v": rows[i],
                     "st": status_group(status),
                 }
             )
@@ -386,14 +450,17 @@ def network_layer(
                                     line_style(NETWORK_COLOR, 1.4, STATUS_DASH.get("planned"),
                                                0.85)]  # fmt: skip
     geoms = shapely.simplify(np.asarray(rail.geometry.values), NETWORK_SIMPLIFY_DEG)
+    coords = latlngs_of(geoms, 3)
     status = rail["status"].astype(str).to_numpy() if "status" in rail else None
-    feats: list[LineFeature] = []
-    for i, geom in enumerate(geoms):
-        s = 0 if status is None or status[i] == "operational" else 1
-        feats.append({"c": latlngs(geom, 3), "s": s,
-                      "t": f"{fmt(rail['name'].iat[i])} (rail, {fmt(rail['country'].iat[i])})",
-                      "v": rows[i],
-                      "st": status_group(status[i] if status is not None else None)})  # fmt: skip
+    dashed = [0] * len(rail) if status is None else (status != "operational").astype(int).tolist()
+    groups = status_groups(status) if status is not None else ["operational"] * len(rail)
+    tips = [f"{name} (rail, {country})" for name, country
+            in zip(fmt_column(rail["name"]).tolist(), fmt_column(rail["country"]).tolist(),
+                   strict=True)]  # fmt: skip
+    feats: list[LineFeature] = [
+        {"c": c, "s": s, "t": t, "v": v, "st": st}
+        for c, s, t, v, st in zip(coords, dashed, tips, rows, groups, strict=True)
+    ]
     return {
         "kind": "lines", "group": "Corridors",
         "label": swatch_line(NETWORK_COLOR, 2) + esc(label), "show": True, "pane": "cmLines",
@@ -757,24 +824,18 @@ def user_layer(
         popups = card(gdf, "segment", countries=countries)
         rows = popups.rows()
         styles: list[dict[str, Any]] = []
+        statuses = text_column(gdf, "status", "operational")
+        modes = text_column(gdf, "mode", "rail")
+        tips = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
+        coords = latlngs_of(gdf.geometry.values)
         feats: list[LineFeature] = []
         for i in range(len(gdf)):
-            status = str(gdf["status"].iat[i]) if "status" in gdf else "operational"
             own = _palette(codes[i]) if codes is not None else color
-            mode = str(gdf["mode"].iat[i]) if "mode" in gdf else "rail"
-            drawn_as = mode_style(own, 3.5, mode, status)
+            drawn_as = mode_style(own, 3.5, modes[i], statuses[i])
             drawn_as["casing"] = drawn_as["weight"] + 3  # a white halo: apart from bundled lines
             if drawn_as not in styles:
                 styles.append(drawn_as)
-            tip = fmt(gdf["name"].iat[i]) if "name" in gdf else ""
-            feats.append(
-                {
-                    "c": latlngs(gdf.geometry.iat[i]),
-                    "s": styles.index(drawn_as),
-                    "t": tip,
-                    "v": rows[i],
-                }
-            )
+            feats.append({"c": coords[i], "s": styles.index(drawn_as), "t": tips[i], "v": rows[i]})
         return {
             "kind": "lines",
             "group": USER_GROUP,

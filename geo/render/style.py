@@ -90,6 +90,18 @@ def status_group(status: Any) -> str:
     return "planned" if text == "proposed" else text
 
 
+def status_groups(values: Any) -> list[str]:
+    """:func:`status_group` of every value of a column, each distinct value looked up once.
+
+    >>> status_groups(["proposed", "operational", None, "proposed"])
+    ['planned', 'operational', 'operational', 'planned']
+    """
+    codes, uniques = pd.factorize(pd.Series(_object_array(values)), use_na_sentinel=False)
+    groups = np.array([status_group(u) for u in uniques], dtype=object)
+    out: list[str] = groups[codes].tolist() if len(codes) else []
+    return out
+
+
 STATUS_LABEL = {
     "operational": "operational",
     "under_construction": "under construction",
