@@ -592,7 +592,15 @@ def main_groups(values: Any) -> np.ndarray:
     """
     arr = _object_array(values) if not isinstance(values, pd.Series) else values.to_numpy(object)
     other = len(COMMODITY_GROUPS)
-    if not set(map(type, arr)) <= {list, tuple, np.ndarray, str, float, *_NONE_TYPES}:
+    items = arr.tolist()
+    types = set(map(type, items))
+    if types <= {list, tuple, str, float, *_NONE_TYPES}:  # a first item is one index away
+        get = GROUP_OF.get
+        firsts = [v if type(v) is str else (v[0] if v else None)
+                  if type(v) is list or type(v) is tuple else None for v in items]  # fmt: skip
+        return np.array([other if f is None else get(f, other) if type(f) is str
+                         else get(str(f), other) for f in firsts], dtype=np.int64)  # fmt: skip
+    if not types <= {list, tuple, np.ndarray, str, float, *_NONE_TYPES}:
         return np.array([main_group(v) for v in arr], dtype=np.int64)
     flat = pd.Series(arr).explode()  # a string stays whole: main_group reads it as one item
     first = flat[~flat.index.duplicated()].to_numpy(dtype=object)
