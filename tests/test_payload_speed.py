@@ -13,7 +13,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from geo.render.cards import card, url_key, url_keys
-from geo.render.payloads import drawn, drawn_all, latlngs, latlngs_of
+from geo.render.payloads import (
+    display_geometries,
+    display_geometry,
+    drawn,
+    drawn_all,
+    encode_rings,
+    encode_rings_of,
+    latlngs,
+    latlngs_of,
+)
 from geo.render.style import status_group, status_groups
 
 # Sources built from the characters that decide whether a text is one URL alone: the scheme's,
@@ -74,3 +83,28 @@ def test_status_groups_are_each_status_group() -> None:
     values = ["proposed", "operational", None, float("nan"), "suspended", "proposed", ""]
     assert status_groups(values) == [status_group(v) for v in values]
     assert status_groups(values)[:3] == ["planned", "operational", "operational"]
+
+
+_RING = st.lists(st.tuples(_COORD, _COORD), min_size=3, max_size=7).map(
+    lambda xy: shapely.Polygon(xy).buffer(0)
+)
+_AREAS = st.one_of(
+    _RING,
+    st.lists(_RING, max_size=3).map(lambda ps: shapely.MultiPolygon(
+        [p for p in ps if p.geom_type == "Polygon" and not p.is_empty])),
+    st.just(shapely.box(0, 0, 1, 1).difference(shapely.box(0.2, 0.2, 0.4, 0.4))),
+    st.just(shapely.Polygon()),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_AREAS, max_size=8), st.sampled_from([0, 1, 3, 5]))
+def test_encode_rings_of_a_column_are_each_areas_rings(geoms: list[object], decimals: int) -> None:
+    areas = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]  # type: ignore[attr-defined]
+    assert encode_rings_of(areas, decimals) == [
+        encode_rings(g, decimals) if not g.is_empty else []
+        for g in areas  # type: ignore[attr-defined]
+    ]
+    shown = display_geometries(areas, 0.04, 0.02)
+    assert [shapely.equals_exact(a, display_geometry(g, 0.04, 0.02), 0) for a, g in
+            zip(shown, areas, strict=True)] == [True] * len(areas)  # fmt: skip

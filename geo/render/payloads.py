@@ -588,7 +588,8 @@ def front_code(texts: list[str]) -> tuple[list[int], list[str]] | None:
     width = max(int(lengths.max()), 1)
     # Each text padded with NUL bytes to the width, in one buffer (numpy encodes ASCII in C)
     grid = np.array(texts, dtype=f"S{width}").view(np.uint8).reshape(len(texts), width)
-    same = np.logical_and.accumulate(grid[1:] == grid[:-1], axis=1).sum(axis=1)
+    differ = grid[1:] != grid[:-1]  # the first differing byte: the shared prefix's length
+    same = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
     shared = np.concatenate([[0], np.minimum(same, np.minimum(lengths[1:], lengths[:-1]))])
     rest = [t[k:] for t, k in zip(texts, shared.tolist(), strict=True)]
     return shared.tolist(), rest
@@ -670,6 +671,56 @@ def encode_rings(geom: Any, decimals: int) -> list[list[list[int]]]:
     return out
 
 
+def encode_rings_of(geoms: Any, decimals: int) -> list[list[list[list[int]]]]:
+    """:func:`encode_rings` of every (multi)polygon of an array, the coordinates in one pass.
+
+    >>> encode_rings_of([shapely.box(0, 0, 1, 1), shapely.Polygon()], 1)
+    [[[[0, 10, 10, 0, 0, -10, -10, 0, 0, 10]]], []]
+    """
+    arr = np.asarray(geoms, dtype=object).ravel()
+    out: list[list[list[list[int]]]] = [[] for _ in range(len(arr))]
+    parts, owner = shapely.get_parts(arr, return_index=True)
+    full = ~shapely.is_empty(parts)
+    parts, owner = parts[full], owner[full]
+    rings, part_of = shapely.get_rings(parts, return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    q = np.rint(xy * 10**decimals).astype(np.int64)[:, ::-1]
+    keep = np.ones(len(q), dtype=bool)
+    keep[1:] = np.any(q[1:] != q[:-1], axis=1) | (ring_of[1:] != ring_of[:-1])
+    q, ring_of = q[keep], ring_of[keep]
+    start = np.ones(len(q), dtype=bool)
+    start[1:] = ring_of[1:] != ring_of[:-1]
+    d = q.copy()
+    d[1:] -= q[:-1]
+    d[start] = q[start]  # each ring starts from its first vertex, then steps
+    flat = d.ravel().tolist()
+    ends = (2 * np.cumsum(np.bincount(ring_of, minlength=len(rings)))).tolist()
+    last = -1
+    for r, (a, b) in enumerate(zip([0, *ends], ends, strict=False)):  # each ring: [a, b)
+        if b - a < 8:  # fewer than 4 vertices left: not drawn
+            continue
+        p = int(part_of[r])
+        if p != last:
+            out[int(owner[p])].append([])
+            last = p
+        out[int(owner[p])][-1].append(flat[a:b])
+    return out
+
+
+def display_geometries(geoms: Any, tolerance: float, min_area: float) -> np.ndarray:
+    """:func:`display_geometry` of every geometry of an array, simplified in one call."""
+    arr = np.asarray(geoms, dtype=object).copy()
+    live = ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
+    if min_area > 0:
+        for i in np.flatnonzero(
+            live & (shapely.get_type_id(arr) == shapely.GeometryType.MULTIPOLYGON)
+        ):
+            arr[i] = display_geometry(arr[i], 0, min_area)
+    if tolerance > 0:
+        arr[live] = shapely.simplify(arr[live], tolerance, preserve_topology=True)
+    return arr
+
+
 def display_geometry(geom: Any, tolerance: float, min_area: float) -> Any:
     """A country outline for display: simplified, islands below ``min_area`` (deg²) dropped."""
     if geom is None or geom.is_empty:
@@ -718,12 +769,15 @@ def polygon_layer(
     names = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
     feats: list[PolygonFeature] = []
     styles: list[dict[str, Any]] = []
-    for i, g in enumerate(gdf.geometry):
-        if simplify:
-            g = display_geometry(g, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
-        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
-            continue
-        feat: PolygonFeature = {"k": i, "c": encode_rings(g, decimals), "t": names[i], "v": rows[i]}
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if simplify:
+        geoms = display_geometries(geoms, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
+    kind = shapely.get_type_id(geoms)
+    drawn_at = np.isin(kind, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    drawn_at &= ~shapely.is_empty(geoms)
+    rings = encode_rings_of(geoms[drawn_at], decimals)
+    for i, c in zip(np.flatnonzero(drawn_at).tolist(), rings, strict=True):
+        feat: PolygonFeature = {"k": i, "c": c, "t": names[i], "v": rows[i]}
         if codes is not None:
             color = _palette(codes[i])
             own = {**style, "color": color, "fillColor": color}
