@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import itertools
 import json
 import re
 from typing import Any
@@ -715,15 +714,17 @@ def fmt_column(values: Any) -> np.ndarray:
 def _text_lists(values: list[Any]) -> np.ndarray | None:
     """Lists of texts joined by ", " (texts and missing values as they read), else None.
 
-    A column of commodities or aliases: joined directly, a tenth of exploding and re-joining.
+    A column of commodities or aliases: joined directly, faster than exploding and re-joining.
+    ``str.join`` refuses any item that is not text, which hands the column back.
     """
     if any(type(v) is float and v == v for v in values):  # a number (not NaN): fmt's own text
         return None
-    items = itertools.chain.from_iterable(v for v in values if type(v) is list)
-    if not set(map(type, items)) <= {str}:
+    try:
+        texts = [", ".join(v) if type(v) is list else v if type(v) is str else "" for v in values]
+    except TypeError:
         return None
     out = np.empty(len(values), dtype=object)
-    out[:] = [", ".join(v) if type(v) is list else v if type(v) is str else "" for v in values]
+    out[:] = texts
     return out
 
 
