@@ -31,7 +31,7 @@ from .style import (
     reader_sources,
 )
 
-__all__ = ["LINKS_LABEL", "NOTES_LABEL", "Card", "card", "encode_links"]
+__all__ = ["LINKS_LABEL", "NOTES_LABEL", "Card", "card", "encode_links", "url_key", "url_keys"]
 
 LINKS_LABEL = "Sources"
 NOTES_LABEL = "Data notes"
@@ -196,51 +196,124 @@ def encode_links(links: Sequence[Sequence[str]]) -> str:
 
 
 _ONE_URL = re.compile(r"https?://([^/\s?#:@;]+)((?:/[^\s<>\"';]*)?)", re.IGNORECASE)
+_NOT_URL_END = (".", ",", ")", "]")
+# The same test as byte tables, for ASCII texts checked all at once (:func:`url_keys`): which
+# characters end a host, and which cannot be in a path. Read off the expression itself.
+_HOST_END = np.array([not re.fullmatch(r"[^/\s?#:@;]", chr(c)) for c in range(256)])
+_PATH_BAD = np.array([not re.fullmatch(r"[^\s<>\"';]", chr(c)) for c in range(256)])
+_KEY_PATH = 21  # the longest publisher path prefix, /GlobalEnergyMonitor
+_FAST_URL_CHARS = 256  # longer texts are matched one by one
+
+
+def url_key(text: str) -> str | None:
+    """A source's host and the first characters of its path, when it is one URL alone.
+
+    The publisher of such a source is looked up by this key (:func:`url_keys` finds many).
+
+    >>> url_key("https://mrdata.usgs.gov/mrds/show-mrds.php?dep_id=10"), url_key("see x.org")
+    ('mrdata.usgs.gov/mrds/show-mrds.php?d', None)
+    """
+    m = _ONE_URL.fullmatch(text) if not text.endswith(_NOT_URL_END) else None
+    return None if m is None else m.group(1) + m.group(2)[:_KEY_PATH]
+
+
+def url_keys(texts: list[str]) -> list[str | None]:
+    """:func:`url_key` of each text.
+
+    Short ASCII texts are read all at once: padded into a grid of bytes, the scheme compared,
+    the host's end found as the first host-ending byte, the path checked against the bytes it
+    cannot hold. Any other text goes through the regular expression. Both give the same
+    answer (tests/test_payload_speed.py compares them).
+    """
+    keys: list[str | None] = [None] * len(texts)
+    try:
+        every = "".join(texts).isascii()  # one pass in C, as front_code does
+    except TypeError:
+        every = False
+    length = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    short = (length > 0) & (length <= _FAST_URL_CHARS)
+    if not every:
+        short &= np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
+    for i in np.flatnonzero(~short).tolist():
+        keys[i] = url_key(texts[i])
+    fast = np.flatnonzero(short)
+    if not len(fast):
+        return keys
+    sub = [texts[i] for i in fast.tolist()] if len(fast) < len(texts) else texts
+    length = length[fast]
+    # NUL-padded, with at least one NUL after each text (NUL neither ends a host nor spoils a path)
+    grid = np.array(sub, dtype=f"S{max(int(length.max()) + 1, 8)}").view(np.uint8)
+    grid = grid.reshape(len(sub), -1)
+    head = grid[:, :8]
+    head = np.where((head >= 65) & (head <= 90), head + 32, head)  # the scheme in lower case
+    https = np.all(head == np.frombuffer(b"https://", np.uint8), axis=1)
+    start = np.where(https, 8, np.where(np.all(head[:, :7] == np.frombuffer(b"http://", np.uint8),
+                                               axis=1), 7, 0))  # fmt: skip
+    ends = _HOST_END[grid]
+    ends[:, :7] = False  # the scheme's own ':' and '/'
+    ends[https, 7] = False
+    host_end = np.where(ends.any(axis=1), ends.argmax(axis=1), length)
+    rows = np.arange(len(sub))
+    bad = _PATH_BAD[grid][:, ::-1]
+    last_bad = np.where(bad.any(axis=1), grid.shape[1] - 1 - bad.argmax(axis=1), -1)
+    path_ok = (host_end == length) | ((grid[rows, host_end] == ord("/")) & (last_bad < host_end))
+    ok = (start > 0) & (host_end > start) & path_ok
+    ok &= ~np.isin(grid[rows, length - 1], np.frombuffer(b".,)]", np.uint8))
+    at = np.flatnonzero(ok)
+    key_end = np.minimum(host_end + _KEY_PATH, length)
+    for i, t, a, b in zip(fast[at].tolist(), [sub[j] for j in at.tolist()], start[at].tolist(),
+                          key_end[at].tolist(), strict=True):  # fmt: skip
+        keys[i] = t[a:b]
+    return keys
 
 
 def _sources(gdf: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Per feature: its links (encoded) and the note on the sources left out.
 
-    Each distinct source is read once. A source that is one URL alone (most of a big layer's)
-    is named quickly: its host found by one regular-expression match, its publisher looked up
-    once per host; any other source goes through :func:`~geo.render.style.reader_sources`.
+    Each distinct source is read once. Sources that are one URL alone (most of a big layer's)
+    are named quickly: all found at once (:func:`url_keys`), each named by its host and the
+    start of its path, looked up once per host; any other source goes through
+    :func:`~geo.render.style.reader_sources`.
     """
     if "source" not in gdf:
         return [""] * len(gdf), [""] * len(gdf)
     texts = pd.Series(fmt_column(gdf["source"]), dtype=object)
     codes, uniques = pd.factorize(texts, use_na_sentinel=False)
-    named: dict[tuple[str, str], tuple[str, str]] = {}
-    links: list[str] = []
-    notes: list[str] = []
-    for text in np.asarray(uniques, dtype=object).tolist():
-        m = _ONE_URL.fullmatch(text) if not text.endswith((".", ",", ")", "]")) else None
-        if m:
-            host, path = m.group(1), m.group(2)
-            key = (host, path[:21])  # the longest publisher path prefix, /GlobalEnergyMonitor
-            if key not in named:
-                found, note = reader_sources(f"https://{host}{path[:21]}")
-                named[key] = (found[0][0] if found else host, note)
-            name, note = named[key]  # a mirror alone: shown by its host, named in the note
-            links.append(f"{name}\t{text}")
-            notes.append(note)
-        else:
-            found, note = reader_sources(text)
-            links.append(encode_links(found))
-            notes.append(note)
-    out_links: list[str] = np.asarray(links, dtype=object)[codes].tolist() if len(texts) else []
-    out_notes: list[str] = np.asarray(notes, dtype=object)[codes].tolist() if len(texts) else []
+    distinct: list[str] = np.asarray(uniques, dtype=object).tolist()
+    keys = url_keys(distinct)
+    key_codes, key_texts = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
+    named = []
+    for key in key_texts.tolist():
+        found, note = reader_sources(f"https://{key}")
+        # a mirror alone: shown by its host, named in the note
+        named.append((found[0][0] if found else key.partition("/")[0], note))
+    names = np.array([n for n, _ in named] + [""], dtype=object)[key_codes]
+    notes = np.array([n for _, n in named] + [""], dtype=object)[key_codes]
+    links = names + "\t" + np.asarray(distinct, dtype=object)
+    for i in np.flatnonzero(key_codes < 0).tolist():
+        found, notes[i] = reader_sources(distinct[i])
+        links[i] = encode_links(found)
+    out_links: list[str] = links[codes].tolist() if len(texts) else []
+    out_notes: list[str] = notes[codes].tolist() if len(texts) else []
     return out_links, out_notes
 
 
 def _notes(gdf: pd.DataFrame, source_notes: list[str]) -> list[str]:
     """The data notes of each feature: notes, stations drawn through, id, sources left out."""
-    parts: list[list[str]] = []
-    for col, head in (("notes", ""), ("via", "Drawn through: "), ("id", "Feature id: ")):
-        if col in gdf:
-            texts = fmt_column(gdf[col]).tolist()
-            parts.append([f"{head}{t}" if t else "" for t in texts])
-    parts.append(source_notes)
-    return ["\n".join(p for p in ps if p) for ps in zip(*parts, strict=True)]
+    out = np.full(len(gdf), "", dtype=object)
+    parts = [
+        (fmt_column(gdf[col]), head)
+        for col, head in (("notes", ""), ("via", "Drawn through: "), ("id", "Feature id: "))
+        if col in gdf
+    ]
+    parts.append((np.asarray(source_notes, dtype=object), ""))  # fmt: skip
+    for texts, head in parts:
+        given = texts != ""
+        line = head + texts[given] if head else texts[given]
+        had = out[given] != ""
+        out[given] = np.where(had, out[given] + "\n" + line, line)
+    result: list[str] = out.tolist()
+    return result
 
 
 def _label(col: str) -> str:

@@ -8,7 +8,6 @@ and the supply map (:mod:`geo.render.supply_map`) are all built this way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,8 +147,10 @@ def render_html(m: folium.Map) -> str:
     strip_cdn_links(root)
     stable_ids(m)
     text: str = root.render()
-    # Trailing whitespace of templates varies with nothing but makes diffs noisy.
-    return re.sub(r"[ \t]+\n", "\n", text)
+    # Trailing whitespace of templates varies with nothing but makes diffs noisy. Line by line:
+    # the regular expression r"[ \t]+\n" took a tenth of a second on a 100k-point page.
+    lines = text.split("\n")
+    return "\n".join([*(line.rstrip(" \t") for line in lines[:-1]), lines[-1]])
 
 
 def save_html(m: folium.Map, path: str | Path) -> Path:

@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import jinja2
 import jinja2.ext
+import pandas as pd
 from markupsafe import Markup
 
 from .style import (
@@ -41,6 +42,7 @@ from .style import (
     USER_COLORS,
     corridor_color,
     fmt,
+    fmt_column,
     headline,
     is_missing,
     main_groups,
@@ -238,7 +240,8 @@ DEPOSIT_STATUS_ORDER = ("producing", "development", "exploration", "closed", "un
 
 def _deposit_status_entries(layers: Sequence[gpd.GeoDataFrame]) -> list[Entry]:
     """The deposit statuses present, each a checkbox of the in-page filter."""
-    present = {fmt(v) or "unknown" for g in layers if "status" in g for v in g["status"]}
+    present = {t or "unknown" for g in layers if "status" in g
+               for t in pd.unique(fmt_column(g["status"])).tolist()}  # fmt: skip
     if len(present) < 2:
         return []
     order = [*(s for s in DEPOSIT_STATUS_ORDER if s in present), *sorted(present

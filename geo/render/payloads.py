@@ -44,6 +44,7 @@ from .style import (
     route_value,
     short_names,
     status_group,
+    status_groups,
     swatch_line,
     through_russia,
     user_symbol,
@@ -256,6 +257,53 @@ def latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> Any:
     raise TypeError(msg)
 
 
+def drawn_all(geoms: Any) -> np.ndarray:
+    """:func:`drawn` of every geometry of an array, simplified in one call."""
+    arr = np.asarray(geoms, dtype=object)
+    out = arr.copy()
+    kind = shapely.get_type_id(arr)
+    lines = np.isin(kind, [shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING])
+    lines &= ~shapely.is_empty(arr)
+    out[lines] = shapely.simplify(arr[lines], DRAW_SIMPLIFY_DEG, preserve_topology=False)
+    return out
+
+
+def latlngs_of(geoms: Any, decimals: int = COORD_DECIMALS) -> list[Any]:
+    """:func:`latlngs` of every geometry of an array, the lines' coordinates in one pass.
+
+    Lines and linear rings are rounded, freed of repeated vertices and turned into lists all at
+    once; a multi-line is its parts' latlngs; any other geometry goes through :func:`latlngs`.
+    The result is exactly ``[latlngs(g, decimals) for g in geoms]``.
+
+    >>> latlngs_of([shapely.LineString([(1, 2), (1.000001, 2), (3, 4)]), None, shapely.Point(5, 6)])
+    [[[2.0, 1.0], [4.0, 3.0]], [], [6.0, 5.0]]
+    """
+    arr = np.asarray(geoms, dtype=object).ravel()
+    out: list[Any] = [[] for _ in range(len(arr))]
+    kind = shapely.get_type_id(arr)
+    line = (kind == shapely.GeometryType.LINESTRING) | (kind == shapely.GeometryType.LINEARRING)
+    at = np.flatnonzero(line)
+    if len(at):
+        xy, owner = shapely.get_coordinates(arr[at], return_index=True)
+        xy = np.round(xy, decimals)
+        keep = np.ones(len(xy), dtype=bool)
+        keep[1:] = np.any(xy[1:] != xy[:-1], axis=1) | (owner[1:] != owner[:-1])
+        flat = xy[keep][:, ::-1].tolist()
+        ends = np.cumsum(np.bincount(owner[keep], minlength=len(at))).tolist()
+        for j, end, start in zip(at.tolist(), ends, [0, *ends[:-1]], strict=True):
+            out[j] = flat[start:end]
+    multi = np.flatnonzero(kind == shapely.GeometryType.MULTILINESTRING)
+    if len(multi):
+        parts, owner = shapely.get_parts(arr[multi], return_index=True)
+        full = ~shapely.is_empty(parts)
+        drawn_parts = latlngs_of(parts[full], decimals)
+        for k, part in zip(multi[owner[full]].tolist(), drawn_parts, strict=True):
+            out[k].append(part)
+    for j in np.flatnonzero(~line & (kind != shapely.GeometryType.MULTILINESTRING)).tolist():
+        out[j] = latlngs(arr[j], decimals)
+    return out
+
+
 def property_columns(
     gdf: gpd.GeoDataFrame, kind: str | None, first: Sequence[str] = ()
 ) -> list[str]:
@@ -272,6 +320,18 @@ def display_rows(gdf: gpd.GeoDataFrame, cols: list[str]) -> list[list[str]]:
         return [[] for _ in range(len(gdf))]
     rows: list[list[str]] = np.column_stack([fmt_column(gdf[c]) for c in cols]).tolist()
     return rows
+
+
+def text_column(gdf: pd.DataFrame, col: str, default: str) -> list[str]:
+    """``str`` of each value of ``col``, or ``default`` for each row when there is no ``col``.
+
+    >>> frame = pd.DataFrame({"mode": ["rail", "sea"]})
+    >>> text_column(frame, "mode", "rail"), text_column(frame, "status", "operational")
+    (['rail', 'sea'], ['operational', 'operational'])
+    """
+    if col not in gdf:
+        return [default] * len(gdf)
+    return [str(v) for v in gdf[col].tolist()]
 
 
 def is_empty(gdf: gpd.GeoDataFrame | None) -> bool:
@@ -312,17 +372,21 @@ def segment_layers(
     rows = popups.rows()
     corridors = sorted({str(c) for c in segments["corridor"]}, key=lambda c: (c != highlight, c))
     others = sorted(c for c in corridors if c not in CORRIDORS)
+    corridor_of = segments["corridor"].astype(str).to_numpy()
+    statuses = text_column(segments, "status", "operational")
+    modes = text_column(segments, "mode", "rail")
+    russia = [through_russia(v) for v in segments["russia_km"].tolist()] if (
+        "russia_km" in segments) else [False] * len(segments)  # fmt: skip
+    names = fmt_column(segments["name"]).tolist() if "name" in segments else [""] * len(segments)
+    coords = latlngs_of(drawn_all(segments.geometry.values))
     layers: list[LinesLayer] = []
     for corridor in corridors:
         styles: list[dict[str, Any]] = []
         feats: list[LineFeature] = []
-        for i in np.flatnonzero(segments["corridor"].astype(str).to_numpy() == corridor):
-            row = segments.iloc[int(i)]
-            status = str(row.get("status", "operational"))
-            mode = str(row.get("mode", "rail"))
-            russia = through_russia(row.get("russia_km"))
-            top = corridor == highlight
-            color = RUSSIA_COLOR if russia else corridor_color(corridor, others)
+        top = corridor == highlight
+        for i in np.flatnonzero(corridor_of == corridor).tolist():
+            status, mode = statuses[i], modes[i]
+            color = RUSSIA_COLOR if russia[i] else corridor_color(corridor, others)
             style = mode_style(color, 5.5 if top else 3.2, mode, status)
             if top:
                 style["casing"] = round(style["weight"] + 3.5, 1)
@@ -331,13 +395,13 @@ def segment_layers(
             status_label = STATUS_LABEL.get(status, status).replace(" / proposed", "")
             if status == "proposed":
                 status_label = "proposed"
-            via = " · through Russia" if russia else ""
+            via = " · through Russia" if russia[i] else ""
             feats.append(
                 {
-                    "c": latlngs(drawn(row.geometry)),
+                    "c": coords[i],
                     "s": styles.index(style),
-                    "t": f"{fmt(row.get('name'))} ({mode}, {status_label}{via})",
-                    "v": rows[int(i)],
+                    "t": f"{names[i]} ({mode}, {status_label}{via})",
+                    "v": rows[i],
                     "st": status_group(status),
                 }
             )
@@ -386,14 +450,17 @@ def network_layer(
                                     line_style(NETWORK_COLOR, 1.4, STATUS_DASH.get("planned"),
                                                0.85)]  # fmt: skip
     geoms = shapely.simplify(np.asarray(rail.geometry.values), NETWORK_SIMPLIFY_DEG)
+    coords = latlngs_of(geoms, 3)
     status = rail["status"].astype(str).to_numpy() if "status" in rail else None
-    feats: list[LineFeature] = []
-    for i, geom in enumerate(geoms):
-        s = 0 if status is None or status[i] == "operational" else 1
-        feats.append({"c": latlngs(geom, 3), "s": s,
-                      "t": f"{fmt(rail['name'].iat[i])} (rail, {fmt(rail['country'].iat[i])})",
-                      "v": rows[i],
-                      "st": status_group(status[i] if status is not None else None)})  # fmt: skip
+    dashed = [0] * len(rail) if status is None else (status != "operational").astype(int).tolist()
+    groups = status_groups(status) if status is not None else ["operational"] * len(rail)
+    tips = [f"{name} (rail, {country})" for name, country
+            in zip(fmt_column(rail["name"]).tolist(), fmt_column(rail["country"]).tolist(),
+                   strict=True)]  # fmt: skip
+    feats: list[LineFeature] = [
+        {"c": c, "s": s, "t": t, "v": v, "st": st}
+        for c, s, t, v, st in zip(coords, dashed, tips, rows, groups, strict=True)
+    ]
     return {
         "kind": "lines", "group": "Corridors",
         "label": swatch_line(NETWORK_COLOR, 2) + esc(label), "show": True, "pane": "cmLines",
@@ -521,7 +588,8 @@ def front_code(texts: list[str]) -> tuple[list[int], list[str]] | None:
     width = max(int(lengths.max()), 1)
     # Each text padded with NUL bytes to the width, in one buffer (numpy encodes ASCII in C)
     grid = np.array(texts, dtype=f"S{width}").view(np.uint8).reshape(len(texts), width)
-    same = np.logical_and.accumulate(grid[1:] == grid[:-1], axis=1).sum(axis=1)
+    differ = grid[1:] != grid[:-1]  # the first differing byte: the shared prefix's length
+    same = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
     shared = np.concatenate([[0], np.minimum(same, np.minimum(lengths[1:], lengths[:-1]))])
     rest = [t[k:] for t, k in zip(texts, shared.tolist(), strict=True)]
     return shared.tolist(), rest
@@ -564,7 +632,8 @@ def deposit_layer(
         "show": True,
         "cols": popups.labels,
         "data": data,
-        "p": list(map(list, zip(lat, lon, main, codes_of_status, strict=True))),
+        # a list display per point: list(map(list, zip(...))) took ten times as long at 100k
+        "p": [[y, x, c, s] for y, x, c, s in zip(lat, lon, main, codes_of_status, strict=True)],
         "sts": statuses,
         "card": True,
         "links": popups.links,
@@ -600,6 +669,56 @@ def encode_rings(geom: Any, decimals: int) -> list[list[list[int]]]:
         if rings:
             out.append(rings)
     return out
+
+
+def encode_rings_of(geoms: Any, decimals: int) -> list[list[list[list[int]]]]:
+    """:func:`encode_rings` of every (multi)polygon of an array, the coordinates in one pass.
+
+    >>> encode_rings_of([shapely.box(0, 0, 1, 1), shapely.Polygon()], 1)
+    [[[[0, 10, 10, 0, 0, -10, -10, 0, 0, 10]]], []]
+    """
+    arr = np.asarray(geoms, dtype=object).ravel()
+    out: list[list[list[list[int]]]] = [[] for _ in range(len(arr))]
+    parts, owner = shapely.get_parts(arr, return_index=True)
+    full = ~shapely.is_empty(parts)
+    parts, owner = parts[full], owner[full]
+    rings, part_of = shapely.get_rings(parts, return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    q = np.rint(xy * 10**decimals).astype(np.int64)[:, ::-1]
+    keep = np.ones(len(q), dtype=bool)
+    keep[1:] = np.any(q[1:] != q[:-1], axis=1) | (ring_of[1:] != ring_of[:-1])
+    q, ring_of = q[keep], ring_of[keep]
+    start = np.ones(len(q), dtype=bool)
+    start[1:] = ring_of[1:] != ring_of[:-1]
+    d = q.copy()
+    d[1:] -= q[:-1]
+    d[start] = q[start]  # each ring starts from its first vertex, then steps
+    flat = d.ravel().tolist()
+    ends = (2 * np.cumsum(np.bincount(ring_of, minlength=len(rings)))).tolist()
+    last = -1
+    for r, (a, b) in enumerate(zip([0, *ends], ends, strict=False)):  # each ring: [a, b)
+        if b - a < 8:  # fewer than 4 vertices left: not drawn
+            continue
+        p = int(part_of[r])
+        if p != last:
+            out[int(owner[p])].append([])
+            last = p
+        out[int(owner[p])][-1].append(flat[a:b])
+    return out
+
+
+def display_geometries(geoms: Any, tolerance: float, min_area: float) -> np.ndarray:
+    """:func:`display_geometry` of every geometry of an array, simplified in one call."""
+    arr = np.asarray(geoms, dtype=object).copy()
+    live = ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
+    if min_area > 0:
+        for i in np.flatnonzero(
+            live & (shapely.get_type_id(arr) == shapely.GeometryType.MULTIPOLYGON)
+        ):
+            arr[i] = display_geometry(arr[i], 0, min_area)
+    if tolerance > 0:
+        arr[live] = shapely.simplify(arr[live], tolerance, preserve_topology=True)
+    return arr
 
 
 def display_geometry(geom: Any, tolerance: float, min_area: float) -> Any:
@@ -650,12 +769,15 @@ def polygon_layer(
     names = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
     feats: list[PolygonFeature] = []
     styles: list[dict[str, Any]] = []
-    for i, g in enumerate(gdf.geometry):
-        if simplify:
-            g = display_geometry(g, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
-        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
-            continue
-        feat: PolygonFeature = {"k": i, "c": encode_rings(g, decimals), "t": names[i], "v": rows[i]}
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if simplify:
+        geoms = display_geometries(geoms, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
+    kind = shapely.get_type_id(geoms)
+    drawn_at = np.isin(kind, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    drawn_at &= ~shapely.is_empty(geoms)
+    rings = encode_rings_of(geoms[drawn_at], decimals)
+    for i, c in zip(np.flatnonzero(drawn_at).tolist(), rings, strict=True):
+        feat: PolygonFeature = {"k": i, "c": c, "t": names[i], "v": rows[i]}
         if codes is not None:
             color = _palette(codes[i])
             own = {**style, "color": color, "fillColor": color}
@@ -694,6 +816,7 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
     names = [fmt(routes["name"].iat[i]) if "name" in routes else "" for i in range(len(routes))]
     names = [n or fmt(routes["id"].iat[i]) for i, n in enumerate(names)]
     labels = short_names(names)
+    coords = latlngs_of(drawn_all(routes.geometry.values))
     for i in range(len(routes)):
         row = routes.iloc[i]
         rid = fmt(row.get("id"))
@@ -711,7 +834,7 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
                 "style": {"color": color, "weight": 11, "opacity": 0.35, "lineCap": "round"},
                 "f": [
                     {
-                        "c": latlngs(drawn(row.geometry)),
+                        "c": coords[i],
                         "t": fmt(row.get("name")) or rid,
                         "v": [*values, rid],
                     }
@@ -757,24 +880,18 @@ def user_layer(
         popups = card(gdf, "segment", countries=countries)
         rows = popups.rows()
         styles: list[dict[str, Any]] = []
+        statuses = text_column(gdf, "status", "operational")
+        modes = text_column(gdf, "mode", "rail")
+        tips = fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * len(gdf)
+        coords = latlngs_of(gdf.geometry.values)
         feats: list[LineFeature] = []
         for i in range(len(gdf)):
-            status = str(gdf["status"].iat[i]) if "status" in gdf else "operational"
             own = _palette(codes[i]) if codes is not None else color
-            mode = str(gdf["mode"].iat[i]) if "mode" in gdf else "rail"
-            drawn_as = mode_style(own, 3.5, mode, status)
+            drawn_as = mode_style(own, 3.5, modes[i], statuses[i])
             drawn_as["casing"] = drawn_as["weight"] + 3  # a white halo: apart from bundled lines
             if drawn_as not in styles:
                 styles.append(drawn_as)
-            tip = fmt(gdf["name"].iat[i]) if "name" in gdf else ""
-            feats.append(
-                {
-                    "c": latlngs(gdf.geometry.iat[i]),
-                    "s": styles.index(drawn_as),
-                    "t": tip,
-                    "v": rows[i],
-                }
-            )
+            feats.append({"c": coords[i], "s": styles.index(drawn_as), "t": tips[i], "v": rows[i]})
         return {
             "kind": "lines",
             "group": USER_GROUP,
@@ -804,6 +921,7 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
     cols = property_columns(legs, None, first=LEG_FIRST)
     rows = display_rows(legs, cols)
     modes = [str(m) for m in legs["mode"]] if "mode" in legs else ["rail"] * len(legs)
+    coords = latlngs_of(drawn_all(legs.geometry.values))
     layers: list[LinesLayer] = []
     order = {m: k for k, m in enumerate(MODE_COLORS)}
     for mode in sorted(set(modes), key=lambda m: (order.get(m, len(order)), m)):
@@ -823,7 +941,7 @@ def leg_layers(legs: gpd.GeoDataFrame) -> list[LinesLayer]:
             km = f", {fmt(legs['length_km'].iat[i])} km" if "length_km" in legs else ""
             feats.append(
                 {
-                    "c": latlngs(drawn(legs.geometry.iat[i])),
+                    "c": coords[i],
                     "s": styles.index(style),
                     "t": f"{name} ({mode}, {status_text}{km})",
                     "v": rows[i],

@@ -14,9 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
-from .payloads import LineFeature, LinesLayer, NodeFeature, NodesLayer, drawn, latlngs
+from .payloads import (
+    LineFeature,
+    LinesLayer,
+    NodeFeature,
+    NodesLayer,
+    drawn_all,
+    latlngs,
+    latlngs_of,
+)
 from .style import (
     PIPELINE_ATTRIBUTION,
     PIPELINE_FUELS,
@@ -108,9 +117,10 @@ def _status(status: str, notes: Any) -> str:
 def _lines(pipes: gpd.GeoDataFrame) -> list[list[int]]:
     """The rows of each GEM line, in order along it; lines in the order of their first row."""
     groups: dict[str, list[int]] = {}
-    for i, fid in enumerate(_column(pipes, "id")):
-        groups.setdefault(_project(str(fid)), []).append(i)
-    return [sorted(rows, key=lambda i: _piece_number(str(pipes["id"].iat[i]))) if "id" in pipes
+    ids = [str(fid) for fid in _column(pipes, "id")]
+    for i, fid in enumerate(ids):
+        groups.setdefault(_project(fid), []).append(i)
+    return [sorted(rows, key=lambda i: _piece_number(ids[i])) if "id" in pipes
             else rows for rows in groups.values()]  # fmt: skip
 
 
@@ -119,17 +129,22 @@ def _piece_number(fid: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-def _line_geometry(pipes: gpd.GeoDataFrame, rows: list[int]) -> Any:
-    """A line's pieces joined where they meet, simplified for drawing (:func:`drawn`)."""
-    parts = [g for g in pipes.geometry.take(rows) if g is not None and not g.is_empty]
-    pieces = [p for g in parts for p in getattr(g, "geoms", [g])]
-    return drawn(shapely.line_merge(shapely.MultiLineString(pieces))) if pieces else None
+def _line_geometries(pipes: gpd.GeoDataFrame, lines: list[list[int]]) -> np.ndarray:
+    """Each line's pieces joined where they meet, simplified for drawing (:func:`drawn_all`)."""
+    geoms = np.asarray(pipes.geometry.values, dtype=object)
+    joined = np.empty(len(lines), dtype=object)
+    for n, rows in enumerate(lines):
+        parts = [g for g in geoms[rows] if g is not None and not g.is_empty]
+        pieces = [p for g in parts for p in getattr(g, "geoms", [g])]
+        joined[n] = shapely.MultiLineString(pieces) if pieces else None
+    return drawn_all(shapely.line_merge(joined))
 
 
 def _shared(pipes: gpd.GeoDataFrame, lines: list[list[int]], names: list[str]) -> list[str]:
     """Per line, the other lines drawn on one or more of its pieces (by name, once each)."""
-    keys = [shapely.to_wkb(shapely.set_precision(g, 10**-PIPE_DECIMALS))
-            if g is not None else b"" for g in pipes.geometry]  # fmt: skip
+    wkb = shapely.to_wkb(shapely.set_precision(np.asarray(pipes.geometry.values, dtype=object),
+                                               10**-PIPE_DECIMALS))  # fmt: skip
+    keys = [b"" if k is None else k for k in wkb.tolist()]
     by_key: dict[bytes, set[int]] = {}
     for n, rows in enumerate(lines):
         for i in rows:
@@ -174,6 +189,7 @@ def pipeline_layers(
     values = _rows(pipes, lines, statuses, countries or {})
     shared = _shared(pipes, lines, names)
     sources = _column(pipes, "source")
+    coords = latlngs_of(_line_geometries(pipes, lines), PIPE_DECIMALS)
     known = [f for f in ("gas", "oil", "ngl") if f in fuels]
     layers: list[LinesLayer] = []
     for fuel in [*known, *sorted(set(fuels) - set(known))]:
@@ -186,7 +202,7 @@ def pipeline_layers(
             if style not in styles:
                 styles.append(style)
             feat: LineFeature = {
-                "c": latlngs(_line_geometry(pipes, lines[n]), PIPE_DECIMALS),
+                "c": coords[n],
                 "s": styles.index(style),
                 "t": f"{names[n]} ({fuel or 'pipeline'}, {_status(statuses[n], None)})",
                 "v": [*values[n], shared[n]],

@@ -90,6 +90,18 @@ def status_group(status: Any) -> str:
     return "planned" if text == "proposed" else text
 
 
+def status_groups(values: Any) -> list[str]:
+    """:func:`status_group` of every value of a column, each distinct value looked up once.
+
+    >>> status_groups(["proposed", "operational", None, "proposed"])
+    ['planned', 'operational', 'operational', 'planned']
+    """
+    codes, uniques = pd.factorize(pd.Series(_object_array(values)), use_na_sentinel=False)
+    groups = np.array([status_group(u) for u in uniques], dtype=object)
+    out: list[str] = groups[codes].tolist() if len(codes) else []
+    return out
+
+
 STATUS_LABEL = {
     "operational": "operational",
     "under_construction": "under construction",
@@ -580,7 +592,15 @@ def main_groups(values: Any) -> np.ndarray:
     """
     arr = _object_array(values) if not isinstance(values, pd.Series) else values.to_numpy(object)
     other = len(COMMODITY_GROUPS)
-    if not set(map(type, arr)) <= {list, tuple, np.ndarray, str, float, *_NONE_TYPES}:
+    items = arr.tolist()
+    types = set(map(type, items))
+    if types <= {list, tuple, str, float, *_NONE_TYPES}:  # a first item is one index away
+        get = GROUP_OF.get
+        firsts = [v if type(v) is str else (v[0] if v else None)
+                  if type(v) is list or type(v) is tuple else None for v in items]  # fmt: skip
+        return np.array([other if f is None else get(f, other) if type(f) is str
+                         else get(str(f), other) for f in firsts], dtype=np.int64)  # fmt: skip
+    if not types <= {list, tuple, np.ndarray, str, float, *_NONE_TYPES}:
         return np.array([main_group(v) for v in arr], dtype=np.int64)
     flat = pd.Series(arr).explode()  # a string stays whole: main_group reads it as one item
     first = flat[~flat.index.duplicated()].to_numpy(dtype=object)
@@ -682,9 +702,30 @@ def fmt_column(values: Any) -> np.ndarray:
     if exact and len(others) <= 1 and all(t in _PLAIN or issubclass(t, _PLAIN[4:]) for t in others):
         return _by_distinct(s)
     lists = {t for t in types if issubclass(t, _LISTS)}
+    if lists == {list} and types <= {list, str, float, *_NONE_TYPES}:
+        texts = _text_lists(arr.tolist())
+        if texts is not None:
+            return texts
     if lists and _explodable(arr, types):
         return _joined(s)
     return _memoised(arr)
+
+
+def _text_lists(values: list[Any]) -> np.ndarray | None:
+    """Lists of texts joined by ", " (texts and missing values as they read), else None.
+
+    A column of commodities or aliases: joined directly, faster than exploding and re-joining.
+    ``str.join`` refuses any item that is not text, which hands the column back.
+    """
+    if any(type(v) is float and v == v for v in values):  # a number (not NaN): fmt's own text
+        return None
+    try:
+        texts = [", ".join(v) if type(v) is list else v if type(v) is str else "" for v in values]
+    except TypeError:
+        return None
+    out = np.empty(len(values), dtype=object)
+    out[:] = texts
+    return out
 
 
 def _object_array(values: Any) -> np.ndarray:

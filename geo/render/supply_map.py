@@ -47,6 +47,7 @@ from .payloads import (
     LinesLayer,
     columnar,
     latlngs,
+    latlngs_of,
 )
 from .spec import ExportsSpec, MapSpec
 from .style import (
@@ -529,19 +530,25 @@ def network_layer(segments: gpd.GeoDataFrame) -> LinesLayer:
     """The whole network as thin grey context lines, with reader popups."""
     popups = card(segments, "segment")
     rows = popups.rows()
+    n = len(segments)
+    russia = [float(v or 0) > 0 for v in segments["russia_km"].tolist()] if (
+        "russia_km" in segments) else [False] * n  # fmt: skip
+    name, corridor, mode = (fmt_column(segments[c]).tolist() if c in segments else [""] * n
+                            for c in ("name", "corridor", "mode"))  # fmt: skip
+    geoms = shapely.simplify(np.asarray(segments.geometry.values, dtype=object),
+                             NETWORK_SIMPLIFY_DEG)  # fmt: skip
+    coords = latlngs_of(geoms, 3)
     styles: list[dict[str, Any]] = []
     feats: list[LineFeature] = []
-    for i in range(len(segments)):
-        row = segments.iloc[i]
-        russia = float(row.get("russia_km") or 0) > 0
-        style = line_style(RUSSIA_COLOR if russia else "#8d8d8d", 1.6, None, 0.55)
+    for i in range(n):
+        style = line_style(RUSSIA_COLOR if russia[i] else "#8d8d8d", 1.6, None, 0.55)
         if style not in styles:
             styles.append(style)
         feats.append(
             {
-                "c": latlngs(shapely.simplify(row.geometry, NETWORK_SIMPLIFY_DEG), 3),
+                "c": coords[i],
                 "s": styles.index(style),
-                "t": f"{fmt(row.get('name'))} ({fmt(row.get('corridor'))}, {fmt(row.get('mode'))})",
+                "t": f"{name[i]} ({corridor[i]}, {mode[i]})",
                 "v": rows[i],
             }
         )
