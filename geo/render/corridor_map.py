@@ -7,13 +7,12 @@ links. The map shows what :mod:`geo.analysis.stats` computed; it never recompute
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 import folium
 import geopandas as gpd
 
+from ..data.collector import collector_paused
 from ..data.countries import countries as bundled_countries
 from ..data.layers import load_bundled
 from ..errors import GeoError
@@ -86,7 +85,7 @@ def build_map(
     folium.Map
         Render it with :func:`render_html` or :func:`save_html` (stable ids, offline).
     """
-    with _gc_paused():  # a 100k-point layer's payloads are a million lists, none in a cycle
+    with collector_paused():  # a 100k-point layer's payloads are a million lists, none in a cycle
         user_layers = [(name, gdf) for name, gdf in user_layers if not is_empty(gdf)]
         m = new_map(spec, markercluster=True)
         layers = base_layers(countries, spec.shade)
@@ -202,23 +201,6 @@ def route_map(
     names = Script("labels", labels_payload(None, countries), "CorridorLabels")
     return finish(m, title, layers, legend, box, bounds=[[south, west], [north, east]],
                   extra=[names])  # fmt: skip
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Python's cycle collector paused while the block runs (as it was, afterwards).
-
-    Building the payloads of a big layer makes a million small lists and texts, none of them
-    in a cycle; the collector would walk them and every input frame again as they are made
-    (a full collection took 0.3 s of a 100k-point map's build).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _country_names(countries: gpd.GeoDataFrame | None) -> dict[str, str]:
