@@ -11,6 +11,8 @@ import itertools
 import math
 import os
 import tomllib
+import weakref
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -245,12 +247,17 @@ def distance_to_line_km(geometry: shapely.Geometry, x: np.ndarray, y: np.ndarray
     return np.asarray(_line_angles(_Pieces(geometry), p) * EARTH_RADIUS_KM, dtype=float)
 
 
-def _line_angles(line: _Pieces, p: np.ndarray) -> np.ndarray:
-    """Angle in radians from each unit vector ``p`` to the nearest point of the line."""
+def _line_angles(line: _Pieces, p: np.ndarray, chord: np.ndarray | None = None) -> np.ndarray:
+    """Angle in radians from each unit vector ``p`` to the nearest point of the line.
+
+    ``chord``, when given, is each point's distance to its nearest sample (``line.tree``'s
+    answer), which saves asking again.
+    """
     out = np.full(len(p), np.inf)
     if not len(p):
         return out
-    chord, _ = line.tree.query(p, workers=-1)
+    if chord is None:
+        chord, _ = line.tree.query(p, workers=-1)
     bound = _angle(chord)
     near = np.flatnonzero(bound * EARTH_RADIUS_KM <= SAMPLED_MAX_KM)
     if len(near):
@@ -324,17 +331,102 @@ class _Pieces:
                            self.degenerate[piece])  # fmt: skip
 
 
-def _near_sampled(line: _Pieces, geoms: np.ndarray, buffer_km: float) -> np.ndarray:
-    """Which points lie within ``buffer_km`` of the line (see :func:`deposits_near`)."""
+class PointIndex:
+    """Points as unit vectors in a k-d tree: built once per set of points, asked once per route.
+
+    A route's nearness then costs the points near the route, not every point: the line's
+    samples a buffer's width apart find the candidates (:meth:`candidates`), and only those
+    are measured. Points without coordinates (empty or missing geometries) are left out, so
+    they are never near anything, as before.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x, self.y = x, y
+        self.p = _unit(x, y)
+        self.rows = np.flatnonzero(np.isfinite(self.p).all(axis=1))
+        # no balancing: built in half the time, and queried as fast for points on a map
+        self.tree = cKDTree(self.p[self.rows], balanced_tree=False, compact_nodes=False)
+
+    def candidates(self, line: _Pieces, chord: float, spacing_km: float) -> np.ndarray:
+        """Rows (ascending) of every point with a sample of ``line`` within ``chord``, and more.
+
+        The line's samples are thinned to about ``spacing_km`` apart; each dropped sample lies
+        within ``gap`` of a kept one, so by the triangle inequality a point within ``chord``
+        of any sample lies within ``chord + gap`` of a kept one.
+        """
+        if not len(self.rows):
+            return self.rows
+        samples = line.tree.data
+        step = max(1, int(spacing_km / SAMPLE_KM))
+        kept = samples[::step]
+        gap = float(cKDTree(kept).query(samples)[0].max()) if step > 1 else 0.0
+        found = self.tree.query_ball_point(kept, chord + gap + 1e-9, return_sorted=False)
+        sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        flat = np.fromiter(itertools.chain.from_iterable(found), np.int64, int(sizes.sum()))
+        hit = np.zeros(len(self.rows), dtype=bool)
+        hit[flat] = True
+        return self.rows[hit]
+
+
+# The indexes of the point sets asked about lately, keyed by the id of the geometry array they
+# were built from (held by a weak reference, so an index goes with its frame). An index is used
+# only while its coordinates are those of the array now: a frame changed in place is indexed
+# again, never answered from the old points.
+_POINT_INDEXES: dict[int, tuple[weakref.ref[Any], PointIndex]] = {}
+POINT_INDEXES_KEPT = 4
+
+
+def point_index(geometries: Any) -> PointIndex:
+    """The :class:`PointIndex` of a geometry array (a GeoSeries' ``values``), built once.
+
+    Parameters
+    ----------
+    geometries
+        The points: a GeoDataFrame's ``geometry.values`` (or any array shapely reads).
+
+    Returns
+    -------
+    PointIndex
+        Built now, or kept from an earlier call with the same array and the same coordinates.
+    """
+    x, y = shapely.get_x(np.asarray(geometries)), shapely.get_y(np.asarray(geometries))
+    key = id(geometries)
+    kept = _POINT_INDEXES.get(key)
+    if kept is not None and kept[0]() is geometries:
+        index = kept[1]
+        same = np.array_equal(index.x, x, equal_nan=True)
+        if same and np.array_equal(index.y, y, equal_nan=True):
+            return index
+    index = PointIndex(x, y)
+    try:
+        ref = weakref.ref(geometries, lambda _: _POINT_INDEXES.pop(key, None))
+    except TypeError:  # a plain list or tuple cannot be referred to weakly: not kept
+        return index
+    _POINT_INDEXES.pop(key, None)
+    while len(_POINT_INDEXES) >= POINT_INDEXES_KEPT:
+        _POINT_INDEXES.pop(next(iter(_POINT_INDEXES)))
+    _POINT_INDEXES[key] = (ref, index)
+    return index
+
+
+def _near_sampled(line: _Pieces, index: PointIndex,
+                  buffer_km: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Rows of the points within ``buffer_km`` of the line, and their nearest samples' chords.
+
+    A point whose nearest sample is within the buffer is near; one within half a sample step
+    past it is measured against the pieces themselves; the rest are not near. Only the
+    :meth:`PointIndex.candidates` are asked: every other point has no sample within reach.
+    """
     theta = buffer_km / EARTH_RADIUS_KM
-    p = _unit(shapely.get_x(geoms), shapely.get_y(geoms))
-    chord, _ = line.tree.query(p, distance_upper_bound=float(_chord(theta + line.half)),
-                               workers=-1)  # fmt: skip
+    reach = float(_chord(theta + line.half))
+    rows = index.candidates(line, reach, spacing_km=max(buffer_km / 2.0, SAMPLE_KM))
+    p = index.p[rows]
+    chord, _ = line.tree.query(p, distance_upper_bound=reach, workers=-1)
     bound = _angle(np.where(np.isfinite(chord), chord, 2.0))
     mask = bound <= theta
     edge = np.flatnonzero(~mask & np.isfinite(chord))  # within half a step of the edge
-    mask[edge] = _line_angles(line, p[edge]) <= theta
-    return mask
+    mask[edge] = _line_angles(line, p[edge], chord[edge]) <= theta
+    return rows[mask], chord[mask]
 
 
 def _arc_angles(p: np.ndarray, a: np.ndarray, b: np.ndarray, nrm: np.ndarray,
@@ -368,7 +460,10 @@ def deposits_near(
     if n == 0:
         return np.zeros(0, dtype=bool)
     if buffer_km <= SAMPLED_MAX_KM:
-        return _near_sampled(_Pieces(geometry), np.asarray(deposits.geometry.values), buffer_km)
+        rows, _ = _near_sampled(_Pieces(geometry), point_index(deposits.geometry.values), buffer_km)
+        mask = np.zeros(n, dtype=bool)
+        mask[rows] = True
+        return mask
     coords = [np.asarray(part.coords) for part in _parts(geometry)]
     starts = np.concatenate([c[:-1, :2] for c in coords])
     ends = np.concatenate([c[1:, :2] for c in coords])
@@ -657,39 +752,36 @@ def summarise_legs(legs: Sequence[Leg]) -> LegSummary:
 
 
 def route_stats(
-    route: Route, *, network: Network | None = None, buffer_km: float = DEFAULT_BUFFER_KM
+    route: Route,
+    *,
+    network: Network | None = None,
+    buffer_km: float = DEFAULT_BUFFER_KM,
+    nearby_limit: int | None = None,
 ) -> dict[str, Any]:
-    """Every statistic of one route, as a JSON-ready dict (:data:`STAT_KEYS`, :data:`COST_KEYS`)."""
+    """Every statistic of one route, as a JSON-ready dict (:data:`STAT_KEYS`, :data:`COST_KEYS`).
+
+    Parameters
+    ----------
+    route
+        The route.
+    network
+        The network it was found on (its deposits are the ones counted); the bundled one
+        without it.
+    buffer_km
+        How far from the route a deposit counts as nearby (great-circle km).
+    nearby_limit
+        Keep only this many of the nearest deposits in ``deposits_nearby["list"]`` (a map's
+        popup shows 25); ``deposits_nearby["list_limit"]`` then says so, and ``count``,
+        ``by_commodity`` and ``ids`` still cover every deposit nearby. None (the default)
+        keeps the whole list, as ``corridor route`` and ``stats`` give it.
+    """
     net = network or load_network()
     legs = route.legs
     s = summarise_legs(legs)
     length = s.length_km
     crossings = s.crossings
     geom = shapely.MultiLineString([p for leg in legs for p in _parts(leg.geometry)])
-    line = _Pieces(geom) if len(net.deposits) and buffer_km <= SAMPLED_MAX_KM else None
-    if line is None:
-        near = deposits_near(geom, net.deposits, buffer_km)
-    else:  # the line's samples made once for nearness and distances
-        near = _near_sampled(line, np.asarray(net.deposits.geometry.values), buffer_km)
-    hits = net.deposits[near]
-    by_commodity: dict[str, int] = {}
-    for comms in hits.get("commodities", pd.Series(dtype=object)):
-        for c in comms if isinstance(comms, list) else []:
-            by_commodity[c] = by_commodity.get(c, 0) + 1
-    if len(hits):
-        x, y = shapely.get_x(hits.geometry.values), shapely.get_y(hits.geometry.values)
-        km = (distance_to_line_km(geom, x, y) if line is None
-              else _line_angles(line, _unit(x, y)) * EARTH_RADIUS_KM)  # fmt: skip
-        names = hits["name"] if "name" in hits else hits["id"]
-        comms = hits["commodities"] if "commodities" in hits else [None] * len(hits)
-        nearby = sorted(
-            ({"id": str(i), "name": str(n), "km": round(float(k), 1),
-              "commodities": list(c) if isinstance(c, list) else []}
-             for i, n, k, c in zip(hits["id"], names, km, comms, strict=True)),
-            key=lambda d: (d["km"], d["id"]),
-        )  # fmt: skip
-    else:
-        nearby = []
+    nearby = nearby_deposits(geom, net.deposits, buffer_km, limit=nearby_limit)
     return {
         "length_km": round(length, 1),
         "length_km_by_mode": {k: round(v, 1) for k, v in s.km_by_mode.items()},
@@ -705,13 +797,7 @@ def route_stats(
         "transit_days": s.transit_days,
         "cost_usd_per_teu": s.cost_usd_per_teu,
         "co2e_kg_per_teu": s.co2e_kg_per_teu,
-        "deposits_nearby": {
-            "count": int(near.sum()),
-            "by_commodity": dict(sorted(by_commodity.items())),
-            "ids": sorted(map(str, hits["id"])) if len(hits) else [],
-            "buffer_km": buffer_km,
-            "list": nearby,
-        },
+        "deposits_nearby": nearby,
         "precision_share": {
             k: round(s.km_by_precision.get(k, 0.0) / length, 3) if length else 0.0
             for k in ("traced", "schematic", "straight")
@@ -719,6 +805,88 @@ def route_stats(
         "access": access_stats(legs),
         "lines": line_stats(legs, net),
     }
+
+
+def nearby_deposits(geometry: shapely.Geometry, deposits: gpd.GeoDataFrame, buffer_km: float,
+                    *, limit: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """The deposits within ``buffer_km`` of a line: the ``deposits_nearby`` of :func:`route_stats`.
+
+    Parameters
+    ----------
+    geometry
+        The route's line (a LineString or MultiLineString in lon/lat).
+    deposits
+        The deposits, points with ``id`` and, where known, ``name`` and ``commodities``.
+    buffer_km
+        How far from the line a deposit counts (great-circle km, see :func:`deposits_near`).
+    limit
+        Keep only this many entries of ``list`` (the nearest); None keeps them all.
+
+    Returns
+    -------
+    dict
+        ``count``, ``by_commodity`` (deposits per commodity, by name), ``ids`` (sorted),
+        ``buffer_km`` and ``list``: per deposit ``{"id", "name", "km", "commodities"}``,
+        nearest first (km rounded to 0.1, then id). With a ``limit``, also ``list_limit``.
+    """
+    if len(deposits) and buffer_km <= SAMPLED_MAX_KM:
+        line = _Pieces(geometry)
+        index = point_index(deposits.geometry.values)
+        rows, chord = _near_sampled(line, index, buffer_km)
+        km = _line_angles(line, index.p[rows], chord) * EARTH_RADIUS_KM
+    else:
+        rows = np.flatnonzero(deposits_near(geometry, deposits, buffer_km))
+        geoms = np.asarray(deposits.geometry.values)[rows]
+        km = distance_to_line_km(geometry, shapely.get_x(geoms), shapely.get_y(geoms))
+    ids = [str(i) for i in _column(deposits, "id", rows)]
+    comms = _column(deposits, "commodities", rows) if "commodities" in deposits else None
+    lists = [] if comms is None else [c for c in comms if isinstance(c, list)]
+    by_commodity = Counter(itertools.chain.from_iterable(lists))
+    km_r = round_tenths(km)
+    # by km, then id, then frame order (a stable sort by id, then one by km)
+    order = np.argsort(np.asarray(ids, dtype=object), kind="stable")
+    order = order[np.argsort(km_r[order], kind="stable")]
+    shown = order if limit is None else order[: max(limit, 0)]
+    names = (_column(deposits, "name", rows[shown]) if "name" in deposits
+             else np.asarray(ids, dtype=object)[shown])  # fmt: skip
+    listed = [{"id": ids[i], "name": str(n), "km": k,
+               "commodities": list(c) if isinstance(c, list) else []}
+              for i, n, k, c in zip(shown.tolist(), names, km_r[shown].tolist(),
+                                    [None] * len(shown) if comms is None else comms[shown],
+                                    strict=True)]  # fmt: skip
+    out: dict[str, Any] = {
+        "count": len(rows),
+        "by_commodity": dict(sorted(by_commodity.items())),
+        "ids": sorted(ids),
+        "buffer_km": buffer_km,
+        "list": listed,
+    }
+    if limit is not None:
+        out["list_limit"] = limit
+    return out
+
+
+def _column(frame: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+    """The values of column ``name`` at positions ``rows``, as Python objects."""
+    return np.asarray(frame[name].iloc[rows].to_numpy(dtype=object), dtype=object)
+
+
+def round_tenths(values: np.ndarray) -> np.ndarray:
+    """Each value rounded to 0.1 exactly as Python's ``round(v, 1)`` rounds it.
+
+    numpy's rounding scales by ten first, which can tip a value lying just under a half-way
+    point (0.15 is stored as 0.1499...) to the other side; those few values near a half-way
+    point are rounded by Python, the rest agree.
+
+    >>> round_tenths(np.array([0.15, 0.25, 1.04, 2.96])).tolist()
+    [0.1, 0.2, 1.0, 3.0]
+    """
+    v = np.asarray(values, dtype=float)
+    out = np.round(v, 1)
+    scaled = v * 10.0
+    tie = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    out[tie] = [round(float(x), 1) for x in v[tie]]
+    return out
 
 
 def line_stats(legs: Sequence[Leg], net: Network) -> list[dict[str, Any]]:
@@ -919,11 +1087,14 @@ def reference_routes(
     *,
     network: Network | None = None,
     buffer_km: float = DEFAULT_BUFFER_KM,
+    nearby_limit: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Statistics of the reference routes: one row per route, geometry the whole route.
 
     Columns: ``id``, ``name``, every key of :data:`STAT_KEYS` (nested where the statistic
-    is), ``path``, and the flat, sortable columns of :func:`flat_stats`.
+    is), ``path``, and the flat, sortable columns of :func:`flat_stats`. ``nearby_limit``
+    shortens each route's list of nearby deposits as :func:`route_stats` does (a map shows
+    only the nearest); the counts still cover them all.
     """
     net = network or load_network()
     specs = reference_specs()
@@ -937,7 +1108,7 @@ def reference_routes(
     rows = []
     for spec in specs:
         route = run_reference(spec, net)
-        stats = route_stats(route, network=net, buffer_km=buffer_km)
+        stats = route_stats(route, network=net, buffer_km=buffer_km, nearby_limit=nearby_limit)
         geom = shapely.MultiLineString([p for leg in route.legs for p in _parts(leg.geometry)])
         rows.append({"id": spec.id, "name": spec.name, **stats, "path": route.path,
                      **flat_stats(stats), "geometry": geom})  # fmt: skip
