@@ -889,8 +889,12 @@ def route_value(key: str, v: Any) -> str:
             by = v.get("by_commodity") or {}
             items = list(items) if isinstance(items, list | tuple) else []
             parts = [stat_item(x) for x in items[:LIST_SHOWN]]
-            if len(items) > LIST_SHOWN:  # a page cannot carry a million deposits per route
-                parts.append(f"and {len(items) - LIST_SHOWN:,} more (all in the JSON output)")
+            # a page cannot carry a million deposits per route; a list cut short by the
+            # statistics (``list_limit``) still has its whole ``count``
+            count = v["count"]
+            total = max(len(items), int(count) if isinstance(count, int | np.integer) else 0)
+            if total > len(parts):
+                parts.append(f"and {total - len(parts):,} more (all in the JSON output)")
             parts += [f"{k} {fmt(by[k])}" for k in sorted(by)]
             return f"{fmt(v['count'])}" + (f" ({'; '.join(parts)})" if parts else "")
         if key == "precision_share":
