@@ -459,7 +459,7 @@ def point_index(geometries: Any) -> PointIndex:
     PointIndex
         Built now, or kept from an earlier call with the same array and the same coordinates.
     """
-    x, y = shapely.get_x(np.asarray(geometries)), shapely.get_y(np.asarray(geometries))
+    x, y = _point_xy(np.asarray(geometries))
     key = id(geometries)
     kept = _POINT_INDEXES.get(key)
     if kept is not None and kept[0]() is geometries:
@@ -477,6 +477,17 @@ def point_index(geometries: Any) -> PointIndex:
         _POINT_INDEXES.pop(next(iter(_POINT_INDEXES)))
     _POINT_INDEXES[key] = (ref, index)
     return index
+
+
+def _point_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of points; NaN where there is none (empty, missing, not a point)."""
+    try:
+        return shapely.get_x(geoms), shapely.get_y(geoms)
+    except shapely.errors.GEOSException:  # GEOS refuses an empty point's coordinates
+        ok = ~shapely.is_empty(geoms)
+        x, y = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
+        x[ok], y[ok] = shapely.get_x(geoms[ok]), shapely.get_y(geoms[ok])
+        return x, y
 
 
 def _near_sampled(line: _Pieces, index: PointIndex, buffer_km: float) -> np.ndarray:
