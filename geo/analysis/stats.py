@@ -263,19 +263,19 @@ def _line_angles(line: _Pieces, p: np.ndarray, within: float = math.inf) -> np.n
         return out
     k = min(NEAREST_SAMPLES, len(line.tree.data))
     limit = float(_chord(within + 2 * line.half)) * (1 + 1e-9) if within < math.pi else np.inf
-    dist, at = line.tree.query(p, k=k, distance_upper_bound=limit, workers=-1)
-    dist, at = dist.reshape(len(p), k), at.reshape(len(p), k)
+    dist, nearest = line.tree.query(p, k=k, distance_upper_bound=limit, workers=-1)
+    dist, nearest = dist.reshape(len(p), k), nearest.reshape(len(p), k)
     bound = _angle(dist[:, 0])
     near = np.flatnonzero(bound * EARTH_RADIUS_KM <= SAMPLED_MAX_KM)
     if len(near):
-        out[near] = _near_angles(line, p[near], dist[near], at[near])
+        out[near] = _near_angles(line, p[near], dist[near], nearest[near])
     far = np.flatnonzero(~np.isfinite(out))
     block = max(1, (1 << 21) // len(line.a))  # points x pieces of one block's arrays
     every = np.arange(len(line.a))
     for i in range(0, len(far), block):
-        at_ = far[i : i + block]
-        angles = line.angles(np.repeat(p[at_], len(every), axis=0), np.tile(every, len(at_)))
-        out[at_] = angles.reshape(len(at_), len(every)).min(axis=1)
+        at = far[i : i + block]
+        angles = line.angles(np.repeat(p[at], len(every), axis=0), np.tile(every, len(at)))
+        out[at] = angles.reshape(len(at), len(every)).min(axis=1)
     return out
 
 
@@ -378,11 +378,11 @@ class PointIndex:
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
-        self.x, self.y = x, y
         self.p = _unit(x, y)
         self.rows = np.flatnonzero(np.isfinite(self.p).all(axis=1))
+        held = self.p if len(self.rows) == len(self.p) else self.p[self.rows]
         # no balancing: built in half the time, and queried as fast for points on a map
-        self.tree = cKDTree(self.p[self.rows], balanced_tree=False, compact_nodes=False)
+        self.tree = cKDTree(held, balanced_tree=False, compact_nodes=False)
 
     def candidates(self, line: _Pieces, chord: float, spacing_km: float,
                    inner: float = 0.0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -397,7 +397,8 @@ class PointIndex:
         if not len(self.rows):
             return self.rows, np.zeros(0, dtype=bool)
         kept, gap = _thinned(line, spacing_km)
-        found = self.tree.query_ball_point(kept, chord + gap + 1e-9, return_sorted=False)
+        found = self.tree.query_ball_point(kept, chord + gap + 1e-9, return_sorted=False,
+                                           workers=-1)  # fmt: skip
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
         flat = np.fromiter(itertools.chain.from_iterable(found), np.int64, int(sizes.sum()))
         hit = np.zeros(len(self.rows), dtype=bool)
@@ -439,10 +440,11 @@ def _thinned(line: _Pieces, spacing_km: float) -> tuple[np.ndarray, float]:
 
 
 # The indexes of the point sets asked about lately, keyed by the id of the geometry array they
-# were built from (held by a weak reference, so an index goes with its frame). An index is used
-# only while its coordinates are those of the array now: a frame changed in place is indexed
-# again, never answered from the old points.
-_POINT_INDEXES: dict[int, tuple[weakref.ref[Any], PointIndex]] = {}
+# were built from (held by a weak reference, so an index goes with its frame), with the
+# geometries it was built from. An index is used only while the array holds those very
+# geometry objects (shapely's are immutable, and the ones held cannot be freed and their
+# addresses reused): a frame changed in place is indexed again, never answered from old points.
+_POINT_INDEXES: dict[int, tuple[weakref.ref[Any], np.ndarray, np.ndarray, PointIndex]] = {}
 POINT_INDEXES_KEPT = 4
 
 
@@ -457,17 +459,18 @@ def point_index(geometries: Any) -> PointIndex:
     Returns
     -------
     PointIndex
-        Built now, or kept from an earlier call with the same array and the same coordinates.
+        Built now, or kept from an earlier call with the same array holding the same points.
     """
-    x, y = _point_xy(np.asarray(geometries))
+    geoms = np.asarray(geometries)
+    if geoms.dtype != object:  # not an array of geometry objects: nothing to recognise it by
+        return PointIndex(*_point_xy(geoms))
+    # the objects' addresses, 8 bytes each: a million points are compared in milliseconds
+    address = np.frombuffer(geoms.tobytes(), dtype=np.uintp)
     key = id(geometries)
     kept = _POINT_INDEXES.get(key)
-    if kept is not None and kept[0]() is geometries:
-        index = kept[1]
-        same = np.array_equal(index.x, x, equal_nan=True)
-        if same and np.array_equal(index.y, y, equal_nan=True):
-            return index
-    index = PointIndex(x, y)
+    if kept is not None and kept[0]() is geometries and np.array_equal(kept[2], address):
+        return kept[3]
+    index = PointIndex(*_point_xy(geoms))
     try:
         ref = weakref.ref(geometries, lambda _: _POINT_INDEXES.pop(key, None))
     except TypeError:  # a plain list or tuple cannot be referred to weakly: not kept
@@ -475,7 +478,7 @@ def point_index(geometries: Any) -> PointIndex:
     _POINT_INDEXES.pop(key, None)
     while len(_POINT_INDEXES) >= POINT_INDEXES_KEPT:
         _POINT_INDEXES.pop(next(iter(_POINT_INDEXES)))
-    _POINT_INDEXES[key] = (ref, index)
+    _POINT_INDEXES[key] = (ref, geoms.copy(), address, index)
     return index
 
 
@@ -536,9 +539,12 @@ def deposits_near(
 ) -> np.ndarray:
     """Boolean mask of ``deposits`` within ``buffer_km`` of ``geometry`` (great-circle km).
 
-    Points are first measured against samples of the line every :data:`SAMPLE_KM` (a k-d tree
-    of unit vectors): that settles every point but those within half a sample step of the
-    buffer's edge, which are measured against the pieces themselves. (A buffer past
+    The points' unit vectors sit in a k-d tree (:func:`point_index`, built once per point set
+    and kept while the frame holds the same points, so the routes of a map share it). Samples
+    of the line a half-buffer apart find the candidates; a candidate within the buffer of one
+    of them is near; the others are measured against samples of the line every
+    :data:`SAMPLE_KM`, which settles every point but those within half a sample step of the
+    buffer's edge, measured against the pieces themselves. (A buffer past
     :data:`SAMPLED_MAX_KM` takes a grid over the line's pieces with a generous window.) The
     distance is measured on the sphere, so the result does not depend on latitude.
     """
