@@ -372,8 +372,8 @@ class PointIndex:
     """Points as unit vectors in a k-d tree: built once per set of points, asked once per route.
 
     A route's nearness then costs the points near the route, not every point: the line's
-    samples a buffer's width apart find the candidates (:meth:`candidates`), and only those
-    are measured. Points without coordinates (empty or missing geometries) are left out, so
+    samples thinned to half a buffer apart find the candidates (:meth:`candidates`), and only
+    those are measured. Points without coordinates (empty or missing geometries) are left out, so
     they are never near anything, as before.
     """
 
