@@ -889,10 +889,11 @@ def route_value(key: str, v: Any) -> str:
             by = v.get("by_commodity") or {}
             items = list(items) if isinstance(items, list | tuple) else []
             parts = [stat_item(x) for x in items[:LIST_SHOWN]]
-            # a page cannot carry a million deposits per route; a list cut short by the
-            # statistics (``list_limit``) still has its whole ``count``
-            count = v["count"]
-            total = max(len(items), int(count) if isinstance(count, int | np.integer) else 0)
+            # a page cannot carry a million deposits per route; a list the statistics cut
+            # short say so (``list_limit``), and their ``count`` is the whole list's
+            total, count = len(items), v["count"]
+            if "list_limit" in v and isinstance(count, int | np.integer):
+                total = max(total, int(count))
             if total > len(parts):
                 parts.append(f"and {total - len(parts):,} more (all in the JSON output)")
             parts += [f"{k} {fmt(by[k])}" for k in sorted(by)]
