@@ -20,6 +20,7 @@ from .data.layers import load_bundled, load_layer
 from .render.corridor_map import build_map
 from .render.page import save_html
 from .render.spec import load_spec, spec_error
+from .render.style import LIST_SHOWN
 from .render.supply_map import build_exports_map
 
 __all__ = ["build_from_spec"]
@@ -111,7 +112,7 @@ def build_from_spec(
         return save_html(m, target)
     say("computing route statistics")
     ids = None if spec.stats_routes is None else list(spec.stats_routes)
-    routes = reference_routes(ids, network=net)
+    routes = reference_routes(ids, network=net, nearby_limit=LIST_SHOWN)  # what popups show
     say("drawing the map")
     m = build_map(
         spec,

@@ -930,8 +930,13 @@ def route_value(key: str, v: Any) -> str:
             by = v.get("by_commodity") or {}
             items = list(items) if isinstance(items, list | tuple) else []
             parts = [stat_item(x) for x in items[:LIST_SHOWN]]
-            if len(items) > LIST_SHOWN:  # a page cannot carry a million deposits per route
-                parts.append(f"and {len(items) - LIST_SHOWN:,} more (all in the JSON output)")
+            # a page cannot carry a million deposits per route; a list the statistics cut
+            # short say so (``list_limit``), and their ``count`` is the whole list's
+            total, count = len(items), v["count"]
+            if "list_limit" in v and isinstance(count, int | np.integer):
+                total = max(total, int(count))
+            if total > len(parts):
+                parts.append(f"and {total - len(parts):,} more (all in the JSON output)")
             parts += [f"{k} {fmt(by[k])}" for k in sorted(by)]
             return f"{fmt(v['count'])}" + (f" ({'; '.join(parts)})" if parts else "")
         if key == "precision_share":
