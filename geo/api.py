@@ -169,6 +169,7 @@ def route(
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
     commodity: str | None = None,
     by: str = "km",
+    nearby_limit: int | None = None,
 ) -> gpd.GeoDataFrame:
     """The best route under constraints: its legs, with statistics in ``attrs``.
 
@@ -196,6 +197,10 @@ def route(
     by
         What the route minimises: ``km`` (default), ``days``, ``cost`` (USD per TEU) or
         ``co2`` (kg CO2e per TEU), by the typical values of the parameter tables.
+    nearby_limit
+        Keep only this many of the nearest deposits in ``deposits_nearby["list"]`` (0: none;
+        it then carries ``list_limit``); their count, ids and commodities still cover all.
+        None (default) lists every one: a million stored points may put 100,000 near a route.
 
     ``avoid``, ``modes`` and ``status`` each take a string (one value or a comma list, as on
     the command line) or a sequence of strings.
@@ -228,15 +233,16 @@ def route(
         except RouteError:
             if i == len(tries) - 1:
                 raise
-    return _route_frame(r, net, buffer_km, what)
+    return _route_frame(r, net, buffer_km, what, nearby_limit)
 
 
 def _route_frame(
-    r: Route, net: Network, buffer_km: float, commodity: str | None
+    r: Route, net: Network, buffer_km: float, commodity: str | None, nearby_limit: int | None
 ) -> gpd.GeoDataFrame:
     """A found route as the API gives it: legs, with statistics, path and query in ``attrs``."""
     legs = legs_frame(r)
-    legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km)
+    legs.attrs["stats"] = route_stats(r, network=net, buffer_km=buffer_km,
+                                      nearby_limit=nearby_limit)  # fmt: skip
     legs.attrs["path"] = r.path
     legs.attrs["query"] = {"from": r.origin, "to": r.destination, "via": list(r.via),
                            "commodity": commodity,
@@ -257,6 +263,7 @@ def alternatives(
     extra_layers: Sequence[gpd.GeoDataFrame] = (),
     commodity: str | None = None,
     by: str = "km",
+    nearby_limit: int | None = None,
 ) -> list[gpd.GeoDataFrame]:
     """Up to ``n`` routes that differ materially, the shortest first, each as :func:`route` gives.
 
@@ -285,7 +292,7 @@ def alternatives(
         except RouteError:
             if i == len(tries) - 1:
                 raise
-    return [_route_frame(r, net, buffer_km, what) for r in found]
+    return [_route_frame(r, net, buffer_km, what, nearby_limit) for r in found]
 
 
 def origin_commodity(net: Network, origin: str) -> str | None:

@@ -223,6 +223,9 @@ def route(
             "via": via or [], "avoid": avoid or [], "modes": modes, "status": status,
             "buffer_km": buffer_km if near is None else near, "extra_layers": _extra(layer),
             "commodity": commodity, "by": by,
+            # only JSON, --near and --map show the deposits near the route one by one: the
+            # others print their count, so each one's exact km is not worked out for them
+            "nearby_limit": None if fmt == "json" or near is not None or map_file else 0,
         }  # fmt: skip
         frames = ([api.route(origin, destination, **kw)] if alternatives is None
                   else api.alternatives(origin, destination, alternatives, **kw))  # fmt: skip
