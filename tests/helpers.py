@@ -146,12 +146,15 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 def column_values(col: dict[str, Any]) -> list[str]:
     """The values of a page column table (corridor.js's ``column``, in Python)."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
     if "d" in col:
-        return [col["d"][i] for i in col["i"]]
+        codes = [digits.index(ch) for ch in col["c"]] if "c" in col else col["i"]
+        return [col["d"][i] for i in codes]
     if "v" in col:
         return list(col["v"])
     out, prev = [], ""
-    for k, rest in zip(col["f"], col["s"], strict=True):
+    shared = [digits.index(ch) for ch in col["g"]] if "g" in col else col["f"]
+    for k, rest in zip(shared, col["s"], strict=True):
         prev = prev[:k] + rest
         out.append(prev)
     return out

@@ -116,14 +116,17 @@ class RouteFeature(TypedDict):
 class Column(TypedDict, total=False):
     """A column of display text: plain, dictionary-coded or front-coded.
 
-    Values ``v``; or a dictionary ``d`` and codes ``i``; or front coding: ``f`` characters
-    shared with the value before and the rest ``s``.
+    Values ``v``; or a dictionary ``d`` and codes ``i`` (``c`` where every code is below 64,
+    one character each: :func:`small_numbers`); or front coding: ``f`` characters shared with
+    the value before (``g`` in characters, as ``c``) and the rest ``s``.
     """
 
     d: list[str]
     i: list[int]
+    c: str
     v: list[str]
     f: list[int]
+    g: str
     s: list[str]
 
 
@@ -527,19 +530,42 @@ def _palette(code: int) -> str:
     return VALUE_PALETTE[code] if code < len(VALUE_PALETTE) else OTHER_VALUE_COLOR
 
 
+SMALL_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+"""Numbers below 64 as one character each (corridor.js reads them back): safe in JSON and HTML."""
+
+
+def small_numbers(values: Sequence[int] | np.ndarray) -> str | None:
+    """Numbers 0-63 as one character each of :data:`SMALL_DIGITS`; None if one is bigger.
+
+    A list of small numbers costs two or three bytes each in JSON (digits and a comma); a
+    100,000-point layer's five status and country columns and three front codes were a megabyte.
+
+    >>> small_numbers([0, 9, 10, 63])
+    '09A_'
+    >>> small_numbers([64]) is None
+    True
+    """
+    arr = np.asarray(values, dtype=np.int64)
+    if len(arr) and (arr.min() < 0 or arr.max() >= len(SMALL_DIGITS)):
+        return None
+    return np.frombuffer(SMALL_DIGITS.encode("ascii"), dtype=np.uint8)[arr].tobytes().decode()
+
+
 def columnar(values: Sequence[str] | np.ndarray) -> Column:
     """A column as plain values, as a dictionary and codes when values repeat, or front-coded.
 
     The dictionary is sorted (code-point order), so the same column always encodes the same.
     Distinct ASCII values that share beginnings with the value before them (ids, links, names
     numbered in order) are front-coded (:func:`front_code`) when that saves a third or more.
+    Codes and shared lengths below 64 are sent as characters (``c`` and ``g``, see
+    :func:`small_numbers`), others as lists of numbers (``i`` and ``f``).
 
     >>> columnar(["b", "a", "b", "b"])
-    {'d': ['a', 'b'], 'i': [1, 0, 1, 1]}
+    {'d': ['a', 'b'], 'c': '1011'}
     >>> columnar(["b", "a"])
     {'v': ['b', 'a']}
     >>> columnar(["https://x.org/1", "https://x.org/2", "https://x.org/10"])
-    {'f': [0, 14, 14], 's': ['https://x.org/1', '2', '10']}
+    {'g': '0EE', 's': ['https://x.org/1', '2', '10']}
     """
     texts = np.asarray(values, dtype=object)
     plain = texts.tolist()
@@ -550,13 +576,17 @@ def columnar(values: Sequence[str] | np.ndarray) -> Column:
         order = np.argsort(uniq, kind="stable")  # Python's str order, as sorted() gives
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
+        chars = small_numbers(rank[codes])
+        if chars is not None:
+            return {"d": uniq[order].tolist(), "c": chars}
         return {"d": uniq[order].tolist(), "i": rank[codes].tolist()}
     coded = front_code(plain)
     if coded is not None:
         shared, rest = coded
         size = sum(map(len, rest)) + 4 * len(rest)  # each cell: quotes, comma and about 2 digits
         if size * 3 <= (sum(map(len, plain)) + 3 * len(plain)) * 2:
-            return {"f": shared, "s": rest}
+            chars = small_numbers(shared)
+            return {"g": chars, "s": rest} if chars is not None else {"f": shared, "s": rest}
     return {"v": plain}
 
 

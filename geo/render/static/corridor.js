@@ -247,11 +247,20 @@
   // One cell of a column table: plain values `v`, a dictionary `d` and codes `i`, or front
   // coding (each value as the count `f` of characters it shares with the one before, and the
   // rest `s`; ASCII only, so Python and JavaScript count alike), decoded once on first use.
+  // Codes and shared lengths below 64 come as one character each (`c`, `g`: payloads.py's
+  // small_numbers), others as lists of numbers (`i`, `f`).
+  var SMALL = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+  var SMALL_OF = {};
+  for (var sk = 0; sk < SMALL.length; sk++) { SMALL_OF[SMALL.charCodeAt(sk)] = sk; }
+  function small(s, j) { return SMALL_OF[s.charCodeAt(j)]; }
   function column(c, i) {
-    if (c.d) { return c.d[c.i[i]]; }
+    if (c.d) { return c.d[c.c !== undefined ? small(c.c, i) : c.i[i]]; }
     if (!c.v) {
-      var v = new Array(c.f.length), prev = "";
-      for (var j = 0; j < c.f.length; j++) { prev = prev.slice(0, c.f[j]) + c.s[j]; v[j] = prev; }
+      var n = c.s.length, v = new Array(n), prev = "";
+      for (var j = 0; j < n; j++) {
+        prev = prev.slice(0, c.g !== undefined ? small(c.g, j) : c.f[j]) + c.s[j];
+        v[j] = prev;
+      }
       c.v = v;
     }
     return c.v[i];
