@@ -64,33 +64,94 @@ def csv_cell(v: Any) -> tuple[str, bool]:
 def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     r"""Write CSV (``\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes.
 
-    A value met again (a country list, a corridor, a km figure) is written from a memo of the
-    text it gave, keyed by its type and value, so ``True`` and ``1`` stay apart.
-    """
-    memo: dict[tuple[type, Any], str] = {}
+    The rows are written column by column (:func:`write_csv_columns`).
 
-    def text_of(v: Any) -> str:
-        text, neutralised = csv_cell(v)
-        if neutralised or any(c in text for c in ',"\r\n') or text != text.strip():
-            return '"' + text.replace('"', '""') + '"'
-        return text
+    >>> import io
+    >>> buf = io.StringIO()
+    >>> write_csv(buf, ["id", "km"], [["=cmd", 1.5], ["a,b", None]])
+    >>> buf.getvalue()
+    'id,km\n"\'=cmd",1.5\n"a,b",\n'
+    """
+    columns = list(zip(*rows, strict=True)) or [() for _ in header]
+    write_csv_columns(stream, header, columns)
+
+
+def write_csv_columns(
+    stream: IO[str], header: Sequence[str], columns: Sequence[Sequence[Any]]
+) -> None:
+    r"""Write CSV (``\n`` line ends) from columns of equal length, each cell by :func:`csv_cell`.
+
+    Each column's texts are made at once: a column of numbers (None and NaN empty) as Python
+    prints them, a column of one hashable type from the text of each distinct value, a list
+    from the text of each distinct list object; a column of mixed types cell by cell, from a
+    memo of the text each value gave, keyed by its type and value, so ``True`` and ``1`` stay
+    apart.
+
+    Parameters
+    ----------
+    stream
+        Where the CSV goes.
+    header
+        The column names.
+    columns
+        One sequence of values per name of ``header``, all of one length.
+    """
+    texts = [_column_texts(col) for col in columns]
+    stream.write(",".join(_cell_text(h) for h in header) + "\n")
+    n = len(texts[0]) if texts else 0
+    for start in range(0, n, CSV_CHUNK_ROWS):  # a few MB at a time, not the whole table
+        part = [t[start : start + CSV_CHUNK_ROWS] for t in texts]
+        stream.write("".join([",".join(r) + "\n" for r in zip(*part, strict=True)]))
+
+
+CSV_CHUNK_ROWS = 4096  # rows joined into one write
+
+
+def _cell_text(v: Any) -> str:
+    """One CSV cell: :func:`csv_cell`'s text, quoted where it must be."""
+    text, neutralised = csv_cell(v)
+    if neutralised or any(c in text for c in ',"\r\n') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+_ONE_TYPE = (frozenset({str, type(None)}), frozenset({bool, type(None)}))
+
+
+def _column_texts(col: Sequence[Any]) -> list[str]:
+    """The CSV cells of one column (see :func:`write_csv_columns`)."""
+    kinds = set(map(type, col))
+    if kinds <= _NUMBER_TYPES:  # csv_cell writes a number as str() gives it, NaN and None empty
+        return ["" if v is None or v != v else str(v) for v in col]
+    if any(kinds <= k for k in _ONE_TYPE):  # no two distinct values of these are equal
+        memo = {v: _cell_text(v) for v in dict.fromkeys(col)}
+        return [memo[v] for v in col]
+    if kinds <= {list, type(None)}:  # lists shared by rows (a country list) made once
+        by_id = {id(v): _cell_text(v) for v in {id(v): v for v in col}.values()}
+        return [by_id[id(v)] for v in col]
+    return _mixed_texts(col)
+
+
+def _mixed_texts(col: Sequence[Any]) -> list[str]:
+    """The cells of a column of mixed types, each value's text memoised by type and value."""
+    memo: dict[tuple[type, Any], str] = {}
 
     def field(v: Any) -> str:
         if isinstance(v, float) and v == 0:  # 0.0 and -0.0 are equal keys but print apart
-            return text_of(v)
+            return _cell_text(v)
         try:
             key = (type(v), tuple(v) if isinstance(v, list) else v)
             hit = memo.get(key)
         except TypeError:  # unhashable: a dict, a list of lists
-            return text_of(v)
+            return _cell_text(v)
         if hit is None:
             if len(memo) >= CSV_MEMO_SIZE:
                 memo.clear()
-            hit = memo[key] = text_of(v)
+            hit = memo[key] = _cell_text(v)
         return hit
 
-    for row in [header, *rows]:
-        stream.write(",".join([field(v) for v in row]) + "\n")
+    return [field(v) for v in col]
 
 
 CSV_MEMO_SIZE = 1 << 18  # distinct cell values remembered while writing one CSV

@@ -782,8 +782,11 @@ def make_leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
                geom, line=line, fuel=fuel)  # fmt: skip
 
 
-def _joinable(a: Leg, b: Leg, net: Network) -> bool:
-    """Two legs meeting at a rail junction, alike in all a reader sees: shown as one."""
+def joinable(a: Leg, b: Leg, net: Network) -> bool:
+    """Whether leg ``b`` continues leg ``a`` as one stretch (:func:`coalesce` joins them).
+
+    They meet at a rail junction and are alike in all a reader sees.
+    """
     if net.graph.nodes[a.to_id].get("kind") != "junction":
         return False
     same = (a.mode, a.status, a.corridor, a.precision, a.gauge_mm, a.passages, a.line)
@@ -798,6 +801,27 @@ def _joinable(a: Leg, b: Leg, net: Network) -> bool:
     ) and list(a.km_by_country) == list(b.km_by_country)
 
 
+def join_legs(run: Sequence[Leg]) -> Leg:
+    """One leg for a run of consecutive legs that :func:`joinable` joins (a single leg: itself).
+
+    Lengths and km by country are added in travel order, the geometry is the legs' parts in
+    order, merged: the one way :func:`coalesce` and the supply routes join legs.
+    """
+    if len(run) == 1:
+        return run[0]
+    first, last = run[0], run[-1]
+    kbc: dict[str, float] = {}
+    for leg in run:
+        for k, km in leg.km_by_country.items():
+            kbc[k] = kbc.get(k, 0.0) + km
+    parts = [p for leg in run for p in _line_parts(leg.geometry)]
+    geom = shapely.line_merge(shapely.MultiLineString(parts))
+    return Leg(f"{first.segment_id}..{last.segment_id}", first.from_id, last.to_id,
+               first.from_name, last.to_name, first.mode, first.status, first.corridor,
+               first.precision, first.gauge_mm, sum(leg.length_km for leg in run), kbc,
+               first.passages, geom, first.access, first.line, first.fuel)  # fmt: skip
+
+
 def coalesce(net: Network, legs: Sequence[Leg]) -> list[Leg]:
     """Consecutive legs joined where they meet at a junction and agree on everything shown.
 
@@ -807,32 +831,13 @@ def coalesce(net: Network, legs: Sequence[Leg]) -> list[Leg]:
     """
     out: list[Leg] = []
     run: list[Leg] = []
-
-    def flush() -> None:
-        if not run:
-            return
-        if len(run) == 1:
-            out.append(run[0])
-        else:
-            first, last = run[0], run[-1]
-            kbc: dict[str, float] = {}
-            for leg in run:
-                for k, km in leg.km_by_country.items():
-                    kbc[k] = kbc.get(k, 0.0) + km
-            parts = [p for leg in run for p in _line_parts(leg.geometry)]
-            geom = shapely.line_merge(shapely.MultiLineString(parts))
-            out.append(Leg(f"{first.segment_id}..{last.segment_id}", first.from_id, last.to_id,
-                           first.from_name, last.to_name, first.mode, first.status,
-                           first.corridor, first.precision, first.gauge_mm,
-                           sum(leg.length_km for leg in run), kbc, first.passages, geom,
-                           first.access, first.line, first.fuel))  # fmt: skip
-        run.clear()
-
     for leg in legs:
-        if run and not _joinable(run[-1], leg, net):
-            flush()
+        if run and not joinable(run[-1], leg, net):
+            out.append(join_legs(run))
+            run = []
         run.append(leg)
-    flush()
+    if run:
+        out.append(join_legs(run))
     return out
 
 

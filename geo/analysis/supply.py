@@ -10,8 +10,7 @@ gives for the same route: they are computed from the same legs with the same hel
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from functools import cached_property
@@ -37,10 +36,11 @@ from .routing import (
     access_table,
     allowed_subgraph,
     build_access_legs,
-    coalesce,
     commodity_tries,
     field_access_legs,
     fuel_commodity,
+    join_legs,
+    joinable,
     legs_between,
     make_constraints,
     make_leg,
@@ -197,38 +197,77 @@ class NetworkPart:
     waits: int = -1  # crossings where freight waits (not a pipeline's); -1: all of them
     whole: bool = False  # the legs start at the deposit (an oil or gas field's own route)
 
+    # each leg's row of leg_numbers when every leg has money and carbon (else made from the
+    # spans): the rows of legs that many parts share, made once (see LegFigures)
+    rows: tuple[np.ndarray, ...] = dataclass_field(default=(), repr=False, compare=False)
+
     @cached_property
     def leg_numbers(self) -> list[np.ndarray]:
         """Per leg, what it adds to each of :data:`NUMBERS` (NaN: no money or carbon)."""
-        out = []
-        for i, length in enumerate(self.lengths):
-            row = [length, self.days[i].low, self.days[i].typical, self.days[i].high]
-            for spans in (self.costs, self.co2):
-                sp = None if spans is None else spans[i]
-                row += [np.nan] * 3 if sp is None else [sp.low, sp.typical, sp.high]
-            out.append(np.array(row))
-        return out
+        if self.rows:
+            return list(self.rows)
+        return [
+            _number_row(length, self.days[i], None if self.costs is None else self.costs[i],
+                        None if self.co2 is None else self.co2[i])
+            for i, length in enumerate(self.lengths)
+        ]  # fmt: skip
 
     @classmethod
-    def of(cls, node_name: str, legs: Sequence[Leg], *, whole: bool = False) -> NetworkPart:
+    def of(
+        cls,
+        node_name: str,
+        legs: Sequence[Leg],
+        *,
+        whole: bool = False,
+        figures: Callable[[Leg], LegFigures] | None = None,
+    ) -> NetworkPart:
         """The part of the network legs ``legs`` (in travel order) from node ``node_name``.
 
         ``whole``: ``legs`` are a field's whole route, its gathering leg first; the deposits
-        of its group then add no access leg of their own (their table km is 0).
+        of its group then add no access leg of their own (their table km is 0). ``figures``
+        gives a leg's figures (default :meth:`LegFigures.of`; the supply routes pass one that
+        keeps them per leg, since routes to a market share most of their legs).
         """
         s = summarise_legs(legs)
-        costs = [leg_cost_usd(leg) for leg in legs]
-        co2 = [leg_co2e_kg(leg) for leg in legs]
+        figs = [(figures or LegFigures.of)(leg) for leg in legs]
+        costs = [f.cost for f in figs]
+        co2 = [f.co2 for f in figs]
+        priced = None not in costs and None not in co2
         return cls(
-            node_name, tuple(leg.length_km for leg in legs), tuple(leg_days(leg) for leg in legs),
+            node_name, tuple(f.length for f in figs), tuple(f.days for f in figs),
             None if None in costs else tuple(c for c in costs if c is not None),
             None if None in co2 else tuple(c for c in co2 if c is not None),
             tuple(c for c, _ in s.runs), len(s.crossings), _first_land(legs),
             legs[0].mode if legs else None, len(s.mode_changes),
             len(s.gauge_breaks), s.transits("RUS"),
             s.transits("CHN"), main_corridor(legs), tuple(leg.to_name for leg in legs),
-            s.waits, whole,
+            s.waits, whole, tuple(f.row for f in figs) if priced else (),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LegFigures:
+    """One leg's figures as the supply table adds them: km, days, USD and kg CO2e per TEU."""
+
+    length: float
+    days: Span  # geo.analysis.costs.leg_days
+    cost: Span | None  # geo.analysis.costs.leg_cost_usd (None: no TEU, a pipe)
+    co2: Span | None  # geo.analysis.costs.leg_co2e_kg (None as for cost)
+    row: np.ndarray  # what the leg adds to each of NUMBERS (NaN: no money or carbon)
+
+    @classmethod
+    def of(cls, leg: Leg) -> LegFigures:
+        """The figures of ``leg``."""
+        days, cost, co2 = leg_days(leg), leg_cost_usd(leg), leg_co2e_kg(leg)
+        return cls(leg.length_km, days, cost, co2, _number_row(leg.length_km, days, cost, co2))
+
+
+def _number_row(length: float, days: Span, cost: Span | None, co2: Span | None) -> np.ndarray:
+    """What a leg adds to each of :data:`NUMBERS` (NaN: no money or carbon)."""
+    row = [length, days.low, days.typical, days.high]
+    for sp in (cost, co2):
+        row += [np.nan] * 3 if sp is None else [sp.low, sp.typical, sp.high]
+    return np.array(row)
 
 
 def _first_land(legs: Sequence[Leg]) -> str | None:
@@ -373,18 +412,41 @@ def route_texts(
     }
 
 
+# One node's way to a market along the search tree: (its legs, the raw legs of the first run)
+_Chain = tuple[list[Leg], list[Leg]]
+
+
 class _Solver:
-    """Best routes from every deposit to one market under one constraint set."""
+    """Best routes from every deposit to one market under one constraint set.
+
+    One search per constraint set and market gives a shortest-path tree: the way from a node
+    is its edge to the next node toward the market, then that node's way. So every node's legs
+    are built from its next node's, never from scratch: the edges as one more leg before the
+    next node's, and the legs as find_route shows them (junction legs joined, as
+    :func:`~geo.analysis.routing.coalesce` joins them) as the next node's legs with only the
+    first one rebuilt when the new edge joins it, the rest shared.
+    """
 
     def __init__(self, net: Network, access: dict[str, Leg] | None = None) -> None:
         self.net, self.access = net, access or {}
         self._graphs: dict[Constraints, nx.Graph] = {}
-        self._trees: dict[tuple[Constraints, str], dict[str, list[str]]] = {}
-        self._edges: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
-        self._legs: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
+        self._trees: dict[tuple[Constraints, str], dict[str, str]] = {}
+        self._raw: dict[tuple[Constraints, str], dict[str, list[Leg]]] = {}
+        self._chains: dict[tuple[Constraints, str], dict[str, _Chain]] = {}
+        self._why: dict[tuple[Constraints, str, str], str | None] = {}
         self._parts: dict[tuple[Constraints, str, str], NetworkPart | str] = {}
         self._made: dict[tuple[str, str, str], Leg] = {}
+        # by the leg's identity (a Leg holds a dict: it has no hash); the leg is kept with its
+        # figures, so its id is not reused while the solver lives
+        self._figures: dict[int, tuple[Leg, LegFigures]] = {}
         self._fields: dict[tuple[Constraints, str], list[Leg]] = {}
+
+    def figures(self, leg: Leg) -> LegFigures:
+        """The leg's figures, worked out once per leg: parts share most of their legs."""
+        hit = self._figures.get(id(leg))
+        if hit is None:
+            hit = self._figures[id(leg)] = (leg, LegFigures.of(leg))
+        return hit[1]
 
     def _leg(self, u: str, v: str, e: dict[str, Any]) -> Leg:
         """An edge's leg from ``u`` to ``v``, made once: routes to a market share their ends."""
@@ -394,7 +456,8 @@ class _Solver:
             leg = self._made[key] = make_leg(self.net, u, v, e)
         return leg
 
-    def _tree(self, c: Constraints, market: str) -> dict[str, list[str]]:
+    def _tree(self, c: Constraints, market: str) -> dict[str, str]:
+        """Each node the search from ``market`` reaches (but the market): its next node there."""
         key = (c, market)
         if key not in self._trees:
             if c not in self._graphs:
@@ -405,8 +468,46 @@ class _Solver:
                 self.net.graph.nodes[market]["country"] == k for k in c.avoid_countries
             ):
                 _, paths = nx.single_source_dijkstra(g, market, weight="weight")
-            self._trees[key] = paths
+            # a path is its next node's path and one more node (networkx extends the path of
+            # a settled node), so the next nodes are the whole tree
+            self._trees[key] = {n: p[-2] for n, p in paths.items() if len(p) > 1}
         return self._trees[key]
+
+    def _along(
+        self, c: Constraints, market: str, start: str, done: dict[str, Any], step: Any
+    ) -> Any:
+        """``done[start]``, made from the next node's value by ``step(leg, value)`` as needed.
+
+        ``done`` holds the market's value and every value made so far; ``start`` is reached.
+        """
+        nxt, g = self._tree(c, market), self._graphs[c]
+        todo = []
+        n = start
+        while n not in done:
+            todo.append(n)
+            n = nxt[n]
+        for n in reversed(todo):  # from the nearest to the market out
+            p = nxt[n]
+            done[n] = step(self._leg(n, p, g[n][p]["edge"]), done[p])
+        return done[start]
+
+    def _blocked_why(self, c: Constraints, start: str, market: str) -> str | None:
+        """find_route's RouteError text when ``start`` has no way to ``market``, else None."""
+        key = (c, start, market)
+        if key not in self._why:
+            nxt = self._tree(c, market)
+            why: str | None = None
+            if self.net.graph.nodes[start]["country"] in c.avoid_countries or (
+                start != market and start not in nxt
+            ):
+                try:  # no path: routing names what blocks it (from node ids: a junction has
+                    # no name)
+                    legs_between(self.net, [start, market], c)
+                    why = "no route"  # pragma: no cover - the search and routing agree
+                except RouteError as e:
+                    why = str(e)
+            self._why[key] = why
+        return self._why[key]
 
     def edges(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
         """One leg per network edge from ``start`` to ``market``, or find_route's RouteError text.
@@ -414,39 +515,40 @@ class _Solver:
         ``start`` is a node id, a named place or a rail junction (an access leg may end at
         either); the legs are those of the network's edges, for drawing them shared.
         """
-        key = (c, start, market)
-        if key in self._edges:
-            return self._edges[key]
-        paths = self._tree(c, market)
-        result: list[Leg] | str
-        avoided = self.net.graph.nodes[start]["country"] in c.avoid_countries
-        if start == market and not avoided:
-            result = []  # the deposit's access node is the market: the route is the access leg
-        elif start in paths and not avoided:
-            p = paths[start][::-1]  # the search ran from the market
-            g = self._graphs[c]
-            result = [self._leg(u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
-        else:
-            try:  # no path: routing names what blocks it (from node ids: a junction has no name)
-                legs_between(self.net, [start, market], c)
-                result = "no route"  # pragma: no cover - the search and routing agree
-            except RouteError as e:
-                result = str(e)
-        self._edges[key] = result
-        return result
+        why = self._blocked_why(c, start, market)
+        if why is not None:
+            return why
+        done = self._raw.setdefault((c, market), {market: []})
+        out: list[Leg] = self._along(c, market, start, done, lambda leg, rest: [leg, *rest])
+        return out
 
     def network_legs(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
         """The legs from ``start`` to ``market`` as find_route gives them, or why there are none.
 
-        Consecutive junction legs are joined (:func:`~geo.analysis.routing.coalesce`), so the
-        path and every sum are those of :func:`~geo.analysis.routing.find_route` and
-        :func:`~geo.analysis.stats.route_stats`, added in the same order.
+        Consecutive junction legs are joined as :func:`~geo.analysis.routing.coalesce` joins
+        them, so the path and every sum are those of :func:`~geo.analysis.routing.find_route`
+        and :func:`~geo.analysis.stats.route_stats`, added in the same order.
         """
-        key = (c, start, market)
-        if key not in self._legs:
-            found = self.edges(c, start, market)
-            self._legs[key] = found if isinstance(found, str) else coalesce(self.net, found)
-        return self._legs[key]
+        why = self._blocked_why(c, start, market)
+        if why is not None:
+            return why
+        done = self._chains.setdefault((c, market), {market: ([], [])})
+        chain: _Chain = self._along(c, market, start, done, self._prepend)
+        return chain[0]
+
+    def _prepend(self, leg: Leg, rest: _Chain) -> _Chain:
+        """The chain of a node whose edge to the next node is ``leg``; ``rest`` is that node's.
+
+        Coalescing reads legs front to back and joins a leg to the run before it when the two
+        are :func:`~geo.analysis.routing.joinable`, so a leg put in front changes only the
+        first run: it joins it (the first leg is rebuilt from the longer run, by the same
+        :func:`~geo.analysis.routing.join_legs`) or starts a run of its own.
+        """
+        legs, run = rest
+        if run and joinable(leg, run[0], self.net):
+            longer = [leg, *run]
+            return [join_legs(longer), *legs[1:]], longer
+        return [leg, *legs], [leg]
 
     def legs(self, c: Constraints, dep_id: str, market: str) -> list[Leg] | str:
         """The deposit's access leg and the network legs to ``market``, or why there are none."""
@@ -508,7 +610,8 @@ class _Solver:
         if key not in self._parts:
             legs = self.network_legs(c, start, market)
             name = str(self.net.graph.nodes[start]["name"])
-            self._parts[key] = legs if isinstance(legs, str) else NetworkPart.of(name, legs)
+            self._parts[key] = (legs if isinstance(legs, str)
+                                else NetworkPart.of(name, legs, figures=self.figures))  # fmt: skip
         return self._parts[key]
 
 
