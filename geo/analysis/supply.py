@@ -11,7 +11,7 @@ gives for the same route: they are computed from the same legs with the same hel
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import Any
@@ -37,6 +37,7 @@ from .routing import (
     allowed_subgraph,
     build_access_legs,
     commodity_tries,
+    deposit_row,
     field_access_legs,
     fuel_commodity,
     join_legs,
@@ -48,7 +49,7 @@ from .routing import (
     option_values,
     resolve,
 )
-from .stats import round_days, summarise_legs
+from .stats import summarise_legs
 
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
 # No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
@@ -277,9 +278,60 @@ def _first_land(legs: Sequence[Leg]) -> str | None:
     return next((c for c in legs[0].km_by_country if c != SEA), None)
 
 
-def _rounded(values: np.ndarray, ndigits: int) -> list[float]:
-    """Each value rounded as Python's ``round`` rounds it (correctly, not numpy's scaled way)."""
-    return [round(v, ndigits) for v in values.tolist()]
+def rounded(values: np.ndarray, ndigits: int) -> np.ndarray:
+    """Each value rounded exactly as Python's ``round(value, ndigits)`` rounds it, at once.
+
+    Python rounds the value's exact decimal expansion, half to even, and gives the float
+    nearest the result. ``np.rint(x * 10**n) / 10**n`` gives the same float wherever the
+    product, rounded to a float, lies on the same side of a half as the exact product does:
+    the division is correctly rounded, and so is the product, off by at most half a unit in
+    the last place. Values whose product lies within two units of a half (a tie, or a value
+    that may cross one), and huge or infinite ones, are rounded by Python itself; ``ndigits``
+    0 needs no product (``np.rint`` rounds half to even as ``round`` does).
+
+    Parameters
+    ----------
+    values
+        Floats (NaN stays NaN).
+    ndigits
+        Decimals to keep, 0 or more.
+
+    Returns
+    -------
+    ndarray
+        The rounded values, equal to the bit (the sign of zero too) to ``round``'s.
+
+    Examples
+    --------
+    >>> rounded(np.array([0.05, 0.15, 0.25, 2.675, -0.04, np.nan]), 1).tolist()
+    [0.1, 0.1, 0.2, 2.7, -0.0, nan]
+    >>> [round(v, 1) for v in (0.05, 0.15, 0.25, 2.675, -0.04)]
+    [0.1, 0.1, 0.2, 2.7, -0.0]
+    """
+    x = np.asarray(values, dtype=float)
+    if ndigits == 0:
+        whole: np.ndarray = np.rint(x)
+        return whole
+    scale = 10.0**ndigits
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = x * scale
+        out = np.rint(y) / scale
+        off_half = np.abs(y - np.floor(y) - 0.5)
+        sure = ((off_half > 2 * np.spacing(np.abs(y))) & (np.abs(y) < 2.0**51)) | np.isnan(x)
+    for i in np.flatnonzero(~sure).tolist():  # ties, near-ties and huge values: Python decides
+        out[i] = round(float(x[i]), ndigits)
+    return out
+
+
+def rounded_days(days: np.ndarray) -> np.ndarray:
+    """:func:`~geo.analysis.stats.round_days` of each value, at once (equal to the bit).
+
+    >>> rounded_days(np.array([0.02, 0.0, 2.34, -1.0])).tolist()
+    [0.1, 0.0, 2.3, 0.0]
+    """
+    d = np.asarray(days, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(d > 0, np.maximum(rounded(d, 1), 0.1), 0.0)
 
 
 def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.ndarray:
@@ -328,11 +380,10 @@ def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.
     total[4:7] = total[4:7] + usd[1][:, None] * part.gauge_breaks
     total[4:7] = total[4:7] + usd[2][:, None] * changes
     out = np.empty_like(total)
-    out[0] = _rounded(total[0], 1)
+    out[0] = rounded(total[0], 1)
     for i in range(3):
-        out[1 + i] = [round_days(v) for v in (total[1 + i] + waited[i]).tolist()]
-    for i in range(4, len(NUMBERS)):
-        out[i] = _rounded(total[i], 0)  # NaN stays NaN
+        out[1 + i] = rounded_days(total[1 + i] + waited[i])
+    out[4:] = rounded(total[4:], 0)  # NaN stays NaN
     return out
 
 
@@ -436,6 +487,10 @@ class _Solver:
         self._why: dict[tuple[Constraints, str, str], str | None] = {}
         self._parts: dict[tuple[Constraints, str, str], NetworkPart | str] = {}
         self._made: dict[tuple[str, str, str], Leg] = {}
+        # by the identities of the legs joined, and of a node's legs: parts of routes that
+        # several constraint sets share (legs are kept by the solver, so no id is reused)
+        self._joined: dict[tuple[int, ...], Leg] = {}
+        self._same: dict[tuple[str, tuple[int, ...]], NetworkPart] = {}
         # by the leg's identity (a Leg holds a dict: it has no hash); the leg is kept with its
         # figures, so its id is not reused while the solver lives
         self._figures: dict[int, tuple[Leg, LegFigures]] = {}
@@ -547,7 +602,11 @@ class _Solver:
         legs, run = rest
         if run and joinable(leg, run[0], self.net):
             longer = [leg, *run]
-            return [join_legs(longer), *legs[1:]], longer
+            key = tuple(id(x) for x in longer)  # made legs live as long as the solver
+            joined = self._joined.get(key)
+            if joined is None:  # the same run under another constraint set: the same leg
+                joined = self._joined[key] = join_legs(longer)
+            return [joined, *legs[1:]], longer
         return [leg, *legs], [leg]
 
     def legs(self, c: Constraints, dep_id: str, market: str) -> list[Leg] | str:
@@ -594,7 +653,7 @@ class _Solver:
     def road_access(self, dep_id: str) -> Leg:
         """The deposit's road to the network (made once)."""
         if dep_id not in self.access:
-            deps = self.net.deposits[self.net.deposits["id"].astype(str) == dep_id].tail(1)
+            deps = deposit_row(self.net, dep_id)
             self.access.update(build_access_legs(self.net, deps))
         return self.access[dep_id]
 
@@ -609,15 +668,19 @@ class _Solver:
         key = (c, start, market)
         if key not in self._parts:
             legs = self.network_legs(c, start, market)
-            name = str(self.net.graph.nodes[start]["name"])
-            self._parts[key] = (legs if isinstance(legs, str)
-                                else NetworkPart.of(name, legs, figures=self.figures))  # fmt: skip
+            if isinstance(legs, str):
+                self._parts[key] = legs
+            else:  # a route that several constraint sets share is summarised once
+                name = str(self.net.graph.nodes[start]["name"])
+                same = (name, tuple(id(leg) for leg in legs))
+                if same not in self._same:
+                    self._same[same] = NetworkPart.of(name, legs, figures=self.figures)
+                self._parts[key] = self._same[same]
         return self._parts[key]
 
 
-def _output(dep: Any) -> tuple[float | None, str | None]:
-    v: Any = getattr(dep, "output_value", None)
-    u = getattr(dep, "output_unit", None)
+def _output(v: Any, u: Any) -> tuple[float | None, str | None]:
+    """A deposit's output value and unit, or (None, None) where either is missing."""
     if is_missing(v) or not isinstance(u, str) or not u:
         return None, None
     return float(v), u
@@ -684,9 +747,12 @@ def exports(
     per_market = [_market_columns(net, deps, sets, m, solver, table) for m in market_ids]
     n_m = len(market_ids)
     # rows run deposit by deposit, each deposit's markets in the order given
-    cols = {k: [v for v in vs for _ in range(n_m)] for k, vs in _deposit_columns(deps).items()}
+    cols: dict[str, list[Any] | np.ndarray] = {
+        k: vs if n_m == 1 else [v for v in vs for _ in range(n_m)]
+        for k, vs in _deposit_columns(deps).items()
+    }
     for key in per_market[0] if per_market else ():
-        cols[key] = [v for vs in zip(*(pm[key] for pm in per_market), strict=True) for v in vs]
+        cols[key] = _interleave([pm[key] for pm in per_market])
     frame = pd.DataFrame({k: cols.get(k, []) for k in COLUMNS}, columns=list(COLUMNS))
     frame.attrs.update(
         markets=market_ids,
@@ -696,10 +762,27 @@ def exports(
     return frame
 
 
+def _interleave(per_market: list[list[Any] | np.ndarray]) -> list[Any] | np.ndarray:
+    """One column of the frame from one per market: deposit by deposit, markets in order.
+
+    A number column stays a float array (pandas reads a list of floats and None the same way,
+    as float64 with NaN), but one with no number at all is a list of None, an object column,
+    as it was when every column was a list.
+    """
+    if not isinstance(per_market[0], np.ndarray):
+        if len(per_market) == 1:
+            return per_market[0]
+        return [v for vs in zip(*per_market, strict=True) for v in vs]
+    arr = per_market[0] if len(per_market) == 1 else np.stack(per_market, axis=1).ravel()
+    return [None] * len(arr) if np.isnan(arr).all() else arr
+
+
 def _deposit_columns(deps: pd.DataFrame) -> dict[str, list[Any]]:
     """The columns that describe the deposit itself, one value per deposit."""
-    outputs = [_output(dep) for dep in deps.reindex(columns=["output_value", "output_unit"])
-               .itertuples(index=False)]  # fmt: skip
+    n = len(deps)
+    values = deps["output_value"].tolist() if "output_value" in deps else [None] * n
+    units = deps["output_unit"].tolist() if "output_unit" in deps else [None] * n
+    outputs = [_output(v, u) for v, u in zip(values, units, strict=True)]
     return {
         "deposit": [str(v) for v in deps["id"]],
         "name": deps["name"].tolist(),
@@ -711,28 +794,61 @@ def _deposit_columns(deps: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def _route_columns(
-    solver: _Solver, c: Constraints, market: str, deps: pd.DataFrame, t: AccessTable | None
-) -> dict[str, list[Any]]:
-    """Each deposit's best route to ``market`` under ``c``: one network part per access node."""
+    solver: _Solver,
+    c: Constraints,
+    market: str,
+    deps: pd.DataFrame,
+    t: AccessTable | None,
+    *,
+    texts: bool = True,
+) -> tuple[np.ndarray, dict[str, list[Any]]]:
+    """Each deposit's best route to ``market`` under ``c``: one network part per access node.
+
+    Returns the numbers (one row per name of :data:`NUMBERS`, one column per deposit, NaN:
+    no route or no such figure) and the columns of :data:`ROUTE_TEXTS` (without ``texts``,
+    only ``blocked``: the table shows the others of one constraint set alone).
+    """
     n = len(deps)
-    out: dict[str, list[Any]] = {k: [None] * n for k in ROUTE_FIELDS}
+    numbers = np.full((len(NUMBERS), n), np.nan)
+    keys = ROUTE_TEXTS if texts else ("blocked",)
     if t is None:  # pragma: no cover - a network with deposits has linked nodes
-        return out
+        return numbers, {k: [None] * n for k in keys}
     names = [str(v) for v in deps["name"]]
+    got: dict[str, list[Any]] = {k: [] for k in keys}
+    order = []
     for node, rows in pd.Series(range(n)).groupby(t.node, sort=False).indices.items():
         part = solver.part(c, str(node), market)
+        m = len(rows)
+        found: dict[str, list[Any]]
         if isinstance(part, str):
-            blocked = _blocked(part)
-            got = {f.name: [getattr(blocked, f.name)] * len(rows) for f in fields(blocked)}
-            got["countries"] = [[] for _ in rows]
-            got["path"] = [[] for _ in rows]
+            found = {"blocked": [part] * m}
+            if texts:
+                found.update({
+                    "countries": [[] for _ in rows], "transits_russia": [None] * m,
+                    "transits_china": [None] * m, "main_corridor": [None] * m,
+                    "path": [[] for _ in rows],
+                })  # fmt: skip
         else:
-            got = combine_access(part, [names[i] for i in rows], t.km[rows], list(t.code[rows]))
-        for k, vs in got.items():
-            column = out[k]
-            for i, v in zip(rows.tolist(), vs, strict=True):
-                column[i] = v
-    return out
+            km, codes = t.km[rows], list(t.code[rows])
+            numbers[:, rows] = route_totals(part, km, codes)
+            found = (route_texts(part, [names[i] for i in rows], km, codes) if texts
+                     else {"blocked": [None] * m})  # fmt: skip
+        for k in keys:
+            got[k] += found[k]
+        order.append(rows)
+    # back to the deposits' order: where each deposit's values lie in the lists (past the end:
+    # a deposit no group holds, left None)
+    held = np.concatenate(order) if order else np.empty(0, dtype=np.intp)
+    at = np.full(n, len(held), dtype=np.intp)
+    at[held] = np.arange(len(held))
+    where = at.tolist()
+    return numbers, {k: _gather(vs, where) for k, vs in got.items()}
+
+
+def _gather(values: list[Any], where: list[int]) -> list[Any]:
+    """``values[j]`` for each ``j`` of ``where`` (``len(values)``: None)."""
+    padded = [*values, None]
+    return [padded[j] for j in where]
 
 
 ROUTE_FIELDS = (*NUMBERS, *ROUTE_TEXTS)  # the fields of SupplyRoute, the columns of a route
@@ -765,26 +881,14 @@ def extra_numbers(route: np.ndarray, base: np.ndarray) -> np.ndarray:
     """
     out = np.full(route.shape, np.nan)
     d = route - base
-    out[0] = _rounded(d[0], DECIMALS["km"])
+    out[0] = rounded(d[0], DECIMALS["km"])
     for j, f in enumerate(FIGURES):
         rows = d[1 + 3 * j : 4 + 3 * j]
         with np.errstate(invalid="ignore"):
             ends = (rows.min(axis=0), rows[1], rows.max(axis=0))
         for i, v in enumerate(ends):
-            out[1 + 3 * j + i] = _rounded(v, DECIMALS[f])
+            out[1 + 3 * j + i] = rounded(v, DECIMALS[f])
     return out
-
-
-def _numbers(columns: Mapping[str, Sequence[float | None]]) -> np.ndarray:
-    """The :data:`NUMBERS` columns as one float array (None as NaN)."""
-    return np.array([columns[k] for k in NUMBERS], dtype=float).reshape(len(NUMBERS), -1)
-
-
-def _extra_columns(
-    prefix: str, route: Mapping[str, Sequence[float | None]], base: np.ndarray
-) -> dict[str, list[float | None]]:
-    extra = extra_numbers(_numbers(route), base)
-    return {f"{prefix}{k}": _values(extra[i]) for i, k in enumerate(NUMBERS)}
 
 
 def _market_columns(
@@ -794,30 +898,36 @@ def _market_columns(
     market: str,
     solver: _Solver,
     t: AccessTable | None,
-) -> dict[str, list[Any]]:
-    """The route columns of :data:`COLUMNS` for every deposit and one market."""
+) -> dict[str, list[Any] | np.ndarray]:
+    """The route columns of :data:`COLUMNS` for every deposit and one market.
+
+    Numbers come as float arrays (NaN: none), the other columns as lists.
+    """
     n = len(deps)
-    found: dict[Constraints, dict[str, list[Any]]] = {}
+    found: dict[Constraints, tuple[np.ndarray, dict[str, list[Any]]]] = {}
     fuels = _fuel_rows(deps)
     for c in dict.fromkeys(sets.values()):
-        found[c] = _route_columns(solver, c, market, deps, t)
+        numbers, texts = found[c] = _route_columns(solver, c, market, deps, t,
+                                                   texts=c == sets["best"])  # fmt: skip
         for i, (dep_id, commodity) in fuels.items():  # oil and gas by their own modes
             legs = solver.fuel_legs(c, dep_id, commodity, market)
             r = _blocked(legs) if isinstance(legs, str) else summarise_supply_route(legs)
-            for f in fields(r):
-                found[c][f.name][i] = getattr(r, f.name)
-    best, short = found[sets["best"]], found[sets["short"]]
-    cols: dict[str, list[Any]] = {
+            numbers[:, i] = [np.nan if v is None else v for v in (getattr(r, k) for k in NUMBERS)]
+            for k, column in texts.items():
+                column[i] = getattr(r, k)
+    (best, best_texts), (short, _) = found[sets["best"]], found[sets["short"]]
+    cols: dict[str, list[Any] | np.ndarray] = {
         "market": [market] * n, "market_name": [net.graph.nodes[market]["name"]] * n,
-        **{k: best[k] for k in ROUTE_FIELDS}, **{f"shortest_{k}": short[k] for k in NUMBERS},
+        **dict(zip(NUMBERS, best, strict=True)), **best_texts,
+        **{f"shortest_{k}": v for k, v in zip(NUMBERS, short, strict=True)},
+        **{f"extra_{k}": v for k, v in zip(NUMBERS, extra_numbers(best, short), strict=True)},
     }  # fmt: skip
-    base = _numbers(short)
-    cols.update(_extra_columns("extra_", best, base))
     for key in FREE_OF:
-        free = found[sets[key]]
-        cols.update({f"{key}_free_{k}": free[k] for k in NUMBERS})
-        cols[f"{key}_free_blocked"] = free["blocked"]
-        cols.update(_extra_columns(f"{key}_free_extra_", free, base))
+        free, free_texts = found[sets[key]]
+        cols.update({f"{key}_free_{k}": v for k, v in zip(NUMBERS, free, strict=True)})
+        cols[f"{key}_free_blocked"] = free_texts["blocked"]
+        extra = extra_numbers(free, short)
+        cols.update({f"{key}_free_extra_{k}": v for k, v in zip(NUMBERS, extra, strict=True)})
     return cols
 
 
