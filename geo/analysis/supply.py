@@ -318,8 +318,9 @@ def rounded(values: np.ndarray, ndigits: int) -> np.ndarray:
         out = np.rint(y) / scale
         off_half = np.abs(y - np.floor(y) - 0.5)
         sure = ((off_half > 2 * np.spacing(np.abs(y))) & (np.abs(y) < 2.0**51)) | np.isnan(x)
+    flat, xs = out.reshape(-1), x.reshape(-1)  # any shape: the values one after another
     for i in np.flatnonzero(~sure).tolist():  # ties, near-ties and huge values: Python decides
-        out[i] = round(float(x[i]), ndigits)
+        flat[i] = round(float(xs[i]), ndigits)
     return out
 
 
@@ -337,10 +338,46 @@ def rounded_days(days: np.ndarray) -> np.ndarray:
 def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.ndarray:
     """The numbers of the routes through one network part, rounded as the rows are.
 
+    :func:`unrounded_totals`, then :func:`round_totals`.
+
+    Parameters
+    ----------
+    part
+        The shared network legs, summarised.
+    km, codes
+        Per deposit: its access leg's km and the country the leg runs in.
+
+    Returns
+    -------
+    ndarray
+        One row per name of :data:`NUMBERS` (km, then days, USD and kg CO2e per TEU, each
+        low, typical and high), one column per deposit; NaN where the route has no such figure.
+    """
+    return round_totals(unrounded_totals(part, km, codes))
+
+
+def round_totals(total: np.ndarray) -> np.ndarray:
+    """Route numbers (rows as :data:`NUMBERS`) rounded as route_stats rounds them, at once.
+
+    Km to 0.1, days by :func:`~geo.analysis.stats.round_days`, USD and kg CO2e to whole
+    units (:func:`rounded`: equal to the bit to Python's ``round``); NaN stays NaN (no
+    route, or no such figure).
+    """
+    out = np.empty_like(total)
+    out[0] = rounded(total[0], 1)
+    out[1:4] = rounded_days(total[1:4])
+    out[1:4][np.isnan(total[1:4])] = np.nan  # no route: no days (round_days would say 0)
+    out[4:] = rounded(total[4:], 0)
+    return out
+
+
+def unrounded_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.ndarray:
+    """The numbers of the routes through one network part, before rounding.
+
     Every number is added in the order :func:`summarise_supply_route` adds it (the access leg,
-    then each network leg, then the transfers), then rounded (days by
-    :func:`~geo.analysis.stats.round_days`), so the results are equal to the last bit to those
-    of the whole leg lists, not merely close.
+    then each network leg, then the transfers), so that, rounded by :func:`round_totals`, the
+    results are equal to the last bit to those of the whole leg lists, not merely close. The
+    supply table rounds the routes of every part at once.
 
     Parameters
     ----------
@@ -373,18 +410,15 @@ def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.
     if part.co2 is None:
         total[7:] = np.nan
     for leg in part.leg_numbers:
-        total = total + leg[:, None]
+        total += leg[:, None]
     waited = crossing_days(waits, part.gauge_breaks)
+    for i in range(3):
+        total[1 + i] = total[1 + i] + waited[i]
     usd = _transfer_rates()  # route_cost_usd's order after the legs: borders, gauges, handling
     total[4:7] = total[4:7] + usd[0][:, None] * crossings
     total[4:7] = total[4:7] + usd[1][:, None] * part.gauge_breaks
     total[4:7] = total[4:7] + usd[2][:, None] * changes
-    out = np.empty_like(total)
-    out[0] = rounded(total[0], 1)
-    for i in range(3):
-        out[1 + i] = rounded_days(total[1 + i] + waited[i])
-    out[4:] = rounded(total[4:], 0)  # NaN stays NaN
-    return out
+    return total
 
 
 def _road_rates() -> np.ndarray:
@@ -830,7 +864,7 @@ def _route_columns(
                 })  # fmt: skip
         else:
             km, codes = t.km[rows], list(t.code[rows])
-            numbers[:, rows] = route_totals(part, km, codes)
+            numbers[:, rows] = unrounded_totals(part, km, codes)
             found = (route_texts(part, [names[i] for i in rows], km, codes) if texts
                      else {"blocked": [None] * m})  # fmt: skip
         for k in keys:
@@ -842,7 +876,7 @@ def _route_columns(
     at = np.full(n, len(held), dtype=np.intp)
     at[held] = np.arange(len(held))
     where = at.tolist()
-    return numbers, {k: _gather(vs, where) for k, vs in got.items()}
+    return round_totals(numbers), {k: _gather(vs, where) for k, vs in got.items()}
 
 
 def _gather(values: list[Any], where: list[int]) -> list[Any]:
