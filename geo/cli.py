@@ -349,7 +349,7 @@ def exports(
     from .analysis.supply import exports as run_exports
     from .analysis.supply import exports_summary
     from .api import network
-    from .report import export_rows, summary_rows
+    from .report import export_columns, export_rows, summary_rows
 
     _check_format(fmt)
     try:
@@ -364,6 +364,12 @@ def exports(
         summ = exports_summary(frame)
         print(json_text({"routes": export_rows(frame, full=True), "summary": summary_rows(summ)},
                         default=str))  # fmt: skip
+        return
+    if fmt == "csv" and len(frame):  # column by column: no dict per row
+        from .report import write_csv_columns
+
+        cols = export_columns(frame)
+        write_csv_columns(sys.stdout, list(cols), list(cols.values()))
         return
     avoided = ", ".join(frame.attrs.get("avoid") or []) or "nothing"
     by_text = "" if by == "km" else f", by typical {by}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from rich.console import Console
 
@@ -55,7 +56,11 @@ def csv_cell(v: Any) -> tuple[str, bool]:
     """
     if isinstance(v, int | float) and not isinstance(v, bool):
         return cell(v), False
-    raw = cell(v)
+    return _text_cell(cell(v))
+
+
+def _text_cell(raw: str) -> tuple[str, bool]:
+    """:func:`csv_cell` of a value that is not a number, from its :func:`cell` text."""
     text = terminal_text(raw)  # a leading tab or CR is escaped, but still neutralised below
     if raw.startswith(_FORMULA_START) and not _NUMBER.fullmatch(raw):
         return "'" + text, True
@@ -65,33 +70,129 @@ def csv_cell(v: Any) -> tuple[str, bool]:
 def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     r"""Write CSV (``\n`` line ends) through :func:`csv_cell`: every CSV the CLI writes.
 
-    A value met again (a country list, a corridor, a km figure) is written from a memo of the
-    text it gave, keyed by its type and value, so ``True`` and ``1`` stay apart.
-    """
-    memo: dict[tuple[type, Any], str] = {}
+    The rows are written column by column (:func:`write_csv_columns`).
 
-    def text_of(v: Any) -> str:
-        text, neutralised = csv_cell(v)
-        if neutralised or any(c in text for c in ',"\r\n') or text != text.strip():
-            return '"' + text.replace('"', '""') + '"'
-        return text
+    >>> import io
+    >>> buf = io.StringIO()
+    >>> write_csv(buf, ["id", "km"], [["=cmd", 1.5], ["a,b", None]])
+    >>> buf.getvalue()
+    'id,km\n"\'=cmd",1.5\n"a,b",\n'
+    """
+    columns = list(zip(*rows, strict=True)) or [() for _ in header]
+    write_csv_columns(stream, header, columns)
+
+
+def write_csv_columns(
+    stream: IO[str], header: Sequence[str], columns: Sequence[Sequence[Any]]
+) -> None:
+    r"""Write CSV (``\n`` line ends) from columns of equal length, each cell by :func:`csv_cell`.
+
+    Each column's texts are made at once: a column of numbers (None and NaN empty) as Python
+    prints them, a column of one hashable type from the text of each distinct value, a list
+    from the text of each distinct list object; a column of mixed types cell by cell, from a
+    memo of the text each value gave, keyed by its type and value, so ``True`` and ``1`` stay
+    apart.
+
+    Parameters
+    ----------
+    stream
+        Where the CSV goes.
+    header
+        The column names.
+    columns
+        One sequence of values per name of ``header``, all of one length.
+    """
+    texts = [_column_texts(col) for col in columns]
+    stream.write(",".join(_cell_text(h) for h in header) + "\n")
+    n = len(texts[0]) if texts else 0
+    for start in range(0, n, CSV_CHUNK_ROWS):  # a few MB at a time, not the whole table
+        part = [t[start : start + CSV_CHUNK_ROWS] for t in texts]
+        stream.write("".join([",".join(r) + "\n" for r in zip(*part, strict=True)]))
+
+
+CSV_CHUNK_ROWS = 4096  # rows joined into one write
+
+
+def _cell_text(v: Any) -> str:
+    """One CSV cell: :func:`csv_cell`'s text, quoted where it must be."""
+    return _quoted(*csv_cell(v))
+
+
+def _quoted(text: str, neutralised: bool) -> str:
+    if neutralised or any(c in text for c in ',"\r\n') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _list_cell(v: list[Any]) -> str:
+    """One CSV cell of a list: its items joined (a list of texts without a call per item)."""
+    if all(type(x) is str for x in v):  # cell() of a text is the text itself
+        return _quoted(*_text_cell(", ".join(v)))
+    return _cell_text(v)
+
+
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+_ONE_TYPE = (frozenset({str, type(None)}), frozenset({bool, type(None)}))
+
+
+def _column_texts(col: Sequence[Any]) -> list[str]:
+    """The CSV cells of one column (see :func:`write_csv_columns`)."""
+    kinds = set(map(type, col))
+    if kinds <= _FLOAT_TYPES:
+        return _float_texts(col)
+    if kinds <= _NUMBER_TYPES:  # csv_cell writes a number as str() gives it, NaN and None empty
+        return ["" if v is None or v != v else str(v) for v in col]
+    if any(kinds <= k for k in _ONE_TYPE):  # no two distinct values of these are equal
+        memo = {v: _cell_text(v) for v in dict.fromkeys(col)}
+        return [memo[v] for v in col]
+    if kinds <= {list, type(None)}:  # lists shared by rows (a country list) made once
+        by_id = {id(v): "" if v is None else _list_cell(v)
+                 for v in {id(v): v for v in col}.values()}  # fmt: skip
+        return [by_id[id(v)] for v in col]
+    return _mixed_texts(col)
+
+
+_FLOAT_TYPES = frozenset({float, type(None)})
+
+
+def _float_texts(col: Sequence[float | None]) -> list[str]:
+    """The cells of a column of floats and None: ``str()`` of each distinct value, once.
+
+    None and NaN are empty. Zeros are written by their sign (``-0.0`` equals ``0.0`` but
+    prints apart).
+    """
+    arr = np.array(col, dtype=float)  # None as NaN
+    out = np.full(len(arr), "", dtype=object)
+    has = ~np.isnan(arr)
+    uniq, inverse = np.unique(arr[has], return_inverse=True)
+    texts = np.array([str(v) for v in uniq.tolist()], dtype=object)
+    out[has] = texts[inverse.reshape(-1)]
+    zero = arr == 0
+    out[zero & np.signbit(arr)] = "-0.0"
+    out[zero & ~np.signbit(arr)] = "0.0"
+    texts_out: list[str] = out.tolist()
+    return texts_out
+
+
+def _mixed_texts(col: Sequence[Any]) -> list[str]:
+    """The cells of a column of mixed types, each value's text memoised by type and value."""
+    memo: dict[tuple[type, Any], str] = {}
 
     def field(v: Any) -> str:
         if isinstance(v, float) and v == 0:  # 0.0 and -0.0 are equal keys but print apart
-            return text_of(v)
+            return _cell_text(v)
         try:
             key = (type(v), tuple(v) if isinstance(v, list) else v)
             hit = memo.get(key)
         except TypeError:  # unhashable: a dict, a list of lists
-            return text_of(v)
+            return _cell_text(v)
         if hit is None:
             if len(memo) >= CSV_MEMO_SIZE:
                 memo.clear()
-            hit = memo[key] = text_of(v)
+            hit = memo[key] = _cell_text(v)
         return hit
 
-    for row in [header, *rows]:
-        stream.write(",".join([field(v) for v in row]) + "\n")
+    return [field(v) for v in col]
 
 
 CSV_MEMO_SIZE = 1 << 18  # distinct cell values remembered while writing one CSV
@@ -492,9 +593,15 @@ def _default_out(spec: Path) -> Path:
 
 def _clean_column(col: pd.Series) -> list[Any]:
     """A column's values as :func:`_clean` gives them, numeric columns converted at once."""
-    if col.dtype.kind in "fiub":
-        values: list[Any] = col.tolist()  # Python floats, ints and bools
-        return [None if isinstance(v, float) and v != v else v for v in values]
+    if col.dtype.kind == "f":
+        arr = col.to_numpy()
+        obj = arr.astype(object)  # Python floats
+        obj[np.isnan(arr)] = None
+        floats: list[Any] = obj.tolist()
+        return floats
+    if col.dtype.kind in "iub":
+        values: list[Any] = col.tolist()  # Python ints and bools
+        return values
     return [_clean(v) for v in col.tolist()]
 
 
@@ -547,6 +654,15 @@ def _whole(v: Any) -> Any:
     return None if v is None else round(v)
 
 
+def export_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Every column of `corridor exports` as values for CSV and JSON (NaN as None).
+
+    The columns of :func:`export_rows` with ``full``, without a dict per row: a CSV of
+    100,000 rows is written from them column by column (:func:`write_csv_columns`).
+    """
+    return {str(k): _clean_column(frame[k]) for k in frame.columns}
+
+
 def export_rows(frame: pd.DataFrame, *, full: bool) -> list[dict[str, Any]]:
     """Rows of `corridor exports`: every column for JSON/CSV, a readable selection for tables.
 
@@ -555,9 +671,8 @@ def export_rows(frame: pd.DataFrame, *, full: bool) -> list[dict[str, Any]]:
     A money or carbon cell is empty for a route with a pipeline leg (no cost per TEU).
     """
     if full:
-        keys = [str(k) for k in frame.columns]
-        cols = [_clean_column(frame[k]) for k in frame.columns]
-        return [dict(zip(keys, vals, strict=True)) for vals in zip(*cols, strict=True)]
+        cols = export_columns(frame)
+        return [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
     one_market = frame["market"].nunique() <= 1  # then the title names it
     rows = []
     for r in frame.to_dict("records"):

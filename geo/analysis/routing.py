@@ -457,6 +457,10 @@ def access_candidates(net: Network, country: str) -> list[str]:
     A road across a border to the nearest railhead is no way to export (it would send the
     Caspian fields through Astrakhan), nor is a railhead whose only lines are being built.
     """
+    key = ("access_candidates", country)  # kept: a supply table asks once per country and set
+    hit = net.subgraphs.get(key)
+    if hit is not None:
+        return list(hit)
     g = net.graph
     linked = [n for n in g.nodes if g.degree(n) > 0 and not _fuel_only(g, n)]
     # a small network (a user's own, a test's) may be all small pieces: then every piece counts
@@ -465,7 +469,9 @@ def access_candidates(net: Network, country: str) -> list[str]:
     running = [
         n for n in own if any(e.get("status") == "operational" for _, _, e in g.edges(n, data=True))
     ]
-    return running or own or linked
+    found = running or own or linked
+    net.subgraphs[key] = tuple(found)
+    return found
 
 
 def _fuel_only(g: nx.MultiGraph, node: str) -> bool:
@@ -609,9 +615,25 @@ def build_access_legs(net: Network, deposits: pd.DataFrame) -> dict[str, Leg]:
     return out
 
 
+def deposit_row(net: Network, dep_id: str) -> pd.DataFrame:
+    """The deposit with id ``dep_id`` as a one-row frame; empty if there is none.
+
+    Of a repeated id the last row (a user's copy of an id replaces ours). Where each id's row
+    lies is kept in the network's ``subgraphs`` cache: a supply table asks for dozens of fields
+    among 100,000 deposits.
+    """
+    key = ("deposit_rows",)
+    rows = net.subgraphs.get(key)
+    if rows is None:
+        rows = {d: i for i, d in enumerate(net.deposits["id"].astype(str).tolist())}
+        net.subgraphs[key] = rows
+    i = rows.get(dep_id)
+    return net.deposits.iloc[[] if i is None else [i]]
+
+
 def _deposit_access_leg(net: Network, dep_id: str) -> Leg:
     """The access leg of one deposit (a user's copy of an id replaces ours, as in supply)."""
-    deps = net.deposits[net.deposits["id"].astype(str) == dep_id].tail(1)
+    deps = deposit_row(net, dep_id)
     legs = build_access_legs(net, deps)
     if dep_id not in legs:
         msg = f"deposit '{dep_id}' has no way out: the network has no linked node"
@@ -719,7 +741,7 @@ def field_access_legs(net: Network, dep_id: str, c: Constraints) -> list[Leg]:
     """
     if c.fuel is None or "pipeline" not in c.modes:
         return []
-    deps = net.deposits[net.deposits["id"].astype(str) == dep_id].tail(1)
+    deps = deposit_row(net, dep_id)
     if deps.empty:
         return []
     p = deps.geometry.iloc[0]
@@ -782,8 +804,11 @@ def make_leg(net: Network, u: str, v: str, e: dict[str, Any]) -> Leg:
                geom, line=line, fuel=fuel)  # fmt: skip
 
 
-def _joinable(a: Leg, b: Leg, net: Network) -> bool:
-    """Two legs meeting at a rail junction, alike in all a reader sees: shown as one."""
+def joinable(a: Leg, b: Leg, net: Network) -> bool:
+    """Whether leg ``b`` continues leg ``a`` as one stretch (:func:`coalesce` joins them).
+
+    They meet at a rail junction and are alike in all a reader sees.
+    """
     if net.graph.nodes[a.to_id].get("kind") != "junction":
         return False
     same = (a.mode, a.status, a.corridor, a.precision, a.gauge_mm, a.passages, a.line)
@@ -798,6 +823,27 @@ def _joinable(a: Leg, b: Leg, net: Network) -> bool:
     ) and list(a.km_by_country) == list(b.km_by_country)
 
 
+def join_legs(run: Sequence[Leg]) -> Leg:
+    """One leg for a run of consecutive legs that :func:`joinable` joins (a single leg: itself).
+
+    Lengths and km by country are added in travel order, the geometry is the legs' parts in
+    order, merged: the one way :func:`coalesce` and the supply routes join legs.
+    """
+    if len(run) == 1:
+        return run[0]
+    first, last = run[0], run[-1]
+    kbc: dict[str, float] = {}
+    for leg in run:
+        for k, km in leg.km_by_country.items():
+            kbc[k] = kbc.get(k, 0.0) + km
+    parts = [p for leg in run for p in _line_parts(leg.geometry)]
+    geom = shapely.line_merge(shapely.MultiLineString(parts))
+    return Leg(f"{first.segment_id}..{last.segment_id}", first.from_id, last.to_id,
+               first.from_name, last.to_name, first.mode, first.status, first.corridor,
+               first.precision, first.gauge_mm, sum(leg.length_km for leg in run), kbc,
+               first.passages, geom, first.access, first.line, first.fuel)  # fmt: skip
+
+
 def coalesce(net: Network, legs: Sequence[Leg]) -> list[Leg]:
     """Consecutive legs joined where they meet at a junction and agree on everything shown.
 
@@ -807,32 +853,13 @@ def coalesce(net: Network, legs: Sequence[Leg]) -> list[Leg]:
     """
     out: list[Leg] = []
     run: list[Leg] = []
-
-    def flush() -> None:
-        if not run:
-            return
-        if len(run) == 1:
-            out.append(run[0])
-        else:
-            first, last = run[0], run[-1]
-            kbc: dict[str, float] = {}
-            for leg in run:
-                for k, km in leg.km_by_country.items():
-                    kbc[k] = kbc.get(k, 0.0) + km
-            parts = [p for leg in run for p in _line_parts(leg.geometry)]
-            geom = shapely.line_merge(shapely.MultiLineString(parts))
-            out.append(Leg(f"{first.segment_id}..{last.segment_id}", first.from_id, last.to_id,
-                           first.from_name, last.to_name, first.mode, first.status,
-                           first.corridor, first.precision, first.gauge_mm,
-                           sum(leg.length_km for leg in run), kbc, first.passages, geom,
-                           first.access, first.line, first.fuel))  # fmt: skip
-        run.clear()
-
     for leg in legs:
-        if run and not _joinable(run[-1], leg, net):
-            flush()
+        if run and not joinable(run[-1], leg, net):
+            out.append(join_legs(run))
+            run = []
         run.append(leg)
-    flush()
+    if run:
+        out.append(join_legs(run))
     return out
 
 
@@ -879,7 +906,8 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     """The cheapest allowed edge between each pair of nodes, as a simple graph (read only).
 
     Kept in the network's declared ``subgraphs`` cache per constraints (the network's graph is
-    frozen, so a kept subgraph cannot go stale), so repeated queries do not rebuild it.
+    frozen, so a kept subgraph cannot go stale), so repeated queries do not rebuild it; past
+    :data:`SUBGRAPH_CACHE_SIZE` sets the least recently used one is dropped.
 
     Parameters
     ----------
@@ -897,6 +925,7 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     cache = net.subgraphs
     hit = cache.get(c)
     if hit is not None:
+        cache[c] = cache.pop(c)  # the most recently used is evicted last
         return hit
     g = nx.Graph()
     nodes = net.graph.nodes
@@ -908,8 +937,10 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
             continue  # no container moves there (a pipeline by cost or carbon)
         if not g.has_edge(u, v) or g[u][v]["weight"] > w:
             g.add_edge(u, v, length_km=e["length_km"], weight=w, edge=e)
-    if len(cache) >= SUBGRAPH_CACHE_SIZE and c not in cache:
-        cache.pop(next(iter(cache)))
+    kept = [k for k in cache if isinstance(k, Constraints)]
+    if len(kept) >= SUBGRAPH_CACHE_SIZE:  # the least recently used goes, with what was made of it
+        for k in (kept[0], ("matrix", kept[0]), ("pipeline_vertices", kept[0])):
+            cache.pop(k, None)
     cache[c] = nx.freeze(g)
     return g
 

@@ -10,9 +10,8 @@ gives for the same route: they are computed from the same legs with the same hel
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import Any
@@ -37,10 +36,12 @@ from .routing import (
     access_table,
     allowed_subgraph,
     build_access_legs,
-    coalesce,
     commodity_tries,
+    deposit_row,
     field_access_legs,
     fuel_commodity,
+    join_legs,
+    joinable,
     legs_between,
     make_constraints,
     make_leg,
@@ -48,7 +49,7 @@ from .routing import (
     option_values,
     resolve,
 )
-from .stats import round_days, summarise_legs
+from .stats import summarise_legs
 
 # Ports where Central Asian minerals are sold or shipped on (node ids of layers/nodes.geojson).
 # No North American port is named by any source for Central Asian uranium (Kazatomprom's 2022
@@ -197,38 +198,77 @@ class NetworkPart:
     waits: int = -1  # crossings where freight waits (not a pipeline's); -1: all of them
     whole: bool = False  # the legs start at the deposit (an oil or gas field's own route)
 
+    # each leg's row of leg_numbers when every leg has money and carbon (else made from the
+    # spans): the rows of legs that many parts share, made once (see LegFigures)
+    rows: tuple[np.ndarray, ...] = dataclass_field(default=(), repr=False, compare=False)
+
     @cached_property
     def leg_numbers(self) -> list[np.ndarray]:
         """Per leg, what it adds to each of :data:`NUMBERS` (NaN: no money or carbon)."""
-        out = []
-        for i, length in enumerate(self.lengths):
-            row = [length, self.days[i].low, self.days[i].typical, self.days[i].high]
-            for spans in (self.costs, self.co2):
-                sp = None if spans is None else spans[i]
-                row += [np.nan] * 3 if sp is None else [sp.low, sp.typical, sp.high]
-            out.append(np.array(row))
-        return out
+        if self.rows:
+            return list(self.rows)
+        return [
+            _number_row(length, self.days[i], None if self.costs is None else self.costs[i],
+                        None if self.co2 is None else self.co2[i])
+            for i, length in enumerate(self.lengths)
+        ]  # fmt: skip
 
     @classmethod
-    def of(cls, node_name: str, legs: Sequence[Leg], *, whole: bool = False) -> NetworkPart:
+    def of(
+        cls,
+        node_name: str,
+        legs: Sequence[Leg],
+        *,
+        whole: bool = False,
+        figures: Callable[[Leg], LegFigures] | None = None,
+    ) -> NetworkPart:
         """The part of the network legs ``legs`` (in travel order) from node ``node_name``.
 
         ``whole``: ``legs`` are a field's whole route, its gathering leg first; the deposits
-        of its group then add no access leg of their own (their table km is 0).
+        of its group then add no access leg of their own (their table km is 0). ``figures``
+        gives a leg's figures (default :meth:`LegFigures.of`; the supply routes pass one that
+        keeps them per leg, since routes to a market share most of their legs).
         """
         s = summarise_legs(legs)
-        costs = [leg_cost_usd(leg) for leg in legs]
-        co2 = [leg_co2e_kg(leg) for leg in legs]
+        figs = [(figures or LegFigures.of)(leg) for leg in legs]
+        costs = [f.cost for f in figs]
+        co2 = [f.co2 for f in figs]
+        priced = None not in costs and None not in co2
         return cls(
-            node_name, tuple(leg.length_km for leg in legs), tuple(leg_days(leg) for leg in legs),
+            node_name, tuple(f.length for f in figs), tuple(f.days for f in figs),
             None if None in costs else tuple(c for c in costs if c is not None),
             None if None in co2 else tuple(c for c in co2 if c is not None),
             tuple(c for c, _ in s.runs), len(s.crossings), _first_land(legs),
             legs[0].mode if legs else None, len(s.mode_changes),
             len(s.gauge_breaks), s.transits("RUS"),
             s.transits("CHN"), main_corridor(legs), tuple(leg.to_name for leg in legs),
-            s.waits, whole,
+            s.waits, whole, tuple(f.row for f in figs) if priced else (),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LegFigures:
+    """One leg's figures as the supply table adds them: km, days, USD and kg CO2e per TEU."""
+
+    length: float
+    days: Span  # geo.analysis.costs.leg_days
+    cost: Span | None  # geo.analysis.costs.leg_cost_usd (None: no TEU, a pipe)
+    co2: Span | None  # geo.analysis.costs.leg_co2e_kg (None as for cost)
+    row: np.ndarray  # what the leg adds to each of NUMBERS (NaN: no money or carbon)
+
+    @classmethod
+    def of(cls, leg: Leg) -> LegFigures:
+        """The figures of ``leg``."""
+        days, cost, co2 = leg_days(leg), leg_cost_usd(leg), leg_co2e_kg(leg)
+        return cls(leg.length_km, days, cost, co2, _number_row(leg.length_km, days, cost, co2))
+
+
+def _number_row(length: float, days: Span, cost: Span | None, co2: Span | None) -> np.ndarray:
+    """What a leg adds to each of :data:`NUMBERS` (NaN: no money or carbon)."""
+    row = [length, days.low, days.typical, days.high]
+    for sp in (cost, co2):
+        row += [np.nan] * 3 if sp is None else [sp.low, sp.typical, sp.high]
+    return np.array(row)
 
 
 def _first_land(legs: Sequence[Leg]) -> str | None:
@@ -238,18 +278,106 @@ def _first_land(legs: Sequence[Leg]) -> str | None:
     return next((c for c in legs[0].km_by_country if c != SEA), None)
 
 
-def _rounded(values: np.ndarray, ndigits: int) -> list[float]:
-    """Each value rounded as Python's ``round`` rounds it (correctly, not numpy's scaled way)."""
-    return [round(v, ndigits) for v in values.tolist()]
+def rounded(values: np.ndarray, ndigits: int) -> np.ndarray:
+    """Each value rounded exactly as Python's ``round(value, ndigits)`` rounds it, at once.
+
+    Python rounds the value's exact decimal expansion, half to even, and gives the float
+    nearest the result. ``np.rint(x * 10**n) / 10**n`` gives the same float wherever the
+    product, rounded to a float, lies on the same side of a half as the exact product does:
+    the division is correctly rounded, and so is the product, off by at most half a unit in
+    the last place. Values whose product lies within two units of a half (a tie, or a value
+    that may cross one), and huge or infinite ones, are rounded by Python itself; ``ndigits``
+    0 needs no product (``np.rint`` rounds half to even as ``round`` does).
+
+    Parameters
+    ----------
+    values
+        Floats (NaN stays NaN).
+    ndigits
+        Decimals to keep, 0 or more.
+
+    Returns
+    -------
+    ndarray
+        The rounded values, equal to the bit (the sign of zero too) to ``round``'s.
+
+    Examples
+    --------
+    >>> rounded(np.array([0.05, 0.15, 0.25, 2.675, -0.04, np.nan]), 1).tolist()
+    [0.1, 0.1, 0.2, 2.7, -0.0, nan]
+    >>> [round(v, 1) for v in (0.05, 0.15, 0.25, 2.675, -0.04)]
+    [0.1, 0.1, 0.2, 2.7, -0.0]
+    """
+    x = np.asarray(values, dtype=float)
+    if ndigits == 0:
+        whole: np.ndarray = np.rint(x)
+        return whole
+    scale = 10.0**ndigits
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = x * scale
+        out = np.rint(y) / scale
+        off_half = np.abs(y - np.floor(y) - 0.5)
+        sure = ((off_half > 2 * np.spacing(np.abs(y))) & (np.abs(y) < 2.0**51)) | np.isnan(x)
+    flat, xs = out.reshape(-1), x.reshape(-1)  # any shape: the values one after another
+    for i in np.flatnonzero(~sure).tolist():  # ties, near-ties and huge values: Python decides
+        flat[i] = round(float(xs[i]), ndigits)
+    return out
+
+
+def rounded_days(days: np.ndarray) -> np.ndarray:
+    """:func:`~geo.analysis.stats.round_days` of each value, at once (equal to the bit).
+
+    >>> rounded_days(np.array([0.02, 0.0, 2.34, -1.0])).tolist()
+    [0.1, 0.0, 2.3, 0.0]
+    """
+    d = np.asarray(days, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(d > 0, np.maximum(rounded(d, 1), 0.1), 0.0)
 
 
 def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.ndarray:
     """The numbers of the routes through one network part, rounded as the rows are.
 
+    :func:`unrounded_totals`, then :func:`round_totals`.
+
+    Parameters
+    ----------
+    part
+        The shared network legs, summarised.
+    km, codes
+        Per deposit: its access leg's km and the country the leg runs in.
+
+    Returns
+    -------
+    ndarray
+        One row per name of :data:`NUMBERS` (km, then days, USD and kg CO2e per TEU, each
+        low, typical and high), one column per deposit; NaN where the route has no such figure.
+    """
+    return round_totals(unrounded_totals(part, km, codes))
+
+
+def round_totals(total: np.ndarray) -> np.ndarray:
+    """Route numbers (rows as :data:`NUMBERS`) rounded as route_stats rounds them, at once.
+
+    Km to 0.1, days by :func:`~geo.analysis.stats.round_days`, USD and kg CO2e to whole
+    units (:func:`rounded`: equal to the bit to Python's ``round``); NaN stays NaN (no
+    route, or no such figure).
+    """
+    out = np.empty_like(total)
+    out[0] = rounded(total[0], 1)
+    out[1:4] = rounded_days(total[1:4])
+    out[1:4][np.isnan(total[1:4])] = np.nan  # no route: no days (round_days would say 0)
+    out[4:] = rounded(total[4:], 0)
+    return out
+
+
+def unrounded_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.ndarray:
+    """The numbers of the routes through one network part, before rounding.
+
     Every number is added in the order :func:`summarise_supply_route` adds it (the access leg,
-    then each network leg, then the transfers), then rounded (days by
-    :func:`~geo.analysis.stats.round_days`), so the results are equal to the last bit to those
-    of the whole leg lists, not merely close.
+    then each network leg, then the transfers), so that, rounded by :func:`round_totals`, the
+    results are equal to the last bit to those of the whole leg lists, not merely close. The
+    supply table rounds the routes of every part at once.
 
     Parameters
     ----------
@@ -282,19 +410,15 @@ def route_totals(part: NetworkPart, km: np.ndarray, codes: Sequence[str]) -> np.
     if part.co2 is None:
         total[7:] = np.nan
     for leg in part.leg_numbers:
-        total = total + leg[:, None]
+        total += leg[:, None]
     waited = crossing_days(waits, part.gauge_breaks)
+    for i in range(3):
+        total[1 + i] = total[1 + i] + waited[i]
     usd = _transfer_rates()  # route_cost_usd's order after the legs: borders, gauges, handling
     total[4:7] = total[4:7] + usd[0][:, None] * crossings
     total[4:7] = total[4:7] + usd[1][:, None] * part.gauge_breaks
     total[4:7] = total[4:7] + usd[2][:, None] * changes
-    out = np.empty_like(total)
-    out[0] = _rounded(total[0], 1)
-    for i in range(3):
-        out[1 + i] = [round_days(v) for v in (total[1 + i] + waited[i]).tolist()]
-    for i in range(4, len(NUMBERS)):
-        out[i] = _rounded(total[i], 0)  # NaN stays NaN
-    return out
+    return total
 
 
 def _road_rates() -> np.ndarray:
@@ -373,18 +497,45 @@ def route_texts(
     }
 
 
+# One node's way to a market along the search tree: (its legs, the raw legs of the first run)
+_Chain = tuple[list[Leg], list[Leg]]
+
+
 class _Solver:
-    """Best routes from every deposit to one market under one constraint set."""
+    """Best routes from every deposit to one market under one constraint set.
+
+    One search per constraint set and market gives a shortest-path tree: the way from a node
+    is its edge to the next node toward the market, then that node's way. So every node's legs
+    are built from its next node's, never from scratch: the edges as one more leg before the
+    next node's, and the legs as find_route shows them (junction legs joined, as
+    :func:`~geo.analysis.routing.coalesce` joins them) as the next node's legs with only the
+    first one rebuilt when the new edge joins it, the rest shared.
+    """
 
     def __init__(self, net: Network, access: dict[str, Leg] | None = None) -> None:
         self.net, self.access = net, access or {}
         self._graphs: dict[Constraints, nx.Graph] = {}
-        self._trees: dict[tuple[Constraints, str], dict[str, list[str]]] = {}
-        self._edges: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
-        self._legs: dict[tuple[Constraints, str, str], list[Leg] | str] = {}
+        self._trees: dict[tuple[Constraints, str], dict[str, str]] = {}
+        self._raw: dict[tuple[Constraints, str], dict[str, list[Leg]]] = {}
+        self._chains: dict[tuple[Constraints, str], dict[str, _Chain]] = {}
+        self._why: dict[tuple[Constraints, str, str], str | None] = {}
         self._parts: dict[tuple[Constraints, str, str], NetworkPart | str] = {}
         self._made: dict[tuple[str, str, str], Leg] = {}
+        # by the identities of the legs joined, and of a node's legs: parts of routes that
+        # several constraint sets share (legs are kept by the solver, so no id is reused)
+        self._joined: dict[tuple[int, ...], Leg] = {}
+        self._same: dict[tuple[str, tuple[int, ...]], NetworkPart] = {}
+        # by the leg's identity (a Leg holds a dict: it has no hash); the leg is kept with its
+        # figures, so its id is not reused while the solver lives
+        self._figures: dict[int, tuple[Leg, LegFigures]] = {}
         self._fields: dict[tuple[Constraints, str], list[Leg]] = {}
+
+    def figures(self, leg: Leg) -> LegFigures:
+        """The leg's figures, worked out once per leg: parts share most of their legs."""
+        hit = self._figures.get(id(leg))
+        if hit is None:
+            hit = self._figures[id(leg)] = (leg, LegFigures.of(leg))
+        return hit[1]
 
     def _leg(self, u: str, v: str, e: dict[str, Any]) -> Leg:
         """An edge's leg from ``u`` to ``v``, made once: routes to a market share their ends."""
@@ -394,7 +545,8 @@ class _Solver:
             leg = self._made[key] = make_leg(self.net, u, v, e)
         return leg
 
-    def _tree(self, c: Constraints, market: str) -> dict[str, list[str]]:
+    def _tree(self, c: Constraints, market: str) -> dict[str, str]:
+        """Each node the search from ``market`` reaches (but the market): its next node there."""
         key = (c, market)
         if key not in self._trees:
             if c not in self._graphs:
@@ -405,8 +557,46 @@ class _Solver:
                 self.net.graph.nodes[market]["country"] == k for k in c.avoid_countries
             ):
                 _, paths = nx.single_source_dijkstra(g, market, weight="weight")
-            self._trees[key] = paths
+            # a path is its next node's path and one more node (networkx extends the path of
+            # a settled node), so the next nodes are the whole tree
+            self._trees[key] = {n: p[-2] for n, p in paths.items() if len(p) > 1}
         return self._trees[key]
+
+    def _along(
+        self, c: Constraints, market: str, start: str, done: dict[str, Any], step: Any
+    ) -> Any:
+        """``done[start]``, made from the next node's value by ``step(leg, value)`` as needed.
+
+        ``done`` holds the market's value and every value made so far; ``start`` is reached.
+        """
+        nxt, g = self._tree(c, market), self._graphs[c]
+        todo = []
+        n = start
+        while n not in done:
+            todo.append(n)
+            n = nxt[n]
+        for n in reversed(todo):  # from the nearest to the market out
+            p = nxt[n]
+            done[n] = step(self._leg(n, p, g[n][p]["edge"]), done[p])
+        return done[start]
+
+    def _blocked_why(self, c: Constraints, start: str, market: str) -> str | None:
+        """find_route's RouteError text when ``start`` has no way to ``market``, else None."""
+        key = (c, start, market)
+        if key not in self._why:
+            nxt = self._tree(c, market)
+            why: str | None = None
+            if self.net.graph.nodes[start]["country"] in c.avoid_countries or (
+                start != market and start not in nxt
+            ):
+                try:  # no path: routing names what blocks it (from node ids: a junction has
+                    # no name)
+                    legs_between(self.net, [start, market], c)
+                    why = "no route"  # pragma: no cover - the search and routing agree
+                except RouteError as e:
+                    why = str(e)
+            self._why[key] = why
+        return self._why[key]
 
     def edges(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
         """One leg per network edge from ``start`` to ``market``, or find_route's RouteError text.
@@ -414,39 +604,44 @@ class _Solver:
         ``start`` is a node id, a named place or a rail junction (an access leg may end at
         either); the legs are those of the network's edges, for drawing them shared.
         """
-        key = (c, start, market)
-        if key in self._edges:
-            return self._edges[key]
-        paths = self._tree(c, market)
-        result: list[Leg] | str
-        avoided = self.net.graph.nodes[start]["country"] in c.avoid_countries
-        if start == market and not avoided:
-            result = []  # the deposit's access node is the market: the route is the access leg
-        elif start in paths and not avoided:
-            p = paths[start][::-1]  # the search ran from the market
-            g = self._graphs[c]
-            result = [self._leg(u, v, g[u][v]["edge"]) for u, v in itertools.pairwise(p)]
-        else:
-            try:  # no path: routing names what blocks it (from node ids: a junction has no name)
-                legs_between(self.net, [start, market], c)
-                result = "no route"  # pragma: no cover - the search and routing agree
-            except RouteError as e:
-                result = str(e)
-        self._edges[key] = result
-        return result
+        why = self._blocked_why(c, start, market)
+        if why is not None:
+            return why
+        done = self._raw.setdefault((c, market), {market: []})
+        out: list[Leg] = self._along(c, market, start, done, lambda leg, rest: [leg, *rest])
+        return out
 
     def network_legs(self, c: Constraints, start: str, market: str) -> list[Leg] | str:
         """The legs from ``start`` to ``market`` as find_route gives them, or why there are none.
 
-        Consecutive junction legs are joined (:func:`~geo.analysis.routing.coalesce`), so the
-        path and every sum are those of :func:`~geo.analysis.routing.find_route` and
-        :func:`~geo.analysis.stats.route_stats`, added in the same order.
+        Consecutive junction legs are joined as :func:`~geo.analysis.routing.coalesce` joins
+        them, so the path and every sum are those of :func:`~geo.analysis.routing.find_route`
+        and :func:`~geo.analysis.stats.route_stats`, added in the same order.
         """
-        key = (c, start, market)
-        if key not in self._legs:
-            found = self.edges(c, start, market)
-            self._legs[key] = found if isinstance(found, str) else coalesce(self.net, found)
-        return self._legs[key]
+        why = self._blocked_why(c, start, market)
+        if why is not None:
+            return why
+        done = self._chains.setdefault((c, market), {market: ([], [])})
+        chain: _Chain = self._along(c, market, start, done, self._prepend)
+        return chain[0]
+
+    def _prepend(self, leg: Leg, rest: _Chain) -> _Chain:
+        """The chain of a node whose edge to the next node is ``leg``; ``rest`` is that node's.
+
+        Coalescing reads legs front to back and joins a leg to the run before it when the two
+        are :func:`~geo.analysis.routing.joinable`, so a leg put in front changes only the
+        first run: it joins it (the first leg is rebuilt from the longer run, by the same
+        :func:`~geo.analysis.routing.join_legs`) or starts a run of its own.
+        """
+        legs, run = rest
+        if run and joinable(leg, run[0], self.net):
+            longer = [leg, *run]
+            key = tuple(id(x) for x in longer)  # made legs live as long as the solver
+            joined = self._joined.get(key)
+            if joined is None:  # the same run under another constraint set: the same leg
+                joined = self._joined[key] = join_legs(longer)
+            return [joined, *legs[1:]], longer
+        return [leg, *legs], [leg]
 
     def legs(self, c: Constraints, dep_id: str, market: str) -> list[Leg] | str:
         """The deposit's access leg and the network legs to ``market``, or why there are none."""
@@ -492,7 +687,7 @@ class _Solver:
     def road_access(self, dep_id: str) -> Leg:
         """The deposit's road to the network (made once)."""
         if dep_id not in self.access:
-            deps = self.net.deposits[self.net.deposits["id"].astype(str) == dep_id].tail(1)
+            deps = deposit_row(self.net, dep_id)
             self.access.update(build_access_legs(self.net, deps))
         return self.access[dep_id]
 
@@ -507,14 +702,19 @@ class _Solver:
         key = (c, start, market)
         if key not in self._parts:
             legs = self.network_legs(c, start, market)
-            name = str(self.net.graph.nodes[start]["name"])
-            self._parts[key] = legs if isinstance(legs, str) else NetworkPart.of(name, legs)
+            if isinstance(legs, str):
+                self._parts[key] = legs
+            else:  # a route that several constraint sets share is summarised once
+                name = str(self.net.graph.nodes[start]["name"])
+                same = (name, tuple(id(leg) for leg in legs))
+                if same not in self._same:
+                    self._same[same] = NetworkPart.of(name, legs, figures=self.figures)
+                self._parts[key] = self._same[same]
         return self._parts[key]
 
 
-def _output(dep: Any) -> tuple[float | None, str | None]:
-    v: Any = getattr(dep, "output_value", None)
-    u = getattr(dep, "output_unit", None)
+def _output(v: Any, u: Any) -> tuple[float | None, str | None]:
+    """A deposit's output value and unit, or (None, None) where either is missing."""
     if is_missing(v) or not isinstance(u, str) or not u:
         return None, None
     return float(v), u
@@ -581,9 +781,12 @@ def exports(
     per_market = [_market_columns(net, deps, sets, m, solver, table) for m in market_ids]
     n_m = len(market_ids)
     # rows run deposit by deposit, each deposit's markets in the order given
-    cols = {k: [v for v in vs for _ in range(n_m)] for k, vs in _deposit_columns(deps).items()}
+    cols: dict[str, list[Any] | np.ndarray] = {
+        k: vs if n_m == 1 else [v for v in vs for _ in range(n_m)]
+        for k, vs in _deposit_columns(deps).items()
+    }
     for key in per_market[0] if per_market else ():
-        cols[key] = [v for vs in zip(*(pm[key] for pm in per_market), strict=True) for v in vs]
+        cols[key] = _interleave([pm[key] for pm in per_market])
     frame = pd.DataFrame({k: cols.get(k, []) for k in COLUMNS}, columns=list(COLUMNS))
     frame.attrs.update(
         markets=market_ids,
@@ -593,10 +796,27 @@ def exports(
     return frame
 
 
+def _interleave(per_market: list[list[Any] | np.ndarray]) -> list[Any] | np.ndarray:
+    """One column of the frame from one per market: deposit by deposit, markets in order.
+
+    A number column stays a float array (pandas reads a list of floats and None the same way,
+    as float64 with NaN), but one with no number at all is a list of None, an object column,
+    as it was when every column was a list.
+    """
+    if not isinstance(per_market[0], np.ndarray):
+        if len(per_market) == 1:
+            return per_market[0]
+        return [v for vs in zip(*per_market, strict=True) for v in vs]
+    arr = per_market[0] if len(per_market) == 1 else np.stack(per_market, axis=1).ravel()
+    return [None] * len(arr) if np.isnan(arr).all() else arr
+
+
 def _deposit_columns(deps: pd.DataFrame) -> dict[str, list[Any]]:
     """The columns that describe the deposit itself, one value per deposit."""
-    outputs = [_output(dep) for dep in deps.reindex(columns=["output_value", "output_unit"])
-               .itertuples(index=False)]  # fmt: skip
+    n = len(deps)
+    values = deps["output_value"].tolist() if "output_value" in deps else [None] * n
+    units = deps["output_unit"].tolist() if "output_unit" in deps else [None] * n
+    outputs = [_output(v, u) for v, u in zip(values, units, strict=True)]
     return {
         "deposit": [str(v) for v in deps["id"]],
         "name": deps["name"].tolist(),
@@ -608,28 +828,61 @@ def _deposit_columns(deps: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def _route_columns(
-    solver: _Solver, c: Constraints, market: str, deps: pd.DataFrame, t: AccessTable | None
-) -> dict[str, list[Any]]:
-    """Each deposit's best route to ``market`` under ``c``: one network part per access node."""
+    solver: _Solver,
+    c: Constraints,
+    market: str,
+    deps: pd.DataFrame,
+    t: AccessTable | None,
+    *,
+    texts: bool = True,
+) -> tuple[np.ndarray, dict[str, list[Any]]]:
+    """Each deposit's best route to ``market`` under ``c``: one network part per access node.
+
+    Returns the numbers (one row per name of :data:`NUMBERS`, one column per deposit, NaN:
+    no route or no such figure) and the columns of :data:`ROUTE_TEXTS` (without ``texts``,
+    only ``blocked``: the table shows the others of one constraint set alone).
+    """
     n = len(deps)
-    out: dict[str, list[Any]] = {k: [None] * n for k in ROUTE_FIELDS}
+    numbers = np.full((len(NUMBERS), n), np.nan)
+    keys = ROUTE_TEXTS if texts else ("blocked",)
     if t is None:  # pragma: no cover - a network with deposits has linked nodes
-        return out
+        return numbers, {k: [None] * n for k in keys}
     names = [str(v) for v in deps["name"]]
+    got: dict[str, list[Any]] = {k: [] for k in keys}
+    order = []
     for node, rows in pd.Series(range(n)).groupby(t.node, sort=False).indices.items():
         part = solver.part(c, str(node), market)
+        m = len(rows)
+        found: dict[str, list[Any]]
         if isinstance(part, str):
-            blocked = _blocked(part)
-            got = {f.name: [getattr(blocked, f.name)] * len(rows) for f in fields(blocked)}
-            got["countries"] = [[] for _ in rows]
-            got["path"] = [[] for _ in rows]
+            found = {"blocked": [part] * m}
+            if texts:
+                found.update({
+                    "countries": [[] for _ in rows], "transits_russia": [None] * m,
+                    "transits_china": [None] * m, "main_corridor": [None] * m,
+                    "path": [[] for _ in rows],
+                })  # fmt: skip
         else:
-            got = combine_access(part, [names[i] for i in rows], t.km[rows], list(t.code[rows]))
-        for k, vs in got.items():
-            column = out[k]
-            for i, v in zip(rows.tolist(), vs, strict=True):
-                column[i] = v
-    return out
+            km, codes = t.km[rows], list(t.code[rows])
+            numbers[:, rows] = unrounded_totals(part, km, codes)
+            found = (route_texts(part, [names[i] for i in rows], km, codes) if texts
+                     else {"blocked": [None] * m})  # fmt: skip
+        for k in keys:
+            got[k] += found[k]
+        order.append(rows)
+    # back to the deposits' order: where each deposit's values lie in the lists (past the end:
+    # a deposit no group holds, left None)
+    held = np.concatenate(order) if order else np.empty(0, dtype=np.intp)
+    at = np.full(n, len(held), dtype=np.intp)
+    at[held] = np.arange(len(held))
+    where = at.tolist()
+    return round_totals(numbers), {k: _gather(vs, where) for k, vs in got.items()}
+
+
+def _gather(values: list[Any], where: list[int]) -> list[Any]:
+    """``values[j]`` for each ``j`` of ``where`` (``len(values)``: None)."""
+    padded = [*values, None]
+    return [padded[j] for j in where]
 
 
 ROUTE_FIELDS = (*NUMBERS, *ROUTE_TEXTS)  # the fields of SupplyRoute, the columns of a route
@@ -662,26 +915,14 @@ def extra_numbers(route: np.ndarray, base: np.ndarray) -> np.ndarray:
     """
     out = np.full(route.shape, np.nan)
     d = route - base
-    out[0] = _rounded(d[0], DECIMALS["km"])
+    out[0] = rounded(d[0], DECIMALS["km"])
     for j, f in enumerate(FIGURES):
         rows = d[1 + 3 * j : 4 + 3 * j]
         with np.errstate(invalid="ignore"):
             ends = (rows.min(axis=0), rows[1], rows.max(axis=0))
         for i, v in enumerate(ends):
-            out[1 + 3 * j + i] = _rounded(v, DECIMALS[f])
+            out[1 + 3 * j + i] = rounded(v, DECIMALS[f])
     return out
-
-
-def _numbers(columns: Mapping[str, Sequence[float | None]]) -> np.ndarray:
-    """The :data:`NUMBERS` columns as one float array (None as NaN)."""
-    return np.array([columns[k] for k in NUMBERS], dtype=float).reshape(len(NUMBERS), -1)
-
-
-def _extra_columns(
-    prefix: str, route: Mapping[str, Sequence[float | None]], base: np.ndarray
-) -> dict[str, list[float | None]]:
-    extra = extra_numbers(_numbers(route), base)
-    return {f"{prefix}{k}": _values(extra[i]) for i, k in enumerate(NUMBERS)}
 
 
 def _market_columns(
@@ -691,30 +932,36 @@ def _market_columns(
     market: str,
     solver: _Solver,
     t: AccessTable | None,
-) -> dict[str, list[Any]]:
-    """The route columns of :data:`COLUMNS` for every deposit and one market."""
+) -> dict[str, list[Any] | np.ndarray]:
+    """The route columns of :data:`COLUMNS` for every deposit and one market.
+
+    Numbers come as float arrays (NaN: none), the other columns as lists.
+    """
     n = len(deps)
-    found: dict[Constraints, dict[str, list[Any]]] = {}
+    found: dict[Constraints, tuple[np.ndarray, dict[str, list[Any]]]] = {}
     fuels = _fuel_rows(deps)
     for c in dict.fromkeys(sets.values()):
-        found[c] = _route_columns(solver, c, market, deps, t)
+        numbers, texts = found[c] = _route_columns(solver, c, market, deps, t,
+                                                   texts=c == sets["best"])  # fmt: skip
         for i, (dep_id, commodity) in fuels.items():  # oil and gas by their own modes
             legs = solver.fuel_legs(c, dep_id, commodity, market)
             r = _blocked(legs) if isinstance(legs, str) else summarise_supply_route(legs)
-            for f in fields(r):
-                found[c][f.name][i] = getattr(r, f.name)
-    best, short = found[sets["best"]], found[sets["short"]]
-    cols: dict[str, list[Any]] = {
+            numbers[:, i] = [np.nan if v is None else v for v in (getattr(r, k) for k in NUMBERS)]
+            for k, column in texts.items():
+                column[i] = getattr(r, k)
+    (best, best_texts), (short, _) = found[sets["best"]], found[sets["short"]]
+    cols: dict[str, list[Any] | np.ndarray] = {
         "market": [market] * n, "market_name": [net.graph.nodes[market]["name"]] * n,
-        **{k: best[k] for k in ROUTE_FIELDS}, **{f"shortest_{k}": short[k] for k in NUMBERS},
+        **dict(zip(NUMBERS, best, strict=True)), **best_texts,
+        **{f"shortest_{k}": v for k, v in zip(NUMBERS, short, strict=True)},
+        **{f"extra_{k}": v for k, v in zip(NUMBERS, extra_numbers(best, short), strict=True)},
     }  # fmt: skip
-    base = _numbers(short)
-    cols.update(_extra_columns("extra_", best, base))
     for key in FREE_OF:
-        free = found[sets[key]]
-        cols.update({f"{key}_free_{k}": free[k] for k in NUMBERS})
-        cols[f"{key}_free_blocked"] = free["blocked"]
-        cols.update(_extra_columns(f"{key}_free_extra_", free, base))
+        free, free_texts = found[sets[key]]
+        cols.update({f"{key}_free_{k}": v for k, v in zip(NUMBERS, free, strict=True)})
+        cols[f"{key}_free_blocked"] = free_texts["blocked"]
+        extra = extra_numbers(free, short)
+        cols.update({f"{key}_free_extra_{k}": v for k, v in zip(NUMBERS, extra, strict=True)})
     return cols
 
 
