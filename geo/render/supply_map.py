@@ -88,8 +88,17 @@ class _Edges:
     def __init__(self) -> None:
         self.lines: list[list[list[float]]] = []
         self._index: dict[str, int] = {}
+        self._refs: dict[tuple[str, str, str], int] = {}
 
     def ref(self, leg: Leg) -> int:
+        """The ref of a leg's line: routes to a market share their legs, so each is made once."""
+        key = (leg.segment_id, leg.from_id, leg.to_id)
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = self._refs[key] = self._ref(leg)
+        return ref
+
+    def _ref(self, leg: Leg) -> int:
         i = self._index.get(leg.segment_id)
         if i is None:
             i = self._index[leg.segment_id] = len(self.lines)
