@@ -6,7 +6,13 @@ from helpers import column_values as rebuild
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.render.payloads import FRONT_CODE_MAX_CHARS, columnar, front_code
+from geo.render.payloads import (
+    FRONT_CODE_MAX_CHARS,
+    SMALL_DIGITS,
+    columnar,
+    front_code,
+    small_numbers,
+)
 
 texts = st.lists(
     st.one_of(
@@ -29,8 +35,23 @@ def test_links_numbered_in_order_are_front_coded_and_smaller() -> None:
         f"https://mrdata.usgs.gov/mrds/show-mrds.php?dep_id={10_000_000 + i}" for i in range(1000)
     ]
     col = columnar(links)
-    assert "f" in col and rebuild(col) == links
+    assert "g" in col and rebuild(col) == links  # shared lengths below 64: one character each
+    assert len(col["g"]) == len(links)
     assert sum(map(len, col["s"])) < sum(map(len, links)) / 10
+
+
+def test_small_numbers_are_characters_and_big_ones_lists() -> None:
+    assert small_numbers(list(range(64))) == SMALL_DIGITS
+    assert small_numbers([]) == "" and small_numbers([64]) is None and small_numbers([-1]) is None
+    few = ["a", "b", "c"] * 40
+    assert columnar(few) == {"d": ["a", "b", "c"], "c": "012" * 40}
+    many = [f"v{i:03d}" for i in range(100)] * 3  # 100 distinct values: codes past 63
+    col = columnar(many)
+    assert "i" in col and "c" not in col and rebuild(col) == many
+    prefix = "https://example.org/" + "x" * 60  # shares 80 characters: past 63
+    long = [f"{prefix}{i:03d}" for i in range(100)]
+    col = columnar(long)
+    assert "f" in col and "g" not in col and max(col["f"]) >= 64 and rebuild(col) == long
 
 
 def test_non_ascii_and_long_values_are_sent_plainly() -> None:

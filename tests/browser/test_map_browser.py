@@ -312,13 +312,15 @@ def test_front_coded_columns_decode_in_the_page(map_page: MapPage, fixture_map: 
     data = map_page.js(
         "() => CorridorMap.map._cm.layers.find(o => o.layer.zoomToShowLayer).layer._cmSpec.data"
     )
-    coded = [(i, c) for i, c in enumerate(data) if "f" in c]
+    coded = [(i, c) for i, c in enumerate(data) if "f" in c or "g" in c]
     assert coded, "no column of the fixture deposits is front-coded"
-    for i, col in coded:
+    chars = [(i, c) for i, c in enumerate(data) if "c" in c]  # dictionary codes as characters
+    assert chars, "no dictionary column of the fixture deposits has its codes as characters"
+    for i, col in coded + chars:
         shown = map_page.js(
             "(i) => { const spec = CorridorMap.map._cm.layers.find(o => o.layer.zoomToShowLayer)"
-            ".layer._cmSpec;"
-            " return spec.data[i].f.map((_, j) => CorridorMap.column(spec.data[i], j)); }",
+            ".layer._cmSpec; const n = spec.p.length;"
+            " return Array.from({length: n}, (_, j) => CorridorMap.column(spec.data[i], j)); }",
             i,
         )
         assert shown == column_values(col)
