@@ -62,3 +62,18 @@ def test_non_ascii_and_long_values_are_sent_plainly() -> None:
     # Unrelated values: coding would not save a third, so they stay plain.
     words = ["copper", "zinc", "gold", "uranium", "lithium", "tin"]
     assert columnar(words) == {"v": words}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="ab/:.0123", max_size=12), min_size=1, max_size=40),
+       st.integers(1, 7))  # fmt: skip
+def test_front_code_in_blocks_equals_at_once(values: list[str], block: int) -> None:
+    import geo.render.payloads as payloads
+
+    whole = front_code(values)
+    old = payloads.FRONT_CODE_BLOCK
+    try:
+        payloads.FRONT_CODE_BLOCK = block
+        assert front_code(values) == whole
+    finally:
+        payloads.FRONT_CODE_BLOCK = old

@@ -591,6 +591,7 @@ def columnar(values: Sequence[str] | np.ndarray) -> Column:
 
 
 FRONT_CODE_MAX_CHARS = 256  # longer values are sent plainly (the comparison is width x rows)
+FRONT_CODE_BLOCK = 1 << 16  # rows compared at once (their grids: rows x width bytes, twice)
 
 
 def front_code(texts: list[str]) -> tuple[list[int], list[str]] | None:
@@ -616,10 +617,13 @@ def front_code(texts: list[str]) -> tuple[list[int], list[str]] | None:
     if lengths.max() > FRONT_CODE_MAX_CHARS:
         return None
     width = max(int(lengths.max()), 1)
-    # Each text padded with NUL bytes to the width, in one buffer (numpy encodes ASCII in C)
-    grid = np.array(texts, dtype=f"S{width}").view(np.uint8).reshape(len(texts), width)
-    differ = grid[1:] != grid[:-1]  # the first differing byte: the shared prefix's length
-    same = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
+    same = np.empty(len(texts) - 1, dtype=np.int64)
+    for a in range(0, len(texts) - 1, FRONT_CODE_BLOCK):  # blocks: a million rows' grids are big
+        b = min(a + FRONT_CODE_BLOCK, len(texts) - 1)
+        # each text padded with NUL bytes to the width, in one buffer (numpy encodes ASCII in C)
+        grid = np.array(texts[a : b + 1], dtype=f"S{width}").view(np.uint8).reshape(-1, width)
+        differ = grid[1:] != grid[:-1]  # the first differing byte: the shared prefix's length
+        same[a:b] = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
     shared = np.concatenate([[0], np.minimum(same, np.minimum(lengths[1:], lengths[:-1]))])
     rest = [t[k:] for t, k in zip(texts, shared.tolist(), strict=True)]
     return shared.tolist(), rest
