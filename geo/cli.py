@@ -6,6 +6,7 @@ non-zero exit code, never as a traceback.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -605,10 +606,24 @@ def map_cmd(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A command runs with Python's cyclic garbage collector off (as it was afterwards, for callers
+    in a longer-lived process). A command is one batch run over frames, arrays and dicts that
+    hold no reference cycles; the collector would walk the millions of objects of a big layer
+    again and again as they are made, finding nothing. Measured on a 2-core VM: `corridor map`
+    with a 1M-point layer 65.6 -> 55.5 s of CPU, `corridor exports` of 100k deposits 26.7 ->
+    16.3 s, the supply map with 10k deposits 26.5 -> 23.5 s; peak memory +0.5 to +2%.
+    Objects are still freed by reference counting the moment they are no longer used.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         app()
     except GeoError as e:  # commands may raise instead of calling fail()
         for line in e.lines():
             say(err, line)
         sys.exit(e.exit_code)
+    finally:
+        if collecting:
+            gc.enable()

@@ -247,3 +247,36 @@ def test_exports_leave_a_pipeline_routes_money_and_carbon_empty() -> None:
 def test_exports_unknown_commodity_is_an_error() -> None:
     code, _, err = cli("exports", "--commodity", "unobtainium")
     assert code == 1 and "unobtainium" in err
+
+
+@pytest.mark.parametrize("argv", [["corridor", "places", "--format", "json"], ["corridor", "nope"]])
+def test_main_runs_a_command_without_the_cycle_collector_and_restores_it(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the command runs with gc off (its walks over a big layer's objects find nothing); a caller
+    # in a longer-lived process gets the collector back as it was, after success or failure
+    import gc
+
+    from geo import cli as cli_module
+
+    seen: list[bool] = []
+    real_app = cli_module.app
+
+    def app_recording() -> None:
+        seen.append(gc.isenabled())
+        real_app()
+
+    monkeypatch.setattr(cli_module, "app", app_recording)
+    monkeypatch.setattr(sys, "argv", argv)
+    assert gc.isenabled()
+    with pytest.raises(SystemExit):
+        cli_module.main()
+    assert seen == [False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(SystemExit):
+            cli_module.main()
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
