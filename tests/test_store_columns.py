@@ -104,6 +104,99 @@ def test_repeated_text_is_stored_as_codes_and_round_trips() -> None:
         decode_frame(bad)  # the words block no longer matches its checksum
 
 
+def test_repeated_lists_of_texts_are_stored_as_codes_each_row_its_own_list() -> None:
+    combos = [["gold"], ["copper", "gold"], [], ["uranium", "rare_earths", "é😀"]]
+    cells: list[Any] = [list(combos[i % 4]) for i in range(40)]
+    cells[3], cells[9] = None, math.nan
+    obj = np.empty(40, dtype=object)
+    obj[:] = cells
+    g = frame({"commodities": pd.Series(obj, dtype=object)}, points(40))
+    raw = encode_frame(g, {})
+    assert b'"enc":"lists"' in raw
+    back = decode_frame(raw)
+    assert store.same_frame(g, back)
+    assert back["commodities"].iloc[3] is None and math.isnan(back["commodities"].iloc[9])
+    rows = back["commodities"].tolist()
+    lists = [v for v in rows if isinstance(v, list)]
+    assert len({id(v) for v in lists}) == len(lists) == 38  # no two rows share a list
+    rows[0].append("changed")
+    assert back["commodities"].iloc[4] == ["gold"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "enc"),
+    [
+        ([["gold"], ["gold", 1]] * 8, b'"enc":"objects"'),  # a number in a list
+        ([["gold"], ["gold", None]] * 8, b'"enc":"objects"'),  # a null in a list
+        ([["gold"], {"a": "b"}] * 8, b'"enc":"objects"'),  # a dict
+        ([[str(i)] for i in range(16)], b'"enc":"objects"'),  # no repeats
+        ([["gold"], [["nested"]]] * 8, b'"enc":"objects"'),
+        ([["gold"], "gold"] * 8, b'"enc":"objects"'),  # a bare text
+    ],
+)
+def test_other_object_columns_stay_json(cells: list[Any], enc: bytes) -> None:
+    obj = np.empty(len(cells), dtype=object)
+    obj[:] = cells
+    g = frame({"commodities": pd.Series(obj, dtype=object)}, points(len(cells)))
+    raw = encode_frame(g, {})
+    assert enc in raw and b'"enc":"lists"' not in raw
+    back = decode_frame(raw)
+    assert store.same_frame(g, back)
+    assert [type(v) for v in back["commodities"]] == [type(v) for v in cells]
+
+
+def _lists_copy(change: Any) -> bytes:
+    obj = np.empty(8, dtype=object)
+    obj[:] = [["gold"], ["copper", "gold"]] * 4
+    raw = encode_frame(frame({"commodities": pd.Series(obj, dtype=object)}, points(8)), {})
+    return _rewrite_header(raw, lambda h: change(h["columns"][0]))
+
+
+def _table(values: list[Any]) -> bytes:
+    return json.dumps(values).encode()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.update(lists=c["data"]),  # codes read as the table
+        lambda c: c.update(data=c["lists"]),  # the table read as codes
+        lambda c: c.update(enc="lists", dtype="str"),
+        lambda c: c.pop("lists"),
+    ],
+)
+def test_a_lists_column_not_as_written_is_refused(change: Any) -> None:
+    with pytest.raises(ColumnsError):
+        decode_frame(_lists_copy(change))
+
+
+def test_lists_codes_and_tables_out_of_place_are_refused() -> None:
+    decode_lists = columns._decode_lists  # the decoder itself, fed hostile blocks
+
+    class Blocks:
+        def __init__(self, table: bytes, codes: list[int]) -> None:
+            self.data = {"t": table, "c": np.asarray(codes, dtype="<i4").tobytes()}
+
+        def read(self, block: str) -> bytes:
+            return self.data[block]
+
+    entry = {"lists": "t", "data": "c"}
+    assert [v if isinstance(v, list) else repr(v) for v in
+            decode_lists(entry, Blocks(_table([["a"], []]), [0, 1, -1, -2]), 4)] == [
+        ["a"], [], "None", "nan"]  # fmt: skip
+    for table, codes in [
+        (_table([["a"]]), [0, 1]),  # a code past the table
+        (_table([["a"]]), [0, -3]),  # below NaN's code
+        (_table(["a"]), [0, 0]),  # a text, not a list
+        (_table([["a", 1]]), [0, 0]),  # a number in a list
+        (_table({"a": 1}), [0, 0]),  # not a list at all
+        (b"[[", [0, 0]),  # not JSON
+        (_table([["a"]]), [0]),  # too few codes
+    ]:
+        with pytest.raises(ColumnsError):
+            decode_lists(entry, Blocks(table, codes), 2)
+
+
 def test_lines_and_polygons_round_trip_as_wkb() -> None:
     geoms = [
         shapely.LineString([(60, 40), (61.000001, 40.5)]),

@@ -5,7 +5,9 @@ bytes), the header (JSON), then the column blocks. The header names every column
 encoding and block (offset, length and sha256 of the bytes). Numbers are raw little-endian numpy
 buffers (``np.frombuffer`` of a numeric dtype; nothing is unpickled), text and object columns
 are JSON arrays read by orjson (a float NaN in an object column is kept as the list of its
-rows, since JSON has no NaN), points are one float64 x, y buffer and other geometries WKB with
+rows, since JSON has no NaN), a text column of few distinct values and an object column of
+lists of texts repeated often (commodities) are their distinct values with an int32 code per
+row, points are one float64 x, y buffer and other geometries WKB with
 offsets. Nothing in the file is executed.
 
 :func:`encode_frame` refuses (:class:`ColumnsError`) what it cannot give back exactly: a dtype
@@ -78,6 +80,10 @@ def _encode_column(s: pd.Series, out: list[bytes], at: list[int]) -> dict[str, A
         else:
             values = s.to_numpy(dtype=object, na_value=None).tolist()
             entry.update(enc="text", data=_block(out, at, _json_block(values)))
+    elif dtype == "object" and (lists := _word_lists(s.to_numpy(dtype=object))) is not None:
+        table, codes = lists
+        entry.update(enc="lists", lists=_block(out, at, _json_block(table)),
+                     data=_block(out, at, codes.astype("<i4").tobytes()))  # fmt: skip
     elif dtype == "object":
         values = s.to_numpy(dtype=object).tolist()
         nan = [i for i, v in enumerate(values) if isinstance(v, float) and math.isnan(v)]
@@ -89,6 +95,32 @@ def _encode_column(s: pd.Series, out: list[bytes], at: list[int]) -> dict[str, A
         msg = f"column '{s.name}' has dtype {dtype}, which the columnar copy does not hold"
         raise ColumnsError(msg)
     return entry
+
+
+def _word_lists(values: np.ndarray) -> tuple[list[list[str]], np.ndarray] | None:
+    """An object column of often repeated lists of texts (commodities) as codes, else None.
+
+    The distinct lists and a code per row (-1 None, -2 NaN); None if the column holds anything
+    else, or its lists repeat too little to gain.
+    """
+    if not len(values):
+        return None
+    keys: dict[tuple[str, ...], int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values.tolist()):
+        if type(v) is list and all(type(w) is str for w in v):
+            codes[i] = keys.setdefault(tuple(v), len(keys))
+        elif v is None:
+            codes[i] = -1
+        elif type(v) is float and math.isnan(v):
+            codes[i] = -2
+        else:
+            return None
+        if len(keys) > len(values) // FEW_VALUES + 1:
+            return None
+    if len(keys) > len(values) // FEW_VALUES:
+        return None
+    return [list(k) for k in keys], codes
 
 
 def _encode_geometry(geoms: np.ndarray, out: list[bytes], at: list[int]) -> dict[str, Any]:
@@ -302,6 +334,8 @@ def _decode_column(entry: Any, blocks: _Blocks, count: int) -> pd.Series:
             raise ColumnsError(msg)
         table = np.array([*words, None], dtype=object)  # code -1: missing
         return pd.Series(table[codes], dtype="str")
+    if enc == "lists" and dtype == "object":
+        return pd.Series(_decode_lists(entry, blocks, count), dtype=object)
     if enc == "objects" and dtype == "object":
         values = _json_list(blocks.read(entry.get("data")), count)
         for i in _numbers(blocks.read(entry.get("nan")), "int64", None).tolist():
@@ -314,6 +348,27 @@ def _decode_column(entry: Any, blocks: _Blocks, count: int) -> pd.Series:
         return pd.Series(arr, dtype=object)
     msg = f"column encoding '{str(enc)[:40]}' of dtype '{str(dtype)[:40]}' is unknown"
     raise ColumnsError(msg)
+
+
+def _decode_lists(entry: dict[str, Any], blocks: _Blocks, count: int) -> np.ndarray:
+    """The rows of a ``lists`` column: each row its own new list (no row shares one)."""
+    table = _json_list(blocks.read(entry.get("lists")), None)
+    codes = _numbers(blocks.read(entry.get("data")), "int32", count)
+    if (
+        not all(type(t) is list and all(type(w) is str for w in t) for t in table)
+        or (codes >= len(table)).any()
+        or (codes < -2).any()
+    ):
+        msg = "a list column's codes are out of place"
+        raise ColumnsError(msg)
+    held = np.empty(len(table) + 2, dtype=object)
+    for k, t in enumerate(table):
+        held[k] = t
+    held[-2], held[-1] = math.nan, None  # codes -2 and -1
+    rows = held[np.where(codes >= 0, codes, codes + len(held))]
+    has = np.flatnonzero(codes >= 0)
+    rows[has] = np.fromiter(map(list.copy, rows[has]), dtype=object, count=len(has))
+    return rows
 
 
 def _decode_geometry(entry: Any, blocks: _Blocks, count: int) -> np.ndarray:
