@@ -11,6 +11,7 @@ geometries, duplicate points, lines of one vertex, frames changed in place.
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.analysis import stats as stats_module
+from geo.analysis.network import load_network
+from geo.analysis.routing import find_route
 from geo.analysis.stats import (
     EARTH_RADIUS_KM,
     deposits_near,
@@ -91,6 +95,24 @@ def check_against_brute_force(line: shapely.Geometry, lon: np.ndarray, lat: np.n
     for limit in (0, 3, len(listed) + 1):
         short = nearby_deposits(line, pts, buffer_km, limit=limit)
         assert short == {**stats, "list": listed[:limit], "list_limit": limit}
+    # one route asking of points with no kept index looks only at its region's: same answers
+    calls = []
+    real = stats_module._region_index
+
+    def spy(*args: object) -> object:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    with (mock.patch.object(stats_module, "REGION_MIN_POINTS", 0),
+          mock.patch.object(stats_module, "_region_index", spy)):  # fmt: skip
+        assert nearby_deposits(line, frame(lon, lat), buffer_km) == stats
+        short = nearby_deposits(line, frame(lon, lat), buffer_km, limit=3)
+        assert short == {**stats, "list": listed[:3], "list_limit": 3}
+    assert len(calls) == (2 if buffer_km <= stats_module.SAMPLED_MAX_KM and len(lon) else 0)
+    region = stats_module._region_index(np.asarray(pts.geometry.values),
+                                        stats_module._Pieces(line), buffer_km)  # fmt: skip
+    kept = np.isfinite(region.p).all(axis=1)
+    assert kept[truth <= buffer_km + TOLERANCE_KM].all()  # the region holds every point near
 
 
 def test_points_exactly_on_the_edge_of_the_buffer() -> None:
@@ -229,3 +251,26 @@ def test_reference_routes_with_a_short_list_say_so_and_keep_their_counts() -> No
         assert a["count"] > 2 and "list_limit" not in a
         assert b == {**a, "list": a["list"][:2], "list_limit": 2}
     assert (whole["deposits_nearby_count"] == short["deposits_nearby_count"]).all()
+
+
+def test_one_route_over_many_points_asks_only_its_region_and_answers_as_the_whole_tree() -> None:
+    # a route of the real network and 150,000 points over Eurasia, half of them in its band:
+    # the region holds a fraction of the points, and the statistics are the whole tree's
+    route = find_route(load_network([]), "Almaty", "Tashkent")
+    line = shapely.MultiLineString(
+        [p for leg in route.legs for p in shapely.get_parts(leg.geometry)]
+    )
+    rng = np.random.default_rng(19)
+    n = 150_000
+    lon = np.r_[rng.uniform(20, 130, n // 2), rng.uniform(68, 78, n // 2)]
+    lat = np.r_[rng.uniform(25, 60, n // 2), rng.uniform(40, 44.5, n // 2)]
+    pts = frame(lon, lat)
+    region = stats_module._region_index(np.asarray(pts.geometry.values),
+                                        stats_module._Pieces(line), 50.0)  # fmt: skip
+    held = int(np.isfinite(region.p).all(axis=1).sum())
+    assert 0 < held < 0.35 * n  # of the points over Eurasia, hardly any; of the band, most
+    whole = stats_module.point_index(frame(lon, lat).geometry.values)
+    for limit in (None, 0, 25):
+        fast = nearby_deposits(line, frame(lon, lat), 50.0, limit=limit)
+        assert fast == nearby_deposits(line, pts, 50.0, limit=limit, points=whole)
+        assert fast["count"] > 1000

@@ -376,8 +376,12 @@ class PointIndex:
     they are never near anything, as before.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
-        self.p = _unit(x, y)
+    def __init__(self, x: np.ndarray, y: np.ndarray, keep: np.ndarray | None = None) -> None:
+        if keep is None:
+            self.p = _unit(x, y)
+        else:  # only the points ``keep`` marks; the others have no coordinates here
+            self.p = np.full((len(x), 3), np.nan)
+            self.p[keep] = _unit(x[keep], y[keep])
         self.rows = np.flatnonzero(np.isfinite(self.p).all(axis=1))
         held = self.p if len(self.rows) == len(self.p) else self.p[self.rows]
         # no balancing: built in half the time, and queried as fast for points on a map
@@ -463,12 +467,11 @@ def point_index(geometries: Any) -> PointIndex:
     geoms = np.asarray(geometries)
     if geoms.dtype != object:  # not an array of geometry objects: nothing to recognise it by
         return PointIndex(*_point_xy(geoms))
-    # the objects' addresses, 8 bytes each: a million points are compared in milliseconds
+    kept = _kept_index(geometries, geoms)
+    if kept is not None:
+        return kept
     address = np.frombuffer(geoms.tobytes(), dtype=np.uintp)
     key = id(geometries)
-    kept = _POINT_INDEXES.get(key)
-    if kept is not None and kept[0]() is geometries and np.array_equal(kept[2], address):
-        return kept[3]
     index = PointIndex(*_point_xy(geoms))
     try:
         ref = weakref.ref(geometries, lambda _: _POINT_INDEXES.pop(key, None))
@@ -479,6 +482,90 @@ def point_index(geometries: Any) -> PointIndex:
         _POINT_INDEXES.pop(next(iter(_POINT_INDEXES)))
     _POINT_INDEXES[key] = (ref, geoms.copy(), address, index)
     return index
+
+
+REGION_MIN_POINTS = 100_000  # a single route asks only about the points in its region
+CELL_DEG = 0.5  # the region's grid
+
+
+def _region_index(geoms: np.ndarray, line: _Pieces, buffer_km: float) -> PointIndex:
+    """A :class:`PointIndex` of only the points that may lie within ``buffer_km`` of ``line``.
+
+    What one route asks of a million points: the rest are never near it, so a tree of them
+    all (1.2 s) is not needed. The region is the cells of a :data:`CELL_DEG` grid within
+    ``buffer_km`` plus half a sample step of the line's samples (every point of the line lies
+    within half a step of one), widened in longitude by the most its latitude can need. It holds
+    every point within the buffer, so the answers are those of the whole tree.
+    """
+    x, y = _point_xy(geoms)
+    ok = np.isfinite(x) & np.isfinite(y)
+    grid = _region_cells(line, buffer_km / EARTH_RADIUS_KM + line.half)
+    ncol = grid.shape[1]
+    keep = np.zeros(len(x), dtype=bool)
+    rows = np.flatnonzero(ok)
+    col = np.floor((x[rows] + 180.0) / CELL_DEG).astype(np.int64) % ncol
+    row = np.clip(np.floor((y[rows] + 90.0) / CELL_DEG).astype(np.int64), 0, grid.shape[0] - 1)
+    keep[rows] = grid[row, col]
+    return PointIndex(x, y, keep)
+
+
+def _region_cells(line: _Pieces, angle: float) -> np.ndarray:
+    """The cells (rows by latitude, columns by longitude) within ``angle`` of a sample, and more.
+
+    Each cell holding a sample is widened by ``angle`` (plus a margin) north and south, and
+    east and west by the widest a circle of that radius can be at the cell's most poleward
+    latitude so widened; a circle that reaches a pole takes the whole band.
+    """
+    nrow, ncol = round(180 / CELL_DEG), round(360 / CELL_DEG)
+    grid = np.zeros((nrow, ncol), dtype=bool)
+    s = line.tree.data
+    lon = np.degrees(np.arctan2(s[:, 1], s[:, 0]))
+    lat = np.degrees(np.arcsin(np.clip(s[:, 2], -1.0, 1.0)))
+    cells = np.unique(np.column_stack([
+        np.clip(np.floor((lat + 90.0) / CELL_DEG), 0, nrow - 1),
+        np.floor((lon + 180.0) / CELL_DEG) % ncol]).astype(np.int64), axis=0)  # fmt: skip
+    pad = math.degrees(angle) + 0.01  # degrees; the margin covers float noise many times over
+    for r, c in cells.tolist():
+        south, north = -90.0 + r * CELL_DEG - pad, -90.0 + (r + 1) * CELL_DEG + pad
+        r0, r1 = (
+            max(0, math.floor((south + 90.0) / CELL_DEG)),
+            min(nrow - 1, math.floor((north + 90.0) / CELL_DEG)),
+        )
+        poleward = max(abs(south), abs(north))
+        ratio = math.sin(min(angle + 1e-6, math.pi / 2)) / max(
+            math.cos(math.radians(min(poleward, 90.0))), 1e-12
+        )
+        if poleward >= 89.9 or ratio >= 1.0:
+            grid[r0 : r1 + 1, :] = True
+            continue
+        wide = math.degrees(math.asin(ratio)) + 0.01
+        west = -180.0 + c * CELL_DEG - wide
+        east = -180.0 + (c + 1) * CELL_DEG + wide
+        c0, c1 = math.floor((west + 180.0) / CELL_DEG), math.floor((east + 180.0) / CELL_DEG)
+        if c1 - c0 + 1 >= ncol:
+            grid[r0 : r1 + 1, :] = True
+        else:
+            grid[r0 : r1 + 1, np.arange(c0, c1 + 1) % ncol] = True
+    return grid
+
+
+def _index_for(geometries: Any, line: _Pieces, buffer_km: float) -> PointIndex:
+    """The points' kept index if there is one; for many points, else, one of the line's region."""
+    geoms = np.asarray(geometries)
+    if (len(geoms) < REGION_MIN_POINTS or geoms.dtype != object
+            or _kept_index(geometries, geoms) is not None):  # fmt: skip
+        return point_index(geometries)
+    return _region_index(geoms, line, buffer_km)
+
+
+def _kept_index(geometries: Any, geoms: np.ndarray) -> PointIndex | None:
+    """The index kept for this very array holding these very points, if there is one."""
+    kept = _POINT_INDEXES.get(id(geometries))
+    if kept is None or kept[0]() is not geometries:
+        return None
+    # the objects' addresses, 8 bytes each: a million points are compared in milliseconds
+    address = np.frombuffer(geoms.tobytes(), dtype=np.uintp)
+    return kept[3] if np.array_equal(kept[2], address) else None
 
 
 def _point_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -976,7 +1063,7 @@ def _nearby_km(geometry: shapely.Geometry, deposits: gpd.GeoDataFrame, buffer_km
         km = distance_to_line_km(geometry, shapely.get_x(geoms), shapely.get_y(geoms))
         return rows, np.arange(len(rows)), km
     line = _Pieces(geometry)
-    index = points if points is not None else point_index(deposits.geometry.values)
+    index = points if points is not None else _index_for(deposits.geometry.values, line, buffer_km)
     rows = _near_sampled(line, index, buffer_km)
     measured = np.arange(len(rows))
     if limit is not None and len(rows) > limit:
