@@ -658,6 +658,8 @@ def id_clashes(layers: list[gpd.GeoDataFrame]) -> list[Problem]:
     ``--layer``) is one feature, not a clash. Ids are compared per column (hash lookups in
     pandas); only the rows whose id is taken are looked at one by one.
     """
+    if not any("id" in lyr and not lyr.attrs.get("bundled") for lyr in layers):
+        return []  # nothing to check: the bundled layers are not even read
     reserved = bundled_ids()
     # kind -> the earlier layers: path, ids, geometries (indexed when a later layer asks)
     seen: dict[str, list[_Known]] = {}
