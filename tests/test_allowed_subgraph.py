@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import pytest
+import scipy.sparse
 import shapely
 
 from geo.analysis.network import Network, load_network
@@ -196,3 +197,30 @@ def test_tiny_graph_keeps_the_first_of_equals_and_the_cheaper_turned_edge() -> N
     assert list(g.nodes) == ["a", "b", "e", "c", "d"]
     assert list(g.adj["d"]) == ["b", "e"]
     assert list(g.adj["c"]) == ["b", "c"]
+
+
+def reference_matrix(g: nx.Graph) -> scipy.sparse.csr_matrix:
+    """The search matrix as a loop over the subgraph's edges built it (the code this replaced)."""
+    names = list(g.nodes)
+    index = {n: k for k, n in enumerate(names)}
+    rows, cols, w = [], [], []
+    for u, v, km in g.edges(data="weight"):
+        for x, y in ((u, v), (v, u)):
+            rows.append(index[x])
+            cols.append(index[y])
+            w.append(max(float(km), 1e-9))
+    return scipy.sparse.csr_matrix((w, (rows, cols)), shape=(len(names), len(names)))
+
+
+def test_search_matrix_is_the_loop_built_one(net: Network) -> None:
+    for spec in reference_specs():
+        c = spec.constraints
+        find_route(net, spec.origin, spec.destination, via=spec.via, constraints=c)
+        names, index, m = net.subgraphs[("matrix", c)]
+        g = allowed_subgraph(net, c)
+        want = reference_matrix(g)
+        assert names == list(g.nodes) and index == {n: k for k, n in enumerate(names)}
+        for attr in ("indptr", "indices", "data"):
+            a, b = getattr(m, attr), getattr(want, attr)
+            assert a.dtype == b.dtype and a.tolist() == b.tolist(), attr
+        assert m.shape == want.shape and m.has_sorted_indices == want.has_sorted_indices

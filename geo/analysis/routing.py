@@ -1128,14 +1128,15 @@ def _matrix(
     if hit is None:
         names = list(g.nodes)
         index = {n: k for k, n in enumerate(names)}
-        rows, cols, w = [], [], []
-        for u, v, km in g.edges(data="weight"):  # search_weight: length plus a tie-breaker
-            # csgraph drops explicit zeros: a 0 km link becomes a tiny positive weight
-            for x, y in ((u, v), (v, u)):
-                rows.append(index[x])
-                cols.append(index[y])
-                w.append(max(float(km), 1e-9))
-        m = scipy.sparse.csr_matrix((w, (rows, cols)), shape=(len(names), len(names)))
+        edges = list(g.edges(data="weight"))  # search_weight: length plus a tie-breaker
+        ends = np.array([(index[u], index[v]) for u, v, _ in edges], dtype=np.int64).reshape(-1, 2)
+        # csgraph drops explicit zeros: a 0 km link becomes a tiny positive weight
+        km = np.array([max(float(w), 1e-9) for _, _, w in edges], dtype=float)
+        # each edge both ways, one after the other: (u, v) then (v, u), in the graph's order
+        rows, cols = ends.ravel(), ends[:, ::-1].ravel()
+        m = scipy.sparse.csr_matrix(
+            (np.repeat(km, 2), (rows, cols)), shape=(len(names), len(names))
+        )
         hit = (names, index, m)
         net.subgraphs[key] = hit
     return hit
