@@ -17,6 +17,12 @@ import shapely
 from geo.data import drawn
 from geo.data.drawn import simplified
 from geo.data.layers import load_bundled
+from geo.render.payloads import (
+    COUNTRY_MIN_AREA,
+    COUNTRY_SIMPLIFY_DEG,
+    display_geometries,
+    display_geometry,
+)
 
 TOL = 0.01
 
@@ -100,3 +106,16 @@ def test_missing_geometry_is_simplified_not_kept(home: Path) -> None:
     out = simplified(lines, TOL, name="network")
     assert out[1] is None and out[0].wkt == "LINESTRING (0 0, 2 0)"
     assert not copy_path(home).exists()
+
+
+def test_country_outlines_read_back_exactly(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polygons (the country base the main map draws) round-trip byte for byte too."""
+    polys = np.asarray(load_bundled("countries").geometry.values, dtype=object)
+    first = display_geometries(polys, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
+    monkeypatch.setattr(drawn.shapely, "simplify", refuse)
+    again = display_geometries(polys, COUNTRY_SIMPLIFY_DEG, COUNTRY_MIN_AREA)
+    monkeypatch.undo()
+    # the reference: islands dropped one outline at a time, then shapely.simplify itself
+    islands = np.array([display_geometry(p, 0, COUNTRY_MIN_AREA) for p in polys], dtype=object)
+    want = shapely.simplify(islands, COUNTRY_SIMPLIFY_DEG, preserve_topology=True)
+    assert wkb(first) == wkb(want) == wkb(again)

@@ -753,7 +753,8 @@ def display_geometries(geoms: Any, tolerance: float, min_area: float) -> np.ndar
         ):
             arr[i] = display_geometry(arr[i], 0, min_area)
     if tolerance > 0:
-        arr[live] = shapely.simplify(arr[live], tolerance, preserve_topology=True)
+        # the same outlines every build: simplified once, then read back (geo.data.drawn)
+        arr[live] = simplified(arr[live], tolerance, preserve_topology=True, name="outlines")
     return arr
 
 
