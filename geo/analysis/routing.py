@@ -1008,12 +1008,19 @@ def _weights(net: Network, t: EdgeTable, by: str, rows: list[int]) -> list[Any]:
 
 
 def allowed_mask(net: Network, c: Constraints) -> np.ndarray:
-    """Which of the network's edges (:func:`edge_table`'s order) ``c`` allows: :func:`edge_allowed`.
+    """Which of the network's edges ``c`` allows, all at once: :func:`edge_allowed` of each.
 
-    >>> from geo.analysis.network import load_network
-    >>> net = load_network()  # doctest: +SKIP
-    >>> allowed_mask(net, Constraints()).sum() > 0  # doctest: +SKIP
-    True
+    Parameters
+    ----------
+    net
+        The network.
+    c
+        What the routes may use.
+
+    Returns
+    -------
+    numpy.ndarray
+        One bool per edge, in :func:`edge_table`'s order (the graph's ``edges(data=True)``).
     """
     t = edge_table(net)
     ok: np.ndarray = t.any_of(t.by_mode, c.modes) & t.any_of(t.by_status, c.statuses)
