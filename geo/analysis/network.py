@@ -53,7 +53,8 @@ class Network:
     The graph is frozen (:func:`networkx.freeze`): a network is never changed after it is built,
     so what is derived from it can be kept beside it. Those caches are the declared fields
     ``names`` (place-name indexes, filled by :mod:`geo.analysis.routing` on first use) and
-    ``subgraphs`` (the cheapest allowed edges per set of constraints).
+    ``subgraphs`` (the cheapest allowed edges per set of constraints, their search matrices,
+    and the constraint-free edge table :func:`geo.analysis.routing.edge_table` makes them from).
     """
 
     graph: nx.MultiGraph

@@ -288,7 +288,8 @@ def make_constraints(
     )
 
 
-def _allowed(e: dict[str, Any], c: Constraints) -> bool:
+def edge_allowed(e: dict[str, Any], c: Constraints) -> bool:
+    """Whether ``c`` allows the network edge ``e`` (:func:`allowed_mask` tests them all at once)."""
     if e["mode"] not in c.modes or e["status"] not in c.statuses:
         return False
     fuel = e.get("fuel")
@@ -902,12 +903,144 @@ def search_weight(e: dict[str, Any], by: str = "km", ends: Sequence[dict[str, An
     return w + tie
 
 
+@dataclass(frozen=True)
+class EdgeTable:
+    """What :func:`allowed_subgraph` needs of a network's edges, worked out once per network.
+
+    Nothing here depends on the constraints: which edges each mode, status, passage, sea and
+    country rules out and each edge's search weight (per ``by``) are kept as arrays, so a new
+    set of constraints costs a few array operations instead of a pass of Python over every
+    edge. Each array is :func:`edge_allowed`'s or :func:`search_weight`'s own answer, edge by edge,
+    so the subgraph is the one the per-edge test gives.
+    """
+
+    edges: list[tuple[str, str, dict[str, Any]]]  # the graph's edges in its order
+    by_mode: dict[Any, np.ndarray]  # each mode value: which edges have it
+    by_status: dict[Any, np.ndarray]
+    by_passage: dict[Any, np.ndarray]  # each passage: which edges pass it
+    by_country: dict[Any, np.ndarray]  # each country: which edges run some km in it
+    fuel_ok: dict[str | None, np.ndarray] = field(default_factory=dict)  # per constraint fuel
+    on_water: dict[str, np.ndarray] = field(default_factory=dict)  # ferry/sea edges per water
+    weights: dict[str, list[Any]] = field(default_factory=dict)  # search_weight per ``by``
+
+    def none(self) -> np.ndarray:
+        """No edge: the mask to start an OR from."""
+        return np.zeros(len(self.edges), dtype=bool)
+
+    def any_of(self, table: dict[Any, np.ndarray], keys: frozenset[Any]) -> np.ndarray:
+        """The edges whose value (in ``table``) is one of ``keys``."""
+        out = self.none()
+        for k, mask in table.items():
+            if k in keys:
+                out |= mask
+        return out
+
+
+def _groups(values: Iterable[Iterable[Any]], n: int) -> dict[Any, np.ndarray]:
+    """Each value that occurs -> a mask of the rows (of ``n``) whose iterable holds it."""
+    out: dict[Any, np.ndarray] = {}
+    for i, row in enumerate(values):
+        for x in row:
+            mask = out.get(x)
+            if mask is None:
+                mask = out[x] = np.zeros(n, dtype=bool)
+            mask[i] = True
+    return out
+
+
+def edge_table(net: Network) -> EdgeTable:
+    """The network's :class:`EdgeTable`, kept in its ``subgraphs`` cache (built on first use)."""
+    key = ("edge_table",)
+    hit = net.subgraphs.get(key)
+    if isinstance(hit, EdgeTable):
+        return hit
+    edges = list(net.graph.edges(data=True))
+    n = len(edges)
+    table = EdgeTable(
+        edges,
+        by_mode=_groups(([e["mode"]] for _, _, e in edges), n),
+        by_status=_groups(([e["status"]] for _, _, e in edges), n),
+        by_passage=_groups((e["passages"] for _, _, e in edges), n),
+        by_country=_groups((_countries_run(e) for _, _, e in edges), n),
+    )
+    net.subgraphs[key] = table
+    return table
+
+
+def _countries_run(e: dict[str, Any]) -> list[str]:
+    return [k for k, km in e["km_by_country"].items() if km > 0]
+
+
+def _fuel_ok(t: EdgeTable, fuel: str | None) -> np.ndarray:
+    hit = t.fuel_ok.get(fuel)
+    if hit is None:
+        # edge_allowed's rule: a pipeline or a tanker leg carries its fuel and nothing else
+        hit = t.fuel_ok[fuel] = np.array(
+            [not ((e.get("fuel") or e["mode"] == "pipeline") and e.get("fuel") != fuel)
+             for _, _, e in t.edges], dtype=bool)  # fmt: skip
+    return hit
+
+
+def _on_water(t: EdgeTable, water: str) -> np.ndarray:
+    hit = t.on_water.get(water)
+    if hit is None:
+        hit = t.on_water[water] = np.array(
+            [e["mode"] in ("ferry", "sea") and on_water(e["geometry"], water)
+             for _, _, e in t.edges], dtype=bool)  # fmt: skip
+    return hit
+
+
+def _weights(net: Network, t: EdgeTable, by: str, rows: list[int]) -> list[Any]:
+    """:func:`search_weight` by ``by`` of the edges ``rows``, each worked out once per network.
+
+    Only asked edges are weighed (as the per-edge pass weighed only allowed ones); the values
+    are kept as :func:`search_weight` returned them.
+    """
+    ws = t.weights.get(by)
+    if ws is None:
+        ws = t.weights[by] = [None] * len(t.edges)
+    nodes = net.graph.nodes
+    for i in rows:
+        if ws[i] is None:
+            u, v, e = t.edges[i]
+            ws[i] = search_weight(e, by, (nodes[u], nodes[v]))
+    return ws
+
+
+def allowed_mask(net: Network, c: Constraints) -> np.ndarray:
+    """Which of the network's edges ``c`` allows, all at once: :func:`edge_allowed` of each.
+
+    Parameters
+    ----------
+    net
+        The network.
+    c
+        What the routes may use.
+
+    Returns
+    -------
+    numpy.ndarray
+        One bool per edge, in :func:`edge_table`'s order (the graph's ``edges(data=True)``).
+    """
+    t = edge_table(net)
+    ok: np.ndarray = t.any_of(t.by_mode, c.modes) & t.any_of(t.by_status, c.statuses)
+    ok &= _fuel_ok(t, c.fuel)
+    ok &= ~t.any_of(t.by_passage, c.avoid_passages)
+    for water in sorted(c.avoid_passages & WATERS_SET):
+        ok &= ~_on_water(t, water)
+    ok &= ~t.any_of(t.by_country, c.avoid_countries)
+    return ok
+
+
 def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     """The cheapest allowed edge between each pair of nodes, as a simple graph (read only).
 
     Kept in the network's declared ``subgraphs`` cache per constraints (the network's graph is
     frozen, so a kept subgraph cannot go stale), so repeated queries do not rebuild it; past
-    :data:`SUBGRAPH_CACHE_SIZE` sets the least recently used one is dropped.
+    :data:`SUBGRAPH_CACHE_SIZE` sets the least recently used one is dropped. Which edges are
+    allowed and their weights come from the network's :func:`edge_table`; the graph is built
+    from them in the network's edge order, so its nodes and every node's neighbours come in
+    the order a pass over the edges gives (which decides between equally short paths).
 
     Parameters
     ----------
@@ -927,16 +1060,24 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
     if hit is not None:
         cache[c] = cache.pop(c)  # the most recently used is evicted last
         return hit
-    g = nx.Graph()
-    nodes = net.graph.nodes
-    for u, v, e in net.graph.edges(data=True):
-        if not _allowed(e, c):
-            continue
-        w = search_weight(e, c.by, (nodes[u], nodes[v]))
+    t = edge_table(net)
+    rows = np.flatnonzero(allowed_mask(net, c)).tolist()
+    weights = _weights(net, t, c.by, rows)
+    # Each pair's first allowed edge fixes where the pair comes (and so the order of the nodes
+    # and of every node's neighbours); its cheapest one, the first of equals, is kept.
+    best: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+    for i in rows:
+        u, v, e = t.edges[i]
+        w = weights[i]
         if not math.isfinite(w):
             continue  # no container moves there (a pipeline by cost or carbon)
-        if not g.has_edge(u, v) or g[u][v]["weight"] > w:
-            g.add_edge(u, v, length_km=e["length_km"], weight=w, edge=e)
+        pair = (v, u) if (v, u) in best else (u, v)
+        had = best.get(pair)
+        if had is None or had[0] > w:
+            best[pair] = (w, e)
+    g = nx.Graph()
+    g.add_edges_from((u, v, {"length_km": e["length_km"], "weight": w, "edge": e})
+                     for (u, v), (w, e) in best.items())  # fmt: skip
     kept = [k for k in cache if isinstance(k, Constraints)]
     if len(kept) >= SUBGRAPH_CACHE_SIZE:  # the least recently used goes, with what was made of it
         for k in (kept[0], ("matrix", kept[0]), ("pipeline_vertices", kept[0])):
@@ -994,14 +1135,15 @@ def _matrix(
     if hit is None:
         names = list(g.nodes)
         index = {n: k for k, n in enumerate(names)}
-        rows, cols, w = [], [], []
-        for u, v, km in g.edges(data="weight"):  # search_weight: length plus a tie-breaker
-            # csgraph drops explicit zeros: a 0 km link becomes a tiny positive weight
-            for x, y in ((u, v), (v, u)):
-                rows.append(index[x])
-                cols.append(index[y])
-                w.append(max(float(km), 1e-9))
-        m = scipy.sparse.csr_matrix((w, (rows, cols)), shape=(len(names), len(names)))
+        edges = list(g.edges(data="weight"))  # search_weight: length plus a tie-breaker
+        ends = np.array([(index[u], index[v]) for u, v, _ in edges], dtype=np.int64).reshape(-1, 2)
+        # csgraph drops explicit zeros: a 0 km link becomes a tiny positive weight
+        km = np.array([max(float(w), 1e-9) for _, _, w in edges], dtype=float)
+        # each edge both ways, one after the other: (u, v) then (v, u), in the graph's order
+        rows, cols = ends.ravel(), ends[:, ::-1].ravel()
+        m = scipy.sparse.csr_matrix(
+            (np.repeat(km, 2), (rows, cols)), shape=(len(names), len(names))
+        )
         hit = (names, index, m)
         net.subgraphs[key] = hit
     return hit

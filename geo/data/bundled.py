@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import GeoError
 
-__all__ = ["bundled_dir", "bundled_layers"]
+__all__ = ["bundled_dir", "bundled_layers", "cache_dir"]
 
 
 def bundled_dir(name: str) -> Path:
@@ -25,3 +26,17 @@ def bundled_dir(name: str) -> Path:
 def bundled_layers() -> dict[str, Path]:
     """Bundled layer files by stem, sorted."""
     return {p.stem: p for p in sorted(bundled_dir("layers").glob("*.geojson"))}
+
+
+def cache_dir() -> Path:
+    """Where derived copies are cached: ``$CORRIDOR_HOME/cache``, else platformdirs' cache folder.
+
+    Never inside the package: an installed package may be read-only and shared. Everything in
+    it can be deleted at any time; it is rebuilt when needed.
+    """
+    home = os.environ.get("CORRIDOR_HOME")
+    if home:
+        return Path(home).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("corridor-map", appauthor=False))

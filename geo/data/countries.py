@@ -5,26 +5,74 @@ Everything here measures geodesically on WGS84; polygons are only used for conta
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 import shapely.ops
 
-from .bundled import bundled_dir
+from .bundled import bundled_dir, cache_dir
+from .columns import ColumnsError, decode_frame, encode_frame, open_copy, read_header, same_frame
+from .files import atomic_write_bytes
 from .geodesy import GEOD
 
 COAST_TOLERANCE_KM = 10.0
 SEA = "SEA"  # the pseudo-country of km outside every country polygon
+READ_CACHE_FORMAT = 1
 
 
 @lru_cache(maxsize=1)
 def countries() -> gpd.GeoDataFrame:
     """The bundled country polygons (``layers/countries.geojson``), indexed by alpha-3 code."""
-    gdf = gpd.read_file(bundled_dir("layers") / "countries.geojson", engine="pyogrio")
+    gdf = read_countries(bundled_dir("layers") / "countries.geojson")
     gdf = gdf.set_index("id", drop=False)
     shapely.prepare(gdf.geometry.values)
+    return gdf
+
+
+def _read_key(path: Path) -> dict[str, Any]:
+    """What reading ``path`` depends on: the file, this module's code, the readers' versions."""
+    # pyogrio's version from its metadata: importing it is what the copy saves
+    versions = [f"{m.__name__} {m.__version__}" for m in (gpd, pd, shapely)]
+    versions.append(f"pyogrio {version('pyogrio')}")
+    return {"format": READ_CACHE_FORMAT, "file": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+            "versions": versions}  # fmt: skip
+
+
+def read_countries(path: Path) -> gpd.GeoDataFrame:
+    """``geopandas.read_file(path, engine="pyogrio")``, kept as a columnar copy once read.
+
+    Reading the polygons with GDAL (and importing pyogrio) costs a tenth of a second in every
+    command that validates a layer or draws a map; the copy in the cache folder
+    (:func:`~geo.data.bundled.cache_dir`) is keyed on the file's sha256, this module's code
+    and the versions of geopandas, pandas, shapely and pyogrio, and written only when it reads
+    back as the very frame the read gave (:func:`~geo.data.columns.same_frame`).
+    """
+    key = _read_key(path)
+    copy = cache_dir() / "read" / f"{path.stem}.columns"
+    with contextlib.suppress(OSError, ColumnsError):
+        with open_copy(copy) as f:  # a regular file only: a FIFO would wait for ever
+            header, _ = read_header(f)
+        if header.get("key") == key:
+            return decode_frame(copy, header=header)
+    gdf = gpd.read_file(path, engine="pyogrio")
+
+    def reads_back(tmp: Path) -> None:
+        if not same_frame(gdf, decode_frame(tmp)):
+            msg = "the copy differs from the frame read"
+            raise ColumnsError(msg)
+
+    with contextlib.suppress(OSError, ColumnsError):
+        atomic_write_bytes(copy, encode_frame(gdf, key), check=reads_back)
     return gdf
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pandas as pd
 import shapely
 
 from ..errors import Problem, ValidationError
-from .bundled import bundled_dir
+from .bundled import bundled_dir, cache_dir
 from .columns import ColumnsError, decode_frame, encode_frame, open_copy, read_header, same_frame
 from .files import atomic_write_bytes
 from .readers import MISSING, RawLayer, feature_id, read_raw
@@ -93,20 +92,6 @@ def _with_geometry_property(raw: RawLayer) -> list[int]:
     if col is None:
         return []
     return np.flatnonzero([v is not MISSING for v in col]).tolist()
-
-
-def cache_dir() -> Path:
-    """Where derived copies are cached: ``$CORRIDOR_HOME/cache``, else platformdirs' cache folder.
-
-    Never inside the package: an installed package may be read-only and shared. Everything in
-    it can be deleted at any time; it is rebuilt when needed.
-    """
-    home = os.environ.get("CORRIDOR_HOME")
-    if home:
-        return Path(home).expanduser() / "cache"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("corridor-map", appauthor=False))
 
 
 @lru_cache(maxsize=1)

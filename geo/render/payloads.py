@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..data.drawn import simplified
 from ..data.schema import SCHEMA
 from ..errors import GeoError
 from .cards import card
@@ -452,7 +453,8 @@ def network_layer(
     styles: list[dict[str, Any]] = [line_style(NETWORK_COLOR, 1.4, None, 0.85),
                                     line_style(NETWORK_COLOR, 1.4, STATUS_DASH.get("planned"),
                                                0.85)]  # fmt: skip
-    geoms = shapely.simplify(np.asarray(rail.geometry.values), NETWORK_SIMPLIFY_DEG)
+    # the same lines every build: simplified once, then read back (geo.data.drawn)
+    geoms = simplified(np.asarray(rail.geometry.values), NETWORK_SIMPLIFY_DEG, name="network")
     coords = latlngs_of(geoms, 3)
     status = rail["status"].astype(str).to_numpy() if "status" in rail else None
     dashed = [0] * len(rail) if status is None else (status != "operational").astype(int).tolist()
@@ -751,7 +753,8 @@ def display_geometries(geoms: Any, tolerance: float, min_area: float) -> np.ndar
         ):
             arr[i] = display_geometry(arr[i], 0, min_area)
     if tolerance > 0:
-        arr[live] = shapely.simplify(arr[live], tolerance, preserve_topology=True)
+        # the same outlines every build: simplified once, then read back (geo.data.drawn)
+        arr[live] = simplified(arr[live], tolerance, preserve_topology=True, name="outlines")
     return arr
 
 
