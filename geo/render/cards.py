@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -25,13 +25,18 @@ from .style import (
     CORRIDORS,
     NODE_SHAPES,
     STATUS_LABEL,
+    fmt_codes,
     fmt_column,
     fmt_km,
     is_missing,
     reader_sources,
 )
 
-__all__ = ["LINKS_LABEL", "NOTES_LABEL", "Card", "card", "encode_links", "url_key", "url_keys"]
+__all__ = ["LINKS_LABEL", "NOTES_LABEL", "Card", "Coded", "card", "encode_links", "url_key",
+           "url_keys"]  # fmt: skip
+
+Coded = tuple[np.ndarray, np.ndarray]
+"""A column as codes into its distinct texts: ``texts[codes]`` is the column, every text used."""
 
 LINKS_LABEL = "Sources"
 NOTES_LABEL = "Data notes"
@@ -61,11 +66,14 @@ class Card:
     """A layer's popups: ``labels`` and, per label, one column of display text.
 
     The first column is the title, the last two the sources (:func:`encode_links`) and the data
-    notes; :attr:`links` and :attr:`notes` are their indices.
+    notes; :attr:`links` and :attr:`notes` are their indices. ``coded`` holds, per column where
+    it is known, the same column as :data:`Coded` (a payload's dictionary is then not looked
+    for again), else None.
     """
 
     labels: list[str]
     columns: list[list[str]]
+    coded: list[Coded | None] = field(default_factory=list)
 
     @property
     def links(self) -> int:
@@ -82,13 +90,20 @@ class Card:
         return [list(r) for r in zip(*self.columns, strict=True)] if self.columns else []
 
 
-def _by_value(values: Any, text: Callable[[Any], str]) -> list[str]:
-    """``text(fmt(v))`` for each value, computed once per distinct text."""
-    s = pd.Series(fmt_column(values), dtype=object)
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    out = np.array([text(u) for u in uniques], dtype=object)
-    result: list[str] = out[codes].tolist() if len(s) else []
-    return result
+def _by_value(values: Any, text: Callable[[str], str] | None) -> tuple[list[str], Coded]:
+    """``text(fmt(v))`` for each value, computed once per distinct text, and the column coded.
+
+    ``text`` None: the display text as it is.
+    """
+    codes, texts = fmt_codes(values)
+    if text is not None:
+        # texts that read the same once shown are merged: each distinct text is used
+        merged, texts = pd.factorize(np.array([text(u) for u in texts.tolist()], dtype=object),
+                                     use_na_sentinel=False)  # fmt: skip
+        texts = np.asarray(texts, dtype=object)
+        codes = merged[codes]
+    column: list[str] = texts[codes].tolist()
+    return column, (codes, texts)
 
 
 def _words(items: str, table: Mapping[str, str] | None = None) -> str:
@@ -357,9 +372,11 @@ def card(
     n = len(gdf)
     labels = ["Name"]
     columns = [fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * n]
+    coded: list[Coded | None] = [None]
     fields = FIELDS.get(kind or "", ())
     known = {c for c, _, _ in fields}
     for col, label, text in fields:
+        how: Coded | None = None
         if col == "countries" and ("countries" in gdf or "km_by_country" in gdf):
             values = _countries(gdf, names)
         elif col not in gdf:
@@ -367,12 +384,13 @@ def card(
         elif col == "output_value":
             values = _output(gdf)
         elif col == "country":
-            values = _by_value(gdf[col], lambda t: names.get(t, t))
+            values, how = _by_value(gdf[col], lambda t: names.get(t, t))
         else:
-            values = _by_value(gdf[col], text or str)
-        if any(values):
+            values, how = _by_value(gdf[col], text)
+        if _shown(values, how):
             labels.append(label)
             columns.append(values)
+            coded.append(how)
     extra = [c for c in gdf.columns if c not in known and c not in HIDDEN
              and not isinstance(gdf[c].dtype, gpd.array.GeometryDtype)]  # fmt: skip
     for col in sorted(extra, key=str):
@@ -380,7 +398,14 @@ def card(
         if any(values):
             labels.append(_label(col))
             columns.append(values)
+            coded.append(None)
     links, source_notes = _sources(gdf)
     labels += [LINKS_LABEL, NOTES_LABEL]
     columns += [links, _notes(gdf, source_notes)]
-    return Card(labels, columns)
+    coded += [None, None]
+    return Card(labels, columns, coded)
+
+
+def _shown(values: list[str], how: Coded | None) -> bool:
+    """Whether a column has a text to show (``any(values)``), read off its distinct texts."""
+    return any(how[1].tolist()) if how is not None else any(values)

@@ -711,6 +711,31 @@ def fmt_column(values: Any) -> np.ndarray:
     return _memoised(arr)
 
 
+def fmt_codes(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fmt_column` as codes into its distinct texts (each used, in order of appearance).
+
+    Parameters
+    ----------
+    values : Series, array or sequence
+        One column of a layer.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Per value, the index of its text.
+    texts : numpy.ndarray
+        An object array of distinct ``str``: ``texts[codes]`` is ``fmt_column(values)``.
+
+    Examples
+    --------
+    >>> codes, texts = fmt_codes([2.5, None, 2.5, "x"])
+    >>> codes.tolist(), texts.tolist()
+    ([0, 1, 0, 2], ['2.5', '', 'x'])
+    """
+    codes, texts = pd.factorize(fmt_column(values), use_na_sentinel=False)
+    return codes, np.asarray(texts, dtype=object)
+
+
 def _text_lists(values: list[Any]) -> np.ndarray | None:
     """Lists of texts joined by ", " (texts and missing values as they read), else None.
 
