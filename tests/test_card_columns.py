@@ -38,6 +38,8 @@ _COLUMNS: dict[str, Any] = {
     "as_of": _VALUE,
     "operator": _VALUE,
     "grade": _VALUE,
+    "id": _VALUE,
+    "notes": _TEXT,
 }  # fmt: skip
 
 
@@ -72,6 +74,13 @@ def test_a_cards_columns_are_each_values_text(gdf: gpd.GeoDataFrame) -> None:
             text = lambda t: NAMES.get(t, t)  # noqa: E731
         want = _plain_column(gdf[col], text)
         assert by_label.get(label, [""] * len(gdf)) == want
+    notes = [
+        "\n".join(x for x in (fmt(gdf["notes"].iat[i]) if "notes" in gdf else "",
+                              "Feature id: " + fmt(gdf["id"].iat[i]) if "id" in gdf
+                              and fmt(gdf["id"].iat[i]) else "") if x)
+        for i in range(len(gdf))
+    ]  # fmt: skip
+    assert c.columns[c.notes] == notes
     for values, how in zip(c.columns, c.coded, strict=True):
         if how is None:
             continue

@@ -940,13 +940,15 @@ def deposit_facts(deposits: pd.DataFrame) -> DepositFacts:
     if "commodities" not in deposits:
         return DepositFacts(ids, rank[codes], None, None, [])
     values = deposits["commodities"].tolist()
-    lists = [(i, v) for i, v in enumerate(values) if isinstance(v, list)]
-    flat = [c for _, v in lists for c in v]
-    if not all(type(c) is str for c in flat):
+    # no container made per row (the collector would walk a million of them)
+    sizes = np.fromiter((len(v) if isinstance(v, list) else 0 for v in values), np.int64,
+                        len(values))  # fmt: skip
+    flat = np.empty(int(sizes.sum()), dtype=object)
+    flat[:] = list(itertools.chain.from_iterable(v for v in values if isinstance(v, list)))
+    if not set(map(type, flat)) <= {str}:
         return DepositFacts(ids, rank[codes], None, None, [])
-    owner = np.repeat(np.array([i for i, _ in lists], dtype=np.int64),
-                      np.array([len(v) for _, v in lists], dtype=np.int64))  # fmt: skip
-    items, names = pd.factorize(np.array(flat, dtype=object), use_na_sentinel=False)
+    owner = np.repeat(np.arange(len(values), dtype=np.int64), sizes)
+    items, names = pd.factorize(flat, use_na_sentinel=False)
     return DepositFacts(ids, rank[codes], items.astype(np.int64), owner,
                         np.asarray(names, dtype=object).tolist())  # fmt: skip
 

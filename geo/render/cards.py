@@ -302,9 +302,9 @@ def _sources(gdf: pd.DataFrame) -> tuple[list[str], list[str]]:
         found, note = reader_sources(f"https://{key}")
         # a mirror alone: shown by its host, named in the note
         named.append((found[0][0] if found else key.partition("/")[0], note))
-    names = np.array([n for n, _ in named] + [""], dtype=object)[key_codes]
+    heads = np.array([f"{n}\t" for n, _ in named] + ["\t"], dtype=object)[key_codes]
     notes = np.array([n for _, n in named] + [""], dtype=object)[key_codes]
-    links = names + "\t" + np.asarray(distinct, dtype=object)
+    links = heads + np.asarray(distinct, dtype=object)
     for i in np.flatnonzero(key_codes < 0).tolist():
         found, notes[i] = reader_sources(distinct[i])
         links[i] = encode_links(found)
@@ -324,9 +324,14 @@ def _notes(gdf: pd.DataFrame, source_notes: list[str]) -> list[str]:
     parts.append((np.asarray(source_notes, dtype=object), ""))  # fmt: skip
     for texts, head in parts:
         given = texts != ""
+        if not given.any():
+            continue
         line = head + texts[given] if head else texts[given]
-        had = out[given] != ""
-        out[given] = np.where(had, out[given] + "\n" + line, line)
+        before = out[given]
+        had = before != ""
+        if had.any():  # joined only where a line came before (ids alone: never)
+            line[had] = before[had] + "\n" + line[had]
+        out[given] = line
     result: list[str] = out.tolist()
     return result
 
