@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from geo.render.cards import FIELDS, card
 from geo.render.panels import legend_html
 from geo.render.payloads import columnar, deposit_layer
-from geo.render.style import fmt, fmt_codes, main_groups
+from geo.render.style import fmt, fmt_codes, main_group, main_groups
 
 NAMES = {"KAZ": "Kazakhstan", "UZB": "Uzbekistan", "XXX": "Kazakhstan"}  # two codes, one name
 
@@ -120,3 +120,15 @@ def test_the_legend_from_the_payloads_is_the_legend_from_the_layers(
     assert legend_html(None, None, bundled, "TITR", [], False, users, commodity_groups=groups,
                        statuses=statuses) == legend_html(None, None, bundled, "TITR", [], False,
                                                          users)  # fmt: skip
+
+
+_FIRST = st.one_of(st.sampled_from(["copper", "gold", "coal", "unobtainium", ""]), st.none(),
+                   st.integers(0, 3), st.floats(allow_nan=True, width=16))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.lists(_FIRST, max_size=3), st.lists(_FIRST, max_size=2).map(tuple),
+                          _FIRST), max_size=30))  # fmt: skip
+def test_main_groups_of_lists_texts_and_gaps_are_each_main_group(values: list[object]) -> None:
+    assert main_groups(values).tolist() == [main_group(v) for v in values]
+    assert main_groups(pd.Series(values, dtype=object)).tolist() == [main_group(v) for v in values]
