@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from geo.analysis.stats import (
     EARTH_RADIUS_KM,
-    deposit_facts,
     deposits_near,
     distance_to_line_km,
     nearby_deposits,
@@ -92,9 +91,6 @@ def check_against_brute_force(line: shapely.Geometry, lon: np.ndarray, lat: np.n
     for limit in (0, 3, len(listed) + 1):
         short = nearby_deposits(line, pts, buffer_km, limit=limit)
         assert short == {**stats, "list": listed[:limit], "list_limit": limit}
-        # the frame's facts worked out once (reference routes) give the very same answer
-        assert nearby_deposits(line, pts, buffer_km, limit=limit, facts=deposit_facts(pts)) == short
-    assert nearby_deposits(line, pts, buffer_km, facts=deposit_facts(pts)) == stats
 
 
 def test_points_exactly_on_the_edge_of_the_buffer() -> None:
@@ -233,44 +229,3 @@ def test_reference_routes_with_a_short_list_say_so_and_keep_their_counts() -> No
         assert a["count"] > 2 and "list_limit" not in a
         assert b == {**a, "list": a["list"][:2], "list_limit": 2}
     assert (whole["deposits_nearby_count"] == short["deposits_nearby_count"]).all()
-
-
-_ITEM = st.one_of(st.sampled_from(["gold", "coal", "Gold", "rare_earths", ""]), st.integers(0, 2),
-                  st.none(), st.booleans())  # fmt: skip
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.one_of(st.sampled_from(["b", "a", "B", "a1", ""]), st.integers(-2, 2)),
-            st.one_of(
-                st.none(),
-                st.just("gold"),
-                st.lists(_ITEM, max_size=3),
-                st.lists(st.sampled_from(["gold", "coal", "tin"]), max_size=3),
-            ),
-            st.floats(64.0, 66.0),
-        ),
-        max_size=25,
-    ),
-    st.sampled_from([None, 0, 2, 5]),
-)
-def test_deposit_facts_give_what_each_route_reads_itself(
-    rows: list[tuple[object, object, float]], limit: int | None
-) -> None:
-    line = shapely.LineString([(60.0, 45.0), (70.0, 46.0)])
-    lon = np.array([r[2] for r in rows])
-    pts = gpd.GeoDataFrame({"id": [r[0] for r in rows], "commodities": [r[1] for r in rows]},
-                           geometry=gpd.points_from_xy(lon, np.full(len(rows), 45.5)), crs=4326)  # fmt: skip
-    try:
-        want: object = nearby_deposits(line, pts, 100.0, limit=limit)
-    except TypeError:  # commodities of several types: not sortable either way
-        with pytest.raises(TypeError):
-            nearby_deposits(line, pts, 100.0, limit=limit, facts=deposit_facts(pts))
-    else:
-        assert nearby_deposits(line, pts, 100.0, limit=limit, facts=deposit_facts(pts)) == want
-    no_comms = pts.drop(columns="commodities")
-    assert nearby_deposits(line, no_comms, 100.0, limit=limit,
-                           facts=deposit_facts(no_comms)) == nearby_deposits(line, no_comms, 100.0,
-                                                                             limit=limit)  # fmt: skip

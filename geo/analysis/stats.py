@@ -849,7 +849,6 @@ def route_stats(
     buffer_km: float = DEFAULT_BUFFER_KM,
     nearby_limit: int | None = None,
     points: PointIndex | None = None,
-    facts: DepositFacts | None = None,
 ) -> dict[str, Any]:
     """Every statistic of one route, as a JSON-ready dict (:data:`STAT_KEYS`, :data:`COST_KEYS`).
 
@@ -870,8 +869,6 @@ def route_stats(
     points
         The :func:`point_index` of the network's deposits, when the caller has it at hand
         (:func:`reference_routes` asks once for all its routes); else asked for here.
-    facts
-        The :func:`deposit_facts` of the network's deposits, likewise.
     """
     net = network or load_network()
     legs = route.legs
@@ -879,8 +876,7 @@ def route_stats(
     length = s.length_km
     crossings = s.crossings
     geom = shapely.MultiLineString([p for leg in legs for p in _parts(leg.geometry)])
-    nearby = nearby_deposits(geom, net.deposits, buffer_km, limit=nearby_limit, points=points,
-                             facts=facts)  # fmt: skip
+    nearby = nearby_deposits(geom, net.deposits, buffer_km, limit=nearby_limit, points=points)
     return {
         "length_km": round(length, 1),
         "length_km_by_mode": {k: round(v, 1) for k, v in s.km_by_mode.items()},
@@ -906,56 +902,9 @@ def route_stats(
     }
 
 
-@dataclass(frozen=True)
-class DepositFacts:
-    """What :func:`nearby_deposits` reads of every deposit, worked out once for many routes.
-
-    ``ids``: each row's id as text; ``rank``: its place among them in sorted order (equal ids
-    share one); ``items``/``owner``: each commodity of a row whose ``commodities`` is a list,
-    as a code into ``commodities`` and its row (None when an item is not text: such a column
-    is counted one route at a time).
-    """
-
-    ids: np.ndarray
-    rank: np.ndarray
-    items: np.ndarray | None
-    owner: np.ndarray | None
-    commodities: list[str]
-
-
-def deposit_facts(deposits: pd.DataFrame) -> DepositFacts:
-    """The :class:`DepositFacts` of a deposit frame (``id`` and, if it has one, ``commodities``).
-
-    >>> f = deposit_facts(pd.DataFrame({"id": ["b", "a", "b"], "commodities": [["gold"], None,
-    ...                                 ["coal", "gold"]]}))
-    >>> f.rank.tolist(), f.items.tolist(), f.owner.tolist(), f.commodities
-    ([1, 0, 1], [0, 1, 0], [0, 2, 2], ['gold', 'coal'])
-    """
-    ids = np.empty(len(deposits), dtype=object)
-    ids[:] = [str(i) for i in deposits["id"].tolist()]
-    codes, uniq = pd.factorize(ids, use_na_sentinel=False)
-    order = np.argsort(np.asarray(uniq, dtype=object), kind="stable")  # Python's str order
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    if "commodities" not in deposits:
-        return DepositFacts(ids, rank[codes], None, None, [])
-    values = deposits["commodities"].tolist()
-    # no container made per row (the collector would walk a million of them)
-    sizes = np.fromiter((len(v) if isinstance(v, list) else 0 for v in values), np.int64,
-                        len(values))  # fmt: skip
-    flat = np.empty(int(sizes.sum()), dtype=object)
-    flat[:] = list(itertools.chain.from_iterable(v for v in values if isinstance(v, list)))
-    if not set(map(type, flat)) <= {str}:
-        return DepositFacts(ids, rank[codes], None, None, [])
-    owner = np.repeat(np.arange(len(values), dtype=np.int64), sizes)
-    items, names = pd.factorize(flat, use_na_sentinel=False)
-    return DepositFacts(ids, rank[codes], items.astype(np.int64), owner,
-                        np.asarray(names, dtype=object).tolist())  # fmt: skip
-
-
 def nearby_deposits(geometry: shapely.Geometry, deposits: gpd.GeoDataFrame, buffer_km: float,
-                    *, limit: int | None = None, points: PointIndex | None = None,
-                    facts: DepositFacts | None = None) -> dict[str, Any]:  # fmt: skip
+                    *, limit: int | None = None,
+                    points: PointIndex | None = None) -> dict[str, Any]:  # fmt: skip
     """The deposits within ``buffer_km`` of a line: the ``deposits_nearby`` of :func:`route_stats`.
 
     Parameters
@@ -970,9 +919,6 @@ def nearby_deposits(geometry: shapely.Geometry, deposits: gpd.GeoDataFrame, buff
         Keep only this many entries of ``list`` (the nearest); None keeps them all.
     points
         ``deposits``' :func:`point_index`, if the caller has it; else asked for here.
-    facts
-        ``deposits``' :func:`deposit_facts`, if the caller has them (many routes, one frame);
-        else the ids and commodities of the deposits near are read here.
 
     Returns
     -------
@@ -982,59 +928,35 @@ def nearby_deposits(geometry: shapely.Geometry, deposits: gpd.GeoDataFrame, buff
         nearest first (km rounded to 0.1, then id). With a ``limit``, also ``list_limit``.
     """
     rows, measured, km = _nearby_km(geometry, deposits, buffer_km, limit, points)
-    if facts is not None:
-        ids_near = facts.ids[rows]
-        ranks = facts.rank[rows]
-        sorted_ids: list[str] = ids_near[np.argsort(ranks, kind="stable")].tolist()
-        by_commodity = _commodities_near(facts, rows) if facts.items is not None else None
-    else:
-        ids_near = np.empty(len(rows), dtype=object)
-        ids_near[:] = [str(i) for i in _column(deposits, "id", rows)]
-        ranks = ids_near
-        sorted_ids = sorted(ids_near.tolist())
-        by_commodity = None
-    if by_commodity is None:
-        comms = _column(deposits, "commodities", rows) if "commodities" in deposits else None
-        lists = [] if comms is None else [c for c in comms if isinstance(c, list)]
-        by_commodity = dict(sorted(Counter(itertools.chain.from_iterable(lists)).items()))
+    ids = [str(i) for i in _column(deposits, "id", rows)]
+    comms = _column(deposits, "commodities", rows) if "commodities" in deposits else None
+    lists = [] if comms is None else [c for c in comms if isinstance(c, list)]
+    by_commodity = Counter(itertools.chain.from_iterable(lists))
     km_r = round_tenths(km)
     # by km, then id, then frame order (a stable sort by id, then one by km)
-    order = np.argsort(ranks[measured], kind="stable")
+    order = np.argsort(np.asarray(ids, dtype=object)[measured], kind="stable")
     order = order[np.argsort(km_r[order], kind="stable")]
     if limit is not None:
         order = order[: max(limit, 0)]
     shown = measured[order]
     names = (_column(deposits, "name", rows[shown]) if "name" in deposits
-             else ids_near[shown])  # fmt: skip
-    comms_shown = (_column(deposits, "commodities", rows[shown]) if "commodities" in deposits
-                   else [None] * len(shown))  # fmt: skip
+             else np.asarray(ids, dtype=object)[shown])  # fmt: skip
     with collector_paused():  # 95k small dicts kept: 1.2 s of CPU with it, 0.2 s without
-        listed = [{"id": i, "name": str(n), "km": k,
+        listed = [{"id": ids[i], "name": str(n), "km": k,
                    "commodities": list(c) if isinstance(c, list) else []}
-                  for i, n, k, c in zip(ids_near[shown].tolist(), names, km_r[order].tolist(),
-                                        comms_shown, strict=True)]  # fmt: skip
+                  for i, n, k, c in zip(shown.tolist(), names, km_r[order].tolist(),
+                                        [None] * len(shown) if comms is None else comms[shown],
+                                        strict=True)]  # fmt: skip
     out: dict[str, Any] = {
         "count": len(rows),
-        "by_commodity": by_commodity,
-        "ids": sorted_ids,
+        "by_commodity": dict(sorted(by_commodity.items())),
+        "ids": sorted(ids),
         "buffer_km": buffer_km,
         "list": listed,
     }
     if limit is not None:
         out["list_limit"] = limit
     return out
-
-
-def _commodities_near(facts: DepositFacts, rows: np.ndarray) -> dict[str, int]:
-    """Deposits per commodity among ``rows``, by commodity name (sorted), from the facts."""
-    if facts.items is None or facts.owner is None:
-        msg = "_commodities_near: facts without commodity codes"
-        raise ValueError(msg)
-    near = np.zeros(len(facts.ids), dtype=bool)
-    near[rows] = True
-    counts = np.bincount(facts.items[near[facts.owner]], minlength=len(facts.commodities))
-    found = {facts.commodities[k]: int(counts[k]) for k in np.flatnonzero(counts).tolist()}
-    return dict(sorted(found.items()))
 
 
 def _nearby_km(geometry: shapely.Geometry, deposits: gpd.GeoDataFrame, buffer_km: float,
@@ -1336,11 +1258,10 @@ def reference_routes(
         specs = tuple(known[r] for r in route_ids)
     rows = []
     points = point_index(net.deposits.geometry.values) if len(net.deposits) else None
-    facts = deposit_facts(net.deposits) if len(net.deposits) else None
     for spec in specs:
         route = run_reference(spec, net)
         stats = route_stats(route, network=net, buffer_km=buffer_km, nearby_limit=nearby_limit,
-                            points=points, facts=facts)  # fmt: skip
+                            points=points)  # fmt: skip
         geom = shapely.MultiLineString([p for leg in route.legs for p in _parts(leg.geometry)])
         rows.append({"id": spec.id, "name": spec.name, **stats, "path": route.path,
                      **flat_stats(stats), "geometry": geom})  # fmt: skip
