@@ -103,7 +103,8 @@ def _by_value(values: Any, text: Callable[[str], str] | None) -> tuple[list[str]
         texts = np.asarray(texts, dtype=object)
         codes = merged[codes]
     column: list[str] = texts[codes].tolist()
-    return column, (codes, texts)
+    # kept while the payload is made: a byte or two a row, not eight
+    return column, (codes.astype(np.min_scalar_type(max(len(texts) - 1, 0))), texts)
 
 
 def _words(items: str, table: Mapping[str, str] | None = None) -> str:
