@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -25,13 +25,18 @@ from .style import (
     CORRIDORS,
     NODE_SHAPES,
     STATUS_LABEL,
+    fmt_codes,
     fmt_column,
     fmt_km,
     is_missing,
     reader_sources,
 )
 
-__all__ = ["LINKS_LABEL", "NOTES_LABEL", "Card", "card", "encode_links", "url_key", "url_keys"]
+__all__ = ["LINKS_LABEL", "NOTES_LABEL", "Card", "Coded", "card", "encode_links", "url_key",
+           "url_keys"]  # fmt: skip
+
+Coded = tuple[np.ndarray, np.ndarray]
+"""A column as codes into its distinct texts: ``texts[codes]`` is the column, every text used."""
 
 LINKS_LABEL = "Sources"
 NOTES_LABEL = "Data notes"
@@ -61,11 +66,14 @@ class Card:
     """A layer's popups: ``labels`` and, per label, one column of display text.
 
     The first column is the title, the last two the sources (:func:`encode_links`) and the data
-    notes; :attr:`links` and :attr:`notes` are their indices.
+    notes; :attr:`links` and :attr:`notes` are their indices. ``coded`` holds, per column where
+    it is known, the same column as :data:`Coded` (a payload's dictionary is then not looked
+    for again), else None.
     """
 
     labels: list[str]
     columns: list[list[str]]
+    coded: list[Coded | None] = field(default_factory=list)
 
     @property
     def links(self) -> int:
@@ -82,13 +90,21 @@ class Card:
         return [list(r) for r in zip(*self.columns, strict=True)] if self.columns else []
 
 
-def _by_value(values: Any, text: Callable[[Any], str]) -> list[str]:
-    """``text(fmt(v))`` for each value, computed once per distinct text."""
-    s = pd.Series(fmt_column(values), dtype=object)
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    out = np.array([text(u) for u in uniques], dtype=object)
-    result: list[str] = out[codes].tolist() if len(s) else []
-    return result
+def _by_value(values: Any, text: Callable[[str], str] | None) -> tuple[list[str], Coded]:
+    """``text(fmt(v))`` for each value, computed once per distinct text, and the column coded.
+
+    ``text`` None: the display text as it is.
+    """
+    codes, texts = fmt_codes(values)
+    if text is not None:
+        # texts that read the same once shown are merged: each distinct text is used
+        merged, texts = pd.factorize(np.array([text(u) for u in texts.tolist()], dtype=object),
+                                     use_na_sentinel=False)  # fmt: skip
+        texts = np.asarray(texts, dtype=object)
+        codes = merged[codes]
+    column: list[str] = texts[codes].tolist()
+    # kept while the payload is made: a byte or two a row, not eight
+    return column, (codes.astype(np.min_scalar_type(max(len(texts) - 1, 0))), texts)
 
 
 def _words(items: str, table: Mapping[str, str] | None = None) -> str:
@@ -287,9 +303,9 @@ def _sources(gdf: pd.DataFrame) -> tuple[list[str], list[str]]:
         found, note = reader_sources(f"https://{key}")
         # a mirror alone: shown by its host, named in the note
         named.append((found[0][0] if found else key.partition("/")[0], note))
-    names = np.array([n for n, _ in named] + [""], dtype=object)[key_codes]
+    heads = np.array([f"{n}\t" for n, _ in named] + ["\t"], dtype=object)[key_codes]
     notes = np.array([n for _, n in named] + [""], dtype=object)[key_codes]
-    links = names + "\t" + np.asarray(distinct, dtype=object)
+    links = heads + np.asarray(distinct, dtype=object)
     for i in np.flatnonzero(key_codes < 0).tolist():
         found, notes[i] = reader_sources(distinct[i])
         links[i] = encode_links(found)
@@ -309,9 +325,14 @@ def _notes(gdf: pd.DataFrame, source_notes: list[str]) -> list[str]:
     parts.append((np.asarray(source_notes, dtype=object), ""))  # fmt: skip
     for texts, head in parts:
         given = texts != ""
+        if not given.any():
+            continue
         line = head + texts[given] if head else texts[given]
-        had = out[given] != ""
-        out[given] = np.where(had, out[given] + "\n" + line, line)
+        before = out[given]
+        had = before != ""
+        if had.any():  # joined only where a line came before (ids alone: never)
+            line[had] = before[had] + "\n" + line[had]
+        out[given] = line
     result: list[str] = out.tolist()
     return result
 
@@ -357,9 +378,11 @@ def card(
     n = len(gdf)
     labels = ["Name"]
     columns = [fmt_column(gdf["name"]).tolist() if "name" in gdf else [""] * n]
+    coded: list[Coded | None] = [None]
     fields = FIELDS.get(kind or "", ())
     known = {c for c, _, _ in fields}
     for col, label, text in fields:
+        how: Coded | None = None
         if col == "countries" and ("countries" in gdf or "km_by_country" in gdf):
             values = _countries(gdf, names)
         elif col not in gdf:
@@ -367,12 +390,13 @@ def card(
         elif col == "output_value":
             values = _output(gdf)
         elif col == "country":
-            values = _by_value(gdf[col], lambda t: names.get(t, t))
+            values, how = _by_value(gdf[col], lambda t: names.get(t, t))
         else:
-            values = _by_value(gdf[col], text or str)
-        if any(values):
+            values, how = _by_value(gdf[col], text)
+        if _shown(values, how):
             labels.append(label)
             columns.append(values)
+            coded.append(how)
     extra = [c for c in gdf.columns if c not in known and c not in HIDDEN
              and not isinstance(gdf[c].dtype, gpd.array.GeometryDtype)]  # fmt: skip
     for col in sorted(extra, key=str):
@@ -380,7 +404,14 @@ def card(
         if any(values):
             labels.append(_label(col))
             columns.append(values)
+            coded.append(None)
     links, source_notes = _sources(gdf)
     labels += [LINKS_LABEL, NOTES_LABEL]
     columns += [links, _notes(gdf, source_notes)]
-    return Card(labels, columns)
+    coded += [None, None]
+    return Card(labels, columns, coded)
+
+
+def _shown(values: list[str], how: Coded | None) -> bool:
+    """Whether a column has a text to show (``any(values)``), read off its distinct texts."""
+    return any(how[1].tolist()) if how is not None else any(values)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import folium
 import geopandas as gpd
+import numpy as np
 
 from ..data.collector import collector_paused
 from ..data.countries import countries as bundled_countries
@@ -34,7 +35,7 @@ from .payloads import (
 )
 from .pipelines import pipeline_layers, terminal_layer
 from .spec import MapSpec
-from .style import fmt
+from .style import fmt, main_groups
 
 __all__ = ["build_map", "route_map"]
 
@@ -111,15 +112,29 @@ def build_map(
         if nodes is not None and len(nodes):
             layers.append(node_layer(nodes, label="Ports, border crossings, hubs", group="Places",
                                      countries=names))  # fmt: skip
+        # the deposits drawn by main commodity: their groups and statuses found once, for the
+        # payloads and the legend (a million points took seconds a pass)
+        by_commodity = [g for _, g in user_layers if g.attrs.get("kind") == "deposit"
+                        and not g.attrs.get("color_by")]  # fmt: skip
         if deposits is not None and len(deposits):
-            layers.append(
-                deposit_layer(deposits, label="Deposits", group="Deposits", countries=names)
-            )
+            by_commodity.insert(0, deposits)
+        main = {id(g): main_groups(g["commodities"]) for g in by_commodity if "commodities" in g}
+        statuses: set[str] = set()
+        if deposits is not None and len(deposits):
+            drawn = deposit_layer(deposits, label="Deposits", group="Deposits", countries=names,
+                                  main=main.get(id(deposits)))  # fmt: skip
+            layers.append(drawn)
+            statuses |= set(drawn.get("sts", [])) if "status" in deposits else set()
         for n, (name, gdf) in enumerate(user_layers):
-            layers.append(user_layer(name, gdf, n, countries=names))
+            user = user_layer(name, gdf, n, countries=names, main=main.get(id(gdf)))
+            layers.append(user)
+            if user["kind"] == "deposits" and any(g is gdf for g in by_commodity) and (
+                    "status" in gdf):  # fmt: skip
+                statuses |= set(user.get("sts", []))
+        groups = {int(i) for m in main.values() for i in np.unique(m).tolist()}
         legend = legend_html(
             segments, nodes, deposits, spec.highlight, spec.shade, bool(route_ids), user_layers,
-            pipelines=pipelines, terminals=terminals,
+            pipelines=pipelines, terminals=terminals, commodity_groups=groups, statuses=statuses,
         )  # fmt: skip
         stats = stats_html(routes, route_ids) if route_ids and routes is not None else None
         if places is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,11 +195,18 @@ def legend_html(
     *,
     pipelines: gpd.GeoDataFrame | None = None,
     terminals: gpd.GeoDataFrame | None = None,
+    commodity_groups: Collection[int] | None = None,
+    statuses: Collection[str] | None = None,
 ) -> str:
     """The legend: only what the map draws, in three columns.
 
     Lines; pipelines, places, countries and the user's layers; deposits. A user layer
     coloured by a property lists each of its values with its colour.
+
+    ``commodity_groups`` and ``statuses``, when the caller has them (the deposit payloads do): the
+    main commodity groups (:func:`~geo.render.style.main_groups`) of the deposits drawn by
+    commodity that have ``commodities``, and the statuses (missing: ``"unknown"``) of those that
+    have ``status``; else they are read off the layers here.
     """
     cols: list[list[Entry]] = [[], [], []]
     if segments is not None and len(segments):
@@ -225,12 +232,13 @@ def legend_html(
         by_commodity.insert(0, deposits)
     if by_commodity:
         cols[2].append(heading("Deposits, main commodity"))
-        present = {int(i) for g in by_commodity if "commodities" in g
-                   for i in set(main_groups(g["commodities"]).tolist())}  # fmt: skip
+        present = set(commodity_groups) if commodity_groups is not None else {
+            int(i) for g in by_commodity if "commodities" in g
+            for i in set(main_groups(g["commodities"]).tolist())}  # fmt: skip
         groups = [*((n, c) for n, c, _ in COMMODITY_GROUPS), OTHER_COMMODITY]
         cols[2] += [toggle(Symbol("dot", cls=f"cm-c{i}"), label, "commodity", i)
                     for i, (label, _) in enumerate(groups) if i in present]  # fmt: skip
-        cols[2] += _deposit_status_entries(by_commodity)
+        cols[2] += _deposit_status_entries(by_commodity, statuses)
         cols[2].append(row(Symbol("cluster", text="12"), "cluster (click to split)"))
     return render("legend.html", columns=[c for c in cols if c])
 
@@ -238,10 +246,13 @@ def legend_html(
 DEPOSIT_STATUS_ORDER = ("producing", "development", "exploration", "closed", "unknown")
 
 
-def _deposit_status_entries(layers: Sequence[gpd.GeoDataFrame]) -> list[Entry]:
+def _deposit_status_entries(
+    layers: Sequence[gpd.GeoDataFrame], statuses: Collection[str] | None = None
+) -> list[Entry]:
     """The deposit statuses present, each a checkbox of the in-page filter."""
-    present = {t or "unknown" for g in layers if "status" in g
-               for t in pd.unique(fmt_column(g["status"])).tolist()}  # fmt: skip
+    present = set(statuses) if statuses is not None else {
+        t or "unknown" for g in layers if "status" in g
+        for t in pd.unique(fmt_column(g["status"])).tolist()}  # fmt: skip
     if len(present) < 2:
         return []
     order = [*(s for s in DEPOSIT_STATUS_ORDER if s in present), *sorted(present

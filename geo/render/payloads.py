@@ -18,7 +18,7 @@ import shapely
 from ..data.drawn import simplified
 from ..data.schema import SCHEMA
 from ..errors import GeoError
-from .cards import card
+from .cards import Coded, card
 from .style import (
     COMMODITY_GROUPS,
     CORRIDORS,
@@ -553,8 +553,11 @@ def small_numbers(values: Sequence[int] | np.ndarray) -> str | None:
     return np.frombuffer(SMALL_DIGITS.encode("ascii"), dtype=np.uint8)[arr].tobytes().decode()
 
 
-def columnar(values: Sequence[str] | np.ndarray) -> Column:
+def columnar(values: Sequence[str] | np.ndarray, coded: Coded | None = None) -> Column:
     """A column as plain values, as a dictionary and codes when values repeat, or front-coded.
+
+    ``coded``: the same column as codes into its distinct texts (:data:`~geo.render.cards.Coded`,
+    every text used), when the caller has it: the values are then not counted again.
 
     The dictionary is sorted (code-point order), so the same column always encodes the same.
     Distinct ASCII values that share beginnings with the value before them (ids, links, names
@@ -569,12 +572,16 @@ def columnar(values: Sequence[str] | np.ndarray) -> Column:
     >>> columnar(["https://x.org/1", "https://x.org/2", "https://x.org/10"])
     {'g': '0EE', 's': ['https://x.org/1', '2', '10']}
     """
-    texts = np.asarray(values, dtype=object)
-    plain = texts.tolist()
+    plain = values if isinstance(values, list) else np.asarray(values, dtype=object).tolist()
+    if coded is not None and len(coded[1]) * 2 > len(plain):
+        coded = None  # mostly distinct: front-coded or plain
     # Counting distinct values in a set costs a third of factorizing them: factorize only the
     # columns that will be sent as a dictionary (ids, names and links are mostly distinct).
-    if len(set(plain)) * 2 <= len(plain):
-        codes, uniq = pd.factorize(texts, use_na_sentinel=False)
+    elif coded is None and len(set(plain)) * 2 <= len(plain):
+        codes, found = pd.factorize(np.asarray(plain, dtype=object), use_na_sentinel=False)
+        coded = (codes, np.asarray(found, dtype=object))
+    if coded is not None:
+        codes, uniq = coded
         order = np.argsort(uniq, kind="stable")  # Python's str order, as sorted() gives
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
@@ -582,9 +589,9 @@ def columnar(values: Sequence[str] | np.ndarray) -> Column:
         if chars is not None:
             return {"d": uniq[order].tolist(), "c": chars}
         return {"d": uniq[order].tolist(), "i": rank[codes].tolist()}
-    coded = front_code(plain)
-    if coded is not None:
-        shared, rest = coded
+    front = front_code(plain)
+    if front is not None:
+        shared, rest = front
         size = sum(map(len, rest)) + 4 * len(rest)  # each cell: quotes, comma and about 2 digits
         if size * 3 <= (sum(map(len, plain)) + 3 * len(plain)) * 2:
             chars = small_numbers(shared)
@@ -638,10 +645,12 @@ def deposit_layer(
     group: str,
     codes: list[int] | None = None,
     countries: Mapping[str, str] | None = None,
+    main: np.ndarray | None = None,
 ) -> DepositsLayer:
     """Clustered deposits coloured by main commodity, or by palette ``codes`` (colour-by).
 
-    ``countries``: country names by alpha-3 code, for the popups.
+    ``countries``: country names by alpha-3 code, for the popups. ``main``: the deposits'
+    :func:`~geo.render.style.main_groups`, when the caller has them (the legend reads them too).
     """
     popups = card(deposits, "deposit", countries=countries)
     pts = deposits.geometry.to_numpy().copy()
@@ -650,12 +659,14 @@ def deposit_layer(
     lat = np.round(shapely.get_y(pts), COORD_DECIMALS).tolist()
     lon = np.round(shapely.get_x(pts), COORD_DECIMALS).tolist()
     if codes is not None:
-        main = list(codes)
+        marks = list(codes)
+    elif main is not None:
+        marks = main.tolist()
     elif "commodities" in deposits:
-        main = main_groups(deposits["commodities"]).tolist()
+        marks = main_groups(deposits["commodities"]).tolist()
     else:
-        main = [len(COMMODITY_GROUPS)] * len(deposits)
-    data = [columnar(np.asarray(c, dtype=object)) for c in popups.columns]
+        marks = [len(COMMODITY_GROUPS)] * len(deposits)
+    data = [columnar(c, how) for c, how in zip(popups.columns, popups.coded, strict=True)]
     status_text = fmt_column(deposits["status"]) if "status" in deposits else np.full(
         len(deposits), "unknown", dtype=object)  # fmt: skip
     found, statuses_index = pd.factorize(pd.Series(status_text, dtype=object), sort=True)
@@ -669,7 +680,7 @@ def deposit_layer(
         "cols": popups.labels,
         "data": data,
         # a list display per point: list(map(list, zip(...))) took ten times as long at 100k
-        "p": [[y, x, c, s] for y, x, c, s in zip(lat, lon, main, codes_of_status, strict=True)],
+        "p": [[y, x, c, s] for y, x, c, s in zip(lat, lon, marks, codes_of_status, strict=True)],
         "sts": statuses,
         "card": True,
         "links": popups.links,
@@ -882,12 +893,18 @@ def route_layers(routes: gpd.GeoDataFrame, shown: set[str]) -> tuple[list[RouteL
 
 
 def user_layer(
-    name: str, gdf: gpd.GeoDataFrame, n: int, *, countries: Mapping[str, str] | None = None
+    name: str,
+    gdf: gpd.GeoDataFrame,
+    n: int,
+    *,
+    countries: Mapping[str, str] | None = None,
+    main: np.ndarray | None = None,
 ) -> LinesLayer | NodesLayer | DepositsLayer | PolygonsLayer:
     """A user layer in "Your layers", styled by ``attrs["kind"]`` and ``attrs["color_by"]``.
 
     ``n`` numbers the user layers: it picks the layer's colour when not coloured by value.
-    ``countries``: country names by alpha-3 code, for the popups.
+    ``countries``: country names by alpha-3 code, for the popups. ``main``: a deposit layer's
+    :func:`~geo.render.style.main_groups`, when the caller has them.
     """
     kind = gdf.attrs.get("kind")
     label = f"{name} ({len(gdf):,})"
@@ -899,7 +916,8 @@ def user_layer(
         return node_layer(gdf, label=label, group=USER_GROUP, color_by=by, countries=countries,
                           outline=color)  # fmt: skip
     if kind == "deposit":
-        layer = deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes, countries=countries)
+        layer = deposit_layer(gdf, label=name, group=USER_GROUP, codes=codes, countries=countries,
+                              main=main)  # fmt: skip
         layer["user"] = True  # square markers, outlined: apart from the bundled deposits
         return layer
     if kind == "area":

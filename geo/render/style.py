@@ -596,10 +596,20 @@ def main_groups(values: Any) -> np.ndarray:
     types = set(map(type, items))
     if types <= {list, tuple, str, float, *_NONE_TYPES}:  # a first item is one index away
         get = GROUP_OF.get
-        firsts = [v if type(v) is str else (v[0] if v else None)
-                  if type(v) is list or type(v) is tuple else None for v in items]  # fmt: skip
-        return np.array([other if f is None else get(f, other) if type(f) is str
-                         else get(str(f), other) for f in firsts], dtype=np.int64)  # fmt: skip
+
+        def group(v: Any) -> int:
+            t = type(v)
+            if t is str:
+                return get(v, other)
+            if (t is list or t is tuple) and v:
+                f = v[0]
+                if type(f) is str:
+                    return get(f, other)
+                return other if f is None else get(str(f), other)
+            return other
+
+        # one pass, no list of first items (a million points: a third of the time)
+        return np.fromiter(map(group, items), dtype=np.int64, count=len(items))
     if not types <= {list, tuple, np.ndarray, str, float, *_NONE_TYPES}:
         return np.array([main_group(v) for v in arr], dtype=np.int64)
     flat = pd.Series(arr).explode()  # a string stays whole: main_group reads it as one item
@@ -709,6 +719,31 @@ def fmt_column(values: Any) -> np.ndarray:
     if lists and _explodable(arr, types):
         return _joined(s)
     return _memoised(arr)
+
+
+def fmt_codes(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fmt_column` as codes into its distinct texts (each used, in order of appearance).
+
+    Parameters
+    ----------
+    values : Series, array or sequence
+        One column of a layer.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Per value, the index of its text.
+    texts : numpy.ndarray
+        An object array of distinct ``str``: ``texts[codes]`` is ``fmt_column(values)``.
+
+    Examples
+    --------
+    >>> codes, texts = fmt_codes([2.5, None, 2.5, "x"])
+    >>> codes.tolist(), texts.tolist()
+    ([0, 1, 0, 2], ['2.5', '', 'x'])
+    """
+    codes, texts = pd.factorize(fmt_column(values), use_na_sentinel=False)
+    return codes, np.asarray(texts, dtype=object)
 
 
 def _text_lists(values: list[Any]) -> np.ndarray | None:
