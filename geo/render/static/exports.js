@@ -70,7 +70,7 @@
     }
     function kOf(i) { return d.markets[current].k[d.g[i]]; }
     function name(i) { return column(d.data[0], i); }
-    var group = d.cluster ? L.markerClusterGroup({
+    var group = d.cluster ? CM.clusterGroup({
       chunkedLoading: true, maxClusterRadius: 45, showCoverageOnHover: false,
       spiderfyOnMaxZoom: true, iconCreateFunction: CM.clusterIcon}) : L.featureGroup();
     var markers = new Array(n);
