@@ -6,6 +6,7 @@ Run from the repository root::
     python tests/benchmarks/run.py --quick       # small sizes, to check the script itself
     python tests/benchmarks/run.py --only store  # one section (repeatable), printed only
     python tests/benchmarks/run.py --only map --map-points 100000  # one size of a section
+    python tests/benchmarks/run.py --only map --map-points 100000 --no-explore  # ours only
     python tests/benchmarks/run.py --supply-points 20000  # a smaller supply layer (see RESULTS.md)
 
 It prints one table and writes it as Markdown to ``tests/benchmarks/RESULTS.md``. Nothing here
@@ -1147,8 +1148,15 @@ def main() -> None:
         metavar="N",
         help="sizes of the user layer in the supply section (default 100000)",
     )
+    ap.add_argument(
+        "--no-explore",
+        action="store_true",
+        help="skip GeoDataFrame.explore() in the map section (a minute at 100k points); printed only",
+    )
     args = ap.parse_args()
     sizes = Sizes.quick() if args.quick else Sizes()
+    if args.no_explore:
+        sizes = dataclasses.replace(sizes, explore_max=0)
     if args.supply_points:
         sizes = dataclasses.replace(sizes, supply=tuple(args.supply_points))
     if args.store_points:
@@ -1176,7 +1184,7 @@ def main() -> None:
         table.add_row(*r)
     console.print(table)
     console.print(f"took {seconds / 60:.1f} min; load average now {os.getloadavg()[0]:.1f}")
-    if args.only:
+    if args.only or args.no_explore:  # a partial run is printed, never written
         return
     args.out.write_text(markdown(results, rows, seconds), encoding="utf-8")
     console.print(f"wrote {args.out}")

@@ -70,9 +70,7 @@
     }
     function kOf(i) { return d.markets[current].k[d.g[i]]; }
     function name(i) { return column(d.data[0], i); }
-    var group = d.cluster ? L.markerClusterGroup({
-      chunkedLoading: true, maxClusterRadius: 45, showCoverageOnHover: false,
-      spiderfyOnMaxZoom: true, iconCreateFunction: CM.clusterIcon}) : L.featureGroup();
+    var group = d.cluster ? CM.clusterGroup(CM.clusterOptions()) : L.featureGroup();
     var markers = new Array(n);
     for (var i = 0; i < n; i++) {
       markers[i] = L.marker([d.lat[i], d.lon[i]], {icon: icon(kOf(i)), keyboard: false,
