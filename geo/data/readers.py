@@ -856,6 +856,51 @@ def _column_problems(found: _Found, name: str, values: np.ndarray) -> None:
             found.add(i, name, why, name)
 
 
+INTERN_LIMIT = 1 << 16  # distinct texts one column keeps for sharing
+
+
+class Interner:
+    """Equal texts of a column made one object, for columns that repeat their values.
+
+    orjson makes a new string for every value it reads: a million features whose ``status``
+    takes five values hold a million strings of about 60 bytes. Sharing one object per
+    distinct text saves that memory, and every later pass over the column (hashing, copying,
+    comparing) touches five objects instead of a million. A column is given up (its values
+    kept as read) once more than half of its texts so far were distinct, or past
+    :data:`INTERN_LIMIT` of them, so a column of names or ids costs only its first chunk.
+    Only exact ``str`` cells are shared (a dict would take ``1``, ``1.0`` and ``True`` for one
+    another); the values stay equal, so nothing but memory and speed can tell.
+
+    >>> share = Interner()
+    >>> a = share("kind", object_array(["mine", "".join(["mi", "ne"]), None]))
+    >>> a.tolist(), a[0] is a[1]
+    (['mine', 'mine', None], True)
+    """
+
+    def __init__(self) -> None:
+        self.canon: dict[str, dict[str, str] | None] = {}
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, name: str, values: np.ndarray) -> np.ndarray:
+        """``values`` with equal texts as one object each (the same array, changed in place)."""
+        canon = self.canon.setdefault(name, {})
+        if canon is None:
+            return values
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":  # one pass in C
+            values[:] = object_array(list(map(canon.setdefault, values, values)))
+            texts = len(values)
+        else:
+            at = np.flatnonzero(_kinds(values) == _STR)
+            texts = len(at)
+            if texts:
+                cells = values[at]
+                values[at] = object_array(list(map(canon.setdefault, cells, cells)))
+        seen = self.seen[name] = self.seen.get(name, 0) + texts
+        if len(canon) > INTERN_LIMIT or 2 * len(canon) > max(seen, 512):
+            self.canon[name] = None  # mostly distinct: sharing would save little
+        return values
+
+
 def _simple_points(geoms: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Rows holding a Point of two JSON numbers, and those numbers as an (n, 2) float array."""
     rows = [
@@ -950,8 +995,9 @@ def _read_geojson_fast(path: Path, data: bytes) -> RawLayer | None:
     names: dict[str, None] = {}
     chunks: list[tuple[int, dict[str, np.ndarray]]] = []
     geoms: list[Any] = []
+    share = Interner()
     for feats in pieces:
-        if feats is None or not all(type(f) is dict for f in feats):
+        if feats is None or set(map(type, feats)) - {dict}:
             return None
         props = _fast_props(feats)
         here = property_names(props)
@@ -961,9 +1007,10 @@ def _read_geojson_fast(path: Path, data: bytes) -> RawLayer | None:
         found.props, found.offset = props, len(geoms)
         columns = property_columns(props, here)
         for name, values in columns.items():
-            _column_problems(found, name, values)
+            _column_problems(found, name, share(name, values))
         chunks.append((len(feats), columns))
-        geoms += _fast_geometries(found, [f.get("geometry") for f in feats])
+        shapes = list(map(dict.get, feats, itertools.repeat("geometry", len(feats))))
+        geoms += _fast_geometries(found, shapes)
     columns = {name: _joined(name, chunks) for name in names}
     return RawLayer(str(path), ColumnRows(columns, len(geoms)), geoms, found.problems(), columns)
 
