@@ -39,18 +39,29 @@ CELLS = st.one_of(
 )
 
 
+def texts_of(cells: list[Any]) -> list[str]:
+    out = [v for v in cells if type(v) is str]
+    return out + [x for v in cells if type(v) is list for x in v if type(x) is str]
+
+
 @given(st.lists(st.lists(CELLS, max_size=30), min_size=1, max_size=5))
 def test_shared_cells_keep_their_values_and_types(chunks: list[list[Any]]) -> None:
     share = Interner()
+    earlier: set[str] = set()
     for cells in chunks:
         # new objects for every text, as orjson makes them
         fresh = [("".join(list(v)) if type(v) is str else v) for v in cells]
         before = typed(fresh)
-        out = share("col", object_array(fresh))
-        assert typed(out) == before
-        texts = [v for v in out if type(v) is str]
+        column = object_array(fresh)
+        new = share("col", column)
+        assert typed(column) == before
+        texts = texts_of(list(column))
         if share.canon["col"] is not None:  # still shared: one object per distinct text
             assert len({id(v) for v in texts}) == len(set(texts))
+        if new is not None:  # the texts met for the first time, each once
+            assert len(new) == len(set(new))
+            assert set(new) == set(texts) - earlier
+        earlier |= set(texts)
 
 
 def deposit_layer(n: int) -> bytes:
@@ -97,3 +108,32 @@ def test_a_layer_read_in_chunks_shares_its_repeated_texts_and_reads_the_same(
         str(p) for p in validate_columns(careful)[1]
     ]
     assert np.array_equal(fast.columns["kind"], np.array(["mine"] * 3000, dtype=object))
+
+
+def test_a_text_refused_in_one_chunk_is_refused_again_in_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shared text is never taken as judged already when it was refused."""
+    monkeypatch.setattr(readers, "_FEATURE_CHUNK", 3)
+    long = "x" * 10_001
+    statuses = [None, long, "closed", "closed", "closed", "closed", long, long, "closed"]
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [70, 40]},
+            "properties": {
+                "id": f"d{i}",
+                "status": status,
+                "commodities": ["gold", long][: 1 + i % 2],
+            },
+        }
+        for i, status in enumerate(statuses)
+    ]
+    data = json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+    fast = readers._read_geojson_fast(PATH, data)
+    careful = readers._read_geojson_careful(PATH, data)
+    assert fast is not None
+    lines = [str(p) for p in fast.problems]
+    assert lines == [str(p) for p in careful.problems]
+    assert sum("status" in line for line in lines) == 3
+    assert sum("commodities" in line for line in lines) == 4
