@@ -595,18 +595,12 @@ def validate_columns(
 
 
 def _missing(values: np.ndarray) -> np.ndarray:
-    """Which cells hold :data:`~geo.data.readers.MISSING`.
+    """Which cells hold :data:`~geo.data.readers.MISSING` (by identity, one C call per cell).
 
-    One comparison in C: no value read from a file equals MISSING but itself (``Missing``
-    compares by identity); a cell that cannot say (an array) is asked one by one.
+    ``values == MISSING`` would ask each cell's own ``__eq__`` first (text, lists) and only
+    then fall back to identity: five times slower for the same answer.
     """
-    try:
-        out = np.asarray(values == MISSING, dtype=bool)
-    except (TypeError, ValueError):
-        out = np.zeros(0, bool)
-    if out.shape != values.shape:
-        out = np.fromiter((v is MISSING for v in values), bool, len(values))
-    return out
+    return np.fromiter(map(operator.is_, values, itertools.repeat(MISSING)), bool, len(values))
 
 
 def properties_frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
