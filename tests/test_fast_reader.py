@@ -322,3 +322,24 @@ def test_the_reader_hands_its_columns_to_validation() -> None:
     assert raw.columns.keys() == property_columns(raw.props).keys()
     for name, column in raw.columns.items():
         assert column.tolist() == [p.get(name, MISSING) for p in raw.props]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [None, [200.5, 10.0], [1.5, 2.5, 3.5], [1, 2.5], ["1.5", 2.5], [True, 2.5], [1e308, 2.5]],
+)
+def test_a_layer_of_float_points_is_read_the_same_with_one_odd_point(odd: Any) -> None:
+    """Float points take a path of their own; any other point sends them all the usual way."""
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"id": f"p{i}"},
+            "geometry": {"type": "Point", "coordinates": [60.25 + i, 40.5]},
+        }
+        for i in range(5)
+    ]
+    if odd is not None:
+        feats[3]["geometry"]["coordinates"] = odd
+    fast, careful = both(json.dumps({"type": "FeatureCollection", "features": feats}).encode())
+    assert fast is not None
+    assert fast == careful

@@ -386,6 +386,30 @@ def test_column_validation_equals_the_value_by_value_reference(raw, kind, countr
     assert shown(got[2]) == shown(want[2])
 
 
+@st.composite
+def repeating_layers(draw: st.DrawFn) -> RawLayer:
+    """Up to 60 rows drawn from a few values per field: every cell of a column present or
+    every cell text, values repeated, as real layers are (the checks' per-distinct paths)."""
+    names = sorted({f.name for k in SCHEMA.values() for f in k.fields})
+    pool = {k: draw(st.lists(_field_value(k), min_size=1, max_size=3)) for k in names}
+    keys = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
+    raw = RawLayer("layer.geojson")
+    for _ in range(draw(st.integers(1, 60))):
+        raw.props.append({k: draw(st.sampled_from(pool[k])) for k in keys})
+        raw.geoms.append(draw(st.sampled_from(GEOMS[:3])))
+    return raw
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(repeating_layers(), st.sampled_from([None, *KINDS]))
+def test_column_validation_of_repeated_values_equals_the_reference(raw, kind) -> None:
+    want = reference_validate(raw, kind=kind, check_countries=True)
+    got = validate_raw(raw, kind=kind, check_countries=True)
+    assert got[0] == want[0]
+    assert [str(p) for p in got[1]] == [str(p) for p in want[1]]
+    assert shown(got[2]) == shown(want[2])
+
+
 def test_reference_finds_problems_in_hostile_rows() -> None:
     """The oracle is not vacuous: a hostile layer gives many problems, equal on both sides."""
     raw = RawLayer("layer.geojson")
