@@ -262,7 +262,7 @@ def _line_angles(line: _Pieces, p: np.ndarray, within: float = math.inf) -> np.n
         return out
     k = min(NEAREST_SAMPLES, len(line.tree.data))
     limit = float(_chord(within + 2 * line.half)) * (1 + 1e-9) if within < math.pi else np.inf
-    dist, nearest = line.tree.query(p, k=k, distance_upper_bound=limit, workers=-1)
+    dist, nearest = line.tree.query(p, k=k, distance_upper_bound=limit, workers=_workers(len(p)))
     dist, nearest = dist.reshape(len(p), k), nearest.reshape(len(p), k)
     bound = _angle(dist[:, 0])
     near = np.flatnonzero(bound * EARTH_RADIUS_KM <= SAMPLED_MAX_KM)
@@ -300,7 +300,9 @@ def _near_angles(line: _Pieces, p: np.ndarray, dist: np.ndarray, at: np.ndarray)
     keep[:, 1:] &= pcs[:, 1:] != pcs[:, :-1]
     pts, pcs = np.nonzero(keep)[0], pcs[keep]
     if len(more):  # every sample within reach, as lists
-        hits = line.tree.query_ball_point(p[more], reach[more], workers=-1, return_sorted=False)
+        hits = line.tree.query_ball_point(
+            p[more], reach[more], workers=_workers(len(more)), return_sorted=False
+        )
         sizes = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
         extra = line.piece[np.fromiter(itertools.chain.from_iterable(hits), np.int64, sizes.sum())]
         pts = np.concatenate([pts, np.repeat(more, sizes)])
@@ -320,6 +322,18 @@ def _near_angles(line: _Pieces, p: np.ndarray, dist: np.ndarray, at: np.ndarray)
 
 SAMPLE_KM = 1.0  # the line is sampled this often for the k-d tree (see _Pieces)
 SAMPLED_MAX_KM = 1000.0  # buffers and distances past this take the exhaustive ways
+
+
+# scipy's k-d tree starts its threads anew for each query given ``workers=-1``: worth it for
+# big queries only. A route's statistics make dozens of small ones, where the threads took
+# longer than the search (0.56 s of 1.9 s of the 13 reference routes with 100k points near).
+THREADS_MIN = 20_000  # query points (weighted) from which a query uses every core
+BALL_WEIGHT = 100  # a ball query's sample counts as this many: each finds many points
+
+
+def _workers(queries: int) -> int:
+    """``workers`` for a k-d tree query of ``queries`` points: all cores for big ones only."""
+    return -1 if queries >= THREADS_MIN else 1
 
 
 def _chord(angle: np.ndarray | float) -> Any:
@@ -401,7 +415,7 @@ class PointIndex:
             return self.rows, np.zeros(0, dtype=bool)
         kept, gap = _thinned(line, spacing_km)
         found = self.tree.query_ball_point(kept, chord + gap + 1e-9, return_sorted=False,
-                                           workers=-1)  # fmt: skip
+                                           workers=_workers(len(kept) * BALL_WEIGHT))  # fmt: skip
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
         flat = np.fromiter(itertools.chain.from_iterable(found), np.int64, int(sizes.sum()))
         hit = np.zeros(len(self.rows), dtype=bool)
@@ -594,7 +608,7 @@ def _near_sampled(line: _Pieces, index: PointIndex, buffer_km: float) -> np.ndar
     rows, close = index.candidates(line, reach, max(buffer_km / 2.0, SAMPLE_KM), inner)
     band = np.flatnonzero(~close)
     p = index.p[rows[band]]
-    chord, _ = line.tree.query(p, distance_upper_bound=reach, workers=-1)
+    chord, _ = line.tree.query(p, distance_upper_bound=reach, workers=_workers(len(p)))
     bound = _angle(np.where(np.isfinite(chord), chord, 2.0))
     mask = bound <= theta
     edge = np.flatnonzero(~mask & np.isfinite(chord))  # within half a step of the edge
@@ -1095,7 +1109,7 @@ def _maybe_nearest(line: _Pieces, index: PointIndex, rows: np.ndarray, limit: in
         pos = where[found]
         pos = pos[pos >= 0]
         if len(pos) >= limit:
-            chord, _ = line.tree.query(index.p[rows[pos]], workers=-1)
+            chord, _ = line.tree.query(index.p[rows[pos]], workers=_workers(len(pos)))
             upper = _angle(chord) * EARTH_RADIUS_KM
             worst = float(np.partition(upper, limit - 1)[limit - 1])
             if worst + 0.2 <= reach_km:

@@ -259,6 +259,9 @@ def best_of(cmd: list[str], env: dict[str, str], cwd: Path, runs: int = 2) -> fl
     return min(timed_run(cmd, env, cwd) for _ in range(runs))
 
 
+STORED_MAP_AT_MOST = 100_000  # the main map is built with the stored layer up to this size
+
+
 def store_costs(work: Path, n: int, env: dict[str, str]) -> dict[str, Any]:
     """Seconds of commands with an ``n``-point deposit layer stored, and with an empty store."""
     from geo.analysis.network import DEPOSIT_COLUMNS
@@ -281,6 +284,10 @@ def store_costs(work: Path, n: int, env: dict[str, str]) -> dict[str, Any]:
     ):
         out[key] = {"empty_s": best_of([*corridor, *args], empty, ROOT),
                     "stored_s": best_of([*corridor, *args], full, ROOT)}  # fmt: skip
+    if n <= STORED_MAP_AT_MOST:  # the main map with the stored layer in "Your layers"
+        args = ["map", "--out", str(work / f"store-map-{n}.html")]
+        out["map"] = {"empty_s": best_of([*corridor, *args], empty, ROOT),
+                      "stored_s": best_of([*corridor, *args], full, ROOT)}  # fmt: skip
     saved = os.environ.get("CORRIDOR_HOME")
     os.environ["CORRIDOR_HOME"] = full["CORRIDOR_HOME"]
     try:
@@ -382,12 +389,15 @@ def build_maps(layer: Path, work: Path, env: dict[str, str], explore: bool) -> d
     peak memory is the highest of a side's runs.
     """
     ours, theirs = work / f"{layer.stem}_corridor.html", work / f"{layer.stem}_explore.html"
-    runs: dict[str, list[tuple[float, float]]] = {"ours": [], "theirs": []}
+    runs: dict[str, list[tuple[float, float]]] = {"ours": [], "theirs": [], "base": []}
+    base = work / "main_map_alone.html"
     for _ in range(BUILD_RUNS if explore else 1):
         runs["ours"].append(measured_run(
             ["-m", "geo", "map", "--layer", str(layer), "--out", str(ours)], env, ROOT))  # fmt: skip
         if explore:
             runs["theirs"].append(measured_run(["-c", EXPLORE, str(layer), str(theirs)], env, ROOT))
+            # the same main map without the layer: what the layer itself costs is the difference
+            runs["base"].append(measured_run(["-m", "geo", "map", "--out", str(base)], env, ROOT))
     out: dict[str, Any] = {"ours": ours, "build_ours": min(t for t, _ in runs["ours"]),
                            "rss_ours": max(m for _, m in runs["ours"]),
                            "builds_ours": [t for t, _ in runs["ours"]],
@@ -396,7 +406,9 @@ def build_maps(layer: Path, work: Path, env: dict[str, str], explore: bool) -> d
         out.update(theirs=theirs, build_theirs=min(t for t, _ in runs["theirs"]),
                    rss_theirs=max(m for _, m in runs["theirs"]),
                    builds_theirs=[t for t, _ in runs["theirs"]],
-                   mb_theirs=theirs.stat().st_size / 1e6)  # fmt: skip
+                   mb_theirs=theirs.stat().st_size / 1e6,
+                   build_base=min(t for t, _ in runs["base"]),
+                   builds_base=[t for t, _ in runs["base"]])  # fmt: skip
     return out
 
 
@@ -1001,9 +1013,14 @@ def map_rows(n: int, r: dict[str, Any]) -> list[list[str]]:
                 _met(ratio >= 5) if tgt5 else ""]  # fmt: skip
 
     if vs:
+        share = r["build_ours"] - r["build_base"]  # what the layer adds (noise at small sizes)
         rows = [
             versus("build s", _f(r["build_ours"], 1), f"{_f(r['build_theirs'], 1)} (explore())",
                    r["build_theirs"] / r["build_ours"]),
+            ["", "of it: main map alone s / the layer's share s", f"{_f(r['build_base'], 1)} / "
+             f"{_f(r['build_ours'] - r['build_base'], 1)}", _f(r["build_theirs"], 1),
+             (f"{r['build_theirs'] / share:.1f}x (layer's share)" if share > 0.05 else "-"),
+             "", ""],
             ["", "peak memory MB (build)", _f(r["rss_ours"], 0), _f(r["rss_theirs"], 0),
              f"{r['rss_theirs'] / r['rss_ours']:.1f}x", "", ""],
             versus("HTML MB", _f(r["mb_ours"], 1), _f(r["mb_theirs"], 1),
@@ -1040,6 +1057,10 @@ def store_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append([f"Store, {n:,} pts stored", "route s (empty store)",
                      f"{_f(route['stored_s'])} ({_f(route['empty_s'])})", "", f"{extra:+.2f} s",
                      "≤ empty + 2 s", "yes" if extra <= 2 else "no"])  # fmt: skip
+        if "map" in r:
+            m = r["map"]
+            rows.append(["", "map s (empty store)", f"{_f(m['stored_s'], 1)} ({_f(m['empty_s'], 1)})",
+                         "", f"{m['stored_s'] - m['empty_s']:+.1f} s", "", ""])  # fmt: skip
         rows.append(["", "layers s (empty store)",
                      f"{_f(listing['stored_s'])} ({_f(listing['empty_s'])})", "",
                      f"{listing['stored_s'] - listing['empty_s']:+.2f} s", "", ""])  # fmt: skip
@@ -1081,11 +1102,15 @@ def markdown(results: dict[str, Any], rows: list[list[str]], seconds: float) -> 
         " wanders by up to half from minute to minute), every build listed here: "
         + "; ".join(
             f"{n:,} points: ours {', '.join(_f(t, 1) for t in r['builds_ours'])} s, explore() "
-            f"{', '.join(_f(t, 1) for t in r['builds_theirs'])} s"
+            f"{', '.join(_f(t, 1) for t in r['builds_theirs'])} s, the main map alone "
+            f"{', '.join(_f(t, 1) for t in r.get('builds_base', []))} s"
             for n, r in sorted(results["map"].items())
             if r["theirs"] and "builds_ours" in r
         )
-        + ". Drawn = seconds from"
+        + ". *Main map alone* is `corridor map --out OUT` without a layer, built alternating with"
+        " the other two: everything explore() does not do (the network, the 13 reference routes"
+        " and their statistics, the bundled layers, the panels); *the layer's share* is the"
+        " difference, what adding the layer costs, set against explore()'s whole build. Drawn = seconds from"
         " navigation start to the first animation frame after `load` in which all N points are on"
         " the map (ours: the layer's cluster group holds N markers and its cluster icons are in"
         " the DOM; explore(): N marker paths exist; the faster of two opens); (load) is the `load`"
@@ -1108,7 +1133,10 @@ def markdown(results: dict[str, Any], rows: list[list[str]], seconds: float) -> 
         " `json.dumps`); the before figures in brackets were measured at 100k points on the same"
         " machine before the change.",
         "- *Store*: fresh processes (best of 2) with the synthetic deposit layer stored by"
-        " `corridor layers add`, against an empty store; *columnar copy* reads the layer's"
+        " `corridor layers add`, against an empty store; *map* is `corridor map --out OUT`, the"
+        ' main map with the stored layer in "Your layers" (up to 100,000 points): the way to'
+        " build a big layer's map again and again, since the store keeps it validated;"
+        " *columnar copy* reads the layer's"
         " `NAME.columns`, *network columns* only the deposit columns the network keeps (what"
         " `corridor route` reads), *checked GeoJSON* parses the checksummed GeoJSON without"
         " validating it (the fallback), *validating* is what every command did before issue 19"
