@@ -32,6 +32,7 @@ from geo.analysis.routing import (
     edge_allowed,
     edge_table,
     find_route,
+    legs_between,
     search_weight,
 )
 from geo.analysis.stats import reference_specs
@@ -170,6 +171,8 @@ def tiny_network() -> Network:
     g.add_edge("a", "e", key="7", **_edge("7", 3.0, km_by_country={"RUS": 3.0}))
     g.add_edge("e", "d", key="8", **_edge("8", 3.0, km_by_country={"RUS": 0.0}))
     g.add_edge("b", "d", key="9", **_edge("9", 1.0, passages=("suez",)))
+    for u, v, d in g.edges(data=True):  # drawn from u to v, as the network's edges are
+        d.update(u=u, v=v, precision="traced", gauge_mm=1520)
     empty = gpd.GeoDataFrame(geometry=[], crs=4326)
     return Network(nx.freeze(g), empty, empty, empty)
 
@@ -224,3 +227,39 @@ def test_search_matrix_is_the_loop_built_one(net: Network) -> None:
             a, b = getattr(m, attr), getattr(want, attr)
             assert a.dtype == b.dtype and a.tolist() == b.tolist(), attr
         assert m.shape == want.shape and m.has_sorted_indices == want.has_sorted_indices
+
+
+def assert_same_matrix(net: Network, c: Constraints) -> None:
+    names, index, m = net.subgraphs[("matrix", c)]
+    g = allowed_subgraph(net, c)
+    want = reference_matrix(g)
+    assert names == list(g.nodes) and index == {n: k for k, n in enumerate(names)}
+    for attr in ("indptr", "indices", "data"):
+        a, b = getattr(m, attr), getattr(want, attr)
+        assert a.dtype == b.dtype and a.tolist() == b.tolist(), attr
+    assert m.shape == want.shape and m.has_sorted_indices == want.has_sorted_indices
+
+
+def test_search_matrix_is_the_loop_built_one_under_any_constraints(net: Network) -> None:
+    """The matrix comes from the pairs allowed_subgraph kept, not from the graph's edge view."""
+    fresh = Network(net.graph, net.nodes, net.segments, net.deposits)
+    built = 0
+    for c in constraint_sets(25, seed=3):
+        g = allowed_subgraph(fresh, c)
+        if not g.number_of_edges():
+            continue
+        a, b = next(iter(g.edges))
+        legs_between(fresh, [a, b], c)  # one search builds the matrix
+        assert_same_matrix(fresh, c)
+        built += 1
+    assert built > 15
+
+
+def test_tiny_graph_search_matrix_with_a_loop() -> None:
+    net = tiny_network()
+    c = Constraints()
+    legs = legs_between(net, ["a", "c"], c)
+    assert [leg.segment_id for leg in legs] == ["7", "8", "9", "4"]  # 11 km, not a-b-c (14)
+    assert_same_matrix(net, c)
+    _, index, m = net.subgraphs[("matrix", c)]
+    assert m[index["c"], index["c"]] > 2.0  # the loop (1 km plus a tie-breaker), once each way

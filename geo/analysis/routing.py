@@ -1080,9 +1080,11 @@ def allowed_subgraph(net: Network, c: Constraints) -> nx.Graph:
                      for (u, v), (w, e) in best.items())  # fmt: skip
     kept = [k for k in cache if isinstance(k, Constraints)]
     if len(kept) >= SUBGRAPH_CACHE_SIZE:  # the least recently used goes, with what was made of it
-        for k in (kept[0], ("matrix", kept[0]), ("pipeline_vertices", kept[0])):
+        for k in (kept[0], ("matrix", kept[0]), ("pipeline_vertices", kept[0]),
+                  ("pairs", kept[0])):  # fmt: skip
             cache.pop(k, None)
     cache[c] = nx.freeze(g)
+    cache[("pairs", c)] = (list(best), [w for w, _ in best.values()])  # for _matrix
     return g
 
 
@@ -1135,11 +1137,14 @@ def _matrix(
     if hit is None:
         names = list(g.nodes)
         index = {n: k for k, n in enumerate(names)}
-        edges = list(g.edges(data="weight"))  # search_weight: length plus a tie-breaker
-        ends = np.array([(index[u], index[v]) for u, v, _ in edges], dtype=np.int64).reshape(-1, 2)
+        # The graph's edges as allowed_subgraph made them (search_weight: length plus a
+        # tie-breaker), not walked through networkx's edge view (a third of a cold query's
+        # time). Their order does not matter: the CSR matrix keeps each row's columns sorted.
+        pairs, weights = net.subgraphs[("pairs", c)]
+        ends = np.array([(index[u], index[v]) for u, v in pairs], dtype=np.int64).reshape(-1, 2)
         # csgraph drops explicit zeros: a 0 km link becomes a tiny positive weight
-        km = np.array([max(float(w), 1e-9) for _, _, w in edges], dtype=float)
-        # each edge both ways, one after the other: (u, v) then (v, u), in the graph's order
+        km = np.maximum(np.asarray(weights, dtype=float), 1e-9)
+        # each edge both ways, one after the other: (u, v) then (v, u)
         rows, cols = ends.ravel(), ends[:, ::-1].ravel()
         m = scipy.sparse.csr_matrix(
             (np.repeat(km, 2), (rows, cols)), shape=(len(names), len(names))
