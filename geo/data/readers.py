@@ -765,11 +765,12 @@ def _strict(text: Any) -> Any:
 def _fast_props(feats: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each feature's properties, with a top-level ``id`` added as the careful reader does."""
     n = len(feats)
-    props = [
-        p if type(p) is dict else {}
-        for p in map(dict.get, feats, itertools.repeat("properties", n))
-    ]
+    props: list[Any] = list(map(dict.get, feats, itertools.repeat("properties", n)))
+    if set(map(type, props)) != {dict}:
+        props = [p if type(p) is dict else {} for p in props]
     tops = list(map(dict.get, feats, itertools.repeat("id", n)))
+    if tops.count(None) == n:  # the usual chunk: no feature has a top-level id
+        return props
     for i in [i for i, v in enumerate(tops) if v is not None]:
         if "id" not in props[i]:
             props[i] = {**props[i], "id": tops[i]}
@@ -783,6 +784,9 @@ _KIND_OF_TYPE = {str: _STR, int: _INT, float: _FLOAT, bool: _PLAIN, type(None): 
 
 def _kinds(values: np.ndarray) -> np.ndarray:
     """The kind of every cell by its exact type: text, int, float, plain, list or other."""
+    types = set(map(type, values))  # a column mostly holds one type: one kind for all
+    if len(types) == 1:
+        return np.full(len(values), _KIND_OF_TYPE.get(types.pop(), _OTHER), dtype=np.int8)
     kinds = map(_KIND_OF_TYPE.get, map(type, values), itertools.repeat(_OTHER))
     return np.fromiter(kinds, dtype=np.int8, count=len(values))
 
@@ -946,22 +950,47 @@ class Interner:
         if not len(at):
             return False
         made = self.lists.setdefault(name, {})
-        tuples = list(map(tuple, values[at]))
+        tuples = list(map(tuple, values if len(at) == len(values) else values[at]))
         try:
-            distinct = dict.fromkeys(tuples)
+            shared: list[Any] = list(map(made.get, tuples))  # lists met in earlier chunks
         except TypeError:  # a list holding a list or an object
             return False
-        for t in distinct:
-            if t not in made:
+        if None in shared:
+            for t in dict.fromkeys(t for t, s in zip(tuples, shared, strict=True) if s is None):
                 if not all(type(x) is str for x in t):
                     return False
                 made[t] = tuple(map(canon.setdefault, t, t))
-        values[at] = object_array(list(map(list, map(made.__getitem__, tuples))))
+            shared = list(map(made.__getitem__, tuples))
+        values[at] = object_array(list(map(list, shared)))
         return True
+
+
+def _plain_points(geoms: list[Any]) -> np.ndarray | None:
+    """The (n, 2) coordinates when every geometry is a Point of two JSON numbers, else None.
+
+    The usual chunk: a few passes in C over all of it instead of a test per feature.
+    """
+    n = len(geoms)
+    if not n or set(map(type, geoms)) != {dict}:
+        return None
+    coords: list[Any] = list(map(dict.get, geoms, itertools.repeat("coordinates", n)))
+    if (
+        list(map(dict.get, geoms, itertools.repeat("type", n))).count("Point") != n
+        or set(map(type, coords)) != {list}
+        or set(map(len, coords)) != {2}
+    ):
+        return None
+    flat = list(itertools.chain.from_iterable(coords))
+    if not set(map(type, flat)) <= {float, int}:  # bool, None, text: looked at one by one
+        return None
+    return np.array(flat, dtype=float).reshape(-1, 2)
 
 
 def _simple_points(geoms: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Rows holding a Point of two JSON numbers, and those numbers as an (n, 2) float array."""
+    xy = _plain_points(geoms)
+    if xy is not None:
+        return np.arange(len(geoms), dtype=np.int64), xy
     rows = [
         i
         for i, g in enumerate(geoms)
@@ -1035,6 +1064,25 @@ def _feature_chunks(path: Path, data: bytes) -> tuple[dict[str, Any], Iterator[A
     return doc, pieces()
 
 
+def _chunk_columns(props: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """:func:`property_columns` of a chunk, by :func:`property_names` in their order.
+
+    The usual chunk, where every feature has the first one's names and no other, is told
+    by one lookup of those names and one count per feature.
+    """
+    first = list(props[0]) if props else []
+    if len(first) > 1:
+        try:
+            rows = list(map(operator.itemgetter(*first), props))
+        except KeyError:
+            pass
+        else:
+            if set(map(len, props)) == {len(first)}:  # the same names in every feature
+                cols = zip(*rows, strict=True)
+                return {name: object_array(col) for name, col in zip(first, cols, strict=True)}
+    return property_columns(props, property_names(props))
+
+
 def _read_geojson_fast(path: Path, data: bytes) -> RawLayer | None:
     """A FeatureCollection read with orjson and checked per column; None for the careful reader.
 
@@ -1059,12 +1107,12 @@ def _read_geojson_fast(path: Path, data: bytes) -> RawLayer | None:
         if feats is None or set(map(type, feats)) - {dict}:
             return None
         props = _fast_props(feats)
-        here = property_names(props)
+        columns = _chunk_columns(props)
+        here = list(columns)
         names |= dict.fromkeys(here)
         if len(names) > MAX_COLUMNS:  # the careful reader names the feature past the cap
             return None
         found.props, found.offset = props, len(geoms)
-        columns = property_columns(props, here)
         for name, values in columns.items():
             _column_problems(found, name, values, share)
         chunks.append((len(feats), columns))
