@@ -25,6 +25,9 @@ from hypothesis import strategies as st
 from geo.data import readers, validate
 from geo.data.readers import MISSING, Interner, object_array, property_columns, property_names
 from geo.data.validate import properties_frame
+from geo.errors import GeoError
+
+PATH = Path("layer.geojson")
 
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -137,20 +140,36 @@ def test_plain_points_are_found_as_feature_by_feature(geoms: list[Any], x: float
 NAMES = st.sampled_from(["id", "name", "status", "commodities", "a"])
 
 
+def typed_cells(values: Any) -> list[tuple[type, str]]:
+    return [(type(v), repr(v)) for v in values]
+
+
 @SLOW
 @given(
-    st.lists(st.dictionaries(NAMES, CELLS, max_size=4), min_size=1, max_size=6),
+    st.lists(
+        st.lists(st.dictionaries(NAMES, CELLS, max_size=4), min_size=1, max_size=6),
+        min_size=1,
+        max_size=3,
+    ),
     st.sampled_from([1, 3, 700]),
 )
-def test_a_chunk_gives_the_columns_of_its_property_names(
-    rows: list[dict[str, Any]], repeat: int
+def test_a_chunk_gives_the_columns_and_shared_texts_of_the_old_way(
+    chunks: list[list[dict[str, Any]]], repeat: int
 ) -> None:
-    props = [dict(r) for r in rows * repeat]
-    got = readers._chunk_columns(props)
-    want = property_columns(props, property_names(props))
-    assert list(got) == list(want)
-    for name in want:
-        assert [(type(v), repr(v)) for v in got[name]] == [(type(v), repr(v)) for v in want[name]]
+    """Columns made and shared at once equal columns made, then shared (chunk after chunk)."""
+    share, old = Interner(), Interner()
+    for rows in chunks:
+        props = [{k: "".join(v) if type(v) is str else v for k, v in r.items()} for r in rows]
+        props *= repeat
+        got, fresh = readers._chunk_columns(props, share)
+        want = property_columns(props, property_names(props))
+        assert list(got) == list(want)
+        for name in want:
+            old_fresh = old(name, want[name])
+            new_fresh = fresh[name] if name in fresh else share(name, got[name])
+            assert new_fresh == old_fresh
+            assert typed_cells(got[name]) == typed_cells(want[name])
+        assert share.canon == old.canon and share.lists == old.lists and share.seen == old.seen
 
 
 FEATURE = st.fixed_dictionaries(
@@ -355,3 +374,61 @@ def test_a_big_layer_with_an_odd_value_gets_the_lines_of_the_careful_way(
         [66.5 + i % 13, 45.25 + i % 5] for i in range(3000)
     ]
     assert fast.columns["status"][0] is fast.columns["status"][5]  # one shared text
+
+
+# --- the scan over the bytes --------------------------------------------------------------------
+
+JSON_TEXT = st.text(alphabet=st.sampled_from(list('ab"\\[]{}0123456789 é')), max_size=12)
+JSON_DOC = st.recursive(
+    st.one_of(JSON_TEXT, st.integers(-(10**25), 10**25), st.booleans(), st.none()),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(JSON_TEXT, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def reference_places(data: bytes) -> tuple[list[int], list[int], list[int]]:
+    """Opens and closes of depth-2 arrays, starts of depth-3 objects: byte by byte."""
+    opens, closes, starts = [], [], []
+    depth, in_string, escaped = 0, False, False
+    for i, byte in enumerate(data):
+        ch = chr(byte)
+        if in_string:
+            in_string = escaped or ch != '"'
+            escaped = not escaped and ch == "\\"
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth == 2 and ch == "[":
+                opens.append(i)
+            if depth == 3 and ch == "{":
+                starts.append(i)
+        elif ch in "]}":
+            if depth == 2 and ch == "]":
+                closes.append(i)
+            depth -= 1
+    return opens, closes, starts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(JSON_TEXT, JSON_DOC, max_size=4), st.sampled_from([1, 2, 3, 7, 64]))
+def test_the_scan_finds_the_places_of_a_plain_walk(doc: dict[str, Any], chunk: int) -> None:
+    data = json.dumps(doc, ensure_ascii=False).encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "_SCAN_CHUNK", chunk)
+        found = readers.scan(data)
+    opens, closes, starts = reference_places(data)
+    assert (found.opens, found.closes, found.starts.tolist()) == (opens, closes, starts)
+
+
+@pytest.mark.parametrize("space", [b"\x0b", b"\x0c", b"\xc2\xa0"])
+def test_a_space_json_does_not_allow_between_features_is_refused(space: bytes) -> None:
+    """Only JSON's white space may stand between two features, even where a chunk ends."""
+    feature = b'{"type": "Feature", "properties": {"id": "a"}, "geometry": null}'
+    data = b'{"type": "FeatureCollection", "features": [' + feature + b"," + space
+    data += b"\n" + feature + b"]}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "_FEATURE_CHUNK", 1)
+        assert readers._read_geojson_fast(PATH, data) is None
+    with pytest.raises(GeoError, match="malformed JSON"):
+        readers._read_geojson_careful(PATH, data)
