@@ -666,4 +666,5 @@ def properties_frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
         if pd.api.types.infer_dtype(values, skipna=False) != "string":  # texts hold no MISSING
             cells[_missing(values)] = np.nan
         data[name] = pd.Series(cells, dtype=object, copy=False).infer_objects()
-    return pd.DataFrame(data, index=pd.RangeIndex(n))
+    # the Series are made here from copies: the frame may take them as they are
+    return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
