@@ -23,7 +23,7 @@ from ..errors import Problem, ValidationError
 from .bundled import bundled_dir, cache_dir
 from .columns import ColumnsError, decode_frame, encode_frame, open_copy, read_header, same_frame
 from .files import atomic_write_bytes
-from .readers import MISSING, RawLayer, feature_id, read_raw
+from .readers import MISSING, RawLayer, feature_id, object_array, read_raw
 from .validate import properties_frame, validate_columns
 
 __all__ = ["cache_dir", "load_bundled", "load_layer"]
@@ -78,7 +78,9 @@ def load_layer(
     ]  # fmt: skip
     if problems or columns is None:
         raise ValidationError(problems)
-    gdf = gpd.GeoDataFrame(properties_frame(columns, len(raw.geoms)), geometry=raw.geoms, crs=4326)
+    # an object array of geometries is taken as it is; a list is looked into, item by item
+    geoms = object_array(raw.geoms)
+    gdf = gpd.GeoDataFrame(properties_frame(columns, len(geoms)), geometry=geoms, crs=4326)
     gdf.attrs["kind"] = kind
     gdf.attrs["path"] = str(path)
     return gdf

@@ -254,7 +254,7 @@ def _check_bytes(path: Path) -> bytes:
             data += rest  # the file grew since it was measured
     if len(data) > MAX_FILE_BYTES:
         raise _too_big(path, f"over {MAX_FILE_BYTES // 2**20} MB")
-    if not data.strip():
+    if not data or data.isspace():  # as data.strip() would tell, without a copy of the file
         msg = f"{path}: file is empty; export the layer again"
         raise UnreadableError(msg)
     return data
@@ -765,11 +765,12 @@ def _strict(text: Any) -> Any:
 def _fast_props(feats: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each feature's properties, with a top-level ``id`` added as the careful reader does."""
     n = len(feats)
-    props = [
-        p if type(p) is dict else {}
-        for p in map(dict.get, feats, itertools.repeat("properties", n))
-    ]
+    props: list[Any] = list(map(dict.get, feats, itertools.repeat("properties", n)))
+    if set(map(type, props)) != {dict}:
+        props = [p if type(p) is dict else {} for p in props]
     tops = list(map(dict.get, feats, itertools.repeat("id", n)))
+    if tops.count(None) == n:  # the usual chunk: no feature has a top-level id
+        return props
     for i in [i for i, v in enumerate(tops) if v is not None]:
         if "id" not in props[i]:
             props[i] = {**props[i], "id": tops[i]}
@@ -783,6 +784,9 @@ _KIND_OF_TYPE = {str: _STR, int: _INT, float: _FLOAT, bool: _PLAIN, type(None): 
 
 def _kinds(values: np.ndarray) -> np.ndarray:
     """The kind of every cell by its exact type: text, int, float, plain, list or other."""
+    types = set(map(type, values))  # a column mostly holds one type: one kind for all
+    if len(types) == 1:
+        return np.full(len(values), _KIND_OF_TYPE.get(types.pop(), _OTHER), dtype=np.int8)
     kinds = map(_KIND_OF_TYPE.get, map(type, values), itertools.repeat(_OTHER))
     return np.fromiter(kinds, dtype=np.int8, count=len(values))
 
@@ -847,19 +851,25 @@ class _Found:
 
 
 def _column_problems(
-    found: _Found, name: str, values: np.ndarray, share: Interner | None = None
+    found: _Found,
+    name: str,
+    values: np.ndarray,
+    share: Interner | None = None,
+    fresh: list[str] | None = None,
 ) -> None:
     """PropertyGuard's lines for one property name, over every feature at once.
 
     With ``share``, equal texts of the column become one object first (:class:`Interner`),
     and a column of texts (or of lists of texts) whose new distinct texts are all fine needs
-    no look at its cells: each equals a text judged now or in an earlier chunk.
+    no look at its cells: each equals a text judged now or in an earlier chunk. ``fresh``:
+    those new texts, when ``share`` has shared the column already (:meth:`Interner.texts`).
     """
-    if why := text_problem(name, MAX_NAME_CHARS):
-        for i in np.flatnonzero(values != MISSING).tolist():
-            found.add(i, name, f"property name: {why}", _short(name))
-        return
-    fresh = None if share is None else share(name, values)
+    if fresh is None:
+        if why := text_problem(name, MAX_NAME_CHARS):
+            for i in np.flatnonzero(values != MISSING).tolist():
+                found.add(i, name, f"property name: {why}", _short(name))
+            return
+        fresh = None if share is None else share(name, values)
     if fresh is not None and not _text_candidates(object_array(fresh)).any():
         return
     candidates = np.flatnonzero(value_candidates(values))
@@ -928,8 +938,30 @@ class Interner:
             lists = np.flatnonzero(kind == _LIST)
             shared = self._share_lists(name, canon, values, lists)
             whole = shared and len(lists) == len(values)
-        seen = self.seen[name] = self.seen.get(name, 0) + len(values)
-        fresh = list(itertools.islice(canon, known, None)) if whole else None
+        fresh = self._counted(name, canon, known, len(values))
+        return fresh if whole else None
+
+    def texts(self, name: str, cells: Sequence[Any]) -> tuple[np.ndarray, list[str]] | None:
+        """The cells as an array, equal texts shared, when every cell is a text; else None.
+
+        Also the texts met for the first time. The same as calling the interner on
+        ``object_array(cells)``, without making the array of the cells as read first; None
+        (nothing done) when the column is no longer shared or a cell is not a ``str``.
+        """
+        canon = self.canon.setdefault(name, {})
+        if canon is None or set(map(type, cells)) != {str}:
+            return None
+        known = len(canon)
+        values = object_array(list(map(canon.setdefault, cells, cells)))
+        return values, self._counted(name, canon, known, len(cells))
+
+    def _counted(self, name: str, canon: dict[str, str], known: int, n: int) -> list[str]:
+        """The texts added to ``canon`` since it held ``known`` of them.
+
+        Counts ``n`` more cells of the column and gives it up when they are mostly distinct.
+        """
+        seen = self.seen[name] = self.seen.get(name, 0) + n
+        fresh = list(itertools.islice(canon, known, None))
         distinct = len(canon) + len(self.lists.get(name, ()))
         if distinct > INTERN_LIMIT or 2 * distinct > max(seen, 512):
             self.stop(name)  # mostly distinct: sharing would save little
@@ -946,22 +978,47 @@ class Interner:
         if not len(at):
             return False
         made = self.lists.setdefault(name, {})
-        tuples = list(map(tuple, values[at]))
+        tuples = list(map(tuple, values if len(at) == len(values) else values[at]))
         try:
-            distinct = dict.fromkeys(tuples)
+            shared: list[Any] = list(map(made.get, tuples))  # lists met in earlier chunks
         except TypeError:  # a list holding a list or an object
             return False
-        for t in distinct:
-            if t not in made:
+        if None in shared:
+            for t in dict.fromkeys(t for t, s in zip(tuples, shared, strict=True) if s is None):
                 if not all(type(x) is str for x in t):
                     return False
                 made[t] = tuple(map(canon.setdefault, t, t))
-        values[at] = object_array(list(map(list, map(made.__getitem__, tuples))))
+            shared = list(map(made.__getitem__, tuples))
+        values[at] = object_array(list(map(list, shared)))
         return True
+
+
+def _plain_points(geoms: list[Any]) -> np.ndarray | None:
+    """The (n, 2) coordinates when every geometry is a Point of two JSON numbers, else None.
+
+    The usual chunk: a few passes in C over all of it instead of a test per feature.
+    """
+    n = len(geoms)
+    if not n or set(map(type, geoms)) != {dict}:
+        return None
+    coords: list[Any] = list(map(dict.get, geoms, itertools.repeat("coordinates", n)))
+    if (
+        list(map(dict.get, geoms, itertools.repeat("type", n))).count("Point") != n
+        or set(map(type, coords)) != {list}
+        or set(map(len, coords)) != {2}
+    ):
+        return None
+    flat = list(itertools.chain.from_iterable(coords))
+    if not set(map(type, flat)) <= {float, int}:  # bool, None, text: looked at one by one
+        return None
+    return np.array(flat, dtype=float).reshape(-1, 2)
 
 
 def _simple_points(geoms: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Rows holding a Point of two JSON numbers, and those numbers as an (n, 2) float array."""
+    xy = _plain_points(geoms)
+    if xy is not None:
+        return np.arange(len(geoms), dtype=np.int64), xy
     rows = [
         i
         for i, g in enumerate(geoms)
@@ -992,6 +1049,7 @@ def _fast_geometries(found: _Found, geoms: list[Any]) -> list[Any]:
     return out.tolist()
 
 
+_JSON_SPACE = b" \t\n\r"  # the white space JSON allows between values (not \v or \f)
 _SENTINEL = b'"\\u0000features"'  # stands for the features array while the rest is parsed
 
 
@@ -1024,15 +1082,45 @@ def _feature_chunks(path: Path, data: bytes) -> tuple[dict[str, Any], Iterator[A
     def pieces() -> Iterator[Any]:
         cuts = [*starts[::_FEATURE_CHUNK].tolist(), closed]
         for a, b in itertools.pairwise(cuts):
-            text = bytes(body[a:b]).rstrip()
+            end = b
+            while end > a and body[end - 1] in _JSON_SPACE:
+                end -= 1
             if b != closed:  # a piece ends with the comma before the next feature
-                if not text.endswith(b","):
+                if end == a or body[end - 1] != ord(","):
                     yield None
                     return
-                text = text[:-1]
-            yield _strict(b"[" + text + b"]")
+                end -= 1
+            yield _strict(b"".join((b"[", body[a:end], b"]")))  # one copy of the piece
 
     return doc, pieces()
+
+
+def _chunk_columns(
+    props: list[dict[str, Any]], share: Interner
+) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """:func:`property_columns` of a chunk, by :func:`property_names` in their order.
+
+    The usual chunk, where every feature has the first one's names and no other, is told
+    by one lookup of those names and one count per feature; its columns of texts are shared
+    as they are made (:meth:`Interner.texts`), and the texts each met first are given too.
+    """
+    first = list(props[0]) if props else []
+    if len(first) > 1:
+        try:
+            rows = list(map(operator.itemgetter(*first), props))
+        except KeyError:
+            pass
+        else:
+            if set(map(len, props)) == {len(first)}:  # the same names in every feature
+                columns, fresh = {}, {}
+                for name, cells in zip(first, zip(*rows, strict=True), strict=True):
+                    texts = None if text_problem(name, MAX_NAME_CHARS) else share.texts(name, cells)
+                    if texts is None:
+                        columns[name] = object_array(cells)
+                    else:
+                        columns[name], fresh[name] = texts
+                return columns, fresh
+    return property_columns(props, property_names(props)), {}
 
 
 def _read_geojson_fast(path: Path, data: bytes) -> RawLayer | None:
@@ -1059,14 +1147,14 @@ def _read_geojson_fast(path: Path, data: bytes) -> RawLayer | None:
         if feats is None or set(map(type, feats)) - {dict}:
             return None
         props = _fast_props(feats)
-        here = property_names(props)
+        columns, fresh = _chunk_columns(props, share)
+        here = list(columns)
         names |= dict.fromkeys(here)
         if len(names) > MAX_COLUMNS:  # the careful reader names the feature past the cap
             return None
         found.props, found.offset = props, len(geoms)
-        columns = property_columns(props, here)
         for name, values in columns.items():
-            _column_problems(found, name, values, share)
+            _column_problems(found, name, values, share, fresh.get(name))
         chunks.append((len(feats), columns))
         shapes = list(map(dict.get, feats, itertools.repeat("geometry", len(feats))))
         geoms += _fast_geometries(found, shapes)

@@ -106,13 +106,23 @@ def tags(values: np.ndarray) -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=False) == "string":  # one pass in C
         return np.full(len(values), STR, np.int8)
     n = len(values)
+    types = set(map(type, values))  # a column mostly holds one type (lists): one tag for all
+    if len(types) == 1 and (tag := _TAG_OF_TYPE.get(types.pop())) is not None:
+        return np.full(n, tag, np.int8)
     out = np.fromiter(map(_TAG_OF_TYPE.get, map(type, values), itertools.repeat(-1, n)), np.int8, n)
     for i in np.flatnonzero(out < 0):
         out[i] = _tag(values[i])
     return out
 
 
+def _all_text(values: np.ndarray) -> bool:
+    """Whether every cell is a text (one pass in C)."""
+    return bool(pd.api.types.infer_dtype(values, skipna=False) == "string")
+
+
 def _not_none(values: np.ndarray) -> np.ndarray:
+    if _all_text(values):
+        return np.ones(len(values), bool)
     return np.fromiter(map(operator.is_not, values, itertools.repeat(None)), bool, len(values))
 
 
@@ -129,13 +139,21 @@ class Column:
         self.tag[at] = tags(new) if tag is None else tag
 
 
+def _is_blank(text: np.ndarray) -> np.ndarray:
+    """Which texts are empty or white space only."""
+    out: np.ndarray = (text == "") | np.fromiter(map(str.isspace, text), bool, len(text))
+    return out
+
+
 def _blank(col: Column) -> np.ndarray:
     """Cells that count as missing though not None: NaN and blank text (lists never)."""
     is_text = col.tag == STR
     if is_text.all():  # the usual column: every cell text, looked at where it is
         text = col.values
-        blank: np.ndarray = (text == "") | np.fromiter(map(str.isspace, text), bool, len(text))
-        return blank
+        distinct = _few_distinct(text)
+        if distinct is not None and not _is_blank(object_array(distinct)).any():
+            return np.zeros(len(text), bool)
+        return _is_blank(text)
     out = np.zeros(len(col.values), bool)
     at = np.flatnonzero(is_text)
     text = col.values[at]
@@ -163,8 +181,31 @@ def _not_one_of(value: Any, choices: tuple[object, ...]) -> str:
     )
 
 
+def _few_distinct(values: np.ndarray) -> list[str] | None:
+    """The distinct texts of a column of texts that repeats them (statuses, countries).
+
+    None for a short column, or one of mostly distinct texts (ids, names): a glance at its
+    first cells decides, so such a column is not hashed in full for nothing. Texts are
+    hashed once (Python keeps a text's hash), and the equal texts a reader shared are one
+    object, so a repeating column gives its few values at little cost.
+    """
+    if len(values) < 4 * _GLANCE:
+        return None
+    head = values[:_GLANCE].tolist()
+    if set(map(type, head)) != {str} or len(set(head)) > _GLANCE // 8 or not _all_text(values):
+        return None
+    distinct = list(dict.fromkeys(values.tolist()))
+    return distinct if len(distinct) <= len(values) // 16 else None
+
+
+_GLANCE = 256  # cells looked at to tell a column of repeated texts
+
+
 def _isin(values: np.ndarray, choices: Any) -> np.ndarray:
     """Hashed membership of hashable values (``Series.isin``): a plain bool array."""
+    distinct = _few_distinct(values)
+    if distinct is not None and all(v in choices for v in distinct):
+        return np.ones(len(values), bool)  # every text is a choice: no look at each cell
     return np.asarray(pd.Series(values, dtype=object, copy=False).isin(choices), dtype=bool)
 
 
@@ -180,6 +221,9 @@ def _unique_mask(values: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -
 
     The values must be hashable; layers repeat their values, so the test sees few of them.
     """
+    distinct = _few_distinct(values)
+    if distinct is not None and np.asarray(test(object_array(distinct)), dtype=bool).all():
+        return np.ones(len(values), bool)  # every text passes: no need to place them
     codes_, uniques = pd.factorize(values, use_na_sentinel=False)
     found: np.ndarray = np.asarray(test(object_array(uniques)), dtype=bool)
     out: np.ndarray = found[codes_]
@@ -619,6 +663,8 @@ def properties_frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     data = {}
     for name, values in columns.items():
         cells = values.copy()
-        cells[_missing(values)] = np.nan
+        if pd.api.types.infer_dtype(values, skipna=False) != "string":  # texts hold no MISSING
+            cells[_missing(values)] = np.nan
         data[name] = pd.Series(cells, dtype=object, copy=False).infer_objects()
-    return pd.DataFrame(data, index=pd.RangeIndex(n))
+    # the Series are made here from copies: the frame may take them as they are
+    return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
