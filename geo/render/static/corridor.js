@@ -296,10 +296,12 @@
     this.marker = null;  // near2's second answer
   }
   // A cell: its objects (o) and, in an array of numbers only (kept unboxed), each one's kind
-  // and point (p: [kind, x, y, ...]).
-  function Cell() {
-    this.o = [];
-    this.p = [];
+  // and point (p: [kind, x, y, ...]). Made with its first object: most cells hold one, and an
+  // array made empty takes room for sixteen at its first push (a quarter of a 100,000-point
+  // layer's memory went to such room).
+  function Cell(obj, kind, x, y) {
+    this.o = [obj];
+    this.p = [kind, x, y];
   }
   Level.prototype = {
     _coord: function (x) {
@@ -310,7 +312,10 @@
       var cx = this._coord(x), cy = this._coord(y), row = this._rows.get(cy), cell;
       if (!row) { row = new Map(); this._rows.set(cy, row); }
       cell = row.get(cx);
-      if (!cell) { cell = new Cell(); row.set(cx, cell); }
+      if (!cell) {
+        row.set(cx, new Cell(obj, kind, x, y));
+        return;
+      }
       cell.o.push(obj);
       cell.p.push(kind, x, y);
     },
@@ -428,14 +433,29 @@
         crs.transformation instanceof L.Transformation && !!crs.projection;
     },
 
-    // The point's place on the unscaled plane, kept on the layer while its position stays.
+    // The point's place on the unscaled plane (u, v), left in this._cmU and this._cmV: numbers
+    // kept on the group, so that no object is made per marker (the garbage collector's copying
+    // of such long-lived objects was a fifth of the loading). Projecting anew is cheaper.
     _cmUV: function (layer) {
-      var ll = layer.getLatLng(), c = layer._cmUV;
-      if (!c || c.lat !== ll.lat || c.lng !== ll.lng) {
-        var crs = this._map.options.crs, t = crs.transformation, p = crs.projection.project(ll);
-        c = layer._cmUV = {lat: ll.lat, lng: ll.lng, u: t._a * p.x + t._b, v: t._c * p.y + t._d};
+      var crs = this._map.options.crs, t = crs.transformation,
+        p = crs.projection.project(layer.getLatLng());
+      this._cmU = t._a * p.x + t._b;
+      this._cmV = t._c * p.y + t._d;
+    },
+
+    // The plugin's _removeLayer(marker, false), but for its last step: it deletes the marker's
+    // __parent, which turns the marker's properties into a dictionary (a third of a 100,000-point
+    // layer's markers, slower and bigger), and _addLayer sets a new one at once.
+    _cmDetach: function (marker, minZoom) {
+      var cluster = marker.__parent;
+      this._arraySplice(cluster._markers, marker);
+      while (cluster) {
+        cluster._childCount--;
+        cluster._boundsNeedUpdate = true;
+        if (cluster._zoom < minZoom) { break; }
+        cluster._iconNeedsUpdate = true;
+        cluster = cluster.__parent;
       }
-      return c;
     },
 
     _addLayer: function (layer, zoom) {
@@ -446,10 +466,12 @@
         minZoom = Math.floor(this._map.getMinZoom()), scale = this._cmScale,
         levels = this._cmLevels, z;
       if (this.options.singleMarkerMode) { this._overrideMarkerIcon(layer); }
-      layer.on(this._childMarkerEventHandlers, this);
-      var c = this._cmUV(layer);
+      // the plugin follows a marker that is dragged or moved; a still one never is
+      if (!layer.cmStill) { layer.on(this._childMarkerEventHandlers, this); }
+      this._cmUV(layer);
+      var u = this._cmU, v = this._cmV;
       for (; zoom >= minZoom; zoom--) {
-        var s = scale[zoom], x = s * c.u, y = s * c.v;
+        var s = scale[zoom], x = s * u, y = s * v;
         var level = levels[zoom], closest = level.near2(x, y);
         if (closest) {
           closest._addChild(layer);
@@ -459,21 +481,22 @@
         closest = level.marker;
         if (closest) {
           var parent = closest.__parent;
-          if (parent) { this._removeLayer(closest, false); }
+          if (parent) { this._cmDetach(closest, minZoom); }
           // the new cluster's centre is closest's position
-          var cc = this._cmUV(closest);
+          this._cmUV(closest);
+          var cu = this._cmU, cv = this._cmV;
           var newCluster = new this._markerCluster(this, zoom, closest, layer);
-          gridClusters[zoom].add(newCluster, s * cc.u, s * cc.v);
+          gridClusters[zoom].add(newCluster, s * cu, s * cv);
           closest.__parent = newCluster;
           layer.__parent = newCluster;
           var lastParent = newCluster;
           for (z = zoom - 1; z > parent._zoom; z--) {
             lastParent = new this._markerCluster(this, z, lastParent);
-            gridClusters[z].add(lastParent, scale[z] * cc.u, scale[z] * cc.v);
+            gridClusters[z].add(lastParent, scale[z] * cu, scale[z] * cv);
           }
           parent._addChild(lastParent);
           for (z = zoom; z >= minZoom; z--) {
-            if (!gridUnclustered[z].remove(closest, scale[z] * cc.u, scale[z] * cc.v)) { break; }
+            if (!gridUnclustered[z].remove(closest, scale[z] * cu, scale[z] * cv)) { break; }
           }
           return;
         }
@@ -497,14 +520,40 @@
     iconCreateFunction: clusterIcon};
   CM.clusterOptions = function () { return L.extend({}, CLUSTER_OPTIONS); };
 
+  // A marker that is never dragged or moved (a deposit's), made in one step: L.Marker's
+  // constructor copies its options, converts its point and runs the init hooks, and the cluster
+  // group listens to each marker for drags and moves (seven objects a marker), together about a
+  // fifth of loading 100,000 points. It is an L.Marker in every other way; `options` is the
+  // marker's own object on top of the shared `base` (as L.setOptions makes it, on top of
+  // L.Marker's defaults).
+  function Still(lat, lng, base, index) {
+    this.options = Object.create(base);
+    this.options.cmIndex = index;
+    this._latlng = new L.LatLng(lat, lng);
+  }
+  var stillProto = null;
+  function still(lat, lng, base, index) {
+    if (!stillProto) {
+      stillProto = Still.prototype = Object.create(L.Marker.prototype);
+      stillProto.constructor = Still;
+      stillProto.cmStill = true;
+    }
+    return new Still(lat, lng, base, index);
+  }
+  // The options every still marker of an icon shares.
+  CM.stillOptions = function (options) {
+    return L.extend(Object.create(L.Marker.prototype.options), options);
+  };
+  CM.still = still;
+
   // Deposits: markers built from compact [lat, lon, group] arrays; popups and tooltips are made
   // on demand from the column table, so 100,000 points stay usable.
   function deposits(map, spec) {
     var icons = {};
     function icon(g) {
       if (!icons[g]) {
-        icons[g] = L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") + g +
-          (spec.user ? " cm-user" : ""), iconSize: [11, 11], html: ""});
+        icons[g] = CM.stillOptions({icon: L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") +
+          g + (spec.user ? " cm-user" : ""), iconSize: [11, 11], html: ""}), keyboard: false});
       }
       return icons[g];
     }
@@ -512,7 +561,7 @@
     var markers = new Array(spec.p.length);
     for (var i = 0; i < spec.p.length; i++) {
       var p = spec.p[i];
-      markers[i] = L.marker([p[0], p[1]], {icon: icon(p[2]), keyboard: false, cmIndex: i});
+      markers[i] = still(p[0], p[1], icon(p[2]), i);
     }
     // Leaflet.markercluster 1.4 checks each marker against its pending list while the group is
     // off the map (quadratic: minutes for 100,000 points). A fresh group's pending list is
