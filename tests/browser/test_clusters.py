@@ -47,13 +47,10 @@ window.__shape = function (g) {
         }
       }
     } else {  // ours: one kind of a CM.Level
-      gr._level._rows.forEach((row, y) => row.forEach((cell, x) => {
-        const l = [];
-        cell.o.forEach((o, k) => {
-          if (cell.p[3 * k] === gr._kind) { l.push([id(o), cell.p[3 * k + 1], cell.p[3 * k + 2]]); }
-        });
+      gr._level.cells().forEach(([y, x, list]) => {
+        const l = list.filter(e => e[0] === gr._kind).map(e => [id(e[1]), e[2], e[3]]);
         if (l.length) { cells.push([y, x, l]); }
-      }));
+      });
     }
     return cells.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   };
