@@ -500,7 +500,41 @@
   // the only part that depends on the zoom. Any other projection takes the plugin's way. The
   // class is made on first use: a page without clusters does not load the plugin.
   var Clusters = null;
+  // The plugin's cluster class (L.MarkerCluster or its non-animated kind) with a constructor
+  // that sets the very fields its initialize sets, to the same values, in one step: without
+  // the options object L.Marker's initialize copies, nor L.Class's init hooks (a cluster has
+  // none). Its objects share the plugin class's prototype, so they are its instances.
+  var LEAN = new Map();
+  function leanCluster(base) {
+    if (!LEAN.has(base)) {
+      var Cluster = function (group, zoom, a, b) {
+        var options = Object.create(base.prototype.options);
+        options.icon = this;
+        options.pane = group.options.clusterPane;
+        this.options = options;
+        this._latlng = a ? a._cLatLng || a.getLatLng() : new L.LatLng(0, 0);
+        this._group = group;
+        this._zoom = zoom;
+        this._markers = [];
+        this._childClusters = [];
+        this._childCount = 0;
+        this._iconNeedsUpdate = true;
+        this._boundsNeedUpdate = true;
+        this._bounds = new L.LatLngBounds();
+        if (a) { this._addChild(a); }
+        if (b) { this._addChild(b); }
+      };
+      Cluster.prototype = base.prototype;
+      LEAN.set(base, Cluster);
+    }
+    return LEAN.get(base);
+  }
   var CLUSTERS = {
+    initialize: function (options) {
+      L.MarkerClusterGroup.prototype.initialize.call(this, options);
+      this._markerCluster = leanCluster(this._markerCluster);
+    },
+
     _generateInitialClusters: function () {
       L.MarkerClusterGroup.prototype._generateInitialClusters.call(this);
       var crs = this._map.options.crs, scale = {}, levels = {};
@@ -609,20 +643,20 @@
   // group listens to each marker for drags and moves (seven objects a marker), together about a
   // fifth of loading 100,000 points. It is an L.Marker in every other way; `options` is the
   // marker's own object on top of the shared `base` (as L.setOptions makes it, on top of
-  // L.Marker's defaults).
-  function Still(lat, lng, base, index) {
-    this.options = Object.create(base);
-    this.options.cmIndex = index;
-    this._latlng = new L.LatLng(lat, lng);
-  }
+  // L.Marker's defaults). Made with Object.create, it has room for four properties in itself:
+  // these two and the two the cluster group adds (_leaflet_id, __parent), which a constructor's
+  // objects would keep in a separate array, made for each marker.
   var stillProto = null;
   function still(lat, lng, base, index) {
     if (!stillProto) {
-      stillProto = Still.prototype = Object.create(L.Marker.prototype);
-      stillProto.constructor = Still;
+      stillProto = Object.create(L.Marker.prototype);
       stillProto.cmStill = true;
     }
-    return new Still(lat, lng, base, index);
+    var m = Object.create(stillProto), options = Object.create(base);
+    options.cmIndex = index;
+    m.options = options;
+    m._latlng = new L.LatLng(lat, lng);
+    return m;
   }
   // The options every still marker of an icon shares.
   CM.stillOptions = function (options) {
