@@ -443,7 +443,10 @@
           for (; e >= 0; e = next[e]) {
             var dx = x - xy[2 * e], dy = y - xy[2 * e + 1], d = dx * dx + dy * dy;
             if (kinds[e] === 0) {
-              if (d < bestC || d <= bestC && cluster === null) { bestC = d; cluster = this._obj[e]; }
+              if (d < bestC || d <= bestC && cluster === null) {
+                bestC = d;
+                cluster = this._obj[e];
+              }
             } else if (d < bestM || d <= bestM && marker === null) {
               bestM = d;
               marker = this._obj[e];
