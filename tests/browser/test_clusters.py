@@ -15,7 +15,8 @@ from .conftest import MapPage
 pytestmark = pytest.mark.browser
 
 # Everything a cluster group decides, as text: the cluster tree from the top (each cluster's
-# zoom, centre, count, markers and child clusters in order; clusters named in walking order,
+# zoom, centre, count, markers and child clusters in order, weighted centre, bounds, position
+# and options; clusters named in walking order,
 # markers by their row), and each zoom level's two grids (clusters, lone markers) as their
 # non-empty cells in (row, column) order, each with its objects and their points in order.
 SHAPE = """
@@ -28,8 +29,11 @@ window.__shape = function (g) {
   };
   const tree = [];
   (function walk(c) {
+    const b = c._bounds.isValid() ? c._bounds.toBBoxString() : null;
     tree.push([id(c), c._zoom, c._cLatLng ? [c._cLatLng.lat, c._cLatLng.lng] : null,
-      c._childCount, c._markers.map(id), c._childClusters.map(id)]);
+      c._childCount, c._markers.map(id), c._childClusters.map(id),
+      c._wLatLng ? [c._wLatLng.lat, c._wLatLng.lng] : null, b, c._latlng.lat, c._latlng.lng,
+      c.options.icon === c, c.options.pane, c instanceof L.MarkerCluster]);
     c._childClusters.forEach(walk);
   })(g._topClusterLevel);
   const cellsOf = gr => {
@@ -47,13 +51,10 @@ window.__shape = function (g) {
         }
       }
     } else {  // ours: one kind of a CM.Level
-      gr._level._rows.forEach((row, y) => row.forEach((cell, x) => {
-        const l = [];
-        cell.o.forEach((o, k) => {
-          if (cell.p[3 * k] === gr._kind) { l.push([id(o), cell.p[3 * k + 1], cell.p[3 * k + 2]]); }
-        });
+      gr._level.cells().forEach(([y, x, list]) => {
+        const l = list.filter(e => e[0] === gr._kind).map(e => [id(e[1]), e[2], e[3]]);
         if (l.length) { cells.push([y, x, l]); }
-      }));
+      });
     }
     return cells.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   };

@@ -285,43 +285,122 @@
   // Level holds both in one set of cells and answers both questions in one pass (near2), with
   // the very same answers: each cell keeps its objects in the order they came, with their
   // kinds and points beside them (the plugin kept points in an object keyed by Leaflet id),
-  // and is visited in the plugin's order, comparing the same numbers. Cells sit in Maps (the
-  // plugin's were objects keyed by number).
+  // and is visited in the plugin's order, comparing the same numbers.
+  //
+  // The cells live in typed arrays, not in objects: a table keyed by column and row (open
+  // addressing, linear probing) holds each cell's first entry, and the entries (object, kind,
+  // point, next entry of the cell) form each cell's list in the order its objects came. The
+  // Maps of Maps of cells this replaces held a fifth of a 100,000-point page's memory, which
+  // the garbage collector copied again and again, and their lookups were a sixth of its
+  // loading. A cell once made keeps its slot (empty: no first entry).
+  var FREE = -2, EMPTY = -1;
   function Level(cellSize) {
     this._cellSize = cellSize;
     this._sqCellSize = cellSize * cellSize;
-    this._rows = new Map();
+    this._mask = 63;
+    this._cells = 0;
+    this._first = new Int32Array(64).fill(FREE);  // per slot: FREE, EMPTY or an entry
+    this._keys = new Float64Array(128);  // per slot: column, row
+    this._obj = new Array(64);
+    this._kind = new Uint8Array(64);
+    this._xy = new Float64Array(128);
+    this._next = new Int32Array(64);
+    this._used = 0;
+    this._spare = EMPTY;  // entries given back, linked by _next
     this.clusters = new Grid(this, 0);
     this.markers = new Grid(this, 1);
     this.marker = null;  // near2's second answer
   }
-  // A cell: its objects (o) and, in an array of numbers only (kept unboxed), each one's kind
-  // and point (p: [kind, x, y, ...]).
-  function Cell() {
-    this.o = [];
-    this.p = [];
+  // A cell's column or row, as DistanceGrid._getCoord.
+  function coord(x, size) {
+    var c = Math.floor(x / size);
+    return isFinite(c) ? c : x;
   }
+  function hash(cx, cy, mask) {
+    var h = Math.imul(cx | 0, 0x27d4eb2d) ^ Math.imul(cy | 0, 0x165667b1);
+    return (h ^ h >>> 15) & mask;
+  }
+  // The same key (SameValueZero, as Map compares its keys).
+  function same(a, b) { return a === b || a !== a && b !== b; }
   Level.prototype = {
-    _coord: function (x) {
-      var c = Math.floor(x / this._cellSize);
-      return isFinite(c) ? c : x;
+    _coord: function (x) { return coord(x, this._cellSize); },
+    // The slot of cell (cx, cy), or -1 if it has none.
+    _find: function (cx, cy) {
+      var first = this._first, keys = this._keys, mask = this._mask;
+      for (var s = hash(cx, cy, mask); first[s] !== FREE; s = s + 1 & mask) {
+        if (same(keys[2 * s], cx) && same(keys[2 * s + 1], cy)) { return s; }
+      }
+      return -1;
+    },
+    _slot: function (cx, cy) {
+      var s = this._find(cx, cy);
+      if (s >= 0) { return s; }
+      if (2 * (this._cells + 1) > this._mask + 1) { this._grow(); }
+      var mask = this._mask;
+      for (s = hash(cx, cy, mask); this._first[s] !== FREE; s = s + 1 & mask) { /* probe */ }
+      this._first[s] = EMPTY;
+      this._keys[2 * s] = cx;
+      this._keys[2 * s + 1] = cy;
+      this._cells++;
+      return s;
+    },
+    _grow: function () {
+      var first = this._first, keys = this._keys, n = first.length * 2, mask = n - 1;
+      this._first = new Int32Array(n).fill(FREE);
+      this._keys = new Float64Array(2 * n);
+      this._mask = mask;
+      for (var s = 0; s < first.length; s++) {
+        if (first[s] === FREE) { continue; }
+        var cx = keys[2 * s], cy = keys[2 * s + 1], t = hash(cx, cy, mask);
+        while (this._first[t] !== FREE) { t = t + 1 & mask; }
+        this._first[t] = first[s];
+        this._keys[2 * t] = cx;
+        this._keys[2 * t + 1] = cy;
+      }
+    },
+    _entry: function () {
+      var e = this._spare;
+      if (e !== EMPTY) {
+        this._spare = this._next[e];
+        return e;
+      }
+      if (this._used === this._kind.length) {
+        var n = 2 * this._used, kind = new Uint8Array(n), xy = new Float64Array(2 * n),
+          next = new Int32Array(n);
+        kind.set(this._kind);
+        xy.set(this._xy);
+        next.set(this._next);
+        this._kind = kind;
+        this._xy = xy;
+        this._next = next;
+      }
+      return this._used++;
     },
     add: function (kind, obj, x, y) {
-      var cx = this._coord(x), cy = this._coord(y), row = this._rows.get(cy), cell;
-      if (!row) { row = new Map(); this._rows.set(cy, row); }
-      cell = row.get(cx);
-      if (!cell) { cell = new Cell(); row.set(cx, cell); }
-      cell.o.push(obj);
-      cell.p.push(kind, x, y);
+      var s = this._slot(this._coord(x), this._coord(y)), e = this._entry();
+      this._obj[e] = obj;
+      this._kind[e] = kind;
+      this._xy[2 * e] = x;
+      this._xy[2 * e + 1] = y;
+      this._next[e] = EMPTY;
+      var k = this._first[s];
+      if (k === EMPTY) {
+        this._first[s] = e;
+        return;
+      }
+      while (this._next[k] !== EMPTY) { k = this._next[k]; }
+      this._next[k] = e;
     },
     remove: function (kind, obj, x, y) {
-      var cx = this._coord(x), row = this._rows.get(this._coord(y)), cell = row && row.get(cx);
-      if (!cell) { return false; }
-      for (var k = 0; k < cell.o.length; k++) {
-        if (cell.o[k] === obj && cell.p[3 * k] === kind) {
-          cell.o.splice(k, 1);
-          cell.p.splice(3 * k, 3);
-          if (!cell.o.length) { row.delete(cx); }
+      var s = this._find(this._coord(x), this._coord(y));
+      if (s < 0) { return false; }
+      for (var prev = EMPTY, e = this._first[s]; e !== EMPTY; prev = e, e = this._next[e]) {
+        if (this._obj[e] === obj && this._kind[e] === kind) {
+          if (prev === EMPTY) { this._first[s] = this._next[e]; }
+          else { this._next[prev] = this._next[e]; }
+          this._obj[e] = null;
+          this._next[e] = this._spare;
+          this._spare = e;
           return true;
         }
       }
@@ -330,19 +409,17 @@
     // The nearest object of one kind within a cell's size, as DistanceGrid.getNearObject.
     near: function (kind, x, y) {
       var cx = this._coord(x), cy = this._coord(y), best = this._sqCellSize, closest = null;
+      var xy = this._xy, next = this._next;
       for (var i = cy - 1; i <= cy + 1; i++) {
-        var row = this._rows.get(i);
-        if (!row) { continue; }
         for (var j = cx - 1; j <= cx + 1; j++) {
-          var cell = row.get(j);
-          if (!cell) { continue; }
-          var p = cell.p;
-          for (var k = 0, n = cell.o.length; k < n; k++) {
-            if (p[3 * k] !== kind) { continue; }
-            var dx = x - p[3 * k + 1], dy = y - p[3 * k + 2], d = dx * dx + dy * dy;
+          var s = this._find(j, i);
+          if (s < 0) { continue; }
+          for (var e = this._first[s]; e !== EMPTY; e = next[e]) {
+            if (this._kind[e] !== kind) { continue; }
+            var dx = x - xy[2 * e], dy = y - xy[2 * e + 1], d = dx * dx + dy * dy;
             if (d < best || d <= best && closest === null) {
               best = d;
-              closest = cell.o[k];
+              closest = this._obj[e];
             }
           }
         }
@@ -353,26 +430,45 @@
     near2: function (x, y) {
       var cx = this._coord(x), cy = this._coord(y);
       var bestC = this._sqCellSize, bestM = bestC, cluster = null, marker = null;
+      var first = this._first, keys = this._keys, mask = this._mask, xy = this._xy,
+        next = this._next, kinds = this._kind;
       for (var i = cy - 1; i <= cy + 1; i++) {
-        var row = this._rows.get(i);
-        if (!row) { continue; }
         for (var j = cx - 1; j <= cx + 1; j++) {
-          var cell = row.get(j);
-          if (!cell) { continue; }
-          var p = cell.p;
-          for (var k = 0, n = cell.o.length; k < n; k++) {
-            var dx = x - p[3 * k + 1], dy = y - p[3 * k + 2], d = dx * dx + dy * dy;
-            if (p[3 * k] === 0) {
-              if (d < bestC || d <= bestC && cluster === null) { bestC = d; cluster = cell.o[k]; }
+          // this._find(j, i), inlined: most of the cells asked about have never been made
+          var s = hash(j, i, mask), e = first[s];
+          while (e !== FREE && !(same(keys[2 * s], j) && same(keys[2 * s + 1], i))) {
+            s = s + 1 & mask;
+            e = first[s];
+          }
+          for (; e >= 0; e = next[e]) {
+            var dx = x - xy[2 * e], dy = y - xy[2 * e + 1], d = dx * dx + dy * dy;
+            if (kinds[e] === 0) {
+              if (d < bestC || d <= bestC && cluster === null) {
+                bestC = d;
+                cluster = this._obj[e];
+              }
             } else if (d < bestM || d <= bestM && marker === null) {
               bestM = d;
-              marker = cell.o[k];
+              marker = this._obj[e];
             }
           }
         }
       }
       this.marker = marker;
       return cluster;
+    },
+    // Each non-empty cell as [row, column, [[kind, object, x, y], ...]] (tests read them).
+    cells: function () {
+      var out = [];
+      for (var s = 0; s < this._first.length; s++) {
+        if (this._first[s] < 0) { continue; }
+        var list = [];
+        for (var e = this._first[s]; e !== EMPTY; e = this._next[e]) {
+          list.push([this._kind[e], this._obj[e], this._xy[2 * e], this._xy[2 * e + 1]]);
+        }
+        out.push([this._keys[2 * s + 1], this._keys[2 * s], list]);
+      }
+      return out;
     }
   };
 
@@ -391,13 +487,9 @@
     updateObject: function (obj, p) { this.removeObject(obj, p); this.addObject(obj, p); },
     getNearObject: function (p) { return this.near(p.x, p.y); },
     eachObject: function (fn, context) {
-      var kind = this._kind;
-      this._level._rows.forEach(function (row) {
-        row.forEach(function (cell) {
-          for (var k = 0; k < cell.o.length; k++) {
-            if (cell.p[3 * k] === kind && fn.call(context, cell.o[k])) { k--; }
-          }
-        });
+      var level = this._level, kind = this._kind;
+      level.cells().forEach(function (cell) {
+        cell[2].forEach(function (o) { if (o[0] === kind) { fn.call(context, o[1]); } });
       });
     }
   };
@@ -411,7 +503,41 @@
   // the only part that depends on the zoom. Any other projection takes the plugin's way. The
   // class is made on first use: a page without clusters does not load the plugin.
   var Clusters = null;
+  // The plugin's cluster class (L.MarkerCluster or its non-animated kind) with a constructor
+  // that sets the very fields its initialize sets, to the same values, in one step: without
+  // the options object L.Marker's initialize copies, nor L.Class's init hooks (a cluster has
+  // none). Its objects share the plugin class's prototype, so they are its instances.
+  var LEAN = new Map();
+  function leanCluster(base) {
+    if (!LEAN.has(base)) {
+      var Cluster = function (group, zoom, a, b) {
+        var options = Object.create(base.prototype.options);
+        options.icon = this;
+        options.pane = group.options.clusterPane;
+        this.options = options;
+        this._latlng = a ? a._cLatLng || a.getLatLng() : new L.LatLng(0, 0);
+        this._group = group;
+        this._zoom = zoom;
+        this._markers = [];
+        this._childClusters = [];
+        this._childCount = 0;
+        this._iconNeedsUpdate = true;
+        this._boundsNeedUpdate = true;
+        this._bounds = new L.LatLngBounds();
+        if (a) { this._addChild(a); }
+        if (b) { this._addChild(b); }
+      };
+      Cluster.prototype = base.prototype;
+      LEAN.set(base, Cluster);
+    }
+    return LEAN.get(base);
+  }
   var CLUSTERS = {
+    initialize: function (options) {
+      L.MarkerClusterGroup.prototype.initialize.call(this, options);
+      this._markerCluster = leanCluster(this._markerCluster);
+    },
+
     _generateInitialClusters: function () {
       L.MarkerClusterGroup.prototype._generateInitialClusters.call(this);
       var crs = this._map.options.crs, scale = {}, levels = {};
@@ -428,14 +554,29 @@
         crs.transformation instanceof L.Transformation && !!crs.projection;
     },
 
-    // The point's place on the unscaled plane, kept on the layer while its position stays.
+    // The point's place on the unscaled plane (u, v), left in this._cmU and this._cmV: numbers
+    // kept on the group, so that no object is made per marker (the garbage collector's copying
+    // of such long-lived objects was a fifth of the loading). Projecting anew is cheaper.
     _cmUV: function (layer) {
-      var ll = layer.getLatLng(), c = layer._cmUV;
-      if (!c || c.lat !== ll.lat || c.lng !== ll.lng) {
-        var crs = this._map.options.crs, t = crs.transformation, p = crs.projection.project(ll);
-        c = layer._cmUV = {lat: ll.lat, lng: ll.lng, u: t._a * p.x + t._b, v: t._c * p.y + t._d};
+      var crs = this._map.options.crs, t = crs.transformation,
+        p = crs.projection.project(layer.getLatLng());
+      this._cmU = t._a * p.x + t._b;
+      this._cmV = t._c * p.y + t._d;
+    },
+
+    // The plugin's _removeLayer(marker, false), but for its last step: it deletes the marker's
+    // __parent, which turns the marker's properties into a dictionary (a third of a 100,000-point
+    // layer's markers, slower and bigger), and _addLayer sets a new one at once.
+    _cmDetach: function (marker, minZoom) {
+      var cluster = marker.__parent;
+      this._arraySplice(cluster._markers, marker);
+      while (cluster) {
+        cluster._childCount--;
+        cluster._boundsNeedUpdate = true;
+        if (cluster._zoom < minZoom) { break; }
+        cluster._iconNeedsUpdate = true;
+        cluster = cluster.__parent;
       }
-      return c;
     },
 
     _addLayer: function (layer, zoom) {
@@ -446,10 +587,12 @@
         minZoom = Math.floor(this._map.getMinZoom()), scale = this._cmScale,
         levels = this._cmLevels, z;
       if (this.options.singleMarkerMode) { this._overrideMarkerIcon(layer); }
-      layer.on(this._childMarkerEventHandlers, this);
-      var c = this._cmUV(layer);
+      // the plugin follows a marker that is dragged or moved; a still one never is
+      if (!layer.cmStill) { layer.on(this._childMarkerEventHandlers, this); }
+      this._cmUV(layer);
+      var u = this._cmU, v = this._cmV;
       for (; zoom >= minZoom; zoom--) {
-        var s = scale[zoom], x = s * c.u, y = s * c.v;
+        var s = scale[zoom], x = s * u, y = s * v;
         var level = levels[zoom], closest = level.near2(x, y);
         if (closest) {
           closest._addChild(layer);
@@ -459,21 +602,22 @@
         closest = level.marker;
         if (closest) {
           var parent = closest.__parent;
-          if (parent) { this._removeLayer(closest, false); }
+          if (parent) { this._cmDetach(closest, minZoom); }
           // the new cluster's centre is closest's position
-          var cc = this._cmUV(closest);
+          this._cmUV(closest);
+          var cu = this._cmU, cv = this._cmV;
           var newCluster = new this._markerCluster(this, zoom, closest, layer);
-          gridClusters[zoom].add(newCluster, s * cc.u, s * cc.v);
+          gridClusters[zoom].add(newCluster, s * cu, s * cv);
           closest.__parent = newCluster;
           layer.__parent = newCluster;
           var lastParent = newCluster;
           for (z = zoom - 1; z > parent._zoom; z--) {
             lastParent = new this._markerCluster(this, z, lastParent);
-            gridClusters[z].add(lastParent, scale[z] * cc.u, scale[z] * cc.v);
+            gridClusters[z].add(lastParent, scale[z] * cu, scale[z] * cv);
           }
           parent._addChild(lastParent);
           for (z = zoom; z >= minZoom; z--) {
-            if (!gridUnclustered[z].remove(closest, scale[z] * cc.u, scale[z] * cc.v)) { break; }
+            if (!gridUnclustered[z].remove(closest, scale[z] * cu, scale[z] * cv)) { break; }
           }
           return;
         }
@@ -497,14 +641,40 @@
     iconCreateFunction: clusterIcon};
   CM.clusterOptions = function () { return L.extend({}, CLUSTER_OPTIONS); };
 
+  // A marker that is never dragged or moved (a deposit's), made in one step: L.Marker's
+  // constructor copies its options, converts its point and runs the init hooks, and the cluster
+  // group listens to each marker for drags and moves (seven objects a marker), together about a
+  // fifth of loading 100,000 points. It is an L.Marker in every other way; `options` is the
+  // marker's own object on top of the shared `base` (as L.setOptions makes it, on top of
+  // L.Marker's defaults). Made with Object.create, it has room for four properties in itself:
+  // these two and the two the cluster group adds (_leaflet_id, __parent), which a constructor's
+  // objects would keep in a separate array, made for each marker.
+  var stillProto = null;
+  function still(lat, lng, base, index) {
+    if (!stillProto) {
+      stillProto = Object.create(L.Marker.prototype);
+      stillProto.cmStill = true;
+    }
+    var m = Object.create(stillProto), options = Object.create(base);
+    options.cmIndex = index;
+    m.options = options;
+    m._latlng = new L.LatLng(lat, lng);
+    return m;
+  }
+  // The options every still marker of an icon shares.
+  CM.stillOptions = function (options) {
+    return L.extend(Object.create(L.Marker.prototype.options), options);
+  };
+  CM.still = still;
+
   // Deposits: markers built from compact [lat, lon, group] arrays; popups and tooltips are made
   // on demand from the column table, so 100,000 points stay usable.
   function deposits(map, spec) {
     var icons = {};
     function icon(g) {
       if (!icons[g]) {
-        icons[g] = L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") + g +
-          (spec.user ? " cm-user" : ""), iconSize: [11, 11], html: ""});
+        icons[g] = CM.stillOptions({icon: L.divIcon({className: "cm-dep " + (spec.cls || "cm-c") +
+          g + (spec.user ? " cm-user" : ""), iconSize: [11, 11], html: ""}), keyboard: false});
       }
       return icons[g];
     }
@@ -512,7 +682,7 @@
     var markers = new Array(spec.p.length);
     for (var i = 0; i < spec.p.length; i++) {
       var p = spec.p[i];
-      markers[i] = L.marker([p[0], p[1]], {icon: icon(p[2]), keyboard: false, cmIndex: i});
+      markers[i] = still(p[0], p[1], icon(p[2]), i);
     }
     // Leaflet.markercluster 1.4 checks each marker against its pending list while the group is
     // off the map (quadratic: minutes for 100,000 points). A fresh group's pending list is

@@ -70,11 +70,19 @@
     }
     function kOf(i) { return d.markets[current].k[d.g[i]]; }
     function name(i) { return column(d.data[0], i); }
+    // the options the deposits of each kind start with (CM.still: never dragged nor moved)
+    var bases = {};
+    function base(k) {
+      var key = String(k);
+      if (!bases[key]) {
+        bases[key] = CM.stillOptions({icon: icon(k), keyboard: false, riseOnHover: true});
+      }
+      return bases[key];
+    }
     var group = d.cluster ? CM.clusterGroup(CM.clusterOptions()) : L.featureGroup();
     var markers = new Array(n);
     for (var i = 0; i < n; i++) {
-      markers[i] = L.marker([d.lat[i], d.lon[i]], {icon: icon(kOf(i)), keyboard: false,
-        riseOnHover: true, cmIndex: i});
+      markers[i] = CM.still(d.lat[i], d.lon[i], base(kOf(i)), i);
     }
     // See corridor.js: a fresh cluster group takes the whole array and clusters it in chunks.
     if (d.cluster && Array.isArray(group._needsClustering) && !group._needsClustering.length) {
