@@ -219,14 +219,7 @@ def test_search_matrix_is_the_loop_built_one(net: Network) -> None:
     for spec in reference_specs():
         c = spec.constraints
         find_route(net, spec.origin, spec.destination, via=spec.via, constraints=c)
-        names, index, m = net.subgraphs[("matrix", c)]
-        g = allowed_subgraph(net, c)
-        want = reference_matrix(g)
-        assert names == list(g.nodes) and index == {n: k for k, n in enumerate(names)}
-        for attr in ("indptr", "indices", "data"):
-            a, b = getattr(m, attr), getattr(want, attr)
-            assert a.dtype == b.dtype and a.tolist() == b.tolist(), attr
-        assert m.shape == want.shape and m.has_sorted_indices == want.has_sorted_indices
+        assert_same_matrix(net, c)
 
 
 def assert_same_matrix(net: Network, c: Constraints) -> None:
